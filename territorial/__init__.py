@@ -1,0 +1,45 @@
+"""territorial: territorial-coverage analysis of the Nord-Pas de Calais information-society plan.
+
+The public API, by capability:
+
+* reference geography: :func:`communes`, :func:`town_halls`, :func:`gazetteer`, :func:`metadata`
+* territory schemes: :func:`territories`, :func:`default_scheme`, :func:`read_scheme`,
+  :func:`scheme_from_table`, :func:`scheme_from_polygons`, :func:`validate_scheme`
+* maps: :func:`territories_map`, :func:`save_map`
+"""
+
+from territorial._errors import InputFileError, SchemeError, TerritorialError
+from territorial.geography import communes, gazetteer, metadata, town_halls
+from territorial.maps import save_map, territories_map
+from territorial.schemes import (
+    CPER2000_TERRITORIES,
+    default_scheme,
+    read_scheme,
+    resolve_scheme,
+    scheme_from_polygons,
+    scheme_from_table,
+    territories,
+    validate_scheme,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CPER2000_TERRITORIES",
+    "InputFileError",
+    "SchemeError",
+    "TerritorialError",
+    "communes",
+    "default_scheme",
+    "gazetteer",
+    "metadata",
+    "read_scheme",
+    "resolve_scheme",
+    "save_map",
+    "scheme_from_polygons",
+    "scheme_from_table",
+    "territories",
+    "territories_map",
+    "town_halls",
+    "validate_scheme",
+]

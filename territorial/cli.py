@@ -1,0 +1,138 @@
+"""Command-line interface: ``territorial COMMAND``.
+
+Exit codes: 0 success, 1 data errors (invalid scheme, unreadable content), 2 usage
+errors (bad option, missing file).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from territorial import schemes as _schemes
+from territorial._errors import TerritorialError
+from territorial._format import fr_number
+from territorial.maps import save_map, territories_map
+
+app = typer.Typer(
+    name="territorial",
+    help="Territorial-coverage analysis of the Nord-Pas de Calais information-society plan (CPER 2000-2006).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+SchemeOption = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--scheme",
+        help="Territory scheme: a table INSEE code -> territory (CSV/XLSX) or a polygon layer "
+        "(GeoPackage, GeoJSON, Shapefile, FlatGeobuf). Default: the plan's five territories (cper2000).",
+        show_default=False,
+    ),
+]
+CodeColumnOption = Annotated[
+    Optional[str], typer.Option("--code-column", help="Column of the scheme table holding the INSEE code.")
+]
+TerritoryColumnOption = Annotated[
+    Optional[str], typer.Option("--territory-column", help="Column of the scheme holding the territory name.")
+]
+LayerOption = Annotated[Optional[str], typer.Option("--layer", help="Layer of a multi-layer scheme file.")]
+
+
+@contextlib.contextmanager
+def _user_errors():
+    """Turn the library's errors into a message on stderr and an exit code."""
+    try:
+        yield
+    except FileNotFoundError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    except TerritorialError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+
+def _scheme(scheme: Path | None, code_column, territory_column, layer):
+    if scheme is None:
+        return _schemes.DEFAULT_SCHEME
+    return _schemes.read_scheme(
+        scheme, code_column=code_column, territory_column=territory_column, layer=layer
+    )
+
+
+@app.callback()
+def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress to stderr.")] = False):
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+@app.command("territories")
+def territories_command(
+    scheme: SchemeOption = None,
+    code_column: CodeColumnOption = None,
+    territory_column: TerritoryColumnOption = None,
+    layer: LayerOption = None,
+    csv: Annotated[bool, typer.Option("--csv", help="Print CSV (UTF-8, `;`) instead of a table.")] = False,
+):
+    """Print the territories of a scheme: communes, population, area and density."""
+    with _user_errors():
+        frame = _schemes.territories(_scheme(scheme, code_column, territory_column, layer))
+    table = frame.drop(columns="geometry")
+    if csv:
+        typer.echo(table.to_csv(sep=";", index=False), nl=False)
+        return
+    total = {
+        "territoire": "Région",
+        "n_communes": table["n_communes"].sum(),
+        "population": table["population"].sum(),
+        "area_km2": table["area_km2"].sum(),
+    }
+    total["densite"] = total["population"] / total["area_km2"]
+    rows = [*table.to_dict("records"), total]
+    headers = ("Territoire", "Communes", "Population", "Superficie (km²)", "Densité (hab./km²)")
+    cells = [
+        (str(r["territoire"]), fr_number(r["n_communes"]), fr_number(r["population"]),
+         fr_number(r["area_km2"], 1), fr_number(r["densite"], 1))
+        for r in rows
+    ]
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
+    line = lambda values: "  ".join(  # noqa: E731
+        v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(values, widths))
+    )
+    typer.echo(line(headers))
+    typer.echo("  ".join("-" * w for w in widths))
+    for c in cells[:-1]:
+        typer.echo(line(c))
+    typer.echo("  ".join("-" * w for w in widths))
+    typer.echo(line(cells[-1]))
+
+
+@app.command("run")
+def run_command(
+    scheme: SchemeOption = None,
+    code_column: CodeColumnOption = None,
+    territory_column: TerritoryColumnOption = None,
+    layer: LayerOption = None,
+    output_dir: Annotated[
+        Path, typer.Option("--output-dir", "-o", help="Folder where maps and reports are written.")
+    ] = Path("maps"),
+):
+    """Run the main job on the embedded default scenario and write its outputs."""
+    with _user_errors():
+        frame = _schemes.territories(_scheme(scheme, code_column, territory_column, layer))
+        path = save_map(territories_map(frame), output_dir / "territoires.html")
+    typer.echo(str(path))
+
+
+def main() -> None:
+    """Entry point of the ``territorial`` console script."""
+    app(prog_name="territorial")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

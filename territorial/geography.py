@@ -1,0 +1,108 @@
+"""The embedded reference geography of Nord (59) and Pas-de-Calais (62).
+
+Every function returns a new frame in EPSG:2154 (Lambert-93); the file is read once
+per process and cached, so later calls only pay for a copy.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+logger = logging.getLogger(__name__)
+
+GEODATA_NAME = "npdc.gpkg"
+CRS = "EPSG:2154"
+
+__all__ = ["geodata_path", "communes", "town_halls", "gazetteer", "metadata"]
+
+
+def geodata_path() -> Path:
+    """Path of the embedded GeoPackage (installed package data, or ``geodata/`` of a checkout)."""
+    packaged = resources.files("territorial").joinpath("_geodata", GEODATA_NAME)
+    if packaged.is_file():
+        return Path(str(packaged))
+    checkout = Path(__file__).resolve().parent.parent / "geodata" / GEODATA_NAME
+    if checkout.is_file():
+        return checkout
+    raise FileNotFoundError(
+        f"the embedded geography {GEODATA_NAME} is missing from the installed package; "
+        "reinstall territorial (`pip install --force-reinstall .`) or rebuild it with "
+        "`python geodata/build.py`"
+    )
+
+
+@lru_cache(maxsize=None)
+def _layer(name: str) -> pd.DataFrame:
+    logger.debug("reading layer %s of %s", name, geodata_path())
+    frame = pyogrio.read_dataframe(geodata_path(), layer=name)
+    if isinstance(frame, gpd.GeoDataFrame):
+        frame = frame.to_crs(CRS) if frame.crs != CRS else frame
+    return frame
+
+
+def communes(*, scheme="cper2000") -> gpd.GeoDataFrame:
+    """Current communes of Nord and Pas-de-Calais with their polygons.
+
+    Parameters
+    ----------
+    scheme : str, path, DataFrame, GeoDataFrame, Series, dict or None, default "cper2000"
+        Territory scheme whose ``territoire`` column is added (see
+        :func:`territorial.schemes.resolve_scheme`); ``None`` adds none.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per commune (1,534), EPSG:2154: ``code_insee`` (text), ``nom``,
+        ``departement``, ``departement_nom``, ``arrondissement``, ``arrondissement_nom``,
+        ``epci_siren``, ``epci_nom``, ``population`` (population municipale),
+        ``codes_postaux`` (``;``-separated), ``area_km2``, ``note_geometrie`` (non-empty
+        where the source polygon was repaired), and ``territoire`` unless ``scheme`` is None.
+    """
+    frame = _layer("communes").copy()
+    if scheme is None:
+        return frame
+    from territorial.schemes import resolve_scheme
+
+    return frame.assign(territoire=frame["code_insee"].map(resolve_scheme(scheme)))
+
+
+def town_halls() -> gpd.GeoDataFrame:
+    """Town-hall point of every commune, each guaranteed to lie inside its commune.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``code_insee``, ``nom``, ``adresse``, ``remplacee`` (True where the source point
+        was missing or outside the commune and was replaced by an interior point),
+        ``precision`` (``mairie`` or ``point intérieur de la commune``),
+        ``motif_remplacement``; points in EPSG:2154.
+    """
+    return _layer("mairies").copy()
+
+
+def gazetteer() -> pd.DataFrame:
+    """Every name and code a commune of 59/62 is known by.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``nom`` (empty for an old code whose name the sources do not give), ``code``
+        (the INSEE code that name carries or carried), ``type`` (``commune``,
+        ``commune_deleguee``, ``commune_associee``, ``ancien_code``), ``code_insee``
+        and ``commune`` (the current commune it points to), ``departement``,
+        ``codes_postaux``.
+    """
+    return _layer("gazetteer").copy()
+
+
+def metadata() -> dict[str, str]:
+    """Sources, vintages, licences and totals of the embedded geography."""
+    table = _layer("metadonnees")
+    return dict(zip(table["cle"], table["valeur"]))

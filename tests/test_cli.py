@@ -1,0 +1,73 @@
+"""The command line, through Typer's runner and through the installed console script."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from territorial.cli import app
+
+runner = CliRunner()
+
+
+def test_territories_prints_the_five_territories_and_the_region():
+    result = runner.invoke(app, ["territories"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    names = [line.split("  ")[0] for line in lines[2:7]]
+    assert names == ["Métropole", "Littoral", "Bassin Minier", "Sud Nord", "Artois-Ternois"]
+    assert lines[-1].startswith("Région") and "1\u202f534" in lines[-1]
+
+
+def test_territories_csv(tmp_path):
+    result = runner.invoke(app, ["territories", "--csv"])
+    assert result.exit_code == 0
+    path = tmp_path / "t.csv"
+    path.write_text(result.output, encoding="utf-8")
+    table = pd.read_csv(path, sep=";")
+    assert list(table["territoire"]) == ["Métropole", "Littoral", "Bassin Minier", "Sud Nord", "Artois-Ternois"]
+    assert table["n_communes"].sum() == 1534
+
+
+def test_scheme_missing_a_commune_fails_with_its_name(tmp_path, communes):
+    table = communes.loc[communes["code_insee"] != "62041", ["code_insee", "territoire"]]
+    path = tmp_path / "scheme.csv"
+    table.to_csv(path, sep=";", index=False, encoding="cp1252")
+    result = runner.invoke(app, ["territories", "--scheme", str(path)])
+    assert result.exit_code == 1
+    assert "62041 Arras" in result.output
+
+
+def test_missing_scheme_file_is_a_usage_error(tmp_path):
+    result = runner.invoke(app, ["territories", "--scheme", str(tmp_path / "nope.csv")])
+    assert result.exit_code == 2
+    assert "no such file" in result.output
+
+
+def test_unknown_option_is_a_usage_error():
+    assert runner.invoke(app, ["territories", "--frobnicate"]).exit_code == 2
+
+
+def test_run_writes_the_territories_map(tmp_path):
+    result = runner.invoke(app, ["run", "--output-dir", str(tmp_path / "maps")])
+    assert result.exit_code == 0, result.output
+    path = tmp_path / "maps" / "territoires.html"
+    assert result.output.strip() == str(path)
+    assert "Bassin Minier" in path.read_text(encoding="utf-8")
+
+
+def test_console_script_runs_from_any_directory(tmp_path):
+    beside = Path(sys.executable).parent / "territorial"
+    exe = str(beside) if beside.is_file() else shutil.which("territorial")
+    if exe is None:
+        pytest.skip("the territorial console script is not on PATH (package not installed in this environment)")
+    done = subprocess.run([exe, "run"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "maps" / "territoires.html").is_file()
+    assert done.stdout.strip().endswith("territoires.html")
