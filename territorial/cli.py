@@ -15,7 +15,7 @@ from typing import Annotated, Optional
 import typer
 
 from territorial import schemes as _schemes
-from territorial._errors import TerritorialError
+from territorial._errors import InputFileError, TerritorialError
 from territorial._format import fr_number
 from territorial.maps import save_map, territories_map
 
@@ -50,7 +50,7 @@ def _user_errors():
     """Turn the library's errors into a message on stderr and an exit code."""
     try:
         yield
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, InputFileError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     except TerritorialError as exc:
@@ -127,6 +127,53 @@ def run_command(
         frame = _schemes.territories(_scheme(scheme, code_column, territory_column, layer))
         path = save_map(territories_map(frame), output_dir / "territoires.html")
     typer.echo(str(path))
+
+
+def _parse_pairs(pairs: list[str] | None, *, option: str) -> dict[str, str]:
+    parsed = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise typer.BadParameter(f"expected ROLE=COLUMN, got {pair!r}", param_hint=option)
+        parsed[key.strip()] = value.strip()
+    return parsed
+
+
+@app.command("geocode")
+def geocode_command(
+    input: Annotated[Path, typer.Argument(help="CSV/TXT, XLSX, GeoJSON, GeoPackage, Shapefile (.shp/.zip) or FlatGeobuf.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Accepted rows: .csv (x, y in Lambert-93), .gpkg or .geojson.")],
+    rejects: Annotated[Optional[Path], typer.Option("--rejects", help="Rejected rows (CSV). Default: OUTPUT's stem + _rejets.csv.")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit with code 1 if any row is rejected (outputs are still written).")] = False,
+    scheme: SchemeOption = None,
+    crs: Annotated[Optional[str], typer.Option("--crs", help="CRS of the coordinate columns, e.g. EPSG:2154 (default: WGS84 for lat/lon, inferred for x/y).")] = None,
+    column: Annotated[Optional[list[str]], typer.Option("--column", help="ROLE=COLUMN override, repeatable; roles: id, code_insee, commune, code_postal, adresse, departement, latitude, longitude, x, y.")] = None,
+    sep: Annotated[Optional[str], typer.Option("--sep", help="Delimiter of a text file (default: detected).")] = None,
+    encoding: Annotated[Optional[str], typer.Option("--encoding", help="Encoding of a text file (default: detected).")] = None,
+    layer: LayerOption = None,
+    sheet: Annotated[Optional[str], typer.Option("--sheet", help="Worksheet of a spreadsheet.")] = None,
+):
+    """Geocode a file onto the communes of Nord and Pas-de-Calais; every row is accepted or rejected with its reason."""
+    from territorial.export import write_points, write_table
+    from territorial.geocode import GeocodeError, geocode_file
+
+    columns = _parse_pairs(column, option="--column")
+    rejects = rejects or output.with_name(f"{output.stem}_rejets.csv")
+    failed = None
+    with _user_errors():
+        try:
+            result = geocode_file(input, sep=sep, encoding=encoding, layer=layer, sheet=sheet, columns=columns,
+                                  crs=crs, scheme=_scheme(scheme, None, None, None), strict=strict)
+        except GeocodeError as exc:
+            result, failed = exc.result, exc
+        write_points(result.accepted, output)
+        write_table(result.rejected, rejects)
+    typer.echo(result.summary_text())
+    typer.echo(f"acceptées : {output}")
+    typer.echo(f"rejets : {rejects}")
+    if failed is not None:
+        typer.echo(f"error: {failed}", err=True)
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 import unicodedata
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyogrio
 
@@ -15,12 +17,12 @@ from territorial._errors import InputFileError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["read_table", "read_layer", "normalise_column_name"]
+__all__ = ["read_input", "read_table", "read_layer", "normalise_column_name", "to_number"]
 
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm"}
 GIS_SUFFIXES = {".gpkg", ".geojson", ".json", ".shp", ".zip", ".fgb"}
-ENCODINGS = ("utf-8-sig", "cp1252")
+ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 DELIMITERS = ";,\t|"
 
 
@@ -30,34 +32,60 @@ def normalise_column_name(name: object) -> str:
     return "_".join(text.strip().lower().replace("-", " ").split())
 
 
-def _decode(raw: bytes, path: Path) -> tuple[str, str]:
-    for encoding in ENCODINGS:
+def _decode(raw: bytes, path: Path, encoding: str | None) -> tuple[str, str]:
+    if encoding:
         try:
             return raw.decode(encoding), encoding
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise InputFileError(f"{path}: cannot decode the file as {encoding} ({exc}); "
+                                 "omit the encoding to let it be detected") from exc
+    for candidate in ENCODINGS:  # latin-1 decodes anything: the last resort
+        try:
+            return raw.decode(candidate), candidate
         except UnicodeDecodeError:
             continue
-    raise InputFileError(f"{path}: cannot decode the file as {' or '.join(ENCODINGS)}")  # pragma: no cover
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _read_text(path: Path) -> pd.DataFrame:
-    text, encoding = _decode(path.read_bytes(), path)
+_DECIMAL_COMMA = re.compile(r"^-?\d+,\d+$")
+
+
+def _read_text(path: Path, *, sep: str | None = None, encoding: str | None = None,
+               decimal: str | None = None) -> pd.DataFrame:
+    raw = path.read_bytes()
+    if b"\x00" in raw[:4096]:
+        raise InputFileError(f"{path} is a binary file, not delimited text; save it as CSV (UTF-8 or Windows-1252)")
+    text, encoding = _decode(raw, path, encoding)
     if not text.strip():
         raise InputFileError(f"{path} is empty; give a file with a header row and one row per record")
     sample = "\n".join(text.splitlines()[:50])
+    if sep is None:
+        try:
+            sep = csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
+        except csv.Error:
+            sep = max(DELIMITERS, key=sample.splitlines()[0].count)
     try:
-        delimiter = csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
-    except csv.Error:
-        delimiter = max(DELIMITERS, key=sample.splitlines()[0].count)
-    logger.info("%s: encoding %s, delimiter %r", path, encoding, delimiter)
-    try:
-        return pd.read_csv(
-            io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, na_values=[""]
-        )
-    except pd.errors.ParserError as exc:
-        raise InputFileError(f"{path} is not a well-formed delimited file: {exc}") from exc
+        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""])
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputFileError(f"{path} is not a well-formed delimited file ({exc}); check its separator "
+                             f"(detected {sep!r}) or give it explicitly") from exc
+    if decimal is None:
+        values = frame.stack()
+        decimal = "," if len(values) and values.astype(str).str.match(_DECIMAL_COMMA).any() and sep != "," else "."
+    frame.attrs.update(encoding=encoding, sep=sep, decimal=decimal,
+                       read_note=f"encodage {encoding}, séparateur {sep!r}, décimale {decimal!r}")
+    logger.info("%s: encoding %s, delimiter %r, decimal %r", path, encoding, sep, decimal)
+    return frame
 
 
-def read_table(path: str | Path, *, sheet: str | int | None = None, layer: str | None = None) -> pd.DataFrame:
+def read_table(
+    path: str | Path,
+    *,
+    sheet: str | int | None = None,
+    layer: str | None = None,
+    sep: str | None = None,
+    encoding: str | None = None,
+) -> pd.DataFrame:
     """Read a table with every value as text (codes keep their leading zeros).
 
     Parameters
@@ -69,6 +97,8 @@ def read_table(path: str | Path, *, sheet: str | int | None = None, layer: str |
         Worksheet of a spreadsheet (default: the first).
     layer : str, optional
         Layer of a multi-layer GIS file (default: the first).
+    sep, encoding : str, optional
+        Delimiter and encoding of a text file (default: detected).
 
     Returns
     -------
@@ -77,7 +107,7 @@ def read_table(path: str | Path, *, sheet: str | int | None = None, layer: str |
     path = _existing(path)
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES:
-        return _read_text(path)
+        return _read_text(path, sep=sep, encoding=encoding)
     if suffix in SPREADSHEET_SUFFIXES:
         try:
             return pd.read_excel(path, sheet_name=sheet or 0, dtype=str, engine="openpyxl")
@@ -115,3 +145,61 @@ def _existing(path: str | Path) -> Path:
 def _unsupported(path: Path) -> str:
     known = sorted(TEXT_SUFFIXES | SPREADSHEET_SUFFIXES | GIS_SUFFIXES)
     return f"{path}: unsupported file type {path.suffix!r}; use one of {', '.join(known)}"
+
+
+def read_input(
+    path: str | Path,
+    *,
+    sep: str | None = None,
+    encoding: str | None = None,
+    decimal: str | None = None,
+    layer: str | None = None,
+    sheet: str | int | None = None,
+):
+    """Read a file of facilities or projects for geocoding.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV/TXT/TSV (delimiter ``;`` ``,`` tab ``|`` sniffed; UTF-8, UTF-8 with BOM or
+        cp1252/latin-1 detected; decimal comma detected), XLSX, GeoJSON, GeoPackage,
+        Shapefile (``.shp`` or zipped ``.zip``) or FlatGeobuf.
+    sep, encoding, decimal : str, optional
+        Overrides of what is detected in a text file.
+    layer, sheet : optional
+        Layer of a GIS file, worksheet of a spreadsheet.
+
+    Returns
+    -------
+    pandas.DataFrame or geopandas.GeoDataFrame
+        Tables come with every value as text (codes keep their leading zeros);
+        ``frame.attrs`` records what was detected. GIS layers keep their geometry and CRS.
+    """
+    path = _existing(path)
+    suffix = path.suffix.lower()
+    if suffix in TEXT_SUFFIXES:
+        return _read_text(path, sep=sep, encoding=encoding, decimal=decimal)
+    if suffix in GIS_SUFFIXES:
+        frame = read_layer(path, layer=layer)
+        frame.attrs["read_note"] = f"couche {layer or 'par défaut'}, CRS {frame.crs.to_string() if getattr(frame, 'crs', None) else 'absent'}"
+        return frame
+    frame = read_table(path, sheet=sheet)
+    frame.attrs["read_note"] = f"feuille {sheet if sheet is not None else '1'}"
+    return frame
+
+
+def to_number(values: pd.Series, *, decimal: str | None = None) -> np.ndarray:
+    """Parse numbers written the French or the English way: ``"50,63"``, ``"1 234,5"``, ``"3.05"``.
+
+    Unreadable values become NaN. With ``decimal=None`` a lone comma is a decimal
+    separator; with ``decimal=","`` dots are thousands separators, with ``"."`` commas are.
+    """
+    text = values.astype("string").str.strip().str.replace(r"[\s\u202f\xa0']", "", regex=True)
+    if decimal == ",":
+        text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    elif decimal == ".":
+        text = text.str.replace(",", "", regex=False)
+    else:
+        lone_comma = text.str.contains(",", regex=False) & ~text.str.contains(".", regex=False)
+        text = text.where(~lone_comma, text.str.replace(",", ".", regex=False))
+    return pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)

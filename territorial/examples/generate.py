@@ -1,0 +1,167 @@
+"""Seeded generator of the example layers (« données d'exemple », not real data).
+
+Run ``python -m territorial.examples.generate [FOLDER]`` to rewrite them (default: this
+package folder). The output is deterministic: the same seed gives the same bytes.
+
+The files imitate what planners receive, defects included: cp1252 with ``;`` and decimal
+commas, names in capitals or without accents, ``St``/``(Le)`` forms, ``CEDEX``, names
+of communes that have since merged, codes turned into numbers, swapped coordinates,
+Lambert-93 ``X;Y`` columns, plus a few rows that must be rejected (outside the region,
+unknown commune, ambiguous homonym, no location) and a duplicated identifier.
+No real-world claim is made about any of them.
+"""
+
+from __future__ import annotations
+
+import sys
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Transformer
+
+from territorial import geography
+from territorial.examples import ACCESS_FILE, CYBER_FILE, WARNING
+
+SEED = 2002
+N_CYBER = 80
+N_ACCESS = 150
+HERE = Path(__file__).resolve().parent
+TO_WGS84 = Transformer.from_crs(2154, 4326, always_xy=True)
+SERVICES = ("ADSL", "Wi-Fi public", "fibre optique", "satellite", "boucle locale radio")
+OPERATEURS = ("Opérateur A", "Opérateur B", "Régie C", "Syndicat D")
+MERGED = (("Lomme", "59160"), ("Hellemmes-Lille", "59260"), ("Saint-Pol-sur-Mer", "59430"), ("Fort-Mardyck", "59640"))
+
+
+def _point_inside(rng: np.random.Generator, polygon) -> shapely.Point:
+    west, south, east, north = polygon.bounds
+    while True:
+        point = shapely.Point(rng.uniform(west, east), rng.uniform(south, north))
+        if polygon.contains(point):
+            return point
+
+
+def _fr(value: float, digits: int) -> str:
+    return f"{value:.{digits}f}".replace(".", ",")
+
+
+def _cedex_code(rng: np.random.Generator, departement: str, known: set[str]) -> str:
+    """A CEDEX-like postal code of the département that serves no commune."""
+    while True:
+        code = f"{departement}{int(rng.integers(0, 1000)):03d}"
+        if code not in known:
+            return code
+
+
+def _messy_name(rng: np.random.Generator, name: str) -> str:
+    """One of the ways people write a commune name."""
+    roll = rng.random()
+    if roll < 0.15:
+        return name.upper()
+    if roll < 0.25:
+        return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    if roll < 0.32 and name.startswith(("Saint-", "Sainte-")):
+        return name.replace("Sainte-", "Ste ").replace("Saint-", "St ")
+    if roll < 0.38 and name.split(" ")[0] in ("Le", "La", "Les"):
+        article, rest = name.split(" ", 1)
+        return f"{rest} ({article})"
+    return name
+
+
+def _sample_communes(rng, communes: pd.DataFrame, n: int, exponent: float) -> pd.DataFrame:
+    weights = communes["population"].to_numpy(float) ** exponent
+    chosen = rng.choice(len(communes), size=n, replace=True, p=weights / weights.sum())
+    return communes.iloc[np.sort(chosen)]
+
+
+def cyber_centres(rng: np.random.Generator) -> pd.DataFrame:
+    communes = geography.communes(scheme=None)
+    polygons = communes.set_index("code_insee").geometry
+    known = set(";".join(communes["codes_postaux"]).split(";"))
+    picked = _sample_communes(rng, communes, N_CYBER - 7, 0.8)
+    rows = []
+    for i, c in enumerate(picked.itertuples(), start=1):
+        cp = c.codes_postaux.split(";")[0]
+        row = {
+            "id": f"CC{i:03d}",
+            "nom": f"Cyber-centre {c.nom}",
+            "adresse": f"{rng.integers(1, 120)} rue de la Mairie",
+            "code_postal": cp,
+            "commune": _messy_name(rng, c.nom),
+            "code_insee": "",
+            "latitude": "",
+            "longitude": "",
+            "postes": str(int(rng.integers(4, 17))),
+            "services": ";".join(sorted(rng.choice(["initiation", "accès libre", "emploi", "e-administration"],
+                                                   size=2, replace=False))),
+        }
+        roll = rng.random()
+        if roll < 0.40:  # precise point, decimal comma, sometimes swapped
+            point = _point_inside(rng, polygons[c.code_insee])
+            lon, lat = (_fr(v, 5) for v in TO_WGS84.transform(point.x, point.y))
+            row["latitude"], row["longitude"] = (lon, lat) if rng.random() < 0.08 else (lat, lon)
+        elif roll < 0.60:  # the code a spreadsheet turned into a float
+            row["code_insee"] = f"{int(c.code_insee)}.0"
+        elif roll < 0.68:  # a CEDEX postal code and name
+            row["code_postal"], row["commune"] = _cedex_code(rng, cp[:2], known), f"{c.nom.upper()} CEDEX"
+        rows.append(row)
+    for name, cp in MERGED:  # names of communes that merged since
+        rows.append({"id": f"CC{len(rows) + 1:03d}", "nom": f"Espace numérique {name}", "adresse": "place de la Mairie",
+                     "code_postal": cp, "commune": name, "code_insee": "", "latitude": "", "longitude": "",
+                     "postes": "8", "services": "accès libre"})
+    defects = [
+        {"nom": "Cyber-base Amiens", "code_postal": "80000", "commune": "Amiens"},           # outside the region
+        {"nom": "Point numérique", "code_postal": "", "commune": "Ville-Imaginaire"},       # unknown commune
+        {"nom": "Cyber-centre Saint-Aubin", "code_postal": "", "commune": "Saint-Aubin"},   # homonym in 59 and 62
+        {"nom": "Espace multimédia Armentières", "code_postal": "", "commune": "Armentire"},  # typo: fuzzy
+        {"nom": "Lieu sans adresse", "code_postal": "", "commune": ""},                      # no location at all
+        {"nom": "Cyber-centre (doublon d'identifiant)", "code_postal": "59300", "commune": "Valenciennes",
+         "id": "CC001"},
+    ]
+    for defect in defects:
+        rows.append({"id": defect.get("id", f"CC{len(rows) + 1:03d}"), "adresse": "", "code_insee": "",
+                     "latitude": "", "longitude": "", "postes": "6", "services": "accès libre", **defect})
+    frame = pd.DataFrame(rows)[["id", "nom", "adresse", "code_postal", "commune", "code_insee", "latitude",
+                                "longitude", "postes", "services"]]
+    return frame.assign(avertissement=WARNING)
+
+
+def access_points(rng: np.random.Generator) -> pd.DataFrame:
+    communes = geography.communes(scheme=None)
+    polygons = communes.set_index("code_insee").geometry
+    picked = _sample_communes(rng, communes, N_ACCESS - 2, 0.6)
+    rows = []
+    for i, c in enumerate(picked.itertuples(), start=1):
+        point = _point_inside(rng, polygons[c.code_insee])
+        x, y = f"{point.x:.1f}", f"{point.y:.1f}"
+        if rng.random() < 0.03:
+            x, y = y, x  # swapped columns
+        if rng.random() < 0.10:
+            x, y = "", ""  # no coordinates: located by commune
+        rows.append({"id_site": f"PA{i:04d}", "operateur": OPERATEURS[int(rng.integers(len(OPERATEURS)))],
+                     "type_service": SERVICES[int(rng.integers(len(SERVICES)))], "X": x, "Y": y,
+                     "commune": c.nom, "code_insee": c.code_insee})
+    rows.append({"id_site": f"PA{len(rows) + 1:04d}", "operateur": OPERATEURS[0], "type_service": SERVICES[0],
+                 "X": "648000.0", "Y": "6980000.0", "commune": "", "code_insee": ""})  # in the Somme
+    rows.append({"id_site": f"PA{len(rows) + 1:04d}", "operateur": OPERATEURS[1], "type_service": SERVICES[1],
+                 "X": "", "Y": "", "commune": "", "code_insee": "75056"})  # Paris
+    return pd.DataFrame(rows).assign(avertissement=WARNING)
+
+
+def generate(folder: str | Path = HERE) -> list[Path]:
+    """Write the example files into ``folder`` and return their paths."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(SEED)
+    cyber = folder / CYBER_FILE
+    cyber.write_bytes(cyber_centres(rng).to_csv(sep=";", index=False, lineterminator="\r\n").encode("cp1252"))
+    access = folder / ACCESS_FILE
+    access.write_bytes(access_points(rng).to_csv(sep=";", index=False, lineterminator="\n").encode("utf-8-sig"))
+    return [cyber, access]
+
+
+if __name__ == "__main__":
+    for written in generate(sys.argv[1] if len(sys.argv) > 1 else HERE):
+        print(written)

@@ -1,0 +1,741 @@
+"""Offline geocoding of facilities and projects onto the communes of Nord and Pas-de-Calais.
+
+Each row is located by the first method that works (SPEC §4):
+
+1. coordinates (WGS84, Lambert-93, Lambert II étendu or a declared CRS; swapped axes
+   detected and corrected with a note) -> the commune whose polygon holds the point;
+2. INSEE code, current or old (merged communes);
+3. postal code + name, then département + name, then name alone in 59/62;
+4. postal code alone, when it serves a single commune;
+5. fuzzy name (rapidfuzz), the score kept.
+
+Homonyms that no postal code or département separates are ``ambiguous``, never picked.
+A point or a code from elsewhere in France is ``outside_region``. Every input row ends
+up in :attr:`GeocodeResult.accepted` (``matched``, ``fuzzy``) or in
+:attr:`GeocodeResult.rejected` (``ambiguous``, ``unmatched``, ``outside_region``,
+``invalid``) with its reason: nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+from rapidfuzz import fuzz, process
+
+from territorial import geography, normalise
+from territorial._errors import InputFileError, TerritorialError
+from territorial._format import fr_number
+from territorial.io import normalise_column_name, read_input, to_number
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "ACCEPTED",
+    "REJECTED",
+    "STATUSES",
+    "GeocodeError",
+    "GeocodeResult",
+    "detect_columns",
+    "geocode",
+    "geocode_file",
+]
+
+ACCEPTED = ("matched", "fuzzy")
+REJECTED = ("ambiguous", "unmatched", "outside_region", "invalid")
+STATUSES = ACCEPTED + REJECTED
+RESULT_COLUMNS = (
+    "code_insee", "commune", "territoire", "epci", "epci_siren", "departement",
+    "geocode_method", "geocode_score", "geocode_status", "geocode_note", "geocode_precision",
+)
+REGION = ("59", "62")
+
+#: Usual column names of each role, in normalised form (see :func:`territorial.io.normalise_column_name`).
+ROLE_NAMES: dict[str, tuple[str, ...]] = {
+    "id": ("id", "identifiant", "id_lieu", "id_site", "ref", "reference", "code_site", "numero"),
+    "code_insee": ("code_insee", "insee", "codgeo", "citycode", "code_commune_insee", "code_commune", "depcom",
+                   "com_insee", "insee_com", "code_insee_commune", "cog"),
+    "commune": ("commune", "ville", "city", "nom_commune", "libelle_commune", "localite", "municipality",
+                "nom_de_la_commune", "lib_commune", "town"),
+    "code_postal": ("code_postal", "cp", "postcode", "postal_code", "zip", "zip_code", "zipcode", "codepostal"),
+    "adresse": ("adresse", "address", "adresse_postale", "adresse_complete", "adr", "voie", "rue", "street"),
+    "departement": ("departement", "dep", "dept", "code_departement", "code_dep", "num_dep"),
+    "latitude": ("latitude", "lat", "lat_wgs84", "y_wgs84", "coord_lat"),
+    "longitude": ("longitude", "lon", "lng", "long", "lon_wgs84", "x_wgs84", "coord_lon"),
+    "x": ("x", "x_l93", "xl93", "x_lambert93", "x_lambert_93", "x_lamb93", "coord_x", "coordonnee_x", "easting"),
+    "y": ("y", "y_l93", "yl93", "y_lambert93", "y_lambert_93", "y_lamb93", "coord_y", "coordonnee_y", "northing"),
+}
+
+#: Plausible coordinate ranges (x, y) of the CRSs inferred when none is declared.
+CRS_DOMAINS = {
+    "EPSG:4326": ((-180.0, 180.0), (-90.0, 90.0)),
+    "EPSG:2154": ((-400_000.0, 1_400_000.0), (5_900_000.0, 7_300_000.0)),
+    "EPSG:27572": ((-100_000.0, 1_300_000.0), (1_500_000.0, 2_800_000.0)),
+}
+CRS_LABELS = {"EPSG:4326": "WGS84 (EPSG:4326)", "EPSG:2154": "Lambert-93 (EPSG:2154)",
+              "EPSG:27572": "Lambert II étendu (EPSG:27572)"}
+
+
+class GeocodeError(TerritorialError, ValueError):
+    """Strict geocoding found rejected rows; :attr:`result` holds everything."""
+
+    def __init__(self, message: str, result: GeocodeResult):
+        super().__init__(message)
+        self.result = result
+
+
+@dataclass
+class GeocodeResult:
+    """Outcome of :func:`geocode`: every input row is in exactly one of the two tables.
+
+    Attributes
+    ----------
+    accepted : geopandas.GeoDataFrame
+        Rows ``matched`` or ``fuzzy``: the input columns (an input column whose name a
+        result column takes is kept as ``<name>_source``), ``input_row`` (1-based
+        position in the input), the result columns and a point in EPSG:2154.
+    rejected : pandas.DataFrame
+        The other rows: the input columns as given, ``input_row``, ``geocode_status``,
+        ``geocode_note``.
+    n_input : int
+        Number of input rows.
+    columns : dict
+        Role -> input column used (``code_insee``, ``commune``, ``latitude``...).
+    duplicate_ids : pandas.DataFrame
+        Identifiers found on several rows (``id``, ``rows``, ``input_rows``).
+    notes : list of str
+        File-level remarks (CRS inferred, columns recognised...).
+    """
+
+    accepted: gpd.GeoDataFrame
+    rejected: pd.DataFrame
+    n_input: int
+    columns: dict[str, str]
+    duplicate_ids: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """Rows per status (all six statuses, zeros included) and their share."""
+        counts = pd.concat([self.accepted["geocode_status"], self.rejected["geocode_status"]]).value_counts()
+        table = counts.reindex(list(STATUSES), fill_value=0).rename_axis("geocode_status").reset_index(name="rows")
+        table["share"] = table["rows"] / max(self.n_input, 1)
+        return table
+
+    def summary_text(self) -> str:
+        """The summary as French lines, for the CLI and logs."""
+        labels = {"matched": "trouvées", "fuzzy": "trouvées (nom approché)", "ambiguous": "ambiguës",
+                  "unmatched": "introuvables", "outside_region": "hors région", "invalid": "invalides"}
+        lines = [f"{fr_number(self.n_input)} lignes lues : {fr_number(len(self.accepted))} acceptées, "
+                 f"{fr_number(len(self.rejected))} rejetées"]
+        lines += [f"  {row.geocode_status:<15} {row.rows:>8}  {labels[row.geocode_status]}"
+                  for row in self.summary.itertuples()]
+        if len(self.duplicate_ids):
+            lines.append(f"  identifiants en double : {', '.join(map(str, self.duplicate_ids['id'][:20]))}"
+                         + (" …" if len(self.duplicate_ids) > 20 else ""))
+        return "\n".join(lines + [f"  note : {n}" for n in self.notes])
+
+
+# --------------------------------------------------------------------------- reference index
+
+@dataclass(frozen=True)
+class _Index:
+    """Lookup tables on the embedded gazetteer, built once per process."""
+
+    info: pd.DataFrame
+    code_to_current: dict[str, str]
+    old_code_names: dict[str, str]
+    by_name: dict[str, frozenset[str]]
+    by_bare_name: dict[str, frozenset[str]]
+    by_postal: dict[str, frozenset[str]]
+    postal_of: dict[str, frozenset[str]]
+    france_codes: dict[str, str]
+    france_by_name: dict[str, frozenset[str]]
+    current_keys: frozenset[str]
+    fuzzy_keys: tuple[str, ...]
+    fuzzy_codes: tuple[frozenset[str], ...]
+    tree: shapely.STRtree
+    tree_codes: np.ndarray
+    polygons: gpd.GeoSeries
+    halls: gpd.GeoSeries
+    hall_precision: pd.Series
+
+    def label(self, code: str) -> str:
+        return f"{self.info.at[code, 'nom']} ({code})"
+
+
+def _group(keys, codes) -> dict[str, frozenset[str]]:
+    table: dict[str, set[str]] = {}
+    for key, code in zip(keys, codes):
+        if key:
+            table.setdefault(key, set()).add(code)
+    return {k: frozenset(v) for k, v in table.items()}
+
+
+@lru_cache(maxsize=1)
+def _index() -> _Index:
+    communes = geography.communes(scheme=None).set_index("code_insee")
+    gaz = geography.gazetteer()
+    halls = geography.town_halls().set_index("code_insee")
+    france = geography._layer("communes_france")
+    named = gaz[gaz["nom"].notna()]
+    keys = named["nom"].map(normalise.name_key)
+    postal_pairs = [(cp, code) for code, cps in zip(communes.index, communes["codes_postaux"]) for cp in cps.split(";")]
+    old = gaz[gaz["type"] != "commune"]
+    outside = france[~france["departement"].isin(REGION)]
+    fuzzy = _group(keys, named["code_insee"])
+    return _Index(
+        info=communes.drop(columns="geometry"),
+        code_to_current={**dict(zip(old["code"], old["code_insee"])), **{c: c for c in communes.index}},
+        old_code_names={c: n for c, n in zip(old["code"], old["nom"]) if isinstance(n, str)},
+        by_name=fuzzy,
+        by_bare_name=_group(keys.map(normalise.strip_article), named["code_insee"]),
+        by_postal=_group([cp for cp, _ in postal_pairs], [c for _, c in postal_pairs]),
+        postal_of={c: frozenset(cps.split(";")) for c, cps in zip(communes.index, communes["codes_postaux"])},
+        france_codes=dict(zip(france["code"], france["departement"])),
+        france_by_name=_group(outside["nom"].map(normalise.name_key), outside["departement"]),
+        current_keys=frozenset(communes["nom"].map(normalise.name_key)),
+        fuzzy_keys=tuple(fuzzy),
+        fuzzy_codes=tuple(fuzzy.values()),
+        tree=shapely.STRtree(communes.geometry.to_numpy()),
+        tree_codes=communes.index.to_numpy(),
+        polygons=communes.geometry,
+        halls=halls.geometry,
+        hall_precision=halls["precision"],
+    )
+
+
+# --------------------------------------------------------------------------- columns
+
+def detect_columns(frame: pd.DataFrame, columns: dict[str, str] | None = None) -> dict[str, str]:
+    """Find the location columns of a table by their usual French and English names.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+    columns : dict, optional
+        Explicit role -> column choices, which win over recognition. Roles:
+        ``id``, ``code_insee``, ``commune``, ``code_postal``, ``adresse``,
+        ``departement``, ``latitude``, ``longitude``, ``x``, ``y``.
+
+    Returns
+    -------
+    dict
+        Role -> column name, for the roles found.
+    """
+    columns = dict(columns or {})
+    unknown = set(columns) - set(ROLE_NAMES)
+    if unknown:
+        raise ValueError(f"`columns` has unknown role(s) {sorted(unknown)}; roles are {sorted(ROLE_NAMES)}")
+    absent = [c for c in columns.values() if c not in frame.columns]
+    if absent:
+        raise InputFileError(f"`columns` names column(s) {absent} that the input lacks; it has {list(frame.columns)}")
+    normalised = {}
+    for column in frame.columns:
+        normalised.setdefault(normalise_column_name(column), column)
+    taken = set(columns.values())
+    for role, names in ROLE_NAMES.items():
+        if role in columns:
+            continue
+        found = next((normalised[n] for n in names if n in normalised and normalised[n] not in taken), None)
+        if found is not None:
+            columns[role] = found
+            taken.add(found)
+    if ("latitude" in columns) != ("longitude" in columns) or ("x" in columns) != ("y" in columns):
+        raise InputFileError(
+            f"only one coordinate column of a pair was found in {list(frame.columns)}; give both, e.g. "
+            "columns={'latitude': ..., 'longitude': ...} or {'x': ..., 'y': ...}"
+        )
+    return columns
+
+
+def _text(frame: pd.DataFrame, column: str | None) -> pd.Series:
+    if column is None:
+        return pd.Series("", index=frame.index, dtype=object)
+    return frame[column].astype(object).where(frame[column].notna(), "").map(str).str.strip()
+
+
+# --------------------------------------------------------------------------- by code and name
+
+@dataclass(frozen=True)
+class _Found:
+    status: str
+    code: str | None = None
+    method: str = ""
+    score: float = np.nan
+    note: str = ""
+    candidates: frozenset[str] = frozenset()
+
+
+def _departement_name(dep: str) -> str:
+    return f"département {dep}"
+
+
+def _resolve(index: _Index, code_raw: str, cp_raw: str, dep_raw: str, name_raw: str, address_raw: str,
+             fuzzy_cutoff: float) -> _Found:
+    """Locate one combination of code, postal code, département, name and address."""
+    notes = []
+    name, cp_in_name, dep_in_name = normalise.split_place(name_raw)
+    cp = normalise.postal_code(cp_raw) or cp_in_name
+    dep = normalise.departement_code(dep_raw) or dep_in_name
+    if not name and not cp and address_raw:
+        cp, name = normalise.address_place(address_raw)
+        if name:
+            notes.append("commune et code postal lus dans l'adresse")
+    key = normalise.name_key(name)
+    code = normalise.insee_code(code_raw)
+    if code_raw and not code:
+        notes.append(f"code INSEE « {code_raw} » illisible, ignoré")
+    if cp_raw and not normalise.postal_code(cp_raw):
+        notes.append(f"code postal « {cp_raw} » illisible, ignoré")
+    if not (code or cp or key or dep):
+        return _Found("invalid", note="; ".join(notes + ["aucune information de localisation (coordonnées, code, "
+                                                          "code postal ou commune)"]))
+
+    names = index.by_name.get(key, frozenset())
+    name_method = "name"
+    if key and not names:
+        names = index.by_bare_name.get(normalise.strip_article(key), frozenset())
+        name_method = "name_without_article"
+
+    # 1. INSEE code, current or old
+    if code:
+        current = index.code_to_current.get(code)
+        if current is not None:
+            if names and current not in names:
+                if any(code in index.postal_of[c] for c in names):
+                    notes.append(f"le code {code} est un code postal, pas un code INSEE")
+                    cp = code
+                else:
+                    return _Found("ambiguous", note="; ".join(notes + [
+                        f"le code INSEE {code} désigne {index.label(current)} mais le nom « {name} » désigne "
+                        + ", ".join(index.label(c) for c in sorted(names))]), candidates=names | {current})
+            else:
+                if current != code:
+                    old = index.old_code_names.get(code)
+                    notes.append(f"ancien code INSEE {code}" + (f" ({old})" if old else "")
+                                 + f", aujourd'hui {index.label(current)}")
+                    return _Found("matched", current, "old_insee_code", 100.0, "; ".join(notes))
+                return _Found("matched", current, "insee_code", 100.0, "; ".join(notes))
+        elif code in index.france_codes:
+            return _Found("outside_region", note="; ".join(notes + [
+                f"code INSEE {code} d'une commune hors Nord et Pas-de-Calais "
+                f"({_departement_name(index.france_codes[code])})"]))
+        elif code[:2] in REGION and code != cp:
+            notes.append(f"code INSEE {code} inconnu, ignoré")
+
+    cp_dep = cp[:2] if cp else ""
+    if cp and cp not in index.by_postal and cp_dep in REGION:
+        notes.append(f"code postal {cp} inconnu (CEDEX ?) : seul le département {cp_dep} est retenu")
+    hint_dep = dep or cp_dep or (code[:2] if code else "")
+
+    # 2. names in 59/62
+    if names:
+        method = name_method
+        candidates = names
+        if len(candidates) > 1 and cp in index.by_postal:
+            narrowed = frozenset(c for c in candidates if cp in index.postal_of[c])
+            if narrowed:
+                candidates, method = narrowed, "postal_code+" + name_method
+        if len(candidates) > 1 and hint_dep:
+            narrowed = frozenset(c for c in candidates if index.info.at[c, "departement"] == hint_dep)
+            if narrowed:
+                candidates, method = narrowed, "departement+" + name_method
+        if len(candidates) > 1:
+            return _Found("ambiguous", note="; ".join(notes + [
+                f"homonymes : {', '.join(index.label(c) for c in sorted(candidates))} ; précisez le code postal "
+                "ou le département"]), candidates=candidates)
+        (found,) = candidates
+        if hint_dep and hint_dep not in REGION:
+            return _Found("ambiguous", note="; ".join(notes + [
+                f"« {name} » est {index.label(found)} mais le code postal ou le département indique le "
+                f"{_departement_name(hint_dep)}"]), candidates=candidates)
+        if cp in index.by_postal and cp not in index.postal_of[found]:
+            notes.append(f"code postal {cp} différent de ceux de {index.label(found)}")
+        elif cp in index.by_postal and method == name_method:
+            method = "postal_code+" + name_method
+        if name_method == "name_without_article":
+            notes.append(f"nom sans article, lu comme {index.info.at[found, 'nom']}")
+        elif key not in index.current_keys:
+            notes.append(f"« {name} » est une ancienne commune, aujourd'hui {index.label(found)}")
+        elsewhere = index.france_by_name.get(key)
+        if elsewhere and not (cp or dep):
+            notes.append(f"homonyme(s) hors région ignoré(s) (départements {', '.join(sorted(elsewhere))})")
+        return _Found("matched", found, method, 100.0, "; ".join(notes))
+
+    # 3. known to be elsewhere
+    if hint_dep and hint_dep not in REGION:
+        return _Found("outside_region", note="; ".join(notes + [
+            f"{'code postal ' + cp if cp else 'département ' + hint_dep} hors Nord et Pas-de-Calais"]))
+    if key and key in index.france_by_name and not hint_dep:
+        deps = ", ".join(sorted(index.france_by_name[key]))
+        return _Found("outside_region", note="; ".join(notes + [
+            f"« {name} » n'est pas une commune du Nord ou du Pas-de-Calais (commune du département {deps})"]))
+
+    # 4. postal code alone
+    if cp in index.by_postal and not key:
+        candidates = index.by_postal[cp]
+        if len(candidates) == 1:
+            (found,) = candidates
+            return _Found("matched", found, "postal_code", 100.0, "; ".join(notes))
+        return _Found("ambiguous", note="; ".join(notes + [
+            f"le code postal {cp} dessert {len(candidates)} communes : "
+            + ", ".join(index.label(c) for c in sorted(candidates))]), candidates=candidates)
+
+    # 5. fuzzy name
+    if key:
+        return _fuzzy(index, key, name, cp, hint_dep, notes, fuzzy_cutoff)
+    return _Found("unmatched", note="; ".join(notes + ["aucune commune ne correspond"]))
+
+
+def _fuzzy(index: _Index, key: str, name: str, cp: str, dep: str, notes: list[str], cutoff: float) -> _Found:
+    choices = range(len(index.fuzzy_keys))
+    if cp in index.by_postal:
+        allowed = index.by_postal[cp]
+        choices = [i for i in choices if index.fuzzy_codes[i] & allowed]
+        cutoff = min(cutoff, 80.0)  # the postal code already narrows the search
+    elif dep in REGION:
+        choices = [i for i in choices if any(index.info.at[c, "departement"] == dep for c in index.fuzzy_codes[i])]
+    keys = [index.fuzzy_keys[i] for i in choices]
+    hits = process.extract(key, keys, scorer=fuzz.ratio, limit=5, score_cutoff=cutoff)
+    if not hits:
+        return _Found("unmatched", note="; ".join(notes + [f"commune « {name} » introuvable dans le Nord et le "
+                                                          "Pas-de-Calais"]))
+    best = hits[0][1]
+    codes = frozenset().union(*(index.fuzzy_codes[choices[i]] for _, s, i in hits if best - s < 3.0))
+    if len(codes) > 1:
+        return _Found("ambiguous", note="; ".join(notes + [
+            f"« {name} » ressemble autant à " + ", ".join(index.label(c) for c in sorted(codes))]), candidates=codes)
+    (found,) = codes
+    notes.append(f"nom approché : « {name} » lu comme {index.info.at[found, 'nom']} (score {best:.0f})")
+    return _Found("fuzzy", found, "fuzzy_name", round(best, 1), "; ".join(notes))
+
+
+# --------------------------------------------------------------------------- coordinates
+
+def _in_domain(crs: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    (x0, x1), (y0, y1) = CRS_DOMAINS[crs]
+    return (a >= x0) & (a <= x1) & (b >= y0) & (b <= y1)
+
+
+def _infer_crs(a: np.ndarray, b: np.ndarray) -> str | None:
+    """The single CRS whose range holds every pair (either axis order), or None."""
+    ok = np.isfinite(a) & np.isfinite(b)
+    if not ok.any():
+        return None
+    fits = [crs for crs in CRS_DOMAINS
+            if (_in_domain(crs, a[ok], b[ok]) | _in_domain(crs, b[ok], a[ok])).all()]
+    return fits[0] if len(fits) == 1 else None
+
+
+def _locate_points(index: _Index, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Commune code holding each Lambert-93 point ('' where none: outside 59/62)."""
+    codes = np.full(len(x), "", dtype=object)
+    finite = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+    if len(finite):
+        points = shapely.points(x[finite], y[finite])
+        hit_points, hit_polygons = index.tree.query(points, predicate="intersects")
+        first = np.unique(hit_points, return_index=True)[1]  # a point on a boundary takes the first commune
+        codes[finite[hit_points[first]]] = index.tree_codes[hit_polygons[first]]
+    return codes
+
+
+@dataclass
+class _Points:
+    x: np.ndarray
+    y: np.ndarray
+    code: np.ndarray
+    given: np.ndarray
+    note: np.ndarray
+
+
+def _coordinates(index: _Index, frame: pd.DataFrame, columns: dict[str, str], crs, notes: list[str],
+                 decimal: str | None) -> _Points | None:
+    n = len(frame)
+    if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns and frame.geometry.notna().any():
+        if frame.crs is None:
+            raise InputFileError("the input layer has no CRS; set it (e.g. gdf.set_crs('EPSG:2154')) or give `crs=`")
+        geoms = frame.geometry.to_numpy()
+        surface = shapely.get_type_id(geoms) != 0
+        if surface.any():
+            geoms = np.where(surface, shapely.point_on_surface(geoms), geoms)
+        a, b, source_crs = shapely.get_x(geoms), shapely.get_y(geoms), frame.crs
+        given = ~shapely.is_missing(frame.geometry.to_numpy())
+        row_notes = np.where(surface, "point intérieur de la géométrie d'origine", "").astype(object)
+    elif "longitude" in columns:
+        a = to_number(frame[columns["longitude"]], decimal=decimal)
+        b = to_number(frame[columns["latitude"]], decimal=decimal)
+        source_crs = crs or "EPSG:4326"
+        given = (_text(frame, columns["longitude"]) != "").to_numpy() | (_text(frame, columns["latitude"]) != "").to_numpy()
+        row_notes = np.full(n, "", dtype=object)
+    elif "x" in columns:
+        a, b = to_number(frame[columns["x"]], decimal=decimal), to_number(frame[columns["y"]], decimal=decimal)
+        given = (_text(frame, columns["x"]) != "").to_numpy() | (_text(frame, columns["y"]) != "").to_numpy()
+        source_crs = crs
+        if source_crs is None:
+            source_crs = _infer_crs(a, b)
+            if source_crs is None:
+                raise InputFileError(
+                    f"cannot tell the CRS of columns {columns['x']!r}/{columns['y']!r} from their values; "
+                    "declare it with crs='EPSG:2154' (CLI: --crs EPSG:2154) or the CRS the file uses"
+                )
+            notes.append(f"CRS des colonnes {columns['x']}/{columns['y']} déduit des valeurs : {CRS_LABELS[source_crs]}")
+        row_notes = np.full(n, "", dtype=object)
+    else:
+        return None
+
+    source = pyproj.CRS.from_user_input(source_crs)
+    to_l93 = pyproj.Transformer.from_crs(source, 2154, always_xy=True)
+    key = source.to_string()
+    usable = np.isfinite(a) & np.isfinite(b)
+    if key in CRS_DOMAINS:
+        usable &= _in_domain(key, a, b) | _in_domain(key, b, a)
+    a, b = np.where(usable, a, np.nan), np.where(usable, b, np.nan)
+    x, y = to_l93.transform(a, b, errcheck=False)
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    code = _locate_points(index, x, y)
+    retry = np.flatnonzero(usable & (code == ""))
+    if len(retry):
+        sx, sy = to_l93.transform(b[retry], a[retry], errcheck=False)
+        swapped = _locate_points(index, np.asarray(sx, float), np.asarray(sy, float))
+        fixed = retry[swapped != ""]
+        x[fixed], y[fixed] = np.asarray(sx)[swapped != ""], np.asarray(sy)[swapped != ""]
+        code[fixed] = swapped[swapped != ""]
+        row_notes[fixed] = "coordonnées inversées (x/y ou latitude/longitude), corrigées"
+    bad = given & ~usable
+    row_notes[bad] = "coordonnées illisibles ou hors de toute plage plausible, ignorées"
+    return _Points(x=np.where(usable, x, np.nan), y=np.where(usable, y, np.nan), code=code, given=given,
+                   note=row_notes)
+
+
+# --------------------------------------------------------------------------- main entry points
+
+def geocode(
+    data: pd.DataFrame,
+    *,
+    columns: dict[str, str] | None = None,
+    crs=None,
+    scheme="cper2000",
+    strict: bool = False,
+    fuzzy_cutoff: float = 88.0,
+    tolerance_m: float = 1000.0,
+    decimal: str | None = None,
+) -> GeocodeResult:
+    """Locate every row of a table on the communes of Nord and Pas-de-Calais.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame or geopandas.GeoDataFrame
+        One row per facility or project. A GeoDataFrame's geometry is used as its
+        coordinates (its CRS is required).
+    columns : dict, optional
+        Role -> column overrides (see :func:`detect_columns`); other roles are
+        recognised by name.
+    crs : optional
+        CRS of the coordinate columns. Default: WGS84 for latitude/longitude; for x/y
+        inferred from the values when a single CRS fits (Lambert-93, Lambert II
+        étendu or WGS84), else an error asks for it.
+    scheme : see :func:`territorial.schemes.resolve_scheme`
+        Territory scheme for the ``territoire`` column.
+    strict : bool
+        Raise :class:`GeocodeError` if any row is rejected.
+    fuzzy_cutoff : float
+        Minimum rapidfuzz ratio (0-100) of a fuzzy name match (80 within a known
+        postal code).
+    tolerance_m : float
+        A point up to this distance from the commune its row names is accepted (a
+        facility on a boundary); farther, the row is ``ambiguous``.
+    decimal : {",", "."}, optional
+        Decimal separator of coordinate columns; by default both ``50,63`` and
+        ``50.63`` are read.
+
+    Returns
+    -------
+    GeocodeResult
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"`data` must be a pandas DataFrame or GeoDataFrame, got {type(data).__name__}")
+    from territorial.schemes import resolve_scheme
+
+    territory_of = resolve_scheme(scheme)
+    index = _index()
+    frame = data.reset_index(drop=True)
+    n = len(frame)
+    cols = detect_columns(frame, columns)
+    notes = [f"colonnes reconnues : {', '.join(f'{r}={c}' for r, c in cols.items())}" if cols else
+             "aucune colonne de localisation reconnue"]
+    logger.info("geocoding %d rows with columns %s", n, cols)
+
+    # by code and name, once per distinct combination
+    parts = {role: _text(frame, cols.get(role)) for role in ("code_insee", "code_postal", "departement", "commune",
+                                                              "adresse")}
+    combos = pd.DataFrame(parts)
+    # groups are numbered in order of first appearance, the order drop_duplicates keeps
+    combo_of_row = combos.groupby(list(parts), sort=False).ngroup().to_numpy()
+    uniques = combos.drop_duplicates()
+    found = [_resolve(index, *row, fuzzy_cutoff=fuzzy_cutoff) for row in uniques.itertuples(index=False)]
+    status = np.array([f.status for f in found], dtype=object)[combo_of_row]
+    code = np.array([f.code or "" for f in found], dtype=object)[combo_of_row]
+    method = np.array([f.method for f in found], dtype=object)[combo_of_row]
+    score = np.array([f.score for f in found], dtype=float)[combo_of_row]
+    note = np.array([f.note for f in found], dtype=object)[combo_of_row]
+    precision = np.full(n, "", dtype=object)
+    x = np.full(n, np.nan)
+    y = np.full(n, np.nan)
+
+    points = _coordinates(index, frame, cols, crs, notes, decimal)
+    if points is not None:
+        _merge_coordinates(index, points, found, combo_of_row, status, code, method, score, note, precision, x, y,
+                           tolerance_m)
+
+    accepted_mask = np.isin(status, ACCEPTED)
+    by_hall = accepted_mask & ~np.isfinite(x)
+    hall_codes = code[by_hall]
+    x[by_hall] = shapely.get_x(index.halls.reindex(hall_codes).to_numpy())
+    y[by_hall] = shapely.get_y(index.halls.reindex(hall_codes).to_numpy())
+    precision[by_hall] = index.hall_precision.reindex(hall_codes).to_numpy()
+
+    duplicates = _duplicate_ids(frame, cols.get("id"), note)
+    return _assemble(frame, data, index, territory_of, cols, status, code, method, score, note, precision, x, y,
+                     duplicates, notes, strict)
+
+
+def _merge_coordinates(index, points, found, combo_of_row, status, code, method, score, note, precision, x, y,
+                       tolerance_m) -> None:
+    """Let usable coordinates decide, unless they contradict the commune the row names."""
+    has_point = np.isfinite(points.x)
+    for i in np.flatnonzero(points.given | has_point):
+        declared = found[combo_of_row[i]]
+        extra = points.note[i]
+        if not has_point[i]:
+            note[i] = "; ".join(filter(None, [extra, note[i]]))
+            if declared.status == "invalid":
+                status[i], note[i] = "invalid", extra or note[i]
+            continue
+        here = points.code[i]
+        names_a_commune = declared.code is not None or declared.candidates
+        if here and (not names_a_commune or here == declared.code or here in declared.candidates):
+            status[i], code[i], method[i], score[i] = "matched", here, "coordinates", 100.0
+            note[i] = extra
+        elif here and declared.code:
+            distance = index.polygons[declared.code].distance(shapely.Point(points.x[i], points.y[i]))
+            if distance <= tolerance_m:
+                status[i], code[i], method[i], score[i] = "matched", here, "coordinates", 100.0
+                note[i] = "; ".join(filter(None, [extra, f"point dans {index.label(here)}, à "
+                                                  f"{fr_number(distance)} m de {index.label(declared.code)} indiquée"]))
+            else:
+                status[i], code[i] = "ambiguous", ""
+                note[i] = "; ".join(filter(None, [extra, f"les coordonnées sont dans {index.label(here)} mais la "
+                                                  f"ligne indique {index.label(declared.code)}, à "
+                                                  f"{fr_number(distance / 1000, 1)} km"]))
+        elif here:  # the row names a place that is ambiguous, unmatched or elsewhere
+            status[i], code[i], method[i], score[i] = "ambiguous", "", "", np.nan
+            note[i] = "; ".join(filter(None, [extra, f"les coordonnées sont dans {index.label(here)}, en "
+                                              f"contradiction avec : {declared.note}"]))
+        elif declared.code is not None:
+            status[i], code[i] = "ambiguous", ""
+            note[i] = "; ".join(filter(None, [extra, "les coordonnées sont hors du Nord et du Pas-de-Calais mais la "
+                                              f"ligne indique {index.label(declared.code)}"]))
+        else:
+            status[i], code[i], method[i] = "outside_region", "", "coordinates"
+            note[i] = "; ".join(filter(None, [extra, "point hors du Nord et du Pas-de-Calais"]))
+            continue
+        if status[i] == "matched":
+            x[i], y[i] = points.x[i], points.y[i]
+            precision[i] = "coordonnées"
+
+
+def _duplicate_ids(frame: pd.DataFrame, id_column: str | None, note: np.ndarray) -> pd.DataFrame:
+    empty = pd.DataFrame({"id": pd.Series(dtype=object), "rows": pd.Series(dtype=int),
+                          "input_rows": pd.Series(dtype=object)})
+    if id_column is None:
+        return empty
+    ids = _text(frame, id_column)
+    repeated = ids[(ids != "") & ids.duplicated(keep=False)]
+    if repeated.empty:
+        return empty
+    rows = repeated.groupby(repeated, sort=False).apply(lambda s: [int(i) + 1 for i in s.index])
+    for value, positions in rows.items():
+        text = f"identifiant {value} en double (lignes {', '.join(map(str, positions))})"
+        for p in positions:
+            note[p - 1] = "; ".join(filter(None, [note[p - 1], text]))
+    return pd.DataFrame({"id": rows.index.to_numpy(), "rows": rows.map(len).to_numpy(),
+                         "input_rows": rows.map(lambda r: ";".join(map(str, r))).to_numpy()})
+
+
+def _assemble(frame, data, index, territory_of, cols, status, code, method, score, note, precision, x, y,
+              duplicates, notes, strict) -> GeocodeResult:
+    n = len(frame)
+    geometry_name = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
+    table = pd.DataFrame(frame.drop(columns=geometry_name) if geometry_name else frame)
+    if geometry_name:
+        table[f"{geometry_name}_wkt"] = shapely.to_wkt(frame.geometry.to_numpy(), rounding_precision=-1)
+    input_row = np.arange(1, n + 1)
+
+    accepted_mask = np.isin(status, ACCEPTED)
+    kept = table[accepted_mask].rename(columns={c: f"{c}_source" for c in table.columns if c in RESULT_COLUMNS
+                                                or c in ("input_row", "geometry")})
+    codes = pd.Index(code[accepted_mask])
+    info = index.info.reindex(codes)
+    accepted = gpd.GeoDataFrame(
+        kept.assign(
+            input_row=input_row[accepted_mask],
+            code_insee=codes.to_numpy(),
+            commune=info["nom"].to_numpy(),
+            territoire=territory_of.reindex(codes).to_numpy(),
+            epci=info["epci_nom"].to_numpy(),
+            epci_siren=info["epci_siren"].to_numpy(),
+            departement=info["departement"].to_numpy(),
+            geocode_method=method[accepted_mask],
+            geocode_score=score[accepted_mask],
+            geocode_status=status[accepted_mask],
+            geocode_note=note[accepted_mask],
+            geocode_precision=precision[accepted_mask],
+        ),
+        geometry=shapely.points(x[accepted_mask], y[accepted_mask]),
+        crs="EPSG:2154",
+    )
+    accepted.index = data.index[accepted_mask]
+    rejected = table[~accepted_mask].assign(
+        input_row=input_row[~accepted_mask],
+        geocode_status=status[~accepted_mask],
+        geocode_note=note[~accepted_mask],
+    )
+    rejected.index = data.index[~accepted_mask]
+    result = GeocodeResult(accepted=accepted, rejected=rejected, n_input=n, columns=cols,
+                           duplicate_ids=duplicates, notes=notes)
+    if len(accepted) + len(rejected) != n:  # pragma: no cover - the invariant the whole module keeps
+        raise AssertionError("row accounting broken")
+    logger.info("geocoded %d rows: %d accepted, %d rejected", n, len(accepted), len(rejected))
+    return _enforce(result, strict)
+
+
+def _enforce(result: GeocodeResult, strict: bool) -> GeocodeResult:
+    if strict and len(result.rejected):
+        counts = result.rejected["geocode_status"].value_counts()
+        raise GeocodeError(
+            f"{len(result.rejected)} of {result.n_input} rows rejected "
+            f"({', '.join(f'{s}: {c}' for s, c in counts.items())}); "
+            "see the rejects table, fix the rows, or run without strict mode", result)
+    return result
+
+
+def geocode_file(path: str | Path, *, sep: str | None = None, encoding: str | None = None,
+                 decimal: str | None = None, layer: str | None = None, sheet: str | int | None = None,
+                 **options) -> GeocodeResult:
+    """Read a file with :func:`territorial.io.read_input` and :func:`geocode` it.
+
+    Keyword options other than the reader's go to :func:`geocode`.
+    """
+    strict = options.pop("strict", False)
+    frame = read_input(path, sep=sep, encoding=encoding, decimal=decimal, layer=layer, sheet=sheet)
+    result = geocode(frame, decimal=decimal, **options)
+    result.notes.insert(0, f"fichier {Path(path).name} : {frame.attrs.get('read_note', '')}".rstrip(" :"))
+    return _enforce(result, strict)
