@@ -152,6 +152,9 @@ def geocode_command(
     encoding: Annotated[Optional[str], typer.Option("--encoding", help="Encoding of a text file (default: detected).")] = None,
     layer: LayerOption = None,
     sheet: Annotated[Optional[str], typer.Option("--sheet", help="Worksheet of a spreadsheet.")] = None,
+    online: Annotated[bool, typer.Option("--online", help="Also locate addresses with the national address service (BAN); off by default.")] = False,
+    ban_url: Annotated[Optional[str], typer.Option("--ban-url", help="Batch CSV endpoint of the address service.")] = None,
+    ban_cache: Annotated[Optional[Path], typer.Option("--ban-cache", help="Cache folder of the address service's answers.")] = None,
 ):
     """Geocode a file onto the communes of Nord and Pas-de-Calais; every row is accepted or rejected with its reason."""
     from territorial.export import write_points, write_table
@@ -163,7 +166,8 @@ def geocode_command(
     with _user_errors():
         try:
             result = geocode_file(input, sep=sep, encoding=encoding, layer=layer, sheet=sheet, columns=columns,
-                                  crs=crs, scheme=_scheme(scheme, None, None, None), strict=strict)
+                                  crs=crs, scheme=_scheme(scheme, None, None, None), strict=strict,
+                                  online=online, ban_url=ban_url, ban_cache=ban_cache)
         except GeocodeError as exc:
             result, failed = exc.result, exc
         write_points(result.accepted, output)

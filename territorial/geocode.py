@@ -256,6 +256,15 @@ def detect_columns(frame: pd.DataFrame, columns: dict[str, str] | None = None) -
     return columns
 
 
+def _factorize(frame: pd.DataFrame, column: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """Integer code of each row's value and the stripped text of each code (blank last)."""
+    if column is None:
+        return np.zeros(len(frame), dtype=np.intp), np.array([""], dtype=object)
+    codes, uniques = pd.factorize(frame[column], use_na_sentinel=True)
+    texts = np.array([str(u).strip() for u in uniques] + [""], dtype=object)
+    return np.where(codes < 0, len(uniques), codes), texts
+
+
 def _text(frame: pd.DataFrame, column: str | None) -> pd.Series:
     if column is None:
         return pd.Series("", index=frame.index, dtype=object)
@@ -527,6 +536,10 @@ def geocode(
     fuzzy_cutoff: float = 88.0,
     tolerance_m: float = 1000.0,
     decimal: str | None = None,
+    online: bool = False,
+    ban_url: str | None = None,
+    ban_cache: str | Path | None = None,
+    ban_min_score: float = 0.6,
 ) -> GeocodeResult:
     """Locate every row of a table on the communes of Nord and Pas-de-Calais.
 
@@ -555,6 +568,16 @@ def geocode(
     decimal : {",", "."}, optional
         Decimal separator of coordinate columns; by default both ``50,63`` and
         ``50.63`` are read.
+    online : bool
+        Also send the rows that have an address and no coordinates to the national
+        address service (:func:`territorial.ban.ban_geocode`): a good answer in the
+        same commune replaces the town-hall point; an answer in another commune or
+        with a low score is flagged in the note; an unmatched row found there in
+        59/62 becomes ``fuzzy``. Off by default.
+    ban_url, ban_cache : optional
+        Endpoint and cache folder of the address service.
+    ban_min_score : float
+        Minimum BAN score (0-1) of an answer that is used.
 
     Returns
     -------
@@ -573,14 +596,17 @@ def geocode(
              "aucune colonne de localisation reconnue"]
     logger.info("geocoding %d rows with columns %s", n, cols)
 
-    # by code and name, once per distinct combination
-    parts = {role: _text(frame, cols.get(role)) for role in ("code_insee", "code_postal", "departement", "commune",
-                                                              "adresse")}
-    combos = pd.DataFrame(parts)
-    # groups are numbered in order of first appearance, the order drop_duplicates keeps
-    combo_of_row = combos.groupby(list(parts), sort=False).ngroup().to_numpy()
-    uniques = combos.drop_duplicates()
-    found = [_resolve(index, *row, fuzzy_cutoff=fuzzy_cutoff) for row in uniques.itertuples(index=False)]
+    # by code and name, once per distinct combination of the raw values
+    roles = ("code_insee", "code_postal", "departement", "commune", "adresse")
+    factors = {role: _factorize(frame, cols.get(role)) for role in roles}
+    keys = pd.DataFrame({role: codes for role, (codes, _) in factors.items()})
+    # groups are numbered in order of first appearance
+    combo_of_row = keys.groupby(list(roles), sort=False).ngroup().to_numpy()
+    first_row = np.unique(combo_of_row, return_index=True)[1]
+    found = [
+        _resolve(index, *(factors[role][1][factors[role][0][r]] for role in roles), fuzzy_cutoff=fuzzy_cutoff)
+        for r in first_row
+    ]
     status = np.array([f.status for f in found], dtype=object)[combo_of_row]
     code = np.array([f.code or "" for f in found], dtype=object)[combo_of_row]
     method = np.array([f.method for f in found], dtype=object)[combo_of_row]
@@ -595,15 +621,23 @@ def geocode(
         _merge_coordinates(index, points, found, combo_of_row, status, code, method, score, note, precision, x, y,
                            tolerance_m)
 
+    if online and "adresse" in cols:
+        _apply_ban(index, frame, cols, status, code, method, score, note, precision, x, y,
+                   url=ban_url, cache=ban_cache, min_score=ban_min_score)
+    elif online:
+        notes.append("géocodage en ligne demandé mais aucune colonne d'adresse reconnue")
+
     accepted_mask = np.isin(status, ACCEPTED)
     by_hall = accepted_mask & ~np.isfinite(x)
-    hall_codes = code[by_hall]
-    x[by_hall] = shapely.get_x(index.halls.reindex(hall_codes).to_numpy())
-    y[by_hall] = shapely.get_y(index.halls.reindex(hall_codes).to_numpy())
-    precision[by_hall] = index.hall_precision.reindex(hall_codes).to_numpy()
+    hall = index.halls.index.get_indexer(code[by_hall])
+    precise = accepted_mask & np.isfinite(x)
+    geometry = np.full(n, None, dtype=object)
+    geometry[by_hall] = index.halls.to_numpy()[hall]  # shared, immutable town-hall points
+    geometry[precise] = shapely.points(x[precise], y[precise])
+    precision[by_hall] = index.hall_precision.to_numpy()[hall]
 
     duplicates = _duplicate_ids(frame, cols.get("id"), note)
-    return _assemble(frame, data, index, territory_of, cols, status, code, method, score, note, precision, x, y,
+    return _assemble(frame, data, index, territory_of, cols, status, code, method, score, note, precision, geometry,
                      duplicates, notes, strict)
 
 
@@ -652,6 +686,44 @@ def _merge_coordinates(index, points, found, combo_of_row, status, code, method,
             precision[i] = "coordonnées"
 
 
+def _apply_ban(index, frame, cols, status, code, method, score, note, precision, x, y, *, url, cache,
+               min_score) -> None:
+    """Refine or rescue rows with an address through the BAN; every decision is written in the note."""
+    from territorial.ban import BAN_URL, ban_geocode
+
+    address = _text(frame, cols["adresse"])
+    todo = (address != "").to_numpy() & ~np.isfinite(x) & np.isin(status, ("matched", "fuzzy", "unmatched"))
+    if not todo.any():
+        return
+    postcodes = _text(frame, cols.get("code_postal")).map(normalise.postal_code)
+    answers = ban_geocode(address[todo], postcodes=postcodes[todo], url=url or BAN_URL, cache_dir=cache)
+    bx, by = pyproj.Transformer.from_crs(4326, 2154, always_xy=True).transform(
+        answers["ban_longitude"].to_numpy(float), answers["ban_latitude"].to_numpy(float))
+    for j, i in enumerate(np.flatnonzero(todo)):
+        ban_score, citycode = answers["ban_score"].iloc[j], str(answers["ban_citycode"].iloc[j] or "")
+        label = answers["ban_label"].iloc[j]
+        if not np.isfinite(ban_score) or ban_score < min_score or not np.isfinite(bx[j]):
+            extra = f"adresse non retenue par la BAN (score {fr_number(ban_score, 2) if np.isfinite(ban_score) else 'nul'})"
+        else:
+            found = index.code_to_current.get(normalise.insee_code(citycode))
+            where = index.label(found) if found else f"la commune {citycode}"
+            if status[i] in ACCEPTED and found == code[i]:
+                x[i], y[i] = bx[j], by[j]
+                precision[i], method[i] = "adresse (BAN)", f"{method[i]}+ban_address"
+                extra = f"adresse localisée par la BAN : {label} (score {fr_number(ban_score, 2)})"
+            elif status[i] in ACCEPTED:
+                extra = (f"à vérifier : la BAN place l'adresse dans {where} (score {fr_number(ban_score, 2)}), "
+                         f"pas dans {index.label(code[i])}")
+            elif found:
+                status[i], code[i], method[i], score[i] = "fuzzy", found, "ban_address", round(100 * ban_score, 1)
+                x[i], y[i], precision[i] = bx[j], by[j], "adresse (BAN)"
+                extra = f"trouvée par la BAN : {label} (score {fr_number(ban_score, 2)})"
+            else:
+                status[i] = "outside_region"
+                extra = f"la BAN place l'adresse hors Nord et Pas-de-Calais : {label} ({citycode})"
+        note[i] = "; ".join(filter(None, [note[i], extra]))
+
+
 def _duplicate_ids(frame: pd.DataFrame, id_column: str | None, note: np.ndarray) -> pd.DataFrame:
     empty = pd.DataFrame({"id": pd.Series(dtype=object), "rows": pd.Series(dtype=int),
                           "input_rows": pd.Series(dtype=object)})
@@ -670,7 +742,7 @@ def _duplicate_ids(frame: pd.DataFrame, id_column: str | None, note: np.ndarray)
                          "input_rows": rows.map(lambda r: ";".join(map(str, r))).to_numpy()})
 
 
-def _assemble(frame, data, index, territory_of, cols, status, code, method, score, note, precision, x, y,
+def _assemble(frame, data, index, territory_of, cols, status, code, method, score, note, precision, geometry,
               duplicates, notes, strict) -> GeocodeResult:
     n = len(frame)
     geometry_name = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
@@ -699,7 +771,7 @@ def _assemble(frame, data, index, territory_of, cols, status, code, method, scor
             geocode_note=note[accepted_mask],
             geocode_precision=precision[accepted_mask],
         ),
-        geometry=shapely.points(x[accepted_mask], y[accepted_mask]),
+        geometry=geometry[accepted_mask],
         crs="EPSG:2154",
     )
     accepted.index = data.index[accepted_mask]

@@ -38,7 +38,9 @@ def _blank(value) -> bool:
 
 def _ascii_lower(text: str) -> str:
     text = text.replace("œ", "oe").replace("Œ", "Oe").replace("æ", "ae").replace("Æ", "Ae")
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    decomposed = unicodedata.normalize("NFKD", text)
+    # accents go; any other non-ASCII sign (’, –, «) separates words like a space
+    return "".join(c if c.isascii() else ("" if unicodedata.combining(c) else " ") for c in decomposed).lower()
 
 
 def name_key(value) -> str:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 
 import pytest
 
 import territorial
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # test helpers such as ban_stub
 
 
 @pytest.fixture(scope="session")
