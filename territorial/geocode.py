@@ -33,7 +33,7 @@ from rapidfuzz import fuzz, process
 from territorial import geography, normalise
 from territorial._errors import InputFileError, TerritorialError
 from territorial._format import fr_number
-from territorial.io import normalise_column_name, read_input, to_number
+from territorial.io import detect_columns, read_input, split_point, to_degrees, to_number
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,6 @@ __all__ = [
     "STATUSES",
     "GeocodeError",
     "GeocodeResult",
-    "detect_columns",
     "geocode",
     "geocode_file",
 ]
@@ -56,22 +55,6 @@ RESULT_COLUMNS = (
     "geocode_method", "geocode_score", "geocode_status", "geocode_note", "geocode_precision",
 )
 REGION = ("59", "62")
-
-#: Usual column names of each role, in normalised form (see :func:`territorial.io.normalise_column_name`).
-ROLE_NAMES: dict[str, tuple[str, ...]] = {
-    "id": ("id", "identifiant", "id_lieu", "id_site", "ref", "reference", "code_site", "numero"),
-    "code_insee": ("code_insee", "insee", "codgeo", "citycode", "code_commune_insee", "code_commune", "depcom",
-                   "com_insee", "insee_com", "code_insee_commune", "cog"),
-    "commune": ("commune", "ville", "city", "nom_commune", "libelle_commune", "localite", "municipality",
-                "nom_de_la_commune", "lib_commune", "town"),
-    "code_postal": ("code_postal", "cp", "postcode", "postal_code", "zip", "zip_code", "zipcode", "codepostal"),
-    "adresse": ("adresse", "address", "adresse_postale", "adresse_complete", "adr", "voie", "rue", "street"),
-    "departement": ("departement", "dep", "dept", "code_departement", "code_dep", "num_dep"),
-    "latitude": ("latitude", "lat", "lat_wgs84", "y_wgs84", "coord_lat"),
-    "longitude": ("longitude", "lon", "lng", "long", "lon_wgs84", "x_wgs84", "coord_lon"),
-    "x": ("x", "x_l93", "xl93", "x_lambert93", "x_lambert_93", "x_lamb93", "coord_x", "coordonnee_x", "easting"),
-    "y": ("y", "y_l93", "yl93", "y_lambert93", "y_lambert_93", "y_lamb93", "coord_y", "coordonnee_y", "northing"),
-}
 
 #: Plausible coordinate ranges (x, y) of the CRSs inferred when none is declared.
 CRS_DOMAINS = {
@@ -212,50 +195,6 @@ def _index() -> _Index:
     )
 
 
-# --------------------------------------------------------------------------- columns
-
-def detect_columns(frame: pd.DataFrame, columns: dict[str, str] | None = None) -> dict[str, str]:
-    """Find the location columns of a table by their usual French and English names.
-
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-    columns : dict, optional
-        Explicit role -> column choices, which win over recognition. Roles:
-        ``id``, ``code_insee``, ``commune``, ``code_postal``, ``adresse``,
-        ``departement``, ``latitude``, ``longitude``, ``x``, ``y``.
-
-    Returns
-    -------
-    dict
-        Role -> column name, for the roles found.
-    """
-    columns = dict(columns or {})
-    unknown = set(columns) - set(ROLE_NAMES)
-    if unknown:
-        raise ValueError(f"`columns` has unknown role(s) {sorted(unknown)}; roles are {sorted(ROLE_NAMES)}")
-    absent = [c for c in columns.values() if c not in frame.columns]
-    if absent:
-        raise InputFileError(f"`columns` names column(s) {absent} that the input lacks; it has {list(frame.columns)}")
-    normalised = {}
-    for column in frame.columns:
-        normalised.setdefault(normalise_column_name(column), column)
-    taken = set(columns.values())
-    for role, names in ROLE_NAMES.items():
-        if role in columns:
-            continue
-        found = next((normalised[n] for n in names if n in normalised and normalised[n] not in taken), None)
-        if found is not None:
-            columns[role] = found
-            taken.add(found)
-    if ("latitude" in columns) != ("longitude" in columns) or ("x" in columns) != ("y" in columns):
-        raise InputFileError(
-            f"only one coordinate column of a pair was found in {list(frame.columns)}; give both, e.g. "
-            "columns={'latitude': ..., 'longitude': ...} or {'x': ..., 'y': ...}"
-        )
-    return columns
-
-
 def _factorize(frame: pd.DataFrame, column: str | None) -> tuple[np.ndarray, np.ndarray]:
     """Integer code of each row's value and the stripped text of each code (blank last)."""
     if column is None:
@@ -313,6 +252,13 @@ def _resolve(index: _Index, code_raw: str, cp_raw: str, dep_raw: str, name_raw: 
     if key and not names:
         names = index.by_bare_name.get(normalise.strip_article(key), frozenset())
         name_method = "name_without_article"
+    if key and not names and "(" in name:  # "Lomme (Lille)", "Lille (Hellemmes)": either part may name it
+        outer, _, inner = name.partition("(")
+        parts = [index.by_name.get(normalise.name_key(p.strip(" )")), frozenset()) for p in (outer, inner)]
+        known = [p for p in parts if p]
+        if known and all(p == known[0] for p in known):
+            names, name_method = known[0], "name"
+            notes.append(f"nom lu en deux parties : « {outer.strip()} » et « {inner.strip(' )')} »")
 
     # 1. INSEE code, current or old
     if code:
@@ -479,8 +425,8 @@ def _coordinates(index: _Index, frame: pd.DataFrame, columns: dict[str, str], cr
         given = ~shapely.is_missing(frame.geometry.to_numpy())
         row_notes = np.where(surface, "point intérieur de la géométrie d'origine", "").astype(object)
     elif "longitude" in columns:
-        a = to_number(frame[columns["longitude"]], decimal=decimal)
-        b = to_number(frame[columns["latitude"]], decimal=decimal)
+        a = to_degrees(frame[columns["longitude"]], decimal=decimal)
+        b = to_degrees(frame[columns["latitude"]], decimal=decimal)
         source_crs = crs or "EPSG:4326"
         given = (_text(frame, columns["longitude"]) != "").to_numpy() | (_text(frame, columns["latitude"]) != "").to_numpy()
         row_notes = np.full(n, "", dtype=object)
@@ -496,6 +442,11 @@ def _coordinates(index: _Index, frame: pd.DataFrame, columns: dict[str, str], cr
                     "declare it with crs='EPSG:2154' (CLI: --crs EPSG:2154) or the CRS the file uses"
                 )
             notes.append(f"CRS des colonnes {columns['x']}/{columns['y']} déduit des valeurs : {CRS_LABELS[source_crs]}")
+        row_notes = np.full(n, "", dtype=object)
+    elif "point" in columns:
+        b, a = split_point(frame[columns["point"]])  # "latitude, longitude"; the other order is caught as swapped
+        source_crs = crs or "EPSG:4326"
+        given = (_text(frame, columns["point"]) != "").to_numpy()
         row_notes = np.full(n, "", dtype=object)
     else:
         return None

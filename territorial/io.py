@@ -17,13 +17,33 @@ from territorial._errors import InputFileError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["read_input", "read_table", "read_layer", "normalise_column_name", "to_number"]
+__all__ = ["ROLE_NAMES", "detect_columns", "read_input", "read_table", "read_layer", "normalise_column_name",
+           "to_number", "to_degrees", "split_point"]
 
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm"}
 GIS_SUFFIXES = {".gpkg", ".geojson", ".json", ".shp", ".zip", ".fgb"}
 ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 DELIMITERS = ";,\t|"
+
+
+#: Usual column names of each role, in normalised form (see :func:`territorial.io.normalise_column_name`).
+ROLE_NAMES: dict[str, tuple[str, ...]] = {
+    "id": ("id", "identifiant", "id_lieu", "id_site", "ref", "reference", "code_site", "numero"),
+    "code_insee": ("code_insee", "insee", "codgeo", "citycode", "code_commune_insee", "code_commune", "depcom",
+                   "com_insee", "insee_com", "code_insee_commune", "cog"),
+    "commune": ("commune", "ville", "city", "nom_commune", "libelle_commune", "localite", "municipality",
+                "nom_de_la_commune", "lib_commune", "town"),
+    "code_postal": ("code_postal", "cp", "postcode", "postal_code", "zip", "zip_code", "zipcode", "codepostal"),
+    "adresse": ("adresse", "address", "adresse_postale", "adresse_complete", "adr", "voie", "rue", "street"),
+    "departement": ("departement", "dep", "dept", "code_departement", "code_dep", "num_dep"),
+    "latitude": ("latitude", "lat", "lat_wgs84", "y_wgs84", "coord_lat"),
+    "longitude": ("longitude", "lon", "lng", "long", "lon_wgs84", "x_wgs84", "coord_lon"),
+    "x": ("x", "x_l93", "xl93", "x_lambert93", "x_lambert_93", "x_lamb93", "coord_x", "coordonnee_x", "easting"),
+    "y": ("y", "y_l93", "yl93", "y_lambert93", "y_lambert_93", "y_lamb93", "coord_y", "coordonnee_y", "northing"),
+    "point": ("geo_point_2d", "geo_point", "coordonnees", "coordonnees_gps", "coordinates", "latlon", "lat_lon",
+              "lat_long", "gps", "position"),
+}
 
 
 def normalise_column_name(name: object) -> str:
@@ -58,24 +78,43 @@ def _read_text(path: Path, *, sep: str | None = None, encoding: str | None = Non
     text, encoding = _decode(raw, path, encoding)
     if not text.strip():
         raise InputFileError(f"{path} is empty; give a file with a header row and one row per record")
-    sample = "\n".join(text.splitlines()[:50])
+    lines = text.splitlines()
     if sep is None:
+        sample = "\n".join(lines[:50])
         try:
             sep = csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
         except csv.Error:
-            sep = max(DELIMITERS, key=sample.splitlines()[0].count)
+            sep = max(DELIMITERS, key=lambda d: sum(line.count(d) for line in lines[:50]))
+    skipped = _title_lines(lines, sep)
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""])
+        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""],
+                            skiprows=skipped)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputFileError(f"{path} is not a well-formed delimited file ({exc}); check its separator "
                              f"(detected {sep!r}) or give it explicitly") from exc
     if decimal is None:
         values = frame.stack()
         decimal = "," if len(values) and values.astype(str).str.match(_DECIMAL_COMMA).any() and sep != "," else "."
-    frame.attrs.update(encoding=encoding, sep=sep, decimal=decimal,
-                       read_note=f"encodage {encoding}, séparateur {sep!r}, décimale {decimal!r}")
+    note = f"encodage {encoding}, séparateur {sep!r}, décimale {decimal!r}"
+    if skipped:
+        note += f", {skipped} ligne(s) de titre ignorée(s) avant l'en-tête"
+    frame.attrs.update(encoding=encoding, sep=sep, decimal=decimal, read_note=note)
     logger.info("%s: encoding %s, delimiter %r, decimal %r", path, encoding, sep, decimal)
     return frame
+
+
+def _title_lines(lines: list[str], sep: str, *, look: int = 30) -> int:
+    """Number of leading lines narrower than the table below them (titles above the header)."""
+    widths = [len(next(csv.reader([line], delimiter=sep), [])) for line in lines[:look] if line.strip()]
+    if len(widths) < 3:
+        return 0
+    width = max(set(widths), key=widths.count)
+    skipped = 0
+    for line in lines[:look]:
+        if line.strip() and len(next(csv.reader([line], delimiter=sep), [])) >= width:
+            break
+        skipped += 1
+    return skipped
 
 
 def read_table(
@@ -178,13 +217,39 @@ def read_input(
     path = _existing(path)
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES:
-        return _read_text(path, sep=sep, encoding=encoding, decimal=decimal)
+        return _header_below_titles(_read_text(path, sep=sep, encoding=encoding, decimal=decimal))
     if suffix in GIS_SUFFIXES:
         frame = read_layer(path, layer=layer)
         frame.attrs["read_note"] = f"couche {layer or 'par défaut'}, CRS {frame.crs.to_string() if getattr(frame, 'crs', None) else 'absent'}"
         return frame
     frame = read_table(path, sheet=sheet)
     frame.attrs["read_note"] = f"feuille {sheet if sheet is not None else '1'}"
+    return _header_below_titles(frame)
+
+
+def _known_names(values) -> int:
+    known = {name for names in ROLE_NAMES.values() for name in names}
+    return sum(normalise_column_name(v) in known for v in values if isinstance(v, str))
+
+
+def _header_below_titles(frame: pd.DataFrame, *, look: int = 15) -> pd.DataFrame:
+    """Use a lower row as the header when the first rows are a title (as in many spreadsheets).
+
+    Only when the first row names no known column and a row among the next ``look``
+    names at least two; the rows above it are titles, not records, and are said so.
+    """
+    if _known_names(frame.columns) or frame.empty:
+        return frame
+    for position in range(min(look, len(frame))):
+        row = frame.iloc[position]
+        if _known_names(row.tolist()) >= 2:
+            header = [str(v) if isinstance(v, str) and v.strip() else f"colonne_{i + 1}" for i, v in enumerate(row)]
+            body = frame.iloc[position + 1:].reset_index(drop=True)
+            body.columns = header
+            body.attrs = {**frame.attrs, "read_note": f"{frame.attrs.get('read_note', '')}, en-tête à la ligne "
+                          f"{position + 2} ({position + 1} ligne(s) de titre au-dessus, ignorées)".lstrip(", ")}
+            logger.info("header found on row %d below %d title row(s)", position + 2, position + 1)
+            return body
     return frame
 
 
@@ -203,3 +268,86 @@ def to_number(values: pd.Series, *, decimal: str | None = None) -> np.ndarray:
         lone_comma = text.str.contains(",", regex=False) & ~text.str.contains(".", regex=False)
         text = text.where(~lone_comma, text.str.replace(",", ".", regex=False))
     return pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def detect_columns(frame: pd.DataFrame, columns: dict[str, str] | None = None) -> dict[str, str]:
+    """Find the location columns of a table by their usual French and English names.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+    columns : dict, optional
+        Explicit role -> column choices, which win over recognition. Roles:
+        ``id``, ``code_insee``, ``commune``, ``code_postal``, ``adresse``,
+        ``departement``, ``latitude``, ``longitude``, ``x``, ``y``, ``point`` (one
+        column holding "latitude, longitude", as open-data portals export).
+
+    Returns
+    -------
+    dict
+        Role -> column name, for the roles found.
+    """
+    columns = dict(columns or {})
+    unknown = set(columns) - set(ROLE_NAMES)
+    if unknown:
+        raise ValueError(f"`columns` has unknown role(s) {sorted(unknown)}; roles are {sorted(ROLE_NAMES)}")
+    absent = [c for c in columns.values() if c not in frame.columns]
+    if absent:
+        raise InputFileError(f"`columns` names column(s) {absent} that the input lacks; it has {list(frame.columns)}")
+    normalised = {}
+    for column in frame.columns:
+        normalised.setdefault(normalise_column_name(column), column)
+    taken = set(columns.values())
+    for role, names in ROLE_NAMES.items():
+        if role in columns:
+            continue
+        found = next((normalised[n] for n in names if n in normalised and normalised[n] not in taken), None)
+        if found is not None:
+            columns[role] = found
+            taken.add(found)
+    if ("latitude" in columns) != ("longitude" in columns) or ("x" in columns) != ("y" in columns):
+        raise InputFileError(
+            f"only one coordinate column of a pair was found in {list(frame.columns)}; give both, e.g. "
+            "columns={'latitude': ..., 'longitude': ...} or {'x': ..., 'y': ...}"
+        )
+    return columns
+
+
+_DMS = re.compile(
+    r"^\s*(?P<sign>-)?(?P<d>\d+(?:[.,]\d+)?)\s*[°º]\s*(?:(?P<m>\d+(?:[.,]\d+)?)\s*['′’]\s*)?"
+    r"(?:(?P<s>\d+(?:[.,]\d+)?)\s*(?:\"|″|''|’’)?\s*)?(?P<h>[NSEOW])?\s*$",
+    re.IGNORECASE,
+)
+
+
+def _dms(text: str) -> float:
+    match = _DMS.match(text)
+    if not match:
+        return np.nan
+    value = sum(float((match[k] or "0").replace(",", ".")) / f for k, f in (("d", 1), ("m", 60), ("s", 3600)))
+    negative = match["sign"] or (match["h"] or "").upper() in ("S", "W", "O")
+    return -value if negative else value
+
+
+def to_degrees(values: pd.Series, *, decimal: str | None = None) -> np.ndarray:
+    """Parse angles written as decimals (``50,63``) or degrees-minutes-seconds (``50°37'48"N``).
+
+    West (``W``, French ``O``) and south are negative.
+    """
+    numbers = to_number(values, decimal=decimal)
+    text = values.astype("string")
+    dms = np.isnan(numbers) & text.str.contains("°|º", regex=True).fillna(False).to_numpy()
+    numbers[dms] = [_dms(t) for t in text[dms]]
+    return numbers
+
+
+_NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")
+
+
+def split_point(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Split "latitude, longitude" text (``"50.63, 3.06"``, ``"50,63;3,06"``) into two arrays."""
+    pairs = values.astype("string").fillna("").map(_NUMBER.findall)
+    ok = pairs.map(len) == 2
+    first = pd.Series([p[0] if k else "" for p, k in zip(pairs, ok)], index=values.index)
+    second = pd.Series([p[1] if k else "" for p, k in zip(pairs, ok)], index=values.index)
+    return to_number(first), to_number(second)

@@ -268,3 +268,22 @@ def test_every_commune_written_messily_is_found():
     assert right.sum() / len(frame) >= 0.99
     assert right[accepted["geocode_status"].to_numpy() == "matched"].all()  # no row wrongly placed as matched
     assert set(result.rejected["geocode_status"]) <= {"ambiguous"}  # homonyms without postal code only
+
+
+def test_open_data_point_column_and_dms(places):
+    lon, lat = l93_to_wgs(places["lille"])
+    assert single(geo_point_2d=f"{lat}, {lon}")["code_insee"] == "59350"
+
+    def dms(value):
+        d = int(value)
+        m = int((value - d) * 60)
+        return f"{d}°{m}'{(value - d - m / 60) * 3600:.3f}\""
+
+    row = single(latitude=dms(lat) + "N", longitude=dms(lon) + "E")
+    assert (row["code_insee"], row["geocode_method"]) == ("59350", "coordinates")
+
+
+@pytest.mark.parametrize("name", ["Lomme (Lille)", "Lille (Hellemmes)", "Lille (Lomme)"])
+def test_two_part_names(name):
+    row = single(commune=name)
+    assert (row["geocode_status"], row["code_insee"]) == ("matched", "59350")

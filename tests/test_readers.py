@@ -123,3 +123,40 @@ def test_bad_files(tmp_path):
 def test_to_number(raw, decimal, value):
     result = to_number(pd.Series([raw]), decimal=decimal)[0]
     assert (np.isnan(result) and np.isnan(value)) or result == pytest.approx(value)
+
+
+def test_title_lines_above_the_header_in_csv(tmp_path):
+    text = "Liste des cyber-centres 2002\r\nSource : exemple\r\n\r\n" + csv_text(";")
+    frame = read_input(write(tmp_path / "t.csv", text, "cp1252"))
+    assert list(frame.columns) == ["id", "commune", "code_postal", "latitude", "longitude"]
+    assert frame["id"].tolist() == ["CC1", "CC2"]
+    assert "ligne(s) de titre" in frame.attrs["read_note"]
+
+
+def test_title_rows_above_the_header_in_xlsx(tmp_path):
+    path = tmp_path / "t.xlsx"
+    rows = [["Programme société de l'information", None, None], [None, None, None],
+            ["Identifiant", "Commune", "Code postal"], ["A1", "Arras", "62000"], ["A2", "Lens", "62300"]]
+    pd.DataFrame(rows).to_excel(path, index=False, header=False)
+    frame = read_input(path)
+    assert list(frame.columns) == ["Identifiant", "Commune", "Code postal"]
+    assert frame["Commune"].tolist() == ["Arras", "Lens"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [("50°37'48\"N", 50.63), ("50° 37′ 48″ N", 50.63), ("3°3'36\"E", 3.06), ("1°30'O", -1.5), ("1°30'W", -1.5),
+     ("-3°03'36\"", -3.06), ("50,63", 50.63)],
+)
+def test_to_degrees(raw, value):
+    from territorial.io import to_degrees
+
+    assert to_degrees(pd.Series([raw]))[0] == pytest.approx(value)
+
+
+def test_split_point():
+    from territorial.io import split_point
+
+    lat, lon = split_point(pd.Series(["50.63, 3.06", "50,63;3,06", "", "garbage"]))
+    assert lat[:2].tolist() == [50.63, 50.63] and lon[:2].tolist() == [3.06, 3.06]
+    assert np.isnan(lat[2:]).all()
