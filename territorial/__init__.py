@@ -5,11 +5,15 @@ The public API, by capability:
 * reference geography: :func:`communes`, :func:`town_halls`, :func:`gazetteer`, :func:`metadata`
 * territory schemes: :func:`territories`, :func:`default_scheme`, :func:`read_scheme`,
   :func:`scheme_from_table`, :func:`scheme_from_polygons`, :func:`validate_scheme`
+* reading and geocoding: :func:`read_input`, :func:`geocode`, :func:`geocode_file`,
+  :func:`detect_columns`
 * maps: :func:`territories_map`, :func:`save_map`
 """
 
 from territorial._errors import InputFileError, SchemeError, TerritorialError
+from territorial.geocode import GeocodeError, GeocodeResult, geocode, geocode_file
 from territorial.geography import communes, gazetteer, metadata, town_halls
+from territorial.io import detect_columns, read_input
 from territorial.maps import save_map, territories_map
 from territorial.schemes import (
     CPER2000_TERRITORIES,
@@ -26,6 +30,12 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CPER2000_TERRITORIES",
+    "GeocodeError",
+    "GeocodeResult",
+    "detect_columns",
+    "geocode",
+    "geocode_file",
+    "read_input",
     "InputFileError",
     "SchemeError",
     "TerritorialError",
