@@ -17,6 +17,7 @@ import typer
 from territorial import schemes as _schemes
 from territorial._errors import InputFileError, TerritorialError
 from territorial._format import fr_number
+from territorial.analysis import normalise_kind
 from territorial.maps import save_map, territories_map
 
 app = typer.Typer(
@@ -177,6 +178,102 @@ def geocode_command(
     typer.echo(f"rejets : {rejects}")
     if failed is not None:
         typer.echo(f"error: {failed}", err=True)
+        raise typer.Exit(1)
+
+
+def _kind_of_file(path: Path) -> str | None:
+    stem = normalise_kind(path.stem)
+    for marker, kind in (("cyber", "cyber_centre"), ("mediation", "cyber_centre"), ("haut_debit", "broadband_access_point"),
+                         ("acces", "broadband_access_point"), ("broadband", "broadband_access_point"),
+                         ("projet", "project"), ("project", "project")):
+        if marker in stem:
+            return kind
+    return None
+
+
+def _with_kind(accepted, path: Path, position: int, n_inputs: int, kinds: list[str], kind_column: str | None):
+    """The accepted rows of one input with a ``kind`` column, or a usage error saying how to give it."""
+    if kinds:
+        if len(kinds) not in (1, n_inputs):
+            raise typer.BadParameter(f"give one --kind for all inputs or one per input ({n_inputs}), "
+                                     f"got {len(kinds)}", param_hint="--kind")
+        return accepted.assign(kind=normalise_kind(kinds[0] if len(kinds) == 1 else kinds[position]))
+    column = kind_column or next((c for c in ("kind", "type") if c in accepted.columns), None)
+    if column is not None:
+        if column not in accepted.columns:
+            raise typer.BadParameter(f"{path.name} has no column {column!r}", param_hint="--kind-column")
+        blank = accepted[column].isna() | (accepted[column].astype(str).str.strip() == "")
+        if blank.any():
+            rows = ", ".join(map(str, accepted.loc[blank, "input_row"].head(10)))
+            raise typer.BadParameter(f"{path.name}: rows {rows} have no kind in column {column!r}; fill them or "
+                                     "pass --kind", param_hint="--kind-column")
+        return accepted.assign(kind=accepted[column].map(normalise_kind))
+    guessed = _kind_of_file(path)
+    if guessed is None:
+        raise typer.BadParameter(f"cannot tell the kind of the facilities in {path.name}: pass --kind KIND "
+                                 "(e.g. cyber_centre) or --kind-column COLUMN", param_hint="--kind")
+    logging.getLogger(__name__).info("%s: kind %s taken from the file name", path, guessed)
+    return accepted.assign(kind=guessed)
+
+
+def _parse_numbers(pairs: list[str] | None, *, option: str) -> dict[str, float]:
+    parsed = {}
+    for key, value in _parse_pairs(pairs, option=option).items():
+        try:
+            parsed[key] = float(value.replace(",", "."))
+        except ValueError:
+            raise typer.BadParameter(f"{value!r} is not a number in {key}={value}", param_hint=option) from None
+    return parsed
+
+
+@app.command("analyse")
+def analyse_command(
+    inputs: Annotated[list[Path], typer.Argument(help="Files of facilities (any format `geocode` reads).")],
+    output_dir: Annotated[Path, typer.Option("--output-dir", "-o", help="Folder of the result tables.")],
+    kind: Annotated[Optional[list[str]], typer.Option("--kind", help="Kind of the facilities: once for all inputs, or once per input in order.")] = None,
+    kind_column: Annotated[Optional[str], typer.Option("--kind-column", help="Column holding each row's kind (default: `kind` or `type` when present).")] = None,
+    radius: Annotated[Optional[list[str]], typer.Option("--radius", help="KIND=KM coverage radius, repeatable (defaults: cyber_centre=5, broadband_access_point=3, others 5).")] = None,
+    scheme: SchemeOption = None,
+    target: Annotated[Optional[list[str]], typer.Option("--target", help="KIND=N facilities expected over the region (default cyber_centre=200).")] = None,
+    priority: Annotated[Optional[list[str]], typer.Option("--priority", help="TERRITOIRE=WEIGHT of the fair share (default 1).")] = None,
+    detour: Annotated[float, typer.Option("--detour", help="Factor applied to straight-line distances.")] = 1.0,
+    capacity_column: Annotated[Optional[str], typer.Option("--capacity-column", help="Facility capacity for 2SFCA (default `postes` or `capacite`).")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit with code 1 if any input row is rejected.")] = False,
+):
+    """Measure spatial balance: counts, distances, coverage, equity, fair share, hot and cold spots."""
+    import geopandas as gpd
+    import pandas as pd
+
+    from territorial.analysis import analyse
+    from territorial.export import write_table
+    from territorial.geocode import geocode_file
+
+    radii = {normalise_kind(k): v for k, v in _parse_numbers(radius, option="--radius").items()}
+    targets = {normalise_kind(k): v for k, v in _parse_numbers(target, option="--target").items()}
+    weights = _parse_numbers(priority, option="--priority")
+    frames, rejected = [], 0
+    with _user_errors():
+        resolved = _scheme(scheme, None, None, None)
+        for position, path in enumerate(inputs):
+            result = geocode_file(path, scheme=resolved)
+            write_table(result.rejected, output_dir / f"{path.stem}_rejets.csv")
+            rejected += len(result.rejected)
+            typer.echo(f"{path.name} : {len(result.accepted)} lignes acceptées, {len(result.rejected)} rejetées")
+            frames.append(_with_kind(result.accepted, path, position, len(inputs), kind or [], kind_column))
+        facilities = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs="EPSG:2154")
+        results = analyse(facilities, radii_km=radii, scheme=resolved, targets=targets, priority=weights or None,
+                          detour=detour, capacity_column=capacity_column)
+        written = results.write_csv(output_dir)
+    region = results.region.iloc[0]
+    for k in results.kinds:
+        typer.echo(f"{k} : {fr_number(region[f'n_{k}'])} équipements, "
+                   f"{fr_number(100 * region[f'part_pop_couverte_{k}'], 1)} % de la population à moins de "
+                   f"{fr_number(results.radii_km[k], 1)} km (mairie), distance moyenne "
+                   f"{fr_number(region[f'dist_moy_{k}_km'], 1)} km")
+    for path in written:
+        typer.echo(str(path))
+    if strict and rejected:
+        typer.echo(f"error: {rejected} input rows rejected (see the *_rejets.csv files)", err=True)
         raise typer.Exit(1)
 
 

@@ -1,0 +1,337 @@
+"""Spatial-balance analysis of facilities by commune, EPCI, territory, département and region.
+
+:func:`analyse` takes geocoded facilities (a GeoDataFrame in Lambert-93 with
+``code_insee`` and a kind) and returns every indicator of SPEC §5 as frames:
+counts and densities, distance to the nearest facility, coverage within a radius
+(town-hall and area-share methods), under-served communes, capacity-aware
+accessibility (2SFCA, enhanced 2SFCA), equity (Theil and its decomposition, Gini,
+coefficient of variation, Lorenz curve), fair share of a target and spatial
+autocorrelation (Moran's I, LISA).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from territorial import balance, coverage, geography
+from territorial._validate import check_columns, check_crs, check_frame
+from territorial.schemes import resolve_scheme
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Analysis", "analyse", "normalise_kind", "radius_for", "DEFAULT_RADII_KM", "DEFAULT_TARGETS"]
+
+#: Default coverage radius per kind, km (any other kind: OTHER_RADIUS_KM).
+DEFAULT_RADII_KM = {"cyber_centre": 5.0, "broadband_access_point": 3.0}
+OTHER_RADIUS_KM = 5.0
+#: Targets of the plan (priority 10, objective 44): 200 cyber-centres by the end of 2002.
+DEFAULT_TARGETS = {"cyber_centre": 200}
+KIND_SYNONYMS = {
+    "cyber_centre": ("cyber_centre", "cybercentre", "cyber_centres", "cyber_base", "cyberbase", "epn",
+                     "espace_public_numerique", "lieu_de_mediation_numerique", "mediation_numerique"),
+    "broadband_access_point": ("broadband_access_point", "point_d_acces", "point_acces", "points_acces",
+                               "point_d_acces_haut_debit", "point_acces_haut_debit", "acces_haut_debit",
+                               "haut_debit", "access_point"),
+    "project": ("project", "projet", "projets", "projects"),
+}
+LISA_LABELS = {
+    1: "éloigné entouré d'éloignés (zone mal desservie)",
+    2: "proche entouré d'éloignés",
+    3: "proche entouré de proches (zone bien desservie)",
+    4: "éloigné entouré de proches",
+}
+
+
+def normalise_kind(value) -> str:
+    """Canonical kind: ``"Cyber-centre"`` -> ``"cyber_centre"``, ``"Point d'accès"`` -> ``"broadband_access_point"``."""
+    text = unicodedata.normalize("NFKD", str(value)).encode("ascii", "ignore").decode().lower()
+    text = re.sub(r"[^a-z0-9]+", "_", text).strip("_")
+    for kind, names in KIND_SYNONYMS.items():
+        if text in names:
+            return kind
+    return text
+
+
+def radius_for(kind: str, radii_km: dict[str, float] | None = None) -> float:
+    """Coverage radius of a kind in km: the given one, else the default."""
+    radii_km = radii_km or {}
+    return float(radii_km.get(kind, DEFAULT_RADII_KM.get(kind, OTHER_RADIUS_KM)))
+
+
+@dataclass
+class Analysis:
+    """Every indicator of one analysis, as frames (see :func:`analyse`)."""
+
+    communes: gpd.GeoDataFrame
+    territories: pd.DataFrame
+    epci: pd.DataFrame
+    departements: pd.DataFrame
+    region: pd.DataFrame
+    equity: pd.DataFrame
+    underserved: pd.DataFrame
+    zones: gpd.GeoDataFrame
+    lorenz: pd.DataFrame
+    theil_groups: pd.DataFrame
+    kinds: list[str]
+    radii_km: dict[str, float]
+    notes: list[str] = field(default_factory=list)
+
+    def write_csv(self, folder: str | Path) -> list[Path]:
+        """Write the tables as UTF-8 CSV files (and the method notes) into ``folder``."""
+        from territorial.export import write_table
+
+        folder = Path(folder)
+        tables = {
+            "communes.csv": pd.DataFrame(self.communes.drop(columns="geometry")),
+            "territoires.csv": self.territories,
+            "epci.csv": self.epci,
+            "departements.csv": self.departements,
+            "region.csv": self.region,
+            "equite.csv": self.equity,
+            "sous_desservies.csv": self.underserved,
+            "lorenz.csv": self.lorenz,
+            "theil_territoires.csv": self.theil_groups,
+        }
+        written = [write_table(table, folder / name) for name, table in tables.items()]
+        notes = folder / "notes_methode.txt"
+        notes.write_text("\n".join(self.notes) + "\n", encoding="utf-8")
+        return [*written, notes]
+
+
+@lru_cache(maxsize=1)
+def _contiguity():
+    """Queen contiguity of the communes (libpysal), in the order of geography.communes()."""
+    from libpysal.weights import Queen
+
+    frame = geography.communes(scheme=None)
+    weights = Queen.from_dataframe(frame, use_index=False, silence_warnings=True)
+    if weights.islands:
+        logger.warning("%d commune(s) without a neighbour in the contiguity graph", len(weights.islands))
+    weights.transform = "r"
+    return weights
+
+
+def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    keep = np.isfinite(values) & (weights > 0)
+    if not keep.any():
+        return np.nan
+    return float(np.percentile(values[keep], q, weights=weights[keep], method="inverted_cdf"))
+
+
+def _aggregate(table: pd.DataFrame, by: str, kinds: list[str], targets: dict[str, float],
+               priority: dict[str, float] | None) -> pd.DataFrame:
+    """Indicators of ``table`` (one row per commune) grouped by column ``by``."""
+    rows = []
+    for key, group in table.groupby(by, sort=False):
+        pop = group["population"].to_numpy(float)
+        row = {by: key, "population": int(pop.sum()), "superficie_km2": round(float(group["area_km2"].sum()), 4),
+               "n_communes": len(group)}
+        for k in kinds:
+            n = int(group[f"n_{k}"].sum())
+            dist = group[f"dist_{k}_km"].to_numpy(float)
+            row[f"n_{k}"] = n
+            row[f"{k}_pour_10000_hab"] = n / pop.sum() * 1e4 if pop.sum() else np.nan
+            row[f"{k}_pour_100km2"] = n / row["superficie_km2"] * 100
+            row[f"dist_moy_{k}_km"] = float(np.average(dist, weights=pop)) if np.isfinite(dist).all() else np.nan
+            row[f"dist_med_{k}_km"] = _weighted_quantile(dist, pop, 50)
+            row[f"dist_p90_{k}_km"] = _weighted_quantile(dist, pop, 90)
+            row[f"part_pop_couverte_{k}"] = float((group[f"couvert_{k}"] * pop).sum() / pop.sum())
+            row[f"part_pop_couverte_surface_{k}"] = float((group[f"couvert_surface_{k}"] * pop).sum() / pop.sum())
+            for access in (f"acces_2sfca_{k}", f"acces_e2sfca_{k}"):
+                if access in group:
+                    row[access] = float(np.average(group[access], weights=pop))
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    for k in kinds:
+        if k in targets:
+            weights = None if priority is None else out[by].map(priority).fillna(1.0).to_numpy(float)
+            out[f"attendu_{k}"] = balance.fair_share(out["population"], target=targets[k], priority=weights)
+            out[f"ecart_{k}"] = out[f"n_{k}"] - out[f"attendu_{k}"]
+    return out
+
+
+def analyse(
+    facilities: gpd.GeoDataFrame,
+    *,
+    kind_column: str = "kind",
+    radii_km: dict[str, float] | None = None,
+    scheme="cper2000",
+    targets: dict[str, float] | None = None,
+    priority: dict[str, float] | None = None,
+    detour: float = 1.0,
+    capacity_column: str | None = None,
+    n_boot: int = 999,
+    seed: int = 0,
+) -> Analysis:
+    """Spatial balance of facilities over the communes of Nord and Pas-de-Calais.
+
+    Parameters
+    ----------
+    facilities : geopandas.GeoDataFrame
+        Geocoded facilities (the ``accepted`` frame of :func:`territorial.geocode`):
+        points in a projected CRS (Lambert-93), ``code_insee`` and ``kind_column``.
+    kind_column : str
+        Column holding each facility's kind (normalised by :func:`normalise_kind`).
+    radii_km : dict, optional
+        Coverage radius per kind in km (defaults: cyber_centre 5, broadband_access_point 3,
+        others 5).
+    scheme : see :func:`territorial.schemes.resolve_scheme`
+    targets : dict, optional
+        Facilities expected per kind over the region (default: 200 cyber-centres, the
+        plan's target for the end of 2002); gives each territory's fair share.
+    priority : dict, optional
+        Territory -> weight of its fair share (neutral 1 by default), e.g.
+        ``{"Bassin Minier": 1.5, "Sud Nord": 1.5}`` for the plan's "efforts particuliers".
+    detour : float
+        Factor applied to straight-line distances (1 = as the crow flies).
+    capacity_column : str, optional
+        Facility capacity (e.g. ``postes``) for 2SFCA accessibility; default ``postes``
+        or ``capacite`` when present.
+    n_boot, seed : int
+        Bootstrap draws of the Theil intervals and the seed of every random draw.
+
+    Returns
+    -------
+    Analysis
+    """
+    check_frame(facilities, name="facilities", geo=True)
+    check_crs(facilities, name="facilities")
+    if facilities.crs.is_geographic:
+        raise ValueError("`facilities` has a geographic CRS (degrees); distances need metres: "
+                         "pass facilities.to_crs('EPSG:2154')")
+    check_columns(facilities, ["code_insee", kind_column], name="facilities")
+    facilities = facilities.to_crs(2154)
+    if capacity_column is None:
+        capacity_column = next((c for c in ("postes", "capacite", "capacity") if c in facilities.columns), None)
+    targets = {**DEFAULT_TARGETS, **(targets or {})}
+    kinds_of = facilities[kind_column].map(normalise_kind)
+    kinds = sorted(kinds_of.dropna().unique())
+    if not kinds:
+        raise ValueError("`facilities` is empty: there is nothing to analyse")
+    radii = {k: radius_for(k, radii_km) for k in kinds}
+
+    base = geography.communes(scheme=scheme)
+    unknown = ~facilities["code_insee"].isin(base["code_insee"])
+    if unknown.any():
+        raise ValueError(f"{int(unknown.sum())} facilities have a code_insee that is not a current commune of 59/62 "
+                         f"(e.g. {facilities.loc[unknown, 'code_insee'].iloc[0]!r}); geocode them with "
+                         "territorial.geocode first")
+    halls = geography.town_halls().set_index("code_insee").geometry.reindex(base["code_insee"])
+    origins = np.column_stack([halls.x.to_numpy(), halls.y.to_numpy()])
+    pop = base["population"].to_numpy(float)
+    table = base[["code_insee", "nom", "territoire", "epci_siren", "epci_nom", "departement", "population",
+                  "area_km2", "geometry"]].rename(columns={"nom": "commune"})
+    weights = _contiguity()
+    zones, lorenz_rows, equity_rows, underserved, theil_groups = [], [], [], [], []
+    for k in kinds:
+        subset = facilities[kinds_of == k]
+        xy = np.column_stack([subset.geometry.x.to_numpy(), subset.geometry.y.to_numpy()])
+        radius_m = radii[k] * 1000
+        counts = subset["code_insee"].value_counts().reindex(table["code_insee"], fill_value=0).to_numpy()
+        distance, _ = coverage.nearest_distance(origins, xy, detour=detour)
+        table[f"n_{k}"] = counts
+        table[f"dist_{k}_km"] = np.round(distance / 1000, 4)
+        table[f"couvert_{k}"] = (distance <= radius_m).astype(int)
+        table[f"couvert_surface_{k}"] = np.round(
+            coverage.covered_share_of_area(table.geometry.to_numpy(), xy, radius_m / detour), 6)
+        capacity = subset[capacity_column] if capacity_column in subset else None
+        if capacity is not None and pd.to_numeric(capacity, errors="coerce").notna().all():
+            cap = pd.to_numeric(capacity).to_numpy(float)
+            table[f"acces_2sfca_{k}"] = coverage.two_step_fca(origins, pop, xy, cap, radius=radius_m, detour=detour) * 1e4
+            table[f"acces_e2sfca_{k}"] = coverage.two_step_fca(
+                origins, pop, xy, cap, radius=radius_m, steps=coverage.E2SFCA_STEPS, detour=detour) * 1e4
+        zones.append({"kind": k, "rayon_km": radii[k], "n_equipements": len(subset),
+                      "geometry": coverage.coverage_zone(xy, radius_m / detour)})
+        dist_km = table[f"dist_{k}_km"].to_numpy(float)
+        moran = balance.moran(dist_km, weights, seed=seed)
+        table[f"lisa_{k}"] = np.where(moran.local_p < 0.05, pd.Series(moran.local_quadrant).map(LISA_LABELS), "")
+        t = balance.theil(counts, pop, table["territoire"].to_numpy())
+        ci = balance.theil_bootstrap(counts, pop, table["territoire"].to_numpy(), n_boot=n_boot, seed=seed)
+        if t.by_group is not None:
+            theil_groups.append(t.by_group.rename(columns={"groupe": "territoire"}).assign(kind=k))
+        per_territory = table.groupby("territoire")[[f"n_{k}", "population"]].sum()
+        per_epci = table.groupby("epci_siren")[[f"n_{k}", "population"]].sum()
+        target = targets.get(k)
+        equity_rows.append({
+            "kind": k, "n": len(subset), "rayon_km": radii[k],
+            "theil": t.total, "theil_inter": t.between, "theil_intra": t.within,
+            "theil_ic_bas": ci.at["total", "low"], "theil_ic_haut": ci.at["total", "high"],
+            "theil_inter_ic_bas": ci.at["between", "low"], "theil_inter_ic_haut": ci.at["between", "high"],
+            "theil_intra_ic_bas": ci.at["within", "low"], "theil_intra_ic_haut": ci.at["within", "high"],
+            "gini_territoires": balance.weighted_gini(per_territory[f"n_{k}"] / per_territory["population"],
+                                                      per_territory["population"]),
+            "gini_epci": balance.weighted_gini(per_epci[f"n_{k}"] / per_epci["population"], per_epci["population"]),
+            "gini_distance": balance.weighted_gini(dist_km, pop),
+            "cv": balance.weighted_cv(dist_km, pop),
+            "moran_i": moran.i, "moran_p": moran.p_value,
+            "cible": target if target is not None else np.nan,
+            "progression": len(subset) / target if target else np.nan,
+        })
+        curve = balance.lorenz(counts, pop).assign(kind=k)
+        lorenz_rows.append(curve[["kind", "part_population", "part_equipements"]])
+        far = table.loc[table[f"couvert_{k}"] == 0, ["code_insee", "commune", "territoire", "population",
+                                                       f"dist_{k}_km"]]
+        underserved.append(far.rename(columns={f"dist_{k}_km": "dist_km"}).assign(kind=k))
+
+    region = table.assign(region="Nord-Pas de Calais")
+    results = Analysis(
+        communes=table,
+        territories=_aggregate(table, "territoire", kinds, targets, priority),
+        epci=_aggregate(table, "epci_siren", kinds, targets, None).merge(
+            table[["epci_siren", "epci_nom"]].drop_duplicates(), on="epci_siren").pipe(
+            lambda f: f[["epci_siren", "epci_nom", *[c for c in f.columns if c not in ("epci_siren", "epci_nom")]]]),
+        departements=_aggregate(table, "departement", kinds, targets, None),
+        region=_aggregate(region, "region", kinds, targets, None),
+        equity=pd.DataFrame(equity_rows),
+        underserved=pd.concat(underserved, ignore_index=True)[
+            ["code_insee", "commune", "territoire", "population", "kind", "dist_km"]
+        ].sort_values(["kind", "population", "code_insee"], ascending=[True, False, True], ignore_index=True),
+        zones=gpd.GeoDataFrame(zones, geometry="geometry", crs=2154),
+        lorenz=pd.concat(lorenz_rows, ignore_index=True),
+        theil_groups=pd.concat(theil_groups, ignore_index=True)[
+            ["kind", "territoire", "part_equipements", "part_population", "theil_interne"]],
+        kinds=kinds,
+        radii_km=radii,
+    )
+    results.notes.extend(_method_notes(results, detour, capacity_column if capacity_column in facilities else None))
+    return results
+
+
+def _method_notes(results: Analysis, detour: float, capacity_column: str | None) -> list[str]:
+    radii = ", ".join(f"{k} : {r:g} km" for k, r in results.radii_km.items())
+    notes = [
+        "Notes de méthode",
+        f"- Distances : en ligne droite en Lambert-93 (EPSG:2154) depuis la mairie de chaque commune jusqu'à "
+        f"l'équipement le plus proche{f', multipliées par un facteur de détour de {detour:g}' if detour != 1 else ''}. "
+        "La distance réelle par la route est plus longue.",
+        f"- Rayons de couverture : {radii}.",
+        "- Couverture « mairie » : une commune est couverte si sa mairie est à moins du rayon ; toute sa population "
+        "compte alors comme couverte.",
+        "- Couverture « surface » : part de la surface de la commune dans la zone de couverture (union des disques) "
+        "multipliée par sa population, en supposant la population répartie uniformément sur la commune.",
+        "- Moyenne, médiane et 90e centile des distances sont pondérés par la population (centile : plus petite "
+        "distance telle que la part cumulée de population atteint le seuil).",
+        "- Indice de Theil de concentration : T = Σ sᵢ ln(sᵢ/pᵢ) sur les communes (sᵢ part des équipements, pᵢ part "
+        "de la population, 0·ln 0 = 0) ; décomposition exacte T = T_inter + T_intra par territoire ; intervalles à "
+        "95 % par bootstrap (999 rééchantillonnages des communes au sein de chaque territoire).",
+        "- Gini pondéré par la population : de l'offre par habitant entre territoires et entre EPCI, et de la "
+        "distance entre communes ; coefficient de variation de la distance, pondéré par la population.",
+        "- Part équitable (attendu) : cible × part de population du territoire (× poids de priorité s'ils sont "
+        "donnés).",
+        "- Autocorrélation spatiale : I de Moran de la distance (contiguïté « reine » des communes, p-valeur "
+        "analytique sous randomisation) et LISA (999 permutations, seuil 5 %).",
+    ]
+    if capacity_column:
+        notes.append(f"- Accessibilité 2SFCA : capacité (colonne « {capacity_column} ») pour 10 000 habitants "
+                     "accessibles dans le rayon ; version améliorée (E2SFCA) avec poids 1 / 0,68 / 0,22 par tiers "
+                     "du rayon.")
+    return notes
