@@ -7,9 +7,12 @@ The public API, by capability:
   :func:`scheme_from_table`, :func:`scheme_from_polygons`, :func:`validate_scheme`
 * reading and geocoding: :func:`read_input`, :func:`geocode`, :func:`geocode_file`,
   :func:`detect_columns`
+* spatial balance: :func:`analyse` (-> :class:`Analysis`), and the array maths in
+  :mod:`territorial.coverage` and :mod:`territorial.balance`
 * maps: :func:`territories_map`, :func:`save_map`
 """
 
+from territorial.analysis import Analysis, analyse
 from territorial._errors import InputFileError, SchemeError, TerritorialError
 from territorial.geocode import GeocodeError, GeocodeResult, geocode, geocode_file
 from territorial.geography import communes, gazetteer, metadata, town_halls
@@ -29,6 +32,8 @@ from territorial.schemes import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "Analysis",
+    "analyse",
     "CPER2000_TERRITORIES",
     "GeocodeError",
     "GeocodeResult",
