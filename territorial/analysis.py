@@ -239,6 +239,8 @@ def analyse(
         counts = subset["code_insee"].value_counts().reindex(table["code_insee"], fill_value=0).to_numpy()
         distance, _ = coverage.nearest_distance(origins, xy, detour=detour)
         table[f"n_{k}"] = counts
+        table[f"{k}_pour_10000_hab"] = np.where(pop > 0, counts / np.where(pop > 0, pop, 1) * 1e4, np.nan)
+        table[f"{k}_pour_100km2"] = counts / table["area_km2"].to_numpy() * 100
         table[f"dist_{k}_km"] = np.round(distance / 1000, 4)
         table[f"couvert_{k}"] = (distance <= radius_m).astype(int)
         table[f"couvert_surface_{k}"] = np.round(

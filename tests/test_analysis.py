@@ -38,6 +38,9 @@ def test_counts_and_distances_where_facilities_are(small):
     assert small.kinds == ["broadband_access_point", "cyber_centre"]
     assert communes.at["59350", "n_cyber_centre"] == 2 and communes.at["59350", "dist_cyber_centre_km"] == 0.0
     assert communes.at["59350", "couvert_cyber_centre"] == 1
+    lille = communes.loc["59350"]
+    assert lille["cyber_centre_pour_10000_hab"] == pytest.approx(2 / lille["population"] * 1e4)
+    assert lille["cyber_centre_pour_100km2"] == pytest.approx(2 / lille["area_km2"] * 100)
     by_territory = small.territories.set_index("territoire")["n_cyber_centre"].to_dict()
     assert by_territory == {"Sud Nord": 0, "Bassin Minier": 0, "Métropole": 2, "Littoral": 1, "Artois-Ternois": 1}
     assert small.region.iloc[0]["n_cyber_centre"] == 4
