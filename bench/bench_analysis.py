@@ -20,17 +20,9 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 import territorial
+from _timing import median_time
 from territorial import coverage
 from territorial.analysis import analyse
-
-
-def median_time(func, repeat: int = 30) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def facilities(n: int, seed: int = 4) -> gpd.GeoDataFrame:

@@ -14,18 +14,10 @@ import time
 import pyogrio
 
 import territorial
+from _timing import median_time
 from territorial import geography
 
 REPEAT = 20
-
-
-def median_time(func, repeat: int = REPEAT) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def cold_start() -> float:
