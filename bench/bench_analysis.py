@@ -11,7 +11,6 @@ Run: ``.venv/bin/python bench/bench_analysis.py [N_FACILITIES]``.
 
 from __future__ import annotations
 
-import statistics
 import sys
 import time
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import statistics
 import subprocess
 import sys
-import time
 
 import pyogrio
 
@@ -17,7 +16,6 @@ import territorial
 from _timing import median_time
 from territorial import geography
 
-REPEAT = 20
 
 
 def cold_start() -> float:

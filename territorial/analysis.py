@@ -24,7 +24,6 @@ import pandas as pd
 
 from territorial import balance, coverage, geography
 from territorial._validate import check_columns, check_crs, check_frame
-from territorial.schemes import resolve_scheme
 
 logger = logging.getLogger(__name__)
 
