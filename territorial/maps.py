@@ -1,17 +1,33 @@
-"""Interactive HTML maps (folium)."""
+"""Interactive HTML maps (folium): the territories map and the coverage map.
+
+Every user-provided string is escaped before it reaches the page: folium writes
+tooltip and popup values as HTML, so they are passed through :func:`html.escape`.
+Geometry is simplified topologically for display and coordinates rounded; with
+``self_contained=True`` the scripts and styles are inlined (:mod:`territorial._assets`)
+and the default background needs no tiles, so the page opens with no network.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import html
 import itertools
+import json
 import logging
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import branca
 import folium
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 import shapely
-from folium.plugins import Fullscreen, MiniMap
+from branca.element import MacroElement
+from folium.elements import JSCSSMixin
+from folium.plugins import Fullscreen, MarkerCluster, Search
+from jinja2 import Template
 
 from territorial import geography
 from territorial._format import fr_number
@@ -19,7 +35,17 @@ from territorial._validate import check_columns, check_crs, check_frame
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["territories_map", "web_geometry", "save_map"]
+__all__ = [
+    "ClassBreaks",
+    "class_breaks",
+    "coverage_map",
+    "indicator_label",
+    "kind_label",
+    "render_map",
+    "save_map",
+    "territories_map",
+    "web_geometry",
+]
 
 #: Colours of the default territories; other territories take the palette in turn.
 TERRITORY_COLOURS = {
@@ -30,8 +56,115 @@ TERRITORY_COLOURS = {
     "Artois-Ternois": "#e6ab02",
 }
 PALETTE = ("#1b9e77", "#386cb0", "#d95f02", "#7570b3", "#e6ab02", "#e7298a", "#66a61e", "#a6761d", "#666666")
+KIND_STYLES = {
+    "cyber_centre": {"color": "#08519c", "radius": 6, "label": "cyber-centres"},
+    "broadband_access_point": {"color": "#e6550d", "radius": 4, "label": "points d'accès haut débit"},
+    "project": {"color": "#31a354", "radius": 5, "label": "projets"},
+}
+OTHER_KIND_COLOURS = ("#756bb1", "#636363", "#d6616b", "#8c6d31")
 WEB_CRS = "EPSG:4326"
+CLUSTER_ABOVE = 150
+BACKGROUND = "#eef0f2"
 
+
+def kind_label(kind: str) -> str:
+    """French plural label of a kind: ``cyber_centre`` -> ``cyber-centres``."""
+    return KIND_STYLES.get(kind, {}).get("label") or kind.replace("_", " ")
+
+
+def indicator_label(name: str, kinds=(), radii_km: dict | None = None) -> str:
+    """French label of an indicator column (``dist_cyber_centre_km`` -> ``Distance au plus proche des cyber-centres (km)``)."""
+    radii_km = radii_km or {}
+    for k in sorted(kinds, key=len, reverse=True):
+        label = kind_label(k)
+        radius = f"{fr_number(radii_km[k], 1)} km" if k in radii_km else "du rayon"
+        table = {
+            f"n_{k}": f"Nombre de {label}",
+            f"dist_{k}_km": f"Distance au plus proche des {label} (km)",
+            f"dist_moy_{k}_km": f"Distance moyenne au plus proche des {label} (km)",
+            f"dist_p90_{k}_km": f"Distance au plus proche des {label}, 90e centile (km)",
+            f"{k}_pour_10000_hab": f"{label.capitalize()} pour 10 000 habitants",
+            f"{k}_pour_100km2": f"{label.capitalize()} pour 100 km²",
+            f"part_pop_couverte_{k}": f"Part de la population à moins de {radius} des {label}",
+            f"couvert_surface_{k}": f"Part de la surface à moins de {radius} des {label}",
+            f"part_pop_couverte_surface_{k}": f"Part de la population à moins de {radius} des {label} (surface)",
+            f"acces_2sfca_{k}": f"Accessibilité aux {label} (2SFCA, capacité pour 10 000 hab.)",
+            f"ecart_{k}": f"Écart à la part équitable des {label}",
+        }
+        if name in table:
+            return table[name]
+    return {"population": "Population municipale", "densite": "Densité (hab./km²)"}.get(name, name)
+
+
+# --------------------------------------------------------------------------- classes
+
+@dataclass(frozen=True)
+class ClassBreaks:
+    """Upper bounds of the classes of an indicator, shared by the HTML legend, the PNG maps and the QGIS styles."""
+
+    bins: tuple[float, ...]
+    lower: float
+    colours: tuple[str, ...]
+    decimals: int
+
+    def classify(self, values) -> np.ndarray:
+        """Class of each value (0 = lowest); -1 for missing values."""
+        x = np.asarray(values, dtype=float)
+        out = np.searchsorted(np.asarray(self.bins), x, side="left")
+        out = np.minimum(out, len(self.bins) - 1)
+        return np.where(np.isfinite(x), out, -1)
+
+    def labels(self, unit: str = "") -> list[str]:
+        edges = [self.lower, *self.bins]
+        suffix = f" {unit}" if unit else ""
+        return [f"{fr_number(lo, self.decimals)} – {fr_number(hi, self.decimals)}{suffix}"
+                for lo, hi in zip(edges[:-1], edges[1:])]
+
+
+def class_breaks(values, *, k: int = 5, scheme: str = "quantiles", palette: str = "YlOrRd",
+                 decimals: int | None = None) -> ClassBreaks:
+    """Classes of an indicator with mapclassify, bounds rounded to what the legend shows.
+
+    Parameters
+    ----------
+    values : array-like
+        Indicator values (missing ones ignored).
+    k : int
+        Wanted number of classes (fewer when there are fewer distinct values).
+    scheme : {"quantiles", "fisher_jenks", "natural_breaks", "equal_interval"}
+        mapclassify method.
+    palette : str
+        ColorBrewer sequential palette name.
+    decimals : int, optional
+        Decimals of the bounds (default: by the spread of the values).
+    """
+    import mapclassify
+
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    if len(x) == 0:
+        return ClassBreaks((0.0,), 0.0, ("#cccccc",), 0)
+    spread = float(x.max() - x.min())
+    if decimals is None:
+        decimals = 0 if spread >= 50 else 1 if spread >= 2 else 2 if spread >= 0.05 else 3
+    k = max(1, min(k, len(np.unique(x))))
+    methods = {"quantiles": mapclassify.Quantiles, "fisher_jenks": mapclassify.FisherJenks,
+               "natural_breaks": mapclassify.NaturalBreaks, "equal_interval": mapclassify.EqualInterval}
+    if scheme not in methods:
+        raise ValueError(f"`scheme` must be one of {sorted(methods)}, got {scheme!r}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        raw = methods[scheme](x, k=k).bins if k > 1 else np.array([x.max()])
+    step = 10.0 ** -decimals
+    bins = np.unique(np.round(raw, decimals))
+    bins[-1] = max(bins[-1], np.ceil(x.max() / step) * step)
+    lower = float(np.floor(x.min() / step) * step)
+    colours = tuple(branca.utilities.color_brewer(palette, max(len(bins), 3))[-len(bins):]) if len(bins) > 1 \
+        else (branca.utilities.color_brewer(palette, 3)[1],)
+    return ClassBreaks(tuple(float(b) for b in bins), lower, colours, decimals)
+
+
+# --------------------------------------------------------------------------- geometry
 
 def web_geometry(frame: gpd.GeoDataFrame, *, tolerance_m: float = 100.0, decimals: int = 5) -> gpd.GeoDataFrame:
     """Lighten polygons for display: shared edges simplified together, coordinates rounded.
@@ -46,7 +179,7 @@ def web_geometry(frame: gpd.GeoDataFrame, *, tolerance_m: float = 100.0, decimal
     tolerance_m : float
         Simplification tolerance in metres.
     decimals : int
-        Decimals kept in longitude/latitude (5 is about one metre).
+        Decimals kept in longitude/latitude (5 is about one metre, 4 about ten).
 
     Returns
     -------
@@ -60,28 +193,123 @@ def web_geometry(frame: gpd.GeoDataFrame, *, tolerance_m: float = 100.0, decimal
     return out.set_geometry(shapely.set_precision(out.geometry.to_numpy(), 10.0**-decimals), crs=WEB_CRS)
 
 
+def _web_points(frame: gpd.GeoDataFrame, decimals: int = 5) -> gpd.GeoSeries:
+    return gpd.GeoSeries(shapely.set_precision(frame.to_crs(WEB_CRS).geometry.to_numpy(), 10.0**-decimals),
+                         index=frame.index, crs=WEB_CRS)
+
+
+def _features(frame: gpd.GeoDataFrame) -> dict:
+    """GeoJSON of a frame without per-feature bounding boxes (folium would embed them)."""
+    return json.loads(frame.to_json(show_bbox=False))
+
+
+def _escape(value) -> str:
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return ""
+    return html.escape(str(value))
+
+
 def _colours(names) -> dict[str, str]:
     others = itertools.cycle(PALETTE)
     return {name: TERRITORY_COLOURS.get(name) or next(others) for name in names}
 
 
-def _sources_block() -> str:
+# --------------------------------------------------------------------------- page furniture
+
+def _sources_block(extra: str = "") -> str:
     meta = geography.metadata()
     lines = [
         "Sources : " + html.escape(meta["source_cog"]) + " ; " + html.escape(meta["source_polygones"]),
         "Population : " + html.escape(meta["population_millesime"]),
         "Licence : " + html.escape(meta["licence"]),
     ]
+    if extra:
+        lines.append(extra)
     return "<br>".join(lines)
 
 
-def _panel(inner: str, position: str) -> branca.element.Element:
+def _panel(inner: str, position: str, element_id: str = "") -> branca.element.Element:
     style = (
         f"position:fixed;{position};z-index:9999;background:rgba(255,255,255,.92);padding:6px 10px;"
-        "border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);font:12px/1.4 sans-serif;max-width:420px"
+        "border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);font:12px/1.4 sans-serif;max-width:360px"
     )
-    return branca.element.Element(f'<div style="{style}">{inner}</div>')
+    attribute = f' id="{element_id}"' if element_id else ""
+    return branca.element.Element(f'<div{attribute} class="territorial-panel" style="{style}">{inner}</div>')
 
+
+class _LayerLegend(MacroElement):
+    """A legend shown while its layer is on the map, hidden while it is off."""
+
+    _template = Template("""
+        {% macro html(this, kwargs) %}
+        <div id="{{ this.element_id }}" class="territorial-legend" style="position:fixed;{{ this.position }};
+             z-index:9998;background:rgba(255,255,255,.92);padding:6px 10px;border-radius:4px;
+             box-shadow:0 1px 4px rgba(0,0,0,.3);font:12px/1.4 sans-serif;max-width:300px;
+             display:{{ 'block' if this.shown else 'none' }}">{{ this.content }}</div>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        {{ this.map_name }}.on('overlayadd', function (e) {
+            if (e.layer === {{ this.layer_name }}) { document.getElementById({{ this.element_id|tojson }}).style.display = 'block'; }
+        });
+        {{ this.map_name }}.on('overlayremove', function (e) {
+            if (e.layer === {{ this.layer_name }}) { document.getElementById({{ this.element_id|tojson }}).style.display = 'none'; }
+        });
+        {% endmacro %}
+    """)
+
+    def __init__(self, fmap, layer, content: str, *, element_id: str, position: str, shown: bool):
+        super().__init__()
+        self.map_name, self.layer_name = fmap.get_name(), layer.get_name()
+        self.content, self.element_id, self.position, self.shown = content, element_id, position, shown
+
+
+class _TileFreeMiniMap(JSCSSMixin, MacroElement):
+    """leaflet-minimap drawing the territories (no tiles: it works offline)."""
+
+    default_js = [("Control_MiniMap_js", "https://cdnjs.cloudflare.com/ajax/libs/leaflet-minimap/3.6.1/Control.MiniMap.js")]
+    default_css = [("Control_MiniMap_css",
+                    "https://cdnjs.cloudflare.com/ajax/libs/leaflet-minimap/3.6.1/Control.MiniMap.css")]
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = new L.Control.MiniMap(
+            L.geoJSON({{ this.data }}, {style: {color: '#555', weight: 1, fillColor: '#bbb', fillOpacity: 0.6}}),
+            {toggleDisplay: true, position: 'bottomright', width: 140, height: 120, zoomLevelOffset: -4,
+             strings: {hideText: 'Masquer la mini-carte', showText: 'Afficher la mini-carte'}}
+        ).addTo({{ this.map_name }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, fmap, data: dict):
+        super().__init__()
+        self._name = "TileFreeMiniMap"
+        self.map_name = fmap.get_name()
+        self.data = json.dumps(data, separators=(",", ":"))
+
+
+
+def _base_map(bounds, title: str) -> folium.Map:
+    fmap = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25)
+    folium.FeatureGroup(name="Fond uni (hors ligne)", overlay=False, control=True).add_to(fmap)
+    folium.TileLayer("OpenStreetMap", name="OpenStreetMap (en ligne)", show=False, overlay=False).add_to(fmap)
+    folium.TileLayer("OpenStreetMap.France", name="OpenStreetMap France (en ligne)", show=False,
+                     overlay=False).add_to(fmap)
+    fmap.get_root().header.add_child(branca.element.Element(
+        f"<style>.leaflet-container{{background:{BACKGROUND};}}"
+        "span.sw{display:inline-block;width:12px;height:12px;margin-right:6px;"
+        "border:1px solid #555;vertical-align:middle}</style>"))
+    fmap.get_root().title = html.escape(title)
+    west, south, east, north = bounds
+    fmap.fit_bounds([[south, west], [north, east]])
+    return fmap
+
+
+def _legend_html(title: str, breaks: ClassBreaks, unit: str = "", extra: str = "") -> str:
+    rows = "".join(f'<div><span class="sw" style="background:{c}"></span>{html.escape(label)}</div>'
+                   for c, label in zip(breaks.colours, breaks.labels(unit)))
+    return f"<b>{html.escape(title)}</b>{rows}{extra}"
+
+
+# --------------------------------------------------------------------------- maps
 
 def territories_map(
     territories: gpd.GeoDataFrame,
@@ -110,8 +338,7 @@ def territories_map(
     colours = _colours(web["territoire"])
     shown = gpd.GeoDataFrame(
         {
-            # User text is escaped here: folium's tooltips insert values as HTML.
-            "territoire": web["territoire"].map(lambda s: html.escape(str(s))),
+            "territoire": web["territoire"].map(_escape),
             "population": web["population"].map(fr_number),
             "superficie": web["area_km2"].map(lambda v: fr_number(v, 1) + " km²"),
             "communes": web["n_communes"].map(fr_number),
@@ -121,18 +348,12 @@ def territories_map(
         geometry=web.geometry,
         crs=WEB_CRS,
     )
-    west, south, east, north = shown.total_bounds
-    fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=False)
-    folium.TileLayer("OpenStreetMap", name="OpenStreetMap").add_to(fmap)
-    folium.GeoJson(
+    fmap = _base_map(shown.total_bounds, title)
+    layer = folium.GeoJson(
         shown,
         name="Territoires",
-        style_function=lambda f: {
-            "fillColor": f["properties"]["couleur"],
-            "color": "#333333",
-            "weight": 1.2,
-            "fillOpacity": 0.55,
-        },
+        style_function=lambda f: {"fillColor": f["properties"]["couleur"], "color": "#333333", "weight": 1.2,
+                                  "fillOpacity": 0.55, "className": "territoire"},
         highlight_function=lambda f: {"weight": 3, "fillOpacity": 0.75},
         tooltip=folium.GeoJsonTooltip(
             fields=["territoire", "population", "superficie", "communes", "densite"],
@@ -140,28 +361,318 @@ def territories_map(
             sticky=True,
         ),
     ).add_to(fmap)
-    legend = "".join(
-        f'<div><span style="display:inline-block;width:12px;height:12px;background:{colour};'
-        f'margin-right:6px;border:1px solid #333"></span>{html.escape(str(name))}</div>'
-        for name, colour in colours.items()
-    )
-    fmap.get_root().html.add_child(_panel(f"<b>{html.escape(title)}</b>", "top:10px;left:60px"))
-    fmap.get_root().html.add_child(_panel(f"<b>Territoires</b>{legend}", "top:120px;left:10px"))
-    fmap.get_root().html.add_child(_panel(_sources_block(), "bottom:50px;left:10px"))
-    fmap.get_root().title = html.escape(title)
+    legend = "".join(f'<div><span class="sw" style="background:{colour}"></span>{html.escape(str(name))}</div>'
+                     for name, colour in colours.items())
+    _LayerLegend(fmap, layer, f"<b>Territoires</b>{legend}", element_id="legende-territoires",
+                 position="top:120px;left:10px", shown=True).add_to(fmap)
+    fmap.get_root().html.add_child(_panel(f"<b>{html.escape(title)}</b>", "top:10px;left:60px", "titre"))
+    fmap.get_root().html.add_child(_panel(_sources_block(), "bottom:50px;left:10px", "sources"))
     Fullscreen(title="Plein écran", title_cancel="Quitter le plein écran").add_to(fmap)
-    MiniMap(toggle_display=True).add_to(fmap)
+    _TileFreeMiniMap(fmap, json.loads(shown[["territoire", "geometry"]].to_json())).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
-    fmap.fit_bounds([[south, west], [north, east]])
     return fmap
 
 
-def save_map(fmap: folium.Map, path: str | Path) -> Path:
-    """Write a map to HTML atomically (temporary file in the target folder, then renamed)."""
+def _popup_table(rows: list[tuple[str, str]]) -> str:
+    """Popup content: one "label : value" line per non-empty value (values already escaped)."""
+    return "<br>".join(f"<b>{html.escape(k)}</b> : {v}" for k, v in rows if v)
+
+
+def _facility_name(frame: pd.DataFrame) -> pd.Series:
+    for column in ("nom", "name", "titre", "title", "libelle", "intitule", "id", "id_site"):
+        if column in frame.columns:
+            return frame[column]
+    return pd.Series("", index=frame.index)
+
+
+def coverage_map(
+    analysis,
+    facilities: gpd.GeoDataFrame,
+    *,
+    indicator: str | None = None,
+    territory_indicator: str | None = None,
+    classification: str = "quantiles",
+    title: str = "Société de l'information — couverture du Nord-Pas de Calais",
+    example_data: bool = False,
+    kind_column: str = "kind",
+    tolerance_m: float = 350.0,
+) -> folium.Map:
+    """The coverage map of an analysis: choropleths, facilities, zones, under-served communes, geocoding quality.
+
+    Parameters
+    ----------
+    analysis : territorial.Analysis
+        Result of :func:`territorial.analyse`.
+    facilities : geopandas.GeoDataFrame
+        The geocoded facilities that were analysed (with ``kind_column``).
+    indicator : str, optional
+        Column of ``analysis.communes`` for the commune choropleth (default: distance
+        to the nearest cyber-centre, or to the first kind).
+    territory_indicator : str, optional
+        Column of ``analysis.territories`` for the territory choropleth (default: the
+        population share covered by the same kind).
+    classification : str
+        mapclassify method of the classes (see :func:`class_breaks`).
+    title : str
+        Map title (escaped).
+    example_data : bool
+        Show a « données d'exemple » banner.
+    kind_column : str
+        Column of ``facilities`` holding the kind.
+    tolerance_m : float
+        Display simplification tolerance of the commune polygons, metres.
+
+    Returns
+    -------
+    folium.Map
+    """
+    from territorial.analysis import normalise_kind
+
+    check_frame(facilities, name="facilities", geo=True)
+    check_columns(facilities, [kind_column, "code_insee"], name="facilities")
+    kinds = analysis.kinds
+    main = "cyber_centre" if "cyber_centre" in kinds else kinds[0]
+    indicator = indicator or f"dist_{main}_km"
+    territory_indicator = territory_indicator or f"part_pop_couverte_{main}"
+    if indicator not in analysis.communes.columns:
+        raise ValueError(f"`indicator` {indicator!r} is not a commune indicator; choose among "
+                         f"{[c for c in analysis.communes.columns if c not in ('geometry', 'code_insee', 'commune')]}")
+    if territory_indicator not in analysis.territories.columns:
+        raise ValueError(f"`territory_indicator` {territory_indicator!r} is not a territory indicator; choose among "
+                         f"{list(analysis.territories.columns)}")
+    label = indicator_label(indicator, kinds, analysis.radii_km)
+    territory_label = indicator_label(territory_indicator, kinds, analysis.radii_km)
+
+    # communes: topologically simplified, then territories dissolved from the same simplified edges
+    communes = analysis.communes
+    web = web_geometry(communes[["code_insee", "territoire", "geometry"]], tolerance_m=tolerance_m, decimals=4)
+    higher_is_worse = indicator.startswith("dist_")
+    breaks = class_breaks(communes[indicator], scheme=classification, palette="YlOrRd" if higher_is_worse else "YlGnBu")
+    classes = breaks.classify(communes[indicator])
+    value_text = communes[indicator].map(lambda v: fr_number(v, breaks.decimals + 1) if np.isfinite(v) else "—")
+    commune_layer_data = gpd.GeoDataFrame(
+        {
+            # reference names, escaped for HTML text but with their apostrophes, so that search finds them
+            "commune": communes["commune"].map(lambda s: html.escape(s, quote=False)),
+            "territoire": communes["territoire"].map(_escape),
+            "population": communes["population"].map(fr_number),
+            "valeur": value_text,
+            "c": classes,
+        },
+        geometry=web.geometry.to_numpy(),
+        crs=WEB_CRS,
+    )
+    territories_web = (gpd.GeoDataFrame({"territoire": communes["territoire"].to_numpy()}, geometry=web.geometry.to_numpy(),
+                                        crs=WEB_CRS).dissolve("territoire").reset_index())
+    territories_web["geometry"] = shapely.set_precision(
+        shapely.coverage_simplify(territories_web.geometry.to_numpy(), 0.004), 1e-4)  # about 300 m
+    table = analysis.territories.set_index("territoire")
+    t_values = table[territory_indicator].reindex(territories_web["territoire"]).to_numpy(float)
+    t_breaks = class_breaks(t_values, k=min(5, len(t_values)), scheme="equal_interval" if len(t_values) < 6 else classification,
+                            palette="YlOrRd" if territory_indicator.startswith(("dist_", "ecart_")) else "YlGnBu")
+    territory_layer_data = territories_web.assign(
+        nom=territories_web["territoire"].map(_escape),
+        valeur=[fr_number(v, t_breaks.decimals + 1) if np.isfinite(v) else "—" for v in t_values],
+        population=table["population"].reindex(territories_web["territoire"]).map(fr_number).to_numpy(),
+        equipements=[", ".join(f"{fr_number(table.at[t, f'n_{k}'])} {kind_label(k)}" for k in kinds)
+                     for t in territories_web["territoire"]],
+        c=t_breaks.classify(t_values),
+    ).drop(columns="territoire")
+
+    fmap = _base_map(commune_layer_data.total_bounds, title)
+    territory_layer = folium.GeoJson(
+        _features(territory_layer_data),
+        name="Territoires : " + html.escape(territory_label),
+        style_function=lambda f, colours=t_breaks.colours: {
+            "fillColor": colours[f["properties"]["c"]] if f["properties"]["c"] >= 0 else "#cccccc",
+            "color": "#222222", "weight": 2.5, "fillOpacity": 0.6, "className": "territoire"},
+        highlight_function=lambda f: {"weight": 4},
+        tooltip=folium.GeoJsonTooltip(fields=["nom", "valeur", "population", "equipements"],
+                                      aliases=["Territoire", html.escape(territory_label), "Population",
+                                               "Équipements"], sticky=True),
+        show=False,
+    ).add_to(fmap)
+    commune_layer = folium.GeoJson(
+        _features(commune_layer_data),
+        name="Communes : " + html.escape(label),
+        style_function=lambda f, colours=breaks.colours: {
+            "fillColor": colours[f["properties"]["c"]] if f["properties"]["c"] >= 0 else "#cccccc",
+            "color": "#777777", "weight": 0.4, "fillOpacity": 0.75, "className": "commune"},
+        highlight_function=lambda f: {"weight": 2, "color": "#000000"},
+        tooltip=folium.GeoJsonTooltip(fields=["commune", "territoire", "population", "valeur"],
+                                      aliases=["Commune", "Territoire", "Population", html.escape(label)],
+                                      sticky=True),
+    ).add_to(fmap)
+    # territory outlines always drawn above the communes, without fill
+    folium.GeoJson(
+        _features(territories_web[["geometry"]]), name="Limites des territoires",
+        style_function=lambda f: {"fill": False, "color": "#222222", "weight": 2, "className": "limite"},
+        interactive=False,
+    ).add_to(fmap)
+
+    # coverage zones
+    for _, zone in analysis.zones.iterrows():
+        k = zone["kind"]
+        geometry = gpd.GeoSeries([zone.geometry], crs=2154).simplify(50).to_crs(WEB_CRS)
+        geometry = shapely.set_precision(geometry.to_numpy(), 1e-4)
+        folium.GeoJson(
+            _features(gpd.GeoDataFrame({"k": [0]}, geometry=geometry, crs=WEB_CRS)),
+            name=f"Zone à moins de {fr_number(zone['rayon_km'], 1)} km des {html.escape(kind_label(k))}",
+            style_function=lambda f, c=_kind_colour(k, kinds): {"color": c, "weight": 1, "fillColor": c,
+                                                               "fillOpacity": 0.15, "className": "zone"},
+            interactive=False, show=False,
+        ).add_to(fmap)
+
+    # under-served communes (beyond the radius of at least one kind): circles at the town hall, area ∝ population
+    halls = geography.town_halls().set_index("code_insee").geometry
+    far = analysis.underserved
+    if not far.empty:
+        codes = far["code_insee"].drop_duplicates()
+        table = communes.set_index("code_insee").loc[codes]
+        distances = {f"d{i}": table[f"dist_{k}_km"].map(lambda v: fr_number(v, 1) + " km").to_numpy()
+                     for i, k in enumerate(kinds)}
+        data = gpd.GeoDataFrame({
+            "commune": table["commune"].map(lambda s: html.escape(s, quote=False)).to_numpy(),
+            "population": table["population"].map(fr_number).to_numpy(),
+            **distances,
+            "r": np.clip(np.sqrt(table["population"].to_numpy(float)) / 15, 2, 18).round(0).astype(int),
+        }, geometry=_web_points(gpd.GeoDataFrame(geometry=halls.reindex(codes).to_numpy(), crs=2154),
+                                decimals=4).to_numpy(), crs=WEB_CRS)
+        folium.GeoJson(
+            _features(data),
+            name=f"Communes sous-desservies ({fr_number(len(data))})",
+            marker=folium.CircleMarker(radius=4, weight=1, color="#a50f15", fill=True, fill_opacity=0.35),
+            style_function=lambda f: {"radius": f["properties"]["r"], "className": "sous-desservie"},
+            tooltip=folium.GeoJsonTooltip(
+                fields=["commune", "population", *distances],
+                aliases=["Commune sous-desservie", "Population",
+                         *(html.escape(f"Distance aux {kind_label(k)} (rayon {fr_number(analysis.radii_km[k], 1)} km)",
+                                       quote=False) for k in kinds)]),
+            show=False,
+        ).add_to(fmap)
+
+    # facilities per kind, clustered when numerous
+    kinds_of = facilities[kind_column].map(normalise_kind)
+    names = _facility_name(facilities)
+    for k in kinds:
+        subset = facilities[kinds_of == k]
+        if subset.empty:
+            continue
+        colour = _kind_colour(k, kinds)
+        popups = [
+            _popup_table([
+                ("Nom", _escape(names.get(i, ""))),
+                ("Type", html.escape(kind_label(k), quote=False)),
+                ("Commune", _escape(row.get("commune"))),
+                ("Adresse", _escape(row.get("adresse") if "adresse" in row else row.get("adresse_source"))),
+                ("Localisation", _escape(row.get("geocode_precision"))),
+            ])
+            for i, row in subset.iterrows()
+        ]
+        data = gpd.GeoDataFrame({"info": popups}, geometry=_web_points(subset).to_numpy(), crs=WEB_CRS)
+        layer = folium.GeoJson(
+            _features(data),
+            name=f"{html.escape(kind_label(k)).capitalize()} ({fr_number(len(subset))})",
+            marker=folium.CircleMarker(radius=KIND_STYLES.get(k, {}).get("radius", 5), weight=1.5, color="#ffffff",
+                                       fill=True, fill_color=colour, fill_opacity=0.95),
+            style_function=lambda f, c=colour, k=k: {"fillColor": c, "className": f"equipement {k}"},
+            popup=folium.GeoJsonPopup(fields=["info"], labels=False),
+        )
+        if len(subset) > CLUSTER_ABOVE:
+            cluster = MarkerCluster(name=layer.layer_name, options={"disableClusteringAtZoom": 12})
+            layer.control = False
+            layer.add_to(cluster)
+            cluster.add_to(fmap)
+        else:
+            layer.add_to(fmap)
+
+    # geocoding quality: fuzzy matches and rows with a remark
+    doubtful = facilities[(facilities.get("geocode_status", pd.Series(index=facilities.index)) == "fuzzy")
+                          | facilities.get("geocode_note", pd.Series("", index=facilities.index)).fillna("").ne("")]
+    if not doubtful.empty:
+        info = [
+            _popup_table([
+                ("Nom", _escape(names.get(i, ""))),
+                ("Statut", _escape(row.get("geocode_status"))),
+                ("Méthode", _escape(row.get("geocode_method"))),
+                ("Score", _escape(row.get("geocode_score"))),
+                ("Remarque", _escape(row.get("geocode_note"))),
+            ])
+            for i, row in doubtful.iterrows()
+        ]
+        folium.GeoJson(
+            _features(gpd.GeoDataFrame({"info": info}, geometry=_web_points(doubtful).to_numpy(), crs=WEB_CRS)),
+            name=f"Qualité du géocodage : lignes à vérifier ({fr_number(len(doubtful))})",
+            marker=folium.CircleMarker(radius=8, weight=2, color="#7a0177", fill=False, dash_array="3,3"),
+            style_function=lambda f: {"className": "qualite"},
+            popup=folium.GeoJsonPopup(fields=["info"], labels=False),
+            show=False,
+        ).add_to(fmap)
+
+    # legends, search, controls, title and sources
+    _LayerLegend(fmap, commune_layer, _legend_html(label, breaks), element_id="legende-communes",
+                 position="top:120px;left:10px", shown=True).add_to(fmap)
+    _LayerLegend(fmap, territory_layer, _legend_html(territory_label, t_breaks), element_id="legende-territoires",
+                 position="top:340px;left:10px", shown=False).add_to(fmap)
+    symbols = "".join(
+        f'<div><span class="sw" style="background:{_kind_colour(k, kinds)};border-radius:50%"></span>'
+        f"{html.escape(kind_label(k))}</div>" for k in kinds)
+    fmap.get_root().html.add_child(_panel(f"<b>Équipements</b>{symbols}", "top:260px;left:10px",
+                                          "legende-equipements"))
+    Search(layer=commune_layer, search_label="commune", placeholder="Rechercher une commune", collapsed=False,
+           position="topright", search_zoom=11).add_to(fmap)
+    heading = f"<b>{html.escape(title)}</b>"
+    if example_data:
+        heading += ('<div id="donnees-exemple" style="color:#b30000;font-weight:bold">DONNÉES D\'EXEMPLE — '
+                    "fictives, aucune valeur réelle</div>")
+    fmap.get_root().html.add_child(_panel(heading, "top:10px;left:60px", "titre"))
+    fmap.get_root().html.add_child(_panel(_sources_block(
+        "Distances en ligne droite (Lambert-93) depuis la mairie ; classes : "
+        + html.escape({"quantiles": "quantiles", "fisher_jenks": "seuils naturels (Fisher-Jenks)",
+                       "natural_breaks": "seuils naturels", "equal_interval": "intervalles égaux"}[classification])),
+        "bottom:50px;left:10px", "sources"))
+    Fullscreen(title="Plein écran", title_cancel="Quitter le plein écran").add_to(fmap)
+    _TileFreeMiniMap(fmap, json.loads(territories_web[["geometry"]].to_json())).add_to(fmap)
+    folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
+    return fmap
+
+
+def _kind_colour(kind: str, kinds) -> str:
+    if kind in KIND_STYLES:
+        return KIND_STYLES[kind]["color"]
+    others = [k for k in kinds if k not in KIND_STYLES]
+    return OTHER_KIND_COLOURS[others.index(kind) % len(OTHER_KIND_COLOURS)] if kind in others else "#636363"
+
+
+@contextlib.contextmanager
+def _compact_json():
+    """Have folium's templates write compact UTF-8 JSON while a page renders (still HTML-safe: Jinja
+    escapes ``<``, ``>``, ``&`` and ``'`` in it)."""
+    policies = folium.GeoJson._template.environment.policies
+    saved = policies["json.dumps_kwargs"]
+    policies["json.dumps_kwargs"] = {**saved, "separators": (",", ":"), "ensure_ascii": False}
+    try:
+        yield
+    finally:
+        policies["json.dumps_kwargs"] = saved
+
+
+def render_map(fmap: folium.Map, *, self_contained: bool = False) -> str:
+    """The HTML page of a map; ``self_contained`` inlines scripts and styles (no network needed)."""
+    from territorial._assets import inline_assets
+
+    with _compact_json():
+        page = fmap.get_root().render()
+    return inline_assets(page) if self_contained else page
+
+
+def save_map(fmap: folium.Map, path: str | Path, *, self_contained: bool = False) -> Path:
+    """Write a map to HTML atomically; ``self_contained`` inlines scripts and styles (no network needed)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    page = render_map(fmap, self_contained=self_contained)
     tmp = path.with_name(f".{path.name}.tmp")
-    fmap.save(str(tmp))
+    tmp.write_text(page, encoding="utf-8")
     tmp.replace(path)
-    logger.info("map written to %s", path)
+    logger.info("map written to %s (%d bytes)", path, path.stat().st_size)
     return path
