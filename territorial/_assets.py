@@ -3,7 +3,7 @@
 The files come from the npm packages pinned in the project's ``package.json``
 (``npm ci`` installs them into ``node_modules``); none is committed here. They are
 looked up in ``$TERRITORIAL_ASSETS``, then ``./node_modules``, then the checkout's
-``node_modules``.
+``node_modules`` (also found from a virtual environment created inside the checkout).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import base64
 import mimetypes
 import os
 import re
+import sys
 from pathlib import Path
 
 from territorial._errors import TerritorialError
@@ -47,7 +48,8 @@ class AssetsError(TerritorialError, RuntimeError):
 def assets_dir() -> Path:
     """Folder holding the npm packages (a ``node_modules``)."""
     candidates = [os.environ.get("TERRITORIAL_ASSETS"), Path.cwd() / "node_modules",
-                  Path(__file__).resolve().parent.parent / "node_modules"]
+                  Path(__file__).resolve().parent.parent / "node_modules",  # a checkout
+                  Path(sys.prefix).parent / "node_modules"]  # a virtual environment inside the checkout
     for candidate in candidates:
         if candidate and (Path(candidate) / "leaflet" / "dist" / "leaflet.js").is_file():
             return Path(candidate)

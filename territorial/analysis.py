@@ -24,6 +24,7 @@ import pandas as pd
 
 from territorial import balance, coverage, geography
 from territorial._validate import check_columns, check_crs, check_frame
+from territorial.schemes import CPER2000_TERRITORIES
 
 logger = logging.getLogger(__name__)
 
@@ -150,6 +151,12 @@ def _aggregate(table: pd.DataFrame, by: str, kinds: list[str], targets: dict[str
                     row[access] = float(np.average(group[access], weights=pop))
         rows.append(row)
     out = pd.DataFrame(rows)
+    if by == "territoire":  # the plan's order for its own territories, then by name
+        rank = {name: i for i, name in enumerate(CPER2000_TERRITORIES)}
+        out = out.sort_values(by, key=lambda s: s.map(lambda t: (rank.get(t, len(rank)), str(t))),
+                              ignore_index=True)
+    else:
+        out = out.sort_values(by, ignore_index=True)
     for k in kinds:
         if k in targets:
             weights = None if priority is None else out[by].map(priority).fillna(1.0).to_numpy(float)

@@ -18,7 +18,6 @@ from territorial import schemes as _schemes
 from territorial._errors import InputFileError, TerritorialError
 from territorial._format import fr_number
 from territorial.analysis import normalise_kind
-from territorial.maps import save_map, territories_map
 
 app = typer.Typer(
     name="territorial",
@@ -113,23 +112,6 @@ def territories_command(
     typer.echo(line(cells[-1]))
 
 
-@app.command("run")
-def run_command(
-    scheme: SchemeOption = None,
-    code_column: CodeColumnOption = None,
-    territory_column: TerritoryColumnOption = None,
-    layer: LayerOption = None,
-    output_dir: Annotated[
-        Path, typer.Option("--output-dir", "-o", help="Folder where maps and reports are written.")
-    ] = Path("maps"),
-):
-    """Run the main job on the embedded default scenario and write its outputs."""
-    with _user_errors():
-        frame = _schemes.territories(_scheme(scheme, code_column, territory_column, layer))
-        path = save_map(territories_map(frame), output_dir / "territoires.html")
-    typer.echo(str(path))
-
-
 def _parse_pairs(pairs: list[str] | None, *, option: str) -> dict[str, str]:
     parsed = {}
     for pair in pairs or []:
@@ -181,39 +163,46 @@ def geocode_command(
         raise typer.Exit(1)
 
 
-def _kind_of_file(path: Path) -> str | None:
-    stem = normalise_kind(path.stem)
-    for marker, kind in (("cyber", "cyber_centre"), ("mediation", "cyber_centre"), ("haut_debit", "broadband_access_point"),
-                         ("acces", "broadband_access_point"), ("broadband", "broadband_access_point"),
-                         ("projet", "project"), ("project", "project")):
-        if marker in stem:
-            return kind
-    return None
+def _kind_for(kinds: list[str] | None, position: int, n_inputs: int) -> str | None:
+    """The --kind of one input: a single value for all, or one per input."""
+    if not kinds:
+        return None
+    if len(kinds) not in (1, n_inputs):
+        raise typer.BadParameter(f"give one --kind for all inputs or one per input ({n_inputs}), got {len(kinds)}",
+                                 param_hint="--kind")
+    return kinds[0] if len(kinds) == 1 else kinds[position]
 
 
-def _with_kind(accepted, path: Path, position: int, n_inputs: int, kinds: list[str], kind_column: str | None):
-    """The accepted rows of one input with a ``kind`` column, or a usage error saying how to give it."""
-    if kinds:
-        if len(kinds) not in (1, n_inputs):
-            raise typer.BadParameter(f"give one --kind for all inputs or one per input ({n_inputs}), "
-                                     f"got {len(kinds)}", param_hint="--kind")
-        return accepted.assign(kind=normalise_kind(kinds[0] if len(kinds) == 1 else kinds[position]))
-    column = kind_column or next((c for c in ("kind", "type") if c in accepted.columns), None)
-    if column is not None:
-        if column not in accepted.columns:
-            raise typer.BadParameter(f"{path.name} has no column {column!r}", param_hint="--kind-column")
-        blank = accepted[column].isna() | (accepted[column].astype(str).str.strip() == "")
-        if blank.any():
-            rows = ", ".join(map(str, accepted.loc[blank, "input_row"].head(10)))
-            raise typer.BadParameter(f"{path.name}: rows {rows} have no kind in column {column!r}; fill them or "
-                                     "pass --kind", param_hint="--kind-column")
-        return accepted.assign(kind=accepted[column].map(normalise_kind))
-    guessed = _kind_of_file(path)
-    if guessed is None:
-        raise typer.BadParameter(f"cannot tell the kind of the facilities in {path.name}: pass --kind KIND "
-                                 "(e.g. cyber_centre) or --kind-column COLUMN", param_hint="--kind")
-    logging.getLogger(__name__).info("%s: kind %s taken from the file name", path, guessed)
-    return accepted.assign(kind=guessed)
+def _facilities(inputs: list[Path], *, kind, kind_column, scheme, rejects_dir: Path | None = None):
+    """Geocode every input, give each row its kind, and stack the accepted rows; return them and the reject count."""
+    import geopandas as gpd
+    import pandas as pd
+
+    from territorial.export import write_table
+    from territorial.geocode import geocode_file
+    from territorial.scenario import assign_kind
+
+    frames, rejected = [], 0
+    for position, path in enumerate(inputs):
+        result = geocode_file(path, scheme=scheme)
+        if rejects_dir is not None:
+            write_table(result.rejected, rejects_dir / f"{path.stem}_rejets.csv")
+        rejected += len(result.rejected)
+        typer.echo(f"{path.name} : {len(result.accepted)} lignes acceptées, {len(result.rejected)} rejetées")
+        frames.append(assign_kind(result.accepted, kind=_kind_for(kind, position, len(inputs)),
+                                  kind_column=kind_column, path=path))
+    facilities = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs="EPSG:2154")
+    return facilities, rejected
+
+
+def _echo_region(analysis) -> None:
+    """One line per kind: facilities, population share within the radius, mean distance."""
+    region = analysis.region.iloc[0]
+    for k in analysis.kinds:
+        typer.echo(f"  {k} : {fr_number(region[f'n_{k}'])} équipements, "
+                   f"{fr_number(100 * region[f'part_pop_couverte_{k}'], 1)} % de la population à moins de "
+                   f"{fr_number(analysis.radii_km[k], 1)} km (mairie), distance moyenne "
+                   f"{fr_number(region[f'dist_moy_{k}_km'], 1)} km")
 
 
 def _parse_numbers(pairs: list[str] | None, *, option: str) -> dict[str, float]:
@@ -241,40 +230,86 @@ def analyse_command(
     strict: Annotated[bool, typer.Option("--strict", help="Exit with code 1 if any input row is rejected.")] = False,
 ):
     """Measure spatial balance: counts, distances, coverage, equity, fair share, hot and cold spots."""
-    import geopandas as gpd
-    import pandas as pd
-
     from territorial.analysis import analyse
-    from territorial.export import write_table
-    from territorial.geocode import geocode_file
 
     radii = {normalise_kind(k): v for k, v in _parse_numbers(radius, option="--radius").items()}
     targets = {normalise_kind(k): v for k, v in _parse_numbers(target, option="--target").items()}
     weights = _parse_numbers(priority, option="--priority")
-    frames, rejected = [], 0
     with _user_errors():
         resolved = _scheme(scheme, None, None, None)
-        for position, path in enumerate(inputs):
-            result = geocode_file(path, scheme=resolved)
-            write_table(result.rejected, output_dir / f"{path.stem}_rejets.csv")
-            rejected += len(result.rejected)
-            typer.echo(f"{path.name} : {len(result.accepted)} lignes acceptées, {len(result.rejected)} rejetées")
-            frames.append(_with_kind(result.accepted, path, position, len(inputs), kind or [], kind_column))
-        facilities = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs="EPSG:2154")
+        facilities, rejected = _facilities(inputs, kind=kind, kind_column=kind_column, scheme=resolved,
+                                           rejects_dir=output_dir)
         results = analyse(facilities, radii_km=radii, scheme=resolved, targets=targets, priority=weights or None,
                           detour=detour, capacity_column=capacity_column)
         written = results.write_csv(output_dir)
-    region = results.region.iloc[0]
-    for k in results.kinds:
-        typer.echo(f"{k} : {fr_number(region[f'n_{k}'])} équipements, "
-                   f"{fr_number(100 * region[f'part_pop_couverte_{k}'], 1)} % de la population à moins de "
-                   f"{fr_number(results.radii_km[k], 1)} km (mairie), distance moyenne "
-                   f"{fr_number(region[f'dist_moy_{k}_km'], 1)} km")
+    _echo_region(results)
     for path in written:
         typer.echo(str(path))
     if strict and rejected:
         typer.echo(f"error: {rejected} input rows rejected (see the *_rejets.csv files)", err=True)
         raise typer.Exit(1)
+
+
+@app.command("run")
+def run_command(
+    scenario: Annotated[Optional[Path], typer.Argument(help="Scenario file (TOML). Default: the embedded scenario on the example data.")] = None,
+    output_dir: Annotated[Optional[Path], typer.Option("--output-dir", "-o", help="Folder of the outputs (default: the scenario's, `maps`).")] = None,
+    self_contained: Annotated[Optional[bool], typer.Option("--self-contained/--no-self-contained", help="Inline the map's scripts so it opens with no network (default: the scenario's, on).")] = None,
+):
+    """Run the main job: geocode, analyse, and write the map, the report, the figures and the tables."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from territorial.scenario import default_scenario, load_scenario, run_scenario
+
+    with _user_errors():
+        plan = load_scenario(scenario) if scenario is not None else default_scenario()
+        if self_contained is not None:
+            plan.self_contained = self_contained
+        steps = len(plan.inputs) + 3
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=True,
+                      disable=not sys.stderr.isatty()) as bar:
+            task = bar.add_task("démarrage", total=steps)
+            result = run_scenario(plan, output_dir=output_dir,
+                                  progress=lambda message: bar.update(task, description=message, advance=1))
+    analysis = result.analysis
+    typer.echo(f"Scénario : {plan.source}")
+    for name, geocoded in result.geocoding.items():
+        typer.echo(f"  {name} : {fr_number(len(geocoded.accepted))} lignes acceptées, "
+                   f"{fr_number(len(geocoded.rejected))} rejetées")
+    _echo_region(analysis)
+    typer.echo("Fichiers écrits :")
+    for path in result.written:
+        typer.echo(f"  {path}")
+
+
+@app.command("map")
+def map_command(
+    inputs: Annotated[list[Path], typer.Argument(help="Files of facilities (any format `geocode` reads).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The HTML map to write.")],
+    indicator: Annotated[Optional[str], typer.Option("--indicator", help="Commune indicator of the choropleth, e.g. dist_cyber_centre_km, part ..., n_cyber_centre.")] = None,
+    self_contained: Annotated[bool, typer.Option("--self-contained", help="Inline scripts and styles: the map opens with no network.")] = False,
+    kind: Annotated[Optional[list[str]], typer.Option("--kind", help="Kind of the facilities: once for all inputs, or once per input.")] = None,
+    kind_column: Annotated[Optional[str], typer.Option("--kind-column", help="Column holding each row's kind.")] = None,
+    radius: Annotated[Optional[list[str]], typer.Option("--radius", help="KIND=KM coverage radius, repeatable.")] = None,
+    scheme: SchemeOption = None,
+    title: Annotated[Optional[str], typer.Option("--title", help="Title of the map.")] = None,
+):
+    """Geocode and analyse facilities, then write the interactive coverage map."""
+    import pandas as pd
+
+    from territorial.analysis import analyse
+    from territorial.maps import coverage_map, save_map
+
+    radii = {normalise_kind(k): v for k, v in _parse_numbers(radius, option="--radius").items()}
+    with _user_errors():
+        resolved = _scheme(scheme, None, None, None)
+        facilities, _ = _facilities(inputs, kind=kind, kind_column=kind_column, scheme=resolved)
+        results = analyse(facilities, radii_km=radii, scheme=resolved)
+        example = facilities.get("avertissement", pd.Series(dtype=str)).astype(str).str.contains("exemple").any()
+        options = {"title": title} if title else {}
+        fmap = coverage_map(results, facilities, indicator=indicator, example_data=bool(example), **options)
+        path = save_map(fmap, output, self_contained=self_contained)
+    typer.echo(str(path))
 
 
 def main() -> None:

@@ -54,12 +54,16 @@ def test_unknown_option_is_a_usage_error():
     assert runner.invoke(app, ["territories", "--frobnicate"]).exit_code == 2
 
 
-def test_run_writes_the_territories_map(tmp_path):
+def test_run_writes_the_main_outputs(tmp_path):
     result = runner.invoke(app, ["run", "--output-dir", str(tmp_path / "maps")])
     assert result.exit_code == 0, result.output
-    path = tmp_path / "maps" / "territoires.html"
-    assert result.output.strip() == str(path)
-    assert "Bassin Minier" in path.read_text(encoding="utf-8")
+    folder = tmp_path / "maps"
+    for name in ("carte.html", "rapport.html", "communes.csv", "territoires.csv", "equite.csv",
+                 "sous_desservies.csv", "lorenz.png", "carte_dist_cyber_centre_km.png",
+                 "cyber_centres_exemple_rejets.csv"):
+        assert (folder / name).is_file(), name
+        assert str(folder / name) in result.output
+    assert "Bassin Minier" in (folder / "carte.html").read_text(encoding="utf-8")
 
 
 def test_console_script_runs_from_any_directory(tmp_path):
@@ -67,7 +71,8 @@ def test_console_script_runs_from_any_directory(tmp_path):
     exe = str(beside) if beside.is_file() else shutil.which("territorial")
     if exe is None:
         pytest.skip("the territorial console script is not on PATH (package not installed in this environment)")
-    done = subprocess.run([exe, "run"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    done = subprocess.run([exe, "run", "--no-self-contained"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=600)
     assert done.returncode == 0, done.stderr
-    assert (tmp_path / "maps" / "territoires.html").is_file()
-    assert done.stdout.strip().endswith("territoires.html")
+    assert (tmp_path / "maps" / "carte.html").is_file() and (tmp_path / "maps" / "rapport.html").is_file()
+    assert "maps/carte.html" in done.stdout

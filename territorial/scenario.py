@@ -1,0 +1,262 @@
+"""Scenarios: one TOML file that says what to geocode, analyse, map and report — and running it.
+
+A scenario looks like this (paths are relative to the scenario file)::
+
+    title = "Couverture des cyber-centres"
+    example_data = false
+    scheme = "cper2000"            # or a file: table INSEE code -> territory, or polygons
+    detour = 1.0
+
+    [[inputs]]
+    path = "cyber_centres.csv"
+    kind = "cyber_centre"          # or kind_column = "type"
+    columns = { commune = "Ville" }  # optional role -> column overrides
+    # crs, sep, encoding, layer, sheet: optional reader settings
+
+    [radii_km]
+    cyber_centre = 5
+
+    [targets]
+    cyber_centre = 200
+
+    [priority]
+    "Bassin Minier" = 1.5
+
+    [map]
+    indicator = "dist_cyber_centre_km"
+    territory_indicator = "part_pop_couverte_cyber_centre"
+    classification = "quantiles"
+
+    [outputs]
+    dir = "maps"
+    self_contained = true
+
+:func:`run_scenario` geocodes every input (rejects kept), analyses, and writes the map,
+the report, the PNG figures and the tables.
+"""
+
+from __future__ import annotations
+
+import logging
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from territorial._errors import InputFileError
+from territorial.analysis import normalise_kind
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["InputLayer", "Scenario", "RunResult", "assign_kind", "default_scenario", "load_scenario",
+           "run_scenario"]
+
+_TOP_KEYS = {"title", "example_data", "scheme", "detour", "inputs", "radii_km", "targets", "priority", "map",
+             "outputs"}
+_INPUT_KEYS = {"path", "kind", "kind_column", "columns", "crs", "sep", "encoding", "layer", "sheet", "online"}
+_MAP_KEYS = {"indicator", "territory_indicator", "classification"}
+_OUTPUT_KEYS = {"dir", "self_contained", "map", "report"}
+
+
+@dataclass
+class InputLayer:
+    """One input file of a scenario."""
+
+    path: Path
+    kind: str | None = None
+    kind_column: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    crs: str | None = None
+    sep: str | None = None
+    encoding: str | None = None
+    layer: str | None = None
+    sheet: str | None = None
+    online: bool = False
+
+
+@dataclass
+class Scenario:
+    """Everything a run needs; see the module docstring for the TOML form."""
+
+    inputs: list[InputLayer]
+    title: str = "Société de l'information — couverture du Nord-Pas de Calais"
+    example_data: bool = False
+    scheme: str | Path = "cper2000"
+    detour: float = 1.0
+    radii_km: dict[str, float] = field(default_factory=dict)
+    targets: dict[str, float] = field(default_factory=dict)
+    priority: dict[str, float] = field(default_factory=dict)
+    indicator: str | None = None
+    territory_indicator: str | None = None
+    classification: str = "quantiles"
+    output_dir: Path = Path("maps")
+    self_contained: bool = True
+    map_name: str = "carte.html"
+    report_name: str = "rapport.html"
+    source: Path | None = None
+
+
+def _unknown(keys, allowed: set[str], where: str, path: Path) -> None:
+    extra = sorted(set(keys) - allowed)
+    if extra:
+        raise InputFileError(f"{path}: unknown key(s) {extra} in {where}; allowed: {sorted(allowed)}")
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and check a scenario file; relative paths are taken from the file's folder."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such scenario file; check the path")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputFileError(f"{path} is not valid TOML: {exc}") from exc
+    _unknown(data, _TOP_KEYS, "the scenario", path)
+    base = path.resolve().parent
+    raw_inputs = data.get("inputs")
+    if not raw_inputs or not isinstance(raw_inputs, list):
+        raise InputFileError(f"{path}: the scenario lists no [[inputs]]; add at least one with a `path`")
+    inputs = []
+    for number, item in enumerate(raw_inputs, start=1):
+        _unknown(item, _INPUT_KEYS, f"input {number}", path)
+        if "path" not in item:
+            raise InputFileError(f"{path}: input {number} has no `path`")
+        inputs.append(InputLayer(**{**item, "path": (base / item["path"]).resolve()}))
+    section_map, outputs = data.get("map", {}), data.get("outputs", {})
+    _unknown(section_map, _MAP_KEYS, "[map]", path)
+    _unknown(outputs, _OUTPUT_KEYS, "[outputs]", path)
+    scheme = data.get("scheme", "cper2000")
+    if isinstance(scheme, str) and scheme.lower() != "cper2000":
+        scheme = (base / scheme).resolve()
+    numbers = {}
+    for section in ("radii_km", "targets", "priority"):
+        values = data.get(section, {})
+        bad = {k: v for k, v in values.items() if not isinstance(v, (int, float)) or isinstance(v, bool)}
+        if bad:
+            raise InputFileError(f"{path}: [{section}] values must be numbers, got {bad}")
+        numbers[section] = {normalise_kind(k) if section != "priority" else k: float(v) for k, v in values.items()}
+    return Scenario(
+        inputs=inputs,
+        title=str(data.get("title", Scenario.title)),
+        example_data=bool(data.get("example_data", False)),
+        scheme=scheme,
+        detour=float(data.get("detour", 1.0)),
+        **numbers,
+        indicator=section_map.get("indicator"),
+        territory_indicator=section_map.get("territory_indicator"),
+        classification=section_map.get("classification", "quantiles"),
+        output_dir=Path(outputs.get("dir", "maps")),
+        self_contained=bool(outputs.get("self_contained", True)),
+        map_name=outputs.get("map", "carte.html"),
+        report_name=outputs.get("report", "rapport.html"),
+        source=path.resolve(),
+    )
+
+
+def default_scenario() -> Scenario:
+    """The embedded scenario on the example data (« données d'exemple »)."""
+    from importlib import resources
+
+    return load_scenario(Path(str(resources.files("territorial.examples").joinpath("scenario.toml"))))
+
+
+_FILE_KINDS = (("cyber", "cyber_centre"), ("mediation", "cyber_centre"), ("haut_debit", "broadband_access_point"),
+               ("acces", "broadband_access_point"), ("broadband", "broadband_access_point"),
+               ("projet", "project"), ("project", "project"))
+
+
+def assign_kind(frame: gpd.GeoDataFrame, *, kind: str | None = None, kind_column: str | None = None,
+                path: str | Path | None = None) -> gpd.GeoDataFrame:
+    """A copy of ``frame`` with a normalised ``kind`` column.
+
+    The kind is ``kind`` if given; else the values of ``kind_column`` (default: a
+    ``kind`` or ``type`` column when present); else guessed from the file name
+    (``cyber…`` -> cyber_centre, ``…acces…``/``…haut_debit…`` -> broadband_access_point,
+    ``projet…`` -> project).
+
+    Raises
+    ------
+    InputFileError
+        When the kind cannot be told, or rows have none.
+    """
+    name = Path(path).name if path is not None else "the input"
+    if kind:
+        return frame.assign(kind=normalise_kind(kind))
+    column = kind_column or next((c for c in ("kind", "type") if c in frame.columns), None)
+    if column is not None:
+        if column not in frame.columns:
+            raise InputFileError(f"{name} has no column {column!r} for the kind; its columns are {list(frame.columns)}")
+        blank = frame[column].isna() | (frame[column].astype(str).str.strip() == "")
+        if blank.any():
+            rows = ", ".join(map(str, frame.loc[blank, "input_row"].head(10))) if "input_row" in frame else ""
+            raise InputFileError(f"{name}: rows {rows} have no kind in column {column!r}; fill them or give the "
+                                 "kind of the whole file (--kind)")
+        return frame.assign(kind=frame[column].map(normalise_kind))
+    stem = normalise_kind(Path(path).stem) if path is not None else ""
+    guessed = next((k for marker, k in _FILE_KINDS if marker in stem), None)
+    if guessed is None:
+        raise InputFileError(f"cannot tell the kind of the facilities in {name}: give it (--kind cyber_centre, or "
+                             "`kind` in the scenario) or name the column that holds it (--kind-column)")
+    logger.info("%s: kind %s taken from the file name", name, guessed)
+    return frame.assign(kind=guessed)
+
+
+@dataclass
+class RunResult:
+    """What a run produced."""
+
+    analysis: object
+    facilities: gpd.GeoDataFrame
+    geocoding: dict[str, object]
+    written: list[Path]
+
+
+def run_scenario(scenario: Scenario, *, output_dir: str | Path | None = None,
+                 progress: Callable[[str], None] | None = None) -> RunResult:
+    """Geocode, analyse, map and report a scenario; return what was written.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    output_dir : path, optional
+        Overrides the scenario's output folder.
+    progress : callable, optional
+        Called with a short French description before each step (for progress bars).
+    """
+    from territorial.analysis import analyse
+    from territorial.export import write_table
+    from territorial.geocode import geocode_file
+    from territorial.maps import coverage_map, save_map
+    from territorial.report import write_report
+    from territorial.schemes import resolve_scheme
+
+    step = progress or (lambda message: None)
+    folder = Path(output_dir) if output_dir is not None else scenario.output_dir
+    scheme = resolve_scheme(scenario.scheme)
+    written, frames, results = [], [], {}
+    for layer in scenario.inputs:
+        step(f"géocodage de {layer.path.name}")
+        result = geocode_file(layer.path, sep=layer.sep, encoding=layer.encoding, layer=layer.layer,
+                              sheet=layer.sheet, columns=layer.columns or None, crs=layer.crs, scheme=scheme,
+                              online=layer.online)
+        results[layer.path.name] = result
+        written.append(write_table(result.rejected, folder / f"{layer.path.stem}_rejets.csv"))
+        frames.append(assign_kind(result.accepted, kind=layer.kind, kind_column=layer.kind_column, path=layer.path))
+    facilities = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs="EPSG:2154")
+    step("analyse de l'équilibre territorial")
+    analysis = analyse(facilities, radii_km=scenario.radii_km, scheme=scheme, targets=scenario.targets,
+                       priority=scenario.priority or None, detour=scenario.detour)
+    written += analysis.write_csv(folder)
+    step("carte interactive")
+    fmap = coverage_map(analysis, facilities, indicator=scenario.indicator,
+                        territory_indicator=scenario.territory_indicator, classification=scenario.classification,
+                        title=scenario.title, example_data=scenario.example_data)
+    written.append(save_map(fmap, folder / scenario.map_name, self_contained=scenario.self_contained))
+    step("rapport")
+    written += write_report(analysis, facilities, results, folder / scenario.report_name, title=scenario.title,
+                            example_data=scenario.example_data, indicator=scenario.indicator,
+                            classification=scenario.classification)
+    return RunResult(analysis=analysis, facilities=facilities, geocoding=results, written=written)
