@@ -29,3 +29,7 @@ class SchemeError(TerritorialError, ValueError):
 
 class InputFileError(TerritorialError, ValueError):
     """An input file cannot be read or lacks what is needed."""
+
+
+class ArgumentError(TerritorialError, ValueError):
+    """An option names something that does not exist (an indicator, a column)."""

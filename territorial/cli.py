@@ -15,7 +15,7 @@ from typing import Annotated, Optional
 import typer
 
 from territorial import schemes as _schemes
-from territorial._errors import InputFileError, TerritorialError
+from territorial._errors import ArgumentError, InputFileError, TerritorialError
 from territorial._format import fr_number
 from territorial.analysis import normalise_kind
 
@@ -50,7 +50,7 @@ def _user_errors():
     """Turn the library's errors into a message on stderr and an exit code."""
     try:
         yield
-    except (FileNotFoundError, InputFileError) as exc:
+    except (FileNotFoundError, InputFileError, ArgumentError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     except TerritorialError as exc:

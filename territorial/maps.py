@@ -30,6 +30,7 @@ from folium.plugins import Fullscreen, MarkerCluster, Search
 from jinja2 import Template
 
 from territorial import geography
+from territorial._errors import ArgumentError
 from territorial._format import fr_number
 from territorial._validate import check_columns, check_crs, check_frame
 
@@ -435,10 +436,10 @@ def coverage_map(
     indicator = indicator or f"dist_{main}_km"
     territory_indicator = territory_indicator or f"part_pop_couverte_{main}"
     if indicator not in analysis.communes.columns:
-        raise ValueError(f"`indicator` {indicator!r} is not a commune indicator; choose among "
+        raise ArgumentError(f"`indicator` {indicator!r} is not a commune indicator; choose among "
                          f"{[c for c in analysis.communes.columns if c not in ('geometry', 'code_insee', 'commune')]}")
     if territory_indicator not in analysis.territories.columns:
-        raise ValueError(f"`territory_indicator` {territory_indicator!r} is not a territory indicator; choose among "
+        raise ArgumentError(f"`territory_indicator` {territory_indicator!r} is not a territory indicator; choose among "
                          f"{list(analysis.territories.columns)}")
     label = indicator_label(indicator, kinds, analysis.radii_km)
     territory_label = indicator_label(territory_indicator, kinds, analysis.radii_km)
@@ -453,10 +454,11 @@ def coverage_map(
     commune_layer_data = gpd.GeoDataFrame(
         {
             # reference names, escaped for HTML text but with their apostrophes, so that search finds them
+            # short keys: they are repeated 1,534 times; the tooltip shows French labels
             "commune": communes["commune"].map(lambda s: html.escape(s, quote=False)),
-            "territoire": communes["territoire"].map(_escape),
-            "population": communes["population"].map(fr_number),
-            "valeur": value_text,
+            "t": communes["territoire"].map(_escape),
+            "p": communes["population"].map(fr_number),
+            "v": value_text,
             "c": classes,
         },
         geometry=web.geometry.to_numpy(),
@@ -499,7 +501,7 @@ def coverage_map(
             "fillColor": colours[f["properties"]["c"]] if f["properties"]["c"] >= 0 else "#cccccc",
             "color": "#777777", "weight": 0.4, "fillOpacity": 0.75, "className": "commune"},
         highlight_function=lambda f: {"weight": 2, "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(fields=["commune", "territoire", "population", "valeur"],
+        tooltip=folium.GeoJsonTooltip(fields=["commune", "t", "p", "v"],
                                       aliases=["Commune", "Territoire", "Population", html.escape(label)],
                                       sticky=True),
     ).add_to(fmap)
@@ -513,7 +515,7 @@ def coverage_map(
     # coverage zones
     for _, zone in analysis.zones.iterrows():
         k = zone["kind"]
-        geometry = gpd.GeoSeries([zone.geometry], crs=2154).simplify(50).to_crs(WEB_CRS)
+        geometry = gpd.GeoSeries([zone.geometry], crs=2154).simplify(150).to_crs(WEB_CRS)
         geometry = shapely.set_precision(geometry.to_numpy(), 1e-4)
         folium.GeoJson(
             _features(gpd.GeoDataFrame({"k": [0]}, geometry=geometry, crs=WEB_CRS)),
@@ -532,8 +534,8 @@ def coverage_map(
         distances = {f"d{i}": table[f"dist_{k}_km"].map(lambda v: fr_number(v, 1) + " km").to_numpy()
                      for i, k in enumerate(kinds)}
         data = gpd.GeoDataFrame({
-            "commune": table["commune"].map(lambda s: html.escape(s, quote=False)).to_numpy(),
-            "population": table["population"].map(fr_number).to_numpy(),
+            "n": table["commune"].map(lambda s: html.escape(s, quote=False)).to_numpy(),
+            "p": table["population"].map(fr_number).to_numpy(),
             **distances,
             "r": np.clip(np.sqrt(table["population"].to_numpy(float)) / 15, 2, 18).round(0).astype(int),
         }, geometry=_web_points(gpd.GeoDataFrame(geometry=halls.reindex(codes).to_numpy(), crs=2154),
@@ -544,7 +546,7 @@ def coverage_map(
             marker=folium.CircleMarker(radius=4, weight=1, color="#a50f15", fill=True, fill_opacity=0.35),
             style_function=lambda f: {"radius": f["properties"]["r"], "className": "sous-desservie"},
             tooltip=folium.GeoJsonTooltip(
-                fields=["commune", "population", *distances],
+                fields=["n", "p", *distances],
                 aliases=["Commune sous-desservie", "Population",
                          *(html.escape(f"Distance aux {kind_label(k)} (rayon {fr_number(analysis.radii_km[k], 1)} km)",
                                        quote=False) for k in kinds)]),
@@ -632,7 +634,9 @@ def coverage_map(
                        "natural_breaks": "seuils naturels", "equal_interval": "intervalles égaux"}[classification])),
         "bottom:50px;left:10px", "sources"))
     Fullscreen(title="Plein écran", title_cancel="Quitter le plein écran").add_to(fmap)
-    _TileFreeMiniMap(fmap, json.loads(territories_web[["geometry"]].to_json())).add_to(fmap)
+    overview = territories_web[["geometry"]].assign(
+        geometry=shapely.set_precision(shapely.coverage_simplify(territories_web.geometry.to_numpy(), 0.02), 1e-3))
+    _TileFreeMiniMap(fmap, _features(overview)).add_to(fmap)
     folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
     return fmap
 

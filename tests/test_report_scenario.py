@@ -1,0 +1,170 @@
+"""Class breaks, the coverage map's content and weight, the report, and scenarios."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import territorial
+from territorial import InputFileError
+from territorial.cli import app
+from territorial.maps import class_breaks, coverage_map, render_map
+from territorial.report import write_report
+from territorial.scenario import assign_kind, default_scenario, load_scenario, run_scenario
+
+runner = CliRunner()
+HOSTILE = "<script>window.__pwned=1</script>"
+
+
+def test_class_breaks_known_answers():
+    breaks = class_breaks(np.arange(1, 11, dtype=float), k=5, scheme="quantiles", decimals=0)
+    assert breaks.bins == (3.0, 5.0, 6.0, 8.0, 10.0)  # quintiles 2.8, 4.6, 6.4, 8.2, 10 rounded as shown
+    assert breaks.classify([1, 3, 3.5, 10, np.nan]).tolist() == [0, 0, 1, 4, -1]
+    assert breaks.labels("km") == ["1 – 3 km", "3 – 5 km", "5 – 6 km", "6 – 8 km", "8 – 10 km"]
+    assert len(set(breaks.colours)) == 5
+    few = class_breaks([3.0, 3.0, 7.0], k=5)
+    assert len(few.bins) == 2 and few.bins[-1] >= 7
+    with pytest.raises(ValueError, match="`scheme` must be one of"):
+        class_breaks([1.0, 2.0], scheme="jenks")
+
+
+@pytest.fixture(scope="module")
+def example():
+    scenario = default_scenario()
+    frames = [assign_kind(territorial.geocode_file(layer.path).accepted, kind=layer.kind, path=layer.path)
+              for layer in scenario.inputs]
+    facilities = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=2154)
+    return facilities, territorial.analyse(facilities, n_boot=50)
+
+
+def test_coverage_map_layers_classes_and_escaping(example):
+    facilities, analysis = example
+    hostile = facilities.copy()
+    hostile.loc[hostile.index[0], "nom"] = HOSTILE
+    page = render_map(coverage_map(analysis, hostile, example_data=True))
+    assert HOSTILE not in page
+    # escaped for HTML, then written inside JSON where Jinja writes & as \u0026
+    assert "\\u0026lt;script\\u0026gt;window.__pwned=1\\u0026lt;/script\\u0026gt;" in page
+    breaks = class_breaks(analysis.communes["dist_cyber_centre_km"], scheme="quantiles", palette="YlOrRd")
+    for label in breaks.labels():
+        assert label in page  # the legend shows the same classes as the static maps and the QGIS styles
+    assert "DONNÉES D'EXEMPLE" in page
+    with pytest.raises(ValueError, match="is not a commune indicator"):
+        coverage_map(analysis, facilities, indicator="nope")
+
+
+def test_escaped_territory_names_from_a_custom_scheme(example):
+    facilities, _ = example
+    communes = territorial.communes(scheme=None)
+    scheme = dict(zip(communes["code_insee"], np.where(communes["departement"] == "59", HOSTILE, "Pas-de-Calais")))
+    analysis = territorial.analyse(facilities, scheme=scheme, n_boot=10)
+    page = render_map(coverage_map(analysis, facilities))
+    assert HOSTILE not in page
+
+
+def test_default_map_is_small_and_lighter_than_explore(example, tmp_path):
+    facilities, analysis = example
+    page = render_map(coverage_map(analysis, facilities, example_data=True), self_contained=True)
+    size = len(page.encode("utf-8"))
+    assert size <= 2_000_000
+    halls = territorial.town_halls().set_index("code_insee").geometry
+    explore = analysis.communes.explore(name="communes", column="dist_cyber_centre_km")
+    gpd.GeoDataFrame(analysis.territories.merge(territorial.territories()[["territoire", "geometry"]]),
+                     crs=2154).explore(m=explore)
+    analysis.zones.explore(m=explore)
+    facilities.explore(m=explore)
+    far = analysis.underserved.drop_duplicates("code_insee")
+    gpd.GeoDataFrame(far, geometry=halls.reindex(far["code_insee"]).to_numpy(), crs=2154).explore(m=explore)
+    reference = len(explore.get_root().render().encode("utf-8"))
+    assert reference / size >= 3.0
+
+
+def test_report_content_figures_and_escaping(example, tmp_path):
+    facilities, analysis = example
+    geocoding = {"<b>lieux</b>.csv": territorial.geocode(pd.DataFrame({"commune": ["Arras", HOSTILE]}))}
+    written = write_report(analysis, facilities, geocoding, tmp_path / "rapport.html", example_data=True,
+                           title="Rapport <i>test</i>")
+    page = (tmp_path / "rapport.html").read_text(encoding="utf-8")
+    for heading in ("Chiffres clés par territoire", "Part équitable et objectif", "Équité", "Cartes",
+                    "Méthode et limites", "Géocodage : lignes rejetées", "Sources et millésimes"):
+        assert f"<h2>{heading}</h2>" in page
+    assert HOSTILE not in page and "<b>lieux</b>" not in page and "<i>test</i>" not in page
+    assert "Indice de Theil" in page and "I de Moran" in page and "DONNÉES D'EXEMPLE" in page
+    pngs = [p for p in written if p.suffix == ".png"]
+    assert {p.name for p in pngs} >= {"lorenz.png", "carte_dist_cyber_centre_km.png"}
+    for png in pngs:
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert png.stat().st_size > 10_000
+    assert page.count("data:image/png;base64,") == len(pngs)
+
+
+def write_scenario(tmp_path, text: str):
+    path = tmp_path / "scenario.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_scenario_paths_are_relative_to_the_file(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "lieux.csv").write_text("nom;commune;type\nA;Arras;cyber-centre\nB;Lens;EPN\n",
+                                                 encoding="utf-8")
+    path = write_scenario(tmp_path, """
+title = "Essai"
+[[inputs]]
+path = "data/lieux.csv"
+kind_column = "type"
+[radii_km]
+cyber_centre = 8
+[priority]
+"Bassin Minier" = 1.5
+[outputs]
+dir = "sorties"
+self_contained = false
+""")
+    scenario = load_scenario(path)
+    assert scenario.inputs[0].path == (tmp_path / "data" / "lieux.csv").resolve()
+    assert scenario.radii_km == {"cyber_centre": 8.0} and scenario.priority == {"Bassin Minier": 1.5}
+    result = run_scenario(scenario, output_dir=tmp_path / "out")
+    names = {p.name for p in result.written}
+    assert {"carte.html", "rapport.html", "communes.csv", "lieux_rejets.csv"} <= names
+    assert result.analysis.radii_km == {"cyber_centre": 8.0}
+    assert "cdn.jsdelivr.net" in (tmp_path / "out" / "carte.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("title = 'x'", "lists no \\[\\[inputs\\]\\]"),
+     ("colour = 1\n[[inputs]]\npath='a.csv'", "unknown key\\(s\\) \\['colour'\\]"),
+     ("[[inputs]]\nkind='x'", "input 1 has no `path`"),
+     ("[[inputs]]\npath='a.csv'\n[radii_km]\ncyber_centre='five'", "values must be numbers"),
+     ("[[inputs]\npath=", "is not valid TOML")],
+)
+def test_bad_scenarios_say_what_is_wrong(tmp_path, text, message):
+    with pytest.raises(InputFileError, match=message):
+        load_scenario(write_scenario(tmp_path, text))
+
+
+def test_run_cli_with_a_scenario_and_errors(tmp_path):
+    assert runner.invoke(app, ["run", str(tmp_path / "missing.toml")]).exit_code == 2
+    bad = write_scenario(tmp_path, "[[inputs]]\npath = 'nowhere.csv'\nkind = 'cyber_centre'\n")
+    result = runner.invoke(app, ["run", str(bad), "-o", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "nowhere.csv" in result.output
+
+
+def test_map_cli_indicator(tmp_path):
+    from territorial.examples import CYBER_FILE, example_path
+
+    out = tmp_path / "m.html"
+    result = runner.invoke(app, ["map", str(example_path(CYBER_FILE)), "-o", str(out), "--indicator",
+                                 "couvert_surface_cyber_centre"])
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    assert "Part de la surface à moins de 5,0 km des cyber-centres" in page
+    assert json.dumps("DONNÉES D'EXEMPLE")[1:-1] in page or "DONNÉES D'EXEMPLE" in page
+    bad = runner.invoke(app, ["map", str(example_path(CYBER_FILE)), "-o", str(out), "--indicator", "nope"])
+    assert bad.exit_code == 2 and "is not a commune indicator" in bad.output
