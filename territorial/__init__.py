@@ -9,7 +9,9 @@ The public API, by capability:
   :func:`detect_columns`
 * spatial balance: :func:`analyse` (-> :class:`Analysis`), and the array maths in
   :mod:`territorial.coverage` and :mod:`territorial.balance`
-* maps: :func:`territories_map`, :func:`save_map`
+* maps and report: :func:`coverage_map`, :func:`territories_map`, :func:`save_map`,
+  :func:`write_report`
+* the main job: :func:`load_scenario`, :func:`default_scenario`, :func:`run_scenario`
 """
 
 from territorial.analysis import Analysis, analyse
@@ -17,7 +19,9 @@ from territorial._errors import InputFileError, SchemeError, TerritorialError
 from territorial.geocode import GeocodeError, GeocodeResult, geocode, geocode_file
 from territorial.geography import communes, gazetteer, metadata, town_halls
 from territorial.io import detect_columns, read_input
-from territorial.maps import save_map, territories_map
+from territorial.maps import coverage_map, save_map, territories_map
+from territorial.report import write_report
+from territorial.scenario import default_scenario, load_scenario, run_scenario
 from territorial.schemes import (
     CPER2000_TERRITORIES,
     default_scheme,
@@ -45,6 +49,11 @@ __all__ = [
     "SchemeError",
     "TerritorialError",
     "communes",
+    "coverage_map",
+    "default_scenario",
+    "load_scenario",
+    "run_scenario",
+    "write_report",
     "default_scheme",
     "gazetteer",
     "metadata",

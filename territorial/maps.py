@@ -289,7 +289,8 @@ class _TileFreeMiniMap(JSCSSMixin, MacroElement):
 
 
 def _base_map(bounds, title: str) -> folium.Map:
-    fmap = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25)
+    # zoom bounds go to the map itself (folium gives them to tile layers only): clustering needs a maxZoom
+    fmap = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25, maxZoom=18, minZoom=6)
     folium.FeatureGroup(name="Fond uni (hors ligne)", overlay=False, control=True).add_to(fmap)
     folium.TileLayer("OpenStreetMap", name="OpenStreetMap (en ligne)", show=False, overlay=False).add_to(fmap)
     folium.TileLayer("OpenStreetMap.France", name="OpenStreetMap France (en ligne)", show=False,

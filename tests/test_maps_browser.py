@@ -62,3 +62,23 @@ def test_hostile_names_show_as_text(tmp_path):
     assert found["injected_scripts"] == 0
     assert found["resources"] == []  # the <img src=x> was not created
     assert found["facilities"] == 3
+
+
+def test_numerous_facilities_are_clustered(tmp_path):
+    import geopandas as gpd
+    import numpy as np
+
+    import territorial
+    from territorial.maps import coverage_map, save_map
+
+    halls = territorial.town_halls()
+    pick = np.random.default_rng(5).choice(len(halls), 400, replace=False)
+    facilities = gpd.GeoDataFrame({"code_insee": halls["code_insee"].to_numpy()[pick], "kind": "cyber_centre",
+                                   "nom": [f"Lieu {i}" for i in range(400)]},
+                                  geometry=halls.geometry.to_numpy()[pick], crs=2154)
+    analysis = territorial.analyse(facilities, n_boot=10)
+    out = save_map(coverage_map(analysis, facilities), tmp_path / "many.html", self_contained=True)
+    found = probe(out, tmp_path)
+    assert found["errors"] == []
+    assert found["clusters"] > 0
+    assert found["facilities"] < 400  # grouped at the initial zoom
