@@ -174,7 +174,7 @@ def _kind_for(kinds: list[str] | None, position: int, n_inputs: int) -> str | No
 
 
 def _facilities(inputs: list[Path], *, kind, kind_column, scheme, rejects_dir: Path | None = None):
-    """Geocode every input, give each row its kind, and stack the accepted rows; return them and the reject count."""
+    """Geocode every input, give each row its kind; return the accepted rows and the rejected ones (with `source`)."""
     import geopandas as gpd
     import pandas as pd
 
@@ -182,17 +182,17 @@ def _facilities(inputs: list[Path], *, kind, kind_column, scheme, rejects_dir: P
     from territorial.geocode import geocode_file
     from territorial.scenario import assign_kind
 
-    frames, rejected = [], 0
+    frames, rejected = [], []
     for position, path in enumerate(inputs):
         result = geocode_file(path, scheme=scheme)
         if rejects_dir is not None:
             write_table(result.rejected, rejects_dir / f"{path.stem}_rejets.csv")
-        rejected += len(result.rejected)
+        rejected.append(pd.DataFrame(result.rejected).assign(source=path.name))
         typer.echo(f"{path.name} : {len(result.accepted)} lignes acceptées, {len(result.rejected)} rejetées")
         frames.append(assign_kind(result.accepted, kind=_kind_for(kind, position, len(inputs)),
                                   kind_column=kind_column, path=path))
     facilities = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs="EPSG:2154")
-    return facilities, rejected
+    return facilities, pd.concat(rejected, ignore_index=True)
 
 
 def _echo_region(analysis) -> None:
@@ -245,9 +245,40 @@ def analyse_command(
     _echo_region(results)
     for path in written:
         typer.echo(str(path))
-    if strict and rejected:
-        typer.echo(f"error: {rejected} input rows rejected (see the *_rejets.csv files)", err=True)
+    if strict and len(rejected):
+        typer.echo(f"error: {len(rejected)} input rows rejected (see the *_rejets.csv files)", err=True)
         raise typer.Exit(1)
+
+
+@app.command("export")
+def export_command(
+    inputs: Annotated[list[Path], typer.Argument(help="Files of facilities (any format `geocode` reads).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Target: .gpkg, .shp, .zip (zipped Shapefiles), .geojson, .fgb or .csv.")],
+    crs: Annotated[str, typer.Option("--crs", help="Output CRS (GeoJSON is always EPSG:4326).")] = "EPSG:2154",
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace existing files.")] = False,
+    excel_fr: Annotated[bool, typer.Option("--excel-fr", help="CSV for French Excel: `;` and UTF-8 with BOM.")] = False,
+    kind: Annotated[Optional[list[str]], typer.Option("--kind", help="Kind of the facilities: once for all inputs, or once per input.")] = None,
+    kind_column: Annotated[Optional[str], typer.Option("--kind-column", help="Column holding each row's kind.")] = None,
+    radius: Annotated[Optional[list[str]], typer.Option("--radius", help="KIND=KM coverage radius, repeatable.")] = None,
+    scheme: SchemeOption = None,
+    indicator: Annotated[Optional[str], typer.Option("--indicator", help="Commune indicator of the communes layer's style.")] = None,
+):
+    """Geocode and analyse facilities, then export the layers for GIS (QGIS styles in the GeoPackage)."""
+    from territorial.analysis import analyse
+    from territorial.export import export_analysis
+
+    radii = {normalise_kind(k): v for k, v in _parse_numbers(radius, option="--radius").items()}
+    with _user_errors():
+        resolved = _scheme(scheme, None, None, None)
+        facilities, rejects = _facilities(inputs, kind=kind, kind_column=kind_column, scheme=resolved)
+        results = analyse(facilities, radii_km=radii, scheme=resolved)
+        written = export_analysis(results, facilities, output, rejects=rejects, crs=crs, overwrite=overwrite,
+                                  excel_fr=excel_fr, indicator=indicator,
+                                  parameters={"entrées": ", ".join(str(p) for p in inputs),
+                                              "découpage": str(scheme or "cper2000")},
+                                  command="territorial " + " ".join(sys.argv[1:]))
+    for path in written:
+        typer.echo(str(path))
 
 
 @app.command("run")
@@ -265,7 +296,7 @@ def run_command(
         plan = load_scenario(scenario) if scenario is not None else default_scenario()
         if self_contained is not None:
             plan.self_contained = self_contained
-        steps = len(plan.inputs) + 3
+        steps = len(plan.inputs) + 4
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=True,
                       disable=not sys.stderr.isatty()) as bar:
             task = bar.add_task("démarrage", total=steps)

@@ -1,14 +1,24 @@
-"""Writing layers and tables: CSV, GeoPackage, GeoJSON — atomically.
+"""Writing layers and tables: GeoPackage (styled for QGIS), Shapefile, GeoJSON, FlatGeobuf, CSV.
 
 Every write goes to a temporary file in the target folder, renamed into place at the
-end, so a reader never sees a half-written file.
+end, so a reader never sees a half-written file and an interrupted export leaves
+nothing at the target path. An existing target is replaced only when asked
+(``overwrite=True``). INSEE and postal codes stay text in every format.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
+import re
+import shutil
+import sqlite3
+import sys
 import tempfile
+import unicodedata
+import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -16,15 +26,24 @@ import pandas as pd
 import pyogrio
 
 from territorial._errors import InputFileError
+from territorial.styles import LayerStyle, graduated_style, qml, single_style, sld
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["write_table", "write_points"]
+__all__ = ["EXPORT_FORMATS", "ExistingFileError", "ExportLayer", "analysis_layers", "export_analysis",
+           "export_layers", "shapefile_field_names", "write_points", "write_table"]
 
+EXPORT_FORMATS = (".gpkg", ".shp", ".zip", ".geojson", ".fgb", ".csv")
 WRITERS = {".csv", ".gpkg", ".geojson"}
+FIXED_DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+class ExistingFileError(InputFileError, FileExistsError):
+    """A target file exists and overwriting was not asked for."""
 
 
 def _atomic(path: Path, write) -> Path:
+    """Write through a temporary file in the target folder, renamed into place at the end."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
@@ -46,6 +65,12 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, excel_fr: bool = False
     return _atomic(path, lambda tmp: frame.to_csv(tmp, sep=sep, index=False, encoding=encoding))
 
 
+def _points_table(frame: gpd.GeoDataFrame) -> pd.DataFrame:
+    l93 = frame.to_crs(2154)
+    return pd.DataFrame(l93.drop(columns=l93.geometry.name)).assign(x=l93.geometry.x.round(2),
+                                                                    y=l93.geometry.y.round(2))
+
+
 def write_points(frame: gpd.GeoDataFrame, path: str | Path, *, layer: str | None = None) -> Path:
     """Write a point layer; the format follows the extension.
 
@@ -57,13 +82,320 @@ def write_points(frame: gpd.GeoDataFrame, path: str | Path, *, layer: str | None
     if suffix not in WRITERS:
         raise InputFileError(f"cannot write {path.name}: use an output ending in {', '.join(sorted(WRITERS))}")
     if suffix == ".csv":
-        l93 = frame.to_crs(2154)
-        table = pd.DataFrame(l93.drop(columns=l93.geometry.name)).assign(x=l93.geometry.x.round(2),
-                                                                         y=l93.geometry.y.round(2))
-        return write_table(table, path)
+        return write_table(_points_table(frame), path)
     if suffix == ".geojson":
         web = frame.to_crs(4326)
         return _atomic(path, lambda tmp: pyogrio.write_dataframe(web, tmp, driver="GeoJSON",
                                                                  layer_options={"RFC7946": "YES"}))
     l93 = frame.to_crs(2154)
     return _atomic(path, lambda tmp: pyogrio.write_dataframe(l93, tmp, driver="GPKG", layer=layer or path.stem))
+
+
+# --------------------------------------------------------------------------- field names
+
+_ABBREVIATIONS = (
+    ("broadband_access_point", "bap"), ("cyber_centre", "cc"), ("project", "prj"),
+    ("part_pop_couverte_surface", "ppcs"), ("part_pop_couverte", "ppc"), ("couvert_surface", "csurf"),
+    ("couvert", "cov"), ("pour_10000_hab", "p10k"), ("pour_100km2", "p100k"), ("dist_moy", "dmoy"),
+    ("dist_med", "dmed"), ("dist_p90", "dp90"), ("acces_e2sfca", "ae2s"), ("acces_2sfca", "a2s"),
+    ("superficie_km2", "surf_km2"), ("n_communes", "ncom"), ("population", "pop"), ("territoire", "terr"),
+    ("departement", "dep"), ("attendu", "att"), ("geocode_", "gc_"), ("precision", "prec"), ("commune", "com"),
+    ("_source", "_src"), ("input_row", "ligne"),
+)
+
+
+def shapefile_field_names(columns) -> dict[str, str]:
+    """Map column names to Shapefile field names (10 characters at most), deterministically.
+
+    The rule, applied in column order: lower-case ASCII with ``_`` for anything else;
+    the abbreviations of :data:`_ABBREVIATIONS` (``cyber_centre`` -> ``cc``,
+    ``broadband_access_point`` -> ``bap``, ``population`` -> ``pop``,
+    ``part_pop_couverte`` -> ``ppc``...) when the name is longer than 10; then cut to
+    10; a name already taken gets ``_2``, ``_3``... in place of its last characters.
+    """
+    mapping, taken = {}, set()
+    for column in columns:
+        name = unicodedata.normalize("NFKD", str(column)).encode("ascii", "ignore").decode().lower()
+        name = re.sub(r"[^a-z0-9_]", "_", name)
+        if len(name) > 10:
+            for long, short in _ABBREVIATIONS:
+                name = name.replace(long, short)
+        name = name[:10] or "champ"
+        candidate, number = name, 2
+        while candidate in taken:
+            suffix = f"_{number}"
+            candidate = name[: 10 - len(suffix)] + suffix
+            number += 1
+        mapping[column] = candidate
+        taken.add(candidate)
+    return mapping
+
+
+# --------------------------------------------------------------------------- layers of an analysis
+
+@dataclass
+class ExportLayer:
+    """One layer to export: its frame, a description, and how QGIS draws it (None: a table)."""
+
+    frame: pd.DataFrame
+    description: str
+    style: LayerStyle | None = None
+
+
+def analysis_layers(analysis, facilities: gpd.GeoDataFrame, *, rejects: pd.DataFrame | None = None,
+                    indicator: str | None = None, territory_indicator: str | None = None,
+                    classification: str = "quantiles") -> dict[str, ExportLayer]:
+    """The layers of an analysis, with descriptions and styles (classes as on the HTML map)."""
+    from territorial.analysis import normalise_kind
+    from territorial.maps import (KIND_STYLES, commune_breaks, default_indicators, indicator_label, kind_label,
+                                  territory_breaks)
+
+    default_commune, default_territory = default_indicators(analysis)
+    indicator = indicator or default_commune
+    territory_indicator = territory_indicator or default_territory
+    communes = analysis.communes
+    geometry = communes.set_index("code_insee").geometry
+    territories_geometry = communes.dissolve("territoire")[["geometry"]].reset_index()
+    territories = gpd.GeoDataFrame(analysis.territories.merge(territories_geometry, on="territoire", how="left"),
+                                   geometry="geometry", crs=communes.crs)
+    label = indicator_label(indicator, analysis.kinds, analysis.radii_km)
+    t_label = indicator_label(territory_indicator, analysis.kinds, analysis.radii_km)
+    layers = {
+        "communes": ExportLayer(
+            communes, f"Communes du Nord et du Pas-de-Calais et leurs indicateurs ; style : {label}",
+            graduated_style(indicator, commune_breaks(analysis, indicator, classification), title=label)),
+        "territoires": ExportLayer(
+            territories, f"Territoires et leurs indicateurs agrégés ; style : {t_label}",
+            graduated_style(territory_indicator, territory_breaks(analysis, territory_indicator, classification),
+                            title=t_label)),
+    }
+    kinds_of = facilities["kind"].map(normalise_kind)
+    for k in analysis.kinds:
+        colour = KIND_STYLES.get(k, {}).get("color", "#636363")
+        layers[f"equipements_{k}"] = ExportLayer(
+            facilities[kinds_of == k], f"{kind_label(k).capitalize()} géocodés (colonnes geocode_* : méthode, "
+                                       "score, statut, remarque)",
+            single_style("marker", colour, outline="#ffffff", title=kind_label(k)))
+    layers["zones_couverture"] = ExportLayer(
+        analysis.zones, "Zones à moins du rayon de couverture des équipements, par type",
+        single_style("fill", "#3182bd", outline="#08519c", opacity=0.25, title="Zones de couverture"))
+    far = analysis.underserved
+    layers["communes_sous_desservies"] = ExportLayer(
+        gpd.GeoDataFrame(far, geometry=geometry.reindex(far["code_insee"]).to_numpy(), crs=communes.crs),
+        "Communes au-delà du rayon de couverture, par type, avec leur distance",
+        single_style("fill", "#a50f15", outline="#67000d", opacity=0.5, title="Communes sous-desservies"))
+    if rejects is not None:
+        layers["rejets"] = ExportLayer(rejects, "Lignes des fichiers d'entrée rejetées au géocodage, avec le motif")
+    return layers
+
+
+# --------------------------------------------------------------------------- writing
+
+def _targets(path: Path, names: list[str], spatial: dict[str, bool]) -> dict[str, Path]:
+    """Target file of each layer for a format (one GeoPackage, or one file per layer)."""
+    suffix = path.suffix.lower()
+    if suffix in (".gpkg", ".zip"):
+        return {name: path for name in names}
+    out = {}
+    for name in names:
+        ext = suffix if spatial[name] or suffix == ".csv" else ".csv"
+        out[name] = path.with_name(f"{path.stem}_{name}{ext}")
+    return out
+
+
+def _readme_path(path: Path) -> Path:
+    """``out.gpkg`` -> ``out_gpkg_LISEZMOI.txt`` (one per format, so exports side by side do not collide)."""
+    return path.with_name(f"{path.stem}_{path.suffix.lower().lstrip('.')}_LISEZMOI.txt")
+
+
+def _sidecar_files(path: Path, targets: dict[str, Path]) -> list[Path]:
+    files = [_readme_path(path)]
+    if path.suffix.lower() in (".shp", ".zip"):
+        files.append(path.with_name(f"{path.stem}_champs.csv"))
+    return files
+
+
+def _prepare(frame: pd.DataFrame, crs, suffix: str) -> pd.DataFrame:
+    """Codes as text, booleans as integers, and the wanted CRS (EPSG:4326 for GeoJSON)."""
+    out = frame.copy()
+    for column in out.columns:
+        if column in ("code_insee", "code_postal", "epci_siren", "departement", "codes_postaux") or \
+                column.endswith(("_source", "code_insee")):
+            out[column] = out[column].astype("string")
+    if isinstance(out, gpd.GeoDataFrame):
+        out = out.to_crs(4326 if suffix == ".geojson" else crs)
+    return out
+
+
+def export_layers(layers: dict[str, ExportLayer], path: str | Path, *, crs="EPSG:2154", overwrite: bool = False,
+                  excel_fr: bool = False, readme: str = "") -> list[Path]:
+    """Write layers in the format of ``path``'s extension; return the files written.
+
+    Parameters
+    ----------
+    layers : dict
+        Layer name -> :class:`ExportLayer`.
+    path : path
+        ``.gpkg`` (all layers in one file, QGIS styles in ``layer_styles``), ``.shp``
+        (one Shapefile set per layer, ``<stem>_<layer>.shp``), ``.zip`` (those sets in
+        one archive), ``.geojson`` (one file per layer, EPSG:4326), ``.fgb`` (one file
+        per layer), ``.csv`` (one file per layer; points carry x, y in Lambert-93).
+        Tables without geometry go to ``<stem>_<layer>.csv`` where the format cannot
+        hold them.
+    crs : optional
+        Output CRS (default Lambert-93; GeoJSON is always EPSG:4326).
+    overwrite : bool
+        Replace existing files; otherwise an existing target is an error and nothing is written.
+    excel_fr : bool
+        CSV for French Excel: ``;`` and UTF-8 with BOM.
+    readme : str
+        Text of the ``<stem>_<format>_LISEZMOI.txt`` sidecar (and of the GeoPackage's ``metadonnees``).
+
+    Raises
+    ------
+    ExistingFileError
+        If a target exists and ``overwrite`` is False (then no file is touched).
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in EXPORT_FORMATS:
+        raise InputFileError(f"cannot export to {path.name}: the file must end in {', '.join(EXPORT_FORMATS)}")
+    spatial = {name: isinstance(layer.frame, gpd.GeoDataFrame) for name, layer in layers.items()}
+    targets = _targets(path, list(layers), spatial)
+    every = sorted(set(targets.values()) | set(_sidecar_files(path, targets)))
+    if suffix == ".shp":
+        every += [p.with_suffix(ext) for p in set(targets.values()) if p.suffix == ".shp"
+                  for ext in (".shx", ".dbf", ".prj", ".cpg")]
+    existing = [p for p in every if p.exists()]
+    if existing and not overwrite:
+        raise ExistingFileError(
+            f"{', '.join(str(p) for p in existing[:5])} already exist(s); choose another output or pass "
+            "--overwrite (overwrite=True) to replace"
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    if suffix == ".gpkg":
+        written.append(_atomic(path, lambda tmp: _write_gpkg(layers, tmp, crs, readme)))
+    elif suffix in (".shp", ".zip"):
+        written += _write_shapefiles(layers, path, targets, crs, excel_fr)
+    else:
+        for name, layer in layers.items():
+            target = targets[name]
+            frame = _prepare(layer.frame, crs, suffix)
+            if target.suffix == ".csv":
+                table = _points_table(frame) if spatial[name] and _all_points(frame) else (
+                    pd.DataFrame(frame.drop(columns=frame.geometry.name)) if spatial[name] else frame)
+                written.append(write_table(table, target, excel_fr=excel_fr))
+            elif suffix == ".geojson":
+                written.append(_atomic(target, lambda tmp, f=frame: pyogrio.write_dataframe(
+                    f, tmp, driver="GeoJSON", layer_options={"RFC7946": "YES"})))
+            else:
+                written.append(_atomic(target, lambda tmp, f=frame: pyogrio.write_dataframe(
+                    f, tmp, driver="FlatGeobuf")))
+    written.append(_atomic(_readme_path(path), lambda tmp: tmp.write_text(readme, encoding="utf-8")))
+    return written
+
+
+def _all_points(frame: gpd.GeoDataFrame) -> bool:
+    return bool(len(frame)) and bool((frame.geometry.geom_type == "Point").all())
+
+
+def _write_gpkg(layers: dict[str, ExportLayer], tmp: Path, crs, readme: str) -> None:
+    for name, layer in layers.items():
+        frame = _prepare(layer.frame, crs, ".gpkg")
+        options = {"DESCRIPTION": layer.description, "IDENTIFIER": name}
+        pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG", append=tmp.exists(), layer_options=options)
+    metadata = pd.DataFrame({"ligne": range(1, len(readme.splitlines()) + 1), "texte": readme.splitlines()})
+    pyogrio.write_dataframe(metadata, tmp, layer="metadonnees", driver="GPKG", append=True,
+                            layer_options={"DESCRIPTION": "Sources, millésimes, paramètres et commande"})
+    _write_layer_styles(tmp, {name: layer for name, layer in layers.items() if layer.style is not None})
+
+
+def _write_layer_styles(gpkg: Path, layers: dict[str, ExportLayer]) -> None:
+    """Store QGIS's ``layer_styles`` table (QML and SLD, default style per layer) and register it."""
+    now = dt.datetime.now(dt.timezone.utc).strftime(FIXED_DATE_FORMAT)
+    with sqlite3.connect(gpkg) as db:
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS layer_styles (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+            "f_table_catalog TEXT(256), f_table_schema TEXT(256), f_table_name TEXT(256), "
+            "f_geometry_column TEXT(256), styleName TEXT(30), styleQML TEXT, styleSLD TEXT, useAsDefault BOOLEAN, "
+            "description TEXT, owner TEXT(30), ui TEXT(30), update_time DATETIME DEFAULT CURRENT_TIMESTAMP)")
+        for name, layer in layers.items():
+            (column,) = db.execute("SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?",
+                                   (name,)).fetchone()
+            db.execute(
+                "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, "
+                "styleName, styleQML, styleSLD, useAsDefault, description, owner, ui, update_time) "
+                "VALUES ('', '', ?, ?, ?, ?, ?, 1, ?, '', NULL, ?)",
+                (name, column, name, qml(layer.style), sld(layer.style, name),
+                 f"Style territorial : {layer.style.title or name}", now))
+        db.execute(
+            "INSERT OR REPLACE INTO gpkg_contents (table_name, data_type, identifier, description, last_change) "
+            "VALUES ('layer_styles', 'attributes', 'layer_styles', 'Styles QGIS des couches', ?)", (now,))
+
+
+def _write_shapefiles(layers: dict[str, ExportLayer], path: Path, targets: dict[str, Path], crs,
+                      excel_fr: bool) -> list[Path]:
+    """Shapefile sets (UTF-8 .cpg, .prj) with 10-character field names, plus the name sidecar."""
+    staging = Path(tempfile.mkdtemp(prefix=f".{path.stem}.", dir=path.parent))
+    rows, produced = [], []
+    try:
+        for name, layer in layers.items():
+            frame = _prepare(layer.frame, crs, ".shp")
+            if not isinstance(frame, gpd.GeoDataFrame):
+                frame.to_csv(staging / f"{path.stem}_{name}.csv", index=False,
+                             sep=";" if excel_fr else ",", encoding="utf-8-sig" if excel_fr else "utf-8")
+                produced.append(staging / f"{path.stem}_{name}.csv")
+                continue
+            fields = shapefile_field_names([c for c in frame.columns if c != frame.geometry.name])
+            rows += [{"couche": f"{path.stem}_{name}", "champ_shp": short, "nom_complet": full}
+                     for full, short in fields.items()]
+            frame = frame.rename(columns=fields)
+            target = staging / f"{path.stem}_{name}.shp"
+            pyogrio.write_dataframe(frame, target, driver="ESRI Shapefile", layer_options={"ENCODING": "UTF-8"})
+            produced += sorted(staging.glob(f"{path.stem}_{name}.*"))
+        champs = staging / f"{path.stem}_champs.csv"
+        pd.DataFrame(rows).to_csv(champs, index=False, encoding="utf-8")
+        produced.append(champs)
+        if path.suffix.lower() == ".zip":
+            archive = staging / path.name
+            with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+                for file in produced:
+                    z.write(file, file.name)
+            return [_atomic(path, lambda tmp: shutil.copyfile(archive, tmp))] + [
+                _atomic(path.with_name(champs.name), lambda tmp: shutil.copyfile(champs, tmp))]
+        return [_atomic(path.with_name(file.name), lambda tmp, f=file: shutil.copyfile(f, tmp)) for file in produced]
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def export_analysis(analysis, facilities: gpd.GeoDataFrame, path: str | Path, *, rejects: pd.DataFrame | None = None,
+                    crs="EPSG:2154", overwrite: bool = False, excel_fr: bool = False, indicator: str | None = None,
+                    territory_indicator: str | None = None, classification: str = "quantiles",
+                    parameters: dict | None = None, command: str | None = None) -> list[Path]:
+    """Export an analysis: communes, territories, facilities by kind, coverage zones, under-served communes,
+    rejects, with QGIS styles (GeoPackage) and a metadata sidecar. See :func:`export_layers` for formats."""
+    from territorial import geography
+
+    layers = analysis_layers(analysis, facilities, rejects=rejects, indicator=indicator,
+                             territory_indicator=territory_indicator, classification=classification)
+    meta = geography.metadata()
+    lines = [
+        "territorial — export des résultats",
+        f"Produit le {dt.datetime.now().strftime('%d/%m/%Y %H:%M')} par : {command or ' '.join(sys.argv)}",
+        f"Système de coordonnées : {crs} (GeoJSON : EPSG:4326)",
+        "",
+        "Couches :",
+        *(f"- {name} : {layer.description}" for name, layer in layers.items()),
+        "",
+        "Paramètres :",
+        *(f"- {k} : {v}" for k, v in (parameters or {}).items()),
+        f"- rayons (km) : {analysis.radii_km}",
+        "",
+        "Sources et millésimes :",
+        *(f"- {k} : {v}" for k, v in meta.items()),
+        "",
+        "Méthode :",
+        *analysis.notes[1:],
+    ]
+    return export_layers(layers, path, crs=crs, overwrite=overwrite, excel_fr=excel_fr, readme="\n".join(lines) + "\n")

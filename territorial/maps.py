@@ -39,12 +39,15 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "ClassBreaks",
     "class_breaks",
+    "commune_breaks",
     "coverage_map",
+    "default_indicators",
     "indicator_label",
     "kind_label",
     "render_map",
     "save_map",
     "territories_map",
+    "territory_breaks",
     "web_geometry",
 ]
 
@@ -163,6 +166,29 @@ def class_breaks(values, *, k: int = 5, scheme: str = "quantiles", palette: str 
     colours = tuple(branca.utilities.color_brewer(palette, max(len(bins), 3))[-len(bins):]) if len(bins) > 1 \
         else (branca.utilities.color_brewer(palette, 3)[1],)
     return ClassBreaks(tuple(float(b) for b in bins), lower, colours, decimals)
+
+
+def _palette(indicator: str) -> str:
+    """Red for indicators where more is worse (distances, gaps), blue where more is better."""
+    return "YlOrRd" if indicator.startswith(("dist_", "ecart_")) else "YlGnBu"
+
+
+def default_indicators(analysis) -> tuple[str, str]:
+    """Commune and territory indicators shown by default: distance to, and coverage by, the main kind."""
+    main = "cyber_centre" if "cyber_centre" in analysis.kinds else analysis.kinds[0]
+    return f"dist_{main}_km", f"part_pop_couverte_{main}"
+
+
+def commune_breaks(analysis, indicator: str, classification: str = "quantiles") -> ClassBreaks:
+    """Classes of a commune indicator, as the map legend, the report and the QGIS styles show them."""
+    return class_breaks(analysis.communes[indicator], scheme=classification, palette=_palette(indicator))
+
+
+def territory_breaks(analysis, indicator: str, classification: str = "quantiles") -> ClassBreaks:
+    """Classes of a territory indicator (equal intervals when there are only a handful of territories)."""
+    values = analysis.territories[indicator].to_numpy(float)
+    return class_breaks(values, k=min(5, len(values)), palette=_palette(indicator),
+                        scheme="equal_interval" if len(values) < 6 else classification)
 
 
 # --------------------------------------------------------------------------- geometry
@@ -433,9 +459,9 @@ def coverage_map(
     check_frame(facilities, name="facilities", geo=True)
     check_columns(facilities, [kind_column, "code_insee"], name="facilities")
     kinds = analysis.kinds
-    main = "cyber_centre" if "cyber_centre" in kinds else kinds[0]
-    indicator = indicator or f"dist_{main}_km"
-    territory_indicator = territory_indicator or f"part_pop_couverte_{main}"
+    default_commune, default_territory = default_indicators(analysis)
+    indicator = indicator or default_commune
+    territory_indicator = territory_indicator or default_territory
     if indicator not in analysis.communes.columns:
         raise ArgumentError(f"`indicator` {indicator!r} is not a commune indicator; choose among "
                          f"{[c for c in analysis.communes.columns if c not in ('geometry', 'code_insee', 'commune')]}")
@@ -448,8 +474,7 @@ def coverage_map(
     # communes: topologically simplified, then territories dissolved from the same simplified edges
     communes = analysis.communes
     web = web_geometry(communes[["code_insee", "territoire", "geometry"]], tolerance_m=tolerance_m, decimals=4)
-    higher_is_worse = indicator.startswith("dist_")
-    breaks = class_breaks(communes[indicator], scheme=classification, palette="YlOrRd" if higher_is_worse else "YlGnBu")
+    breaks = commune_breaks(analysis, indicator, classification)
     classes = breaks.classify(communes[indicator])
     value_text = communes[indicator].map(lambda v: fr_number(v, breaks.decimals + 1) if np.isfinite(v) else "—")
     commune_layer_data = gpd.GeoDataFrame(
@@ -471,8 +496,7 @@ def coverage_map(
         shapely.coverage_simplify(territories_web.geometry.to_numpy(), 0.004), 1e-4)  # about 300 m
     table = analysis.territories.set_index("territoire")
     t_values = table[territory_indicator].reindex(territories_web["territoire"]).to_numpy(float)
-    t_breaks = class_breaks(t_values, k=min(5, len(t_values)), scheme="equal_interval" if len(t_values) < 6 else classification,
-                            palette="YlOrRd" if territory_indicator.startswith(("dist_", "ecart_")) else "YlGnBu")
+    t_breaks = territory_breaks(analysis, territory_indicator, classification)
     territory_layer_data = territories_web.assign(
         nom=territories_web["territoire"].map(_escape),
         valeur=[fr_number(v, t_breaks.decimals + 1) if np.isfinite(v) else "—" for v in t_values],

@@ -21,7 +21,7 @@ import pandas as pd
 
 from territorial import geography
 from territorial._format import fr_number
-from territorial.maps import class_breaks, indicator_label, kind_label
+from territorial.maps import commune_breaks, default_indicators, indicator_label, kind_label
 
 logger = logging.getLogger(__name__)
 
@@ -67,8 +67,7 @@ def static_map(analysis, facilities: gpd.GeoDataFrame | None, indicator: str, *,
 
     plt = _matplotlib()
     communes = analysis.communes
-    breaks = class_breaks(communes[indicator], scheme=classification,
-                          palette="YlOrRd" if indicator.startswith("dist_") else "YlGnBu")
+    breaks = commune_breaks(analysis, indicator, classification)
     classes = breaks.classify(communes[indicator])
     colours = np.array([breaks.colours[c] if c >= 0 else "#cccccc" for c in classes])
     fig, ax = plt.subplots(figsize=(9.5, 6.2))
@@ -176,8 +175,7 @@ def write_report(analysis, facilities: gpd.GeoDataFrame, geocoding: dict, path: 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     kinds = analysis.kinds
-    main = "cyber_centre" if "cyber_centre" in kinds else kinds[0]
-    indicators = [indicator or f"dist_{main}_km"] + [f"dist_{k}_km" for k in kinds if f"dist_{k}_km" != indicator]
+    indicators = [indicator or default_indicators(analysis)[0]] + [f"dist_{k}_km" for k in kinds]
     indicators = list(dict.fromkeys(indicators))
     figures = {f"carte_{name}.png": static_map(analysis, facilities, name, classification=classification)
                for name in indicators}

@@ -58,7 +58,7 @@ _TOP_KEYS = {"title", "example_data", "scheme", "detour", "inputs", "radii_km", 
              "outputs"}
 _INPUT_KEYS = {"path", "kind", "kind_column", "columns", "crs", "sep", "encoding", "layer", "sheet", "online"}
 _MAP_KEYS = {"indicator", "territory_indicator", "classification"}
-_OUTPUT_KEYS = {"dir", "self_contained", "map", "report"}
+_OUTPUT_KEYS = {"dir", "self_contained", "map", "report", "gpkg"}
 
 
 @dataclass
@@ -96,6 +96,7 @@ class Scenario:
     self_contained: bool = True
     map_name: str = "carte.html"
     report_name: str = "rapport.html"
+    gpkg_name: str = "couverture.gpkg"
     source: Path | None = None
 
 
@@ -152,6 +153,7 @@ def load_scenario(path: str | Path) -> Scenario:
         self_contained=bool(outputs.get("self_contained", True)),
         map_name=outputs.get("map", "carte.html"),
         report_name=outputs.get("report", "rapport.html"),
+        gpkg_name=outputs.get("gpkg", "couverture.gpkg"),
         source=path.resolve(),
     )
 
@@ -227,7 +229,7 @@ def run_scenario(scenario: Scenario, *, output_dir: str | Path | None = None,
         Called with a short French description before each step (for progress bars).
     """
     from territorial.analysis import analyse
-    from territorial.export import write_table
+    from territorial.export import export_analysis, write_table
     from territorial.geocode import geocode_file
     from territorial.maps import coverage_map, save_map
     from territorial.report import write_report
@@ -255,6 +257,16 @@ def run_scenario(scenario: Scenario, *, output_dir: str | Path | None = None,
                         territory_indicator=scenario.territory_indicator, classification=scenario.classification,
                         title=scenario.title, example_data=scenario.example_data)
     written.append(save_map(fmap, folder / scenario.map_name, self_contained=scenario.self_contained))
+    step("export SIG")
+    rejects = pd.concat([pd.DataFrame(r.rejected).assign(source=name) for name, r in results.items()],
+                        ignore_index=True)
+    written += export_analysis(analysis, facilities, folder / scenario.gpkg_name, rejects=rejects, overwrite=True,
+                               indicator=scenario.indicator, territory_indicator=scenario.territory_indicator,
+                               classification=scenario.classification,
+                               parameters={"scénario": str(scenario.source), "découpage": str(scenario.scheme),
+                                           "détour": scenario.detour, "cibles": scenario.targets,
+                                           "priorités": scenario.priority},
+                               command=f"territorial run {scenario.source}")
     step("rapport")
     written += write_report(analysis, facilities, results, folder / scenario.report_name, title=scenario.title,
                             example_data=scenario.example_data, indicator=scenario.indicator,

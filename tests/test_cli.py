@@ -60,7 +60,7 @@ def test_run_writes_the_main_outputs(tmp_path):
     folder = tmp_path / "maps"
     for name in ("carte.html", "rapport.html", "communes.csv", "territoires.csv", "equite.csv",
                  "sous_desservies.csv", "lorenz.png", "carte_dist_cyber_centre_km.png",
-                 "cyber_centres_exemple_rejets.csv"):
+                 "cyber_centres_exemple_rejets.csv", "couverture.gpkg", "couverture_gpkg_LISEZMOI.txt"):
         assert (folder / name).is_file(), name
         assert str(folder / name) in result.output
     assert "Bassin Minier" in (folder / "carte.html").read_text(encoding="utf-8")
