@@ -35,7 +35,7 @@ __all__ = ["EXPORT_FORMATS", "ExistingFileError", "ExportLayer", "analysis_layer
 
 EXPORT_FORMATS = (".gpkg", ".shp", ".zip", ".geojson", ".fgb", ".csv")
 WRITERS = {".csv", ".gpkg", ".geojson"}
-FIXED_DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+GPKG_DATETIME = "%Y-%m-%dT%H:%M:%S.000Z"  # the GeoPackage DATETIME form
 
 
 class ExistingFileError(InputFileError, FileExistsError):
@@ -313,7 +313,7 @@ def _write_gpkg(layers: dict[str, ExportLayer], tmp: Path, crs, readme: str) -> 
 
 def _write_layer_styles(gpkg: Path, layers: dict[str, ExportLayer]) -> None:
     """Store QGIS's ``layer_styles`` table (QML and SLD, default style per layer) and register it."""
-    now = dt.datetime.now(dt.timezone.utc).strftime(FIXED_DATE_FORMAT)
+    now = dt.datetime.now(dt.timezone.utc).strftime(GPKG_DATETIME)
     with sqlite3.connect(gpkg) as db:
         db.execute(
             "CREATE TABLE IF NOT EXISTS layer_styles (id INTEGER PRIMARY KEY AUTOINCREMENT, "

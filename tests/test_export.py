@@ -189,3 +189,35 @@ def test_export_cli(tmp_path):
     assert out.read_bytes() == before
     assert runner.invoke(app, [*args, "--overwrite"]).exit_code == 0
     assert runner.invoke(app, ["export", str(example_path(CYBER_FILE)), "-o", str(tmp_path / "x.docx")]).exit_code == 2
+
+
+def test_qgis_opens_the_layers_with_their_default_styles(example, gpkg):
+    """Real QGIS (Debian's python3-qgis, installed by .ci/run) loads each layer with the stored style."""
+    import json
+    import os
+    import subprocess
+    from pathlib import Path
+
+    system_python = Path("/usr/bin/python3")
+    probe = subprocess.run([str(system_python), "-c", "import qgis.core"], capture_output=True) \
+        if system_python.exists() else None
+    if probe is None or probe.returncode != 0:
+        if os.environ.get("CI"):
+            pytest.fail("python3-qgis is missing on CI: .ci/run must install Debian's python3-qgis")
+        pytest.skip("QGIS is not installed here (apt-get install python3-qgis qgis-providers); CI installs it")
+    script = Path(__file__).with_name("qgis_open.py")
+    done = subprocess.run([str(system_python), str(script), str(gpkg), *SPATIAL], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    layers = json.loads(done.stdout.strip().splitlines()[-1])
+    facilities, analysis, _ = example
+    assert all(info["valid"] and info["crs"] == "EPSG:2154" for info in layers.values())
+    communes = layers["communes"]
+    assert communes["renderer"] == "graduatedSymbol" and communes["attr"] == "dist_cyber_centre_km"
+    breaks = commune_breaks(analysis, "dist_cyber_centre_km")
+    assert [r[1] for r in communes["ranges"]] == list(breaks.bins)
+    assert [r[2] for r in communes["ranges"]] == breaks.labels()
+    assert [r[3] for r in communes["ranges"]] == list(breaks.colours)
+    assert communes["features"] == 1534
+    assert layers["equipements_cyber_centre"]["renderer"] == "singleSymbol"
+    assert layers["equipements_cyber_centre"]["features"] == 79
