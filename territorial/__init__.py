@@ -11,11 +11,13 @@ The public API, by capability:
   :mod:`territorial.coverage` and :mod:`territorial.balance`
 * maps and report: :func:`coverage_map`, :func:`territories_map`, :func:`save_map`,
   :func:`write_report`
+* GIS exports: :func:`export_analysis`
 * the main job: :func:`load_scenario`, :func:`default_scenario`, :func:`run_scenario`
 """
 
 from territorial.analysis import Analysis, analyse
 from territorial._errors import InputFileError, SchemeError, TerritorialError
+from territorial.export import export_analysis
 from territorial.geocode import GeocodeError, GeocodeResult, geocode, geocode_file
 from territorial.geography import communes, gazetteer, metadata, town_halls
 from territorial.io import detect_columns, read_input
@@ -51,6 +53,7 @@ __all__ = [
     "communes",
     "coverage_map",
     "default_scenario",
+    "export_analysis",
     "load_scenario",
     "run_scenario",
     "write_report",
