@@ -281,6 +281,52 @@ def export_command(
         typer.echo(str(path))
 
 
+@app.command("programme")
+def programme_command(
+    projects: Annotated[Optional[Path], typer.Option("--projects", help="Projects file (CSV/XLSX): one row per funded project.")] = None,
+    output_dir: Annotated[Optional[Path], typer.Option("--output-dir", "-o", help="Write programme.csv, controle_source.csv and the project tables here.")] = None,
+    scheme: SchemeOption = None,
+):
+    """Print priority 10 by objective and partner, check the source, and check and aggregate funded projects."""
+    from territorial.programme import PARTNERS, programme_report
+
+    with _user_errors():
+        report = programme_report(projects, scheme=_scheme(scheme, None, None, None))
+    table = report.table[report.table["action"] == ""]
+    typer.echo("Priorité 10 « Développer la société de l'information » — montants en MF (M€)")
+    width = 26
+    typer.echo("objectif  " + "".join(p[:width].ljust(width) for p in PARTNERS))
+    for objective, rows in table.groupby("objectif", sort=True):
+        cells = []
+        for partner in PARTNERS:
+            row = rows[rows["partenaire"] == partner]
+            if row.empty:
+                cells.append("—".ljust(width))
+                continue
+            mf, meur = row["montant_mf"].iloc[0], row["montant_meur"].iloc[0]
+            text = f"{fr_number(mf, 1)} ({fr_number(meur, 4)})" if meur == meur else f"{fr_number(mf, 1)} (non donné)"
+            cells.append(text.ljust(width))
+        typer.echo(f"{objective:<10}" + "".join(cells))
+    totals = table.groupby("partenaire")["montant_mf"].sum()
+    typer.echo("total     " + "".join(
+        f"{fr_number(totals.get(p, 0), 1)} ({fr_number(totals.get(p, 0) / 6.55957, 4)})".ljust(width)
+        for p in PARTNERS))
+    check = report.source_check
+    typer.echo(f"Contrôle de la source : {len(check)} constat(s)")
+    for row in check.itertuples():
+        typer.echo(f"  [{row.type}] {row.message} ({row.ou})")
+    if report.projects is not None:
+        checked = report.projects
+        typer.echo(f"Projets : {len(checked.projects)} lignes, {int((checked.projects['n_violations'] > 0).sum())} "
+                   f"avec au moins une anomalie, {len(checked.violations)} anomalie(s)")
+        for line in checked.lines():
+            typer.echo(f"  {line}")
+    if output_dir is not None:
+        with _user_errors():
+            for path in report.write_csv(output_dir):
+                typer.echo(str(path))
+
+
 @app.command("run")
 def run_command(
     scenario: Annotated[Optional[Path], typer.Argument(help="Scenario file (TOML). Default: the embedded scenario on the example data.")] = None,

@@ -9,10 +9,11 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-__all__ = ["example_path", "CYBER_FILE", "ACCESS_FILE", "WARNING"]
+__all__ = ["example_path", "CYBER_FILE", "ACCESS_FILE", "PROJECTS_FILE", "WARNING"]
 
 CYBER_FILE = "cyber_centres_exemple.csv"
 ACCESS_FILE = "points_acces_haut_debit_exemple.csv"
+PROJECTS_FILE = "projets_exemple.csv"
 #: Marker carried by every example row.
 WARNING = "données d'exemple (fictives)"
 

@@ -23,7 +23,7 @@ import shapely
 from pyproj import Transformer
 
 from territorial import geography
-from territorial.examples import ACCESS_FILE, CYBER_FILE, WARNING
+from territorial.examples import ACCESS_FILE, CYBER_FILE, PROJECTS_FILE, WARNING
 
 SEED = 2002
 N_CYBER = 80
@@ -150,6 +150,71 @@ def access_points(rng: np.random.Generator) -> pd.DataFrame:
     return pd.DataFrame(rows).assign(avertissement=WARNING)
 
 
+#: Action lines drawn for the example projects, with their partners (those the plan gives an envelope).
+PROJECT_ACTIONS = {
+    "43.1": ("Etat", "Région", "Département du Nord"), "43.3": ("Etat", "Région"), "43.4": ("Etat", "Région"),
+    "44": ("Etat", "Région"), "45.1": ("Etat", "Région", "Département du Nord"), "45.2": ("Etat", "Région"),
+    "46.1": ("Etat", "Région"), "46.2": ("Etat", "Région"), "46.3": ("Etat", "Région", "Département du Nord"),
+    "47": ("Etat", "Région"), "49": ("Etat", "Région", "Département du Nord"),
+}
+PROJECT_TITLES = {"43": "Sensibilisation des PME aux TIC", "44": "Cyber-centre", "45": "Équipement multimédia",
+                  "46": "Services haut débit", "47": "Télémédecine", "49": "Espace multimédia culturel"}
+PARTNER_COLUMNS = {"Etat": "etat", "Région": "region", "Département du Nord": "departement_nord",
+                   "Département du Pas-de-Calais": "departement_pas_de_calais"}
+
+
+def projects(rng: np.random.Generator) -> pd.DataFrame:
+    """About forty funded projects; six break a rule on purpose, one names an unknown commune."""
+    communes = geography.communes(scheme=None)
+    picked = _sample_communes(rng, communes, 34, 0.7)
+    codes = list(PROJECT_ACTIONS)
+    rows = []
+    for i, c in enumerate(picked.itertuples(), start=1):
+        action = codes[int(rng.integers(len(codes)))] if i > 10 else "44"
+        partners = tuple(p for p in PROJECT_ACTIONS[action] if p != "Département du Nord" or c.departement == "59")
+        cost = float(rng.integers(6, 60)) * 5000
+        rate = float(rng.uniform(0.35, 0.48))
+        shares = rng.dirichlet(np.ones(len(partners))) * rate
+        feder = round(cost * float(rng.uniform(0.0, 0.2)), 2) if not action.startswith("43") else 0.0
+        row = {"id": f"P{i:03d}", "titre": f"{PROJECT_TITLES[action[:2]]} — {c.nom}", "action": action,
+               "commune": c.nom, "code_postal": c.codes_postaux.split(";")[0], "cout_total": cost, "devise": "EUR",
+               **{PARTNER_COLUMNS[p]: round(cost * s, 2) for p, s in zip(partners, shares)}, "feder": feder}
+        row["autres"] = round(cost - sum(row.get(col, 0.0) for col in PARTNER_COLUMNS.values()) - feder, 2)
+        row["date"] = f"{int(rng.integers(1, 29)):02d}/{int(rng.integers(1, 13)):02d}/{int(rng.integers(2000, 2007))}"
+        users = int(rng.integers(50, 2000))
+        women = int(users * rng.uniform(0.35, 0.6))
+        row.update(usagers=users, emplois=int(rng.integers(0, 4)), hommes=users - women, femmes=women)
+        rows.append(row)
+    for row in rows[::9]:  # a few rows written in millions of francs, decimal comma
+        for column in ("cout_total", *PARTNER_COLUMNS.values(), "feder", "autres"):
+            if column in row:
+                row[column] = round(row[column] * 6.55957 / 1e6, 6)
+        row["devise"] = "MF"
+    broken = [
+        {"action": "46.7"},                                                   # no such action line
+        {"action": "46.2", "etat": 40000.0, "region": 22000.0, "autres": 38000.0},  # 62 % > 50 %
+        {"action": "44", "etat": 45000.0, "region": -5000.0},                 # negative amount
+        {"action": "43.1", "etat": 30000.0, "region": 20000.0, "feder": 30000.0, "autres": 20000.0},  # 80 % > 75 %
+        {"action": "45.1", "departement_pas_de_calais": 30000.0, "etat": 10000.0, "region": 10000.0,
+         "autres": 50000.0},                                                  # Pas-de-Calais at 30 %, not 50 %
+        {"action": "47", "etat": 30000.0, "region": 20000.0, "autres": 60000.0},  # more than the cost
+    ]
+    for j, change in enumerate(broken, start=len(rows) + 1):
+        base = {"id": f"P{j:03d}", "titre": f"Projet à contrôler n° {j}", "commune": "Arras", "code_postal": "62000",
+                "cout_total": 100000.0, "devise": "EUR", "etat": 20000.0, "region": 20000.0, "feder": 0.0,
+                "autres": 60000.0, "date": "15/06/2003", "usagers": 100, "emplois": 1, "hommes": 50, "femmes": 50}
+        rows.append({**base, **change})
+    rows.append({**rows[0], "id": f"P{len(rows) + 1:03d}", "commune": "Ville-Imaginaire", "code_postal": ""})
+    frame = pd.DataFrame(rows)
+    columns = ["id", "titre", "action", "commune", "code_postal", "cout_total", "devise", *PARTNER_COLUMNS.values(),
+               "feder", "autres", "date", "usagers", "emplois", "hommes", "femmes"]
+    frame = frame.reindex(columns=columns)
+    money = ["cout_total", *PARTNER_COLUMNS.values(), "feder", "autres"]
+    frame[money] = frame[money].apply(lambda col: col.map(lambda v: "" if pd.isna(v) else _fr(v, 6).rstrip("0")
+                                                          .rstrip(",")))
+    return frame.assign(avertissement=WARNING)
+
+
 def generate(folder: str | Path = HERE) -> list[Path]:
     """Write the example files into ``folder`` and return their paths."""
     folder = Path(folder)
@@ -159,7 +224,9 @@ def generate(folder: str | Path = HERE) -> list[Path]:
     cyber.write_bytes(cyber_centres(rng).to_csv(sep=";", index=False, lineterminator="\r\n").encode("cp1252"))
     access = folder / ACCESS_FILE
     access.write_bytes(access_points(rng).to_csv(sep=";", index=False, lineterminator="\n").encode("utf-8-sig"))
-    return [cyber, access]
+    funded = folder / PROJECTS_FILE
+    funded.write_bytes(projects(rng).to_csv(sep=";", index=False, lineterminator="\n").encode("utf-8"))
+    return [cyber, access, funded]
 
 
 if __name__ == "__main__":
