@@ -12,6 +12,8 @@ The public API, by capability:
 * maps and report: :func:`coverage_map`, :func:`territories_map`, :func:`save_map`,
   :func:`write_report`
 * GIS exports: :func:`export_analysis`
+* the programme ledger: :func:`load_programme`, :func:`validate_source`, :func:`check_projects`,
+  :func:`programme_report`
 * the main job: :func:`load_scenario`, :func:`default_scenario`, :func:`run_scenario`
 """
 
@@ -22,6 +24,7 @@ from territorial.geocode import GeocodeError, GeocodeResult, geocode, geocode_fi
 from territorial.geography import communes, gazetteer, metadata, town_halls
 from territorial.io import detect_columns, read_input
 from territorial.maps import coverage_map, save_map, territories_map
+from territorial.programme import check_projects, load_programme, programme_report, validate_source
 from territorial.report import write_report
 from territorial.scenario import default_scenario, load_scenario, run_scenario
 from territorial.schemes import (
@@ -50,11 +53,15 @@ __all__ = [
     "InputFileError",
     "SchemeError",
     "TerritorialError",
+    "check_projects",
     "communes",
     "coverage_map",
     "default_scenario",
     "export_analysis",
+    "load_programme",
     "load_scenario",
+    "programme_report",
+    "validate_source",
     "run_scenario",
     "write_report",
     "default_scheme",

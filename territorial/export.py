@@ -144,7 +144,8 @@ class ExportLayer:
 
 def analysis_layers(analysis, facilities: gpd.GeoDataFrame, *, rejects: pd.DataFrame | None = None,
                     indicator: str | None = None, territory_indicator: str | None = None,
-                    classification: str = "quantiles") -> dict[str, ExportLayer]:
+                    classification: str = "quantiles",
+                    projects: gpd.GeoDataFrame | None = None) -> dict[str, ExportLayer]:
     """The layers of an analysis, with descriptions and styles (classes as on the HTML map)."""
     from territorial.analysis import normalise_kind
     from territorial.maps import (KIND_STYLES, commune_breaks, default_indicators, indicator_label, kind_label,
@@ -184,6 +185,10 @@ def analysis_layers(analysis, facilities: gpd.GeoDataFrame, *, rejects: pd.DataF
         gpd.GeoDataFrame(far, geometry=geometry.reindex(far["code_insee"]).to_numpy(), crs=communes.crs),
         "Communes au-delà du rayon de couverture, par type, avec leur distance",
         single_style("fill", "#a50f15", outline="#67000d", opacity=0.5, title="Communes sous-desservies"))
+    if projects is not None:
+        layers["projets"] = ExportLayer(
+            projects, "Projets programmés (priorité 10) localisés, avec leurs montants en euros et leurs anomalies",
+            single_style("marker", "#31a354", outline="#ffffff", title="Projets programmés"))
     if rejects is not None:
         layers["rejets"] = ExportLayer(rejects, "Lignes des fichiers d'entrée rejetées au géocodage, avec le motif")
     return layers
@@ -372,13 +377,15 @@ def _write_shapefiles(layers: dict[str, ExportLayer], path: Path, targets: dict[
 def export_analysis(analysis, facilities: gpd.GeoDataFrame, path: str | Path, *, rejects: pd.DataFrame | None = None,
                     crs="EPSG:2154", overwrite: bool = False, excel_fr: bool = False, indicator: str | None = None,
                     territory_indicator: str | None = None, classification: str = "quantiles",
-                    parameters: dict | None = None, command: str | None = None) -> list[Path]:
+                    parameters: dict | None = None, command: str | None = None,
+                    projects: gpd.GeoDataFrame | None = None) -> list[Path]:
     """Export an analysis: communes, territories, facilities by kind, coverage zones, under-served communes,
     rejects, with QGIS styles (GeoPackage) and a metadata sidecar. See :func:`export_layers` for formats."""
     from territorial import geography
 
     layers = analysis_layers(analysis, facilities, rejects=rejects, indicator=indicator,
-                             territory_indicator=territory_indicator, classification=classification)
+                             territory_indicator=territory_indicator, classification=classification,
+                             projects=projects)
     meta = geography.metadata()
     lines = [
         "territorial — export des résultats",

@@ -424,6 +424,7 @@ def coverage_map(
     example_data: bool = False,
     kind_column: str = "kind",
     tolerance_m: float = 350.0,
+    projects: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """The coverage map of an analysis: choropleths, facilities, zones, under-served communes, geocoding quality.
 
@@ -449,6 +450,8 @@ def coverage_map(
         Column of ``facilities`` holding the kind.
     tolerance_m : float
         Display simplification tolerance of the commune polygons, metres.
+    projects : geopandas.GeoDataFrame, optional
+        Located funded projects (``ProgrammeReport.located``), drawn as their own layer.
 
     Returns
     -------
@@ -612,6 +615,28 @@ def coverage_map(
             cluster.add_to(fmap)
         else:
             layer.add_to(fmap)
+
+    if projects is not None and len(projects):
+        titles = _facility_name(projects)
+        info = [
+            _popup_table([
+                ("Projet", _escape(titles.get(i, ""))),
+                ("Objectif", _escape(row.get("objectif"))),
+                ("Coût total", fr_number(row["cout_total_eur"]) + " €" if np.isfinite(row["cout_total_eur"]) else ""),
+                ("Commune", _escape(row.get("commune"))),
+                ("Anomalies", _escape(row.get("violations"))),
+            ])
+            for i, row in projects.iterrows()
+        ]
+        folium.GeoJson(
+            _features(gpd.GeoDataFrame({"info": info}, geometry=_web_points(projects).to_numpy(), crs=WEB_CRS)),
+            name=f"Projets programmés ({fr_number(len(projects))})",
+            marker=folium.CircleMarker(radius=5, weight=1.5, color="#ffffff", fill=True, fill_color="#31a354",
+                                       fill_opacity=0.95),
+            style_function=lambda f: {"className": "projet"},
+            popup=folium.GeoJsonPopup(fields=["info"], labels=False),
+            show=False,
+        ).add_to(fmap)
 
     # geocoding quality: fuzzy matches and rows with a remark
     doubtful = facilities[(facilities.get("geocode_status", pd.Series(index=facilities.index)) == "fuzzy")

@@ -157,9 +157,36 @@ def _equity_sentences(row, radius: float) -> list[str]:
     return sentences
 
 
+def _programme_section(programme) -> str:
+    """The report's programme section (priority 10 ledger), or nothing."""
+    if programme is None:
+        return ""
+    parts = ["<h2>Programme de la priorité 10 : projets programmés</h2>"]
+    source = programme.source_check
+    parts.append(f"<p>Contrôle du texte du contrat : {fr_number(len(source))} constat(s), dont "
+                 f"{fr_number(int((source['type'] != 'omission').sum()))} incohérence(s) ; les autres sont des "
+                 "omissions (montant sans conversion, objectif absent du tableau récapitulatif…).</p>")
+    if programme.projects is not None:
+        by_territory = programme.by_territory.pivot_table(index="territoire", columns="objectif",
+                                                          values="montant_meur", aggfunc="sum", fill_value=0.0)
+        by_territory.columns = [f"objectif {c} (M€)" for c in by_territory.columns]
+        by_territory = by_territory.reset_index()
+        parts.append("<h3>Montants programmés par territoire (tous partenaires, FEDER compris)</h3>")
+        parts.append(_table(by_territory, {c: _num(3) for c in by_territory.columns if c != "territoire"}))
+        targets = programme.targets[["cible", "valeur_cible", "realise", "progression"]].rename(columns={
+            "cible": "Cible", "valeur_cible": "Objectif", "realise": "Réalisé", "progression": "Progression"})
+        parts.append("<h3>Cibles du contrat</h3>")
+        parts.append(_table(targets, {"Objectif": _num(0), "Réalisé": _num(0), "Progression": _pct}))
+        lines = programme.projects.lines()
+        parts.append(f"<h3>Anomalies des projets ({fr_number(len(lines))})</h3>")
+        parts.append("<ul>" + "".join(f"<li>{html.escape(line)}</li>" for line in lines) + "</ul>"
+                     if lines else "<p>Aucune anomalie.</p>")
+    return "\n".join(parts)
+
+
 def write_report(analysis, facilities: gpd.GeoDataFrame, geocoding: dict, path: str | Path, *,
                  title: str = "Tableau de bord", example_data: bool = False, indicator: str | None = None,
-                 classification: str = "quantiles") -> list[Path]:
+                 classification: str = "quantiles", programme=None) -> list[Path]:
     """Write ``rapport.html`` and its PNG figures; return the paths written.
 
     Parameters
@@ -171,6 +198,8 @@ def write_report(analysis, facilities: gpd.GeoDataFrame, geocoding: dict, path: 
         Input name -> :class:`territorial.GeocodeResult`, for the rejects summary.
     path : path
         The HTML page; the PNGs go beside it.
+    programme : territorial.programme.ProgrammeReport, optional
+        Adds the programme section: amounts by territory, targets, anomalies, source check.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -267,6 +296,7 @@ s'il y en a) ; écart = recensés − attendu.</p>
 {maps_html}
 <figure>{image("lorenz.png", "Courbe de Lorenz")}<figcaption>Courbe de Lorenz : plus la courbe s'écarte de la
 diagonale, plus les équipements sont concentrés sur une partie de la population.</figcaption></figure>
+{_programme_section(programme)}
 <h2>Méthode et limites</h2>
 <ul>{''.join(f"<li>{html.escape(n.lstrip('- '))}</li>" for n in analysis.notes[1:])}
 <li>Limites : distances à vol d'oiseau, sans réseau routier ni transports ; population municipale supposée

@@ -31,6 +31,8 @@ A scenario looks like this (paths are relative to the scenario file)::
     dir = "maps"
     self_contained = true
 
+    projects = "projets.csv"         # optional: funded projects checked against the plan
+
 :func:`run_scenario` geocodes every input (rejects kept), analyses, and writes the map,
 the report, the PNG figures and the tables.
 """
@@ -55,7 +57,7 @@ __all__ = ["InputLayer", "Scenario", "RunResult", "assign_kind", "default_scenar
            "run_scenario"]
 
 _TOP_KEYS = {"title", "example_data", "scheme", "detour", "inputs", "radii_km", "targets", "priority", "map",
-             "outputs"}
+             "outputs", "projects"}
 _INPUT_KEYS = {"path", "kind", "kind_column", "columns", "crs", "sep", "encoding", "layer", "sheet", "online"}
 _MAP_KEYS = {"indicator", "territory_indicator", "classification"}
 _OUTPUT_KEYS = {"dir", "self_contained", "map", "report", "gpkg"}
@@ -97,6 +99,7 @@ class Scenario:
     map_name: str = "carte.html"
     report_name: str = "rapport.html"
     gpkg_name: str = "couverture.gpkg"
+    projects: Path | None = None
     source: Path | None = None
 
 
@@ -154,6 +157,7 @@ def load_scenario(path: str | Path) -> Scenario:
         map_name=outputs.get("map", "carte.html"),
         report_name=outputs.get("report", "rapport.html"),
         gpkg_name=outputs.get("gpkg", "couverture.gpkg"),
+        projects=(base / data["projects"]).resolve() if data.get("projects") else None,
         source=path.resolve(),
     )
 
@@ -214,6 +218,7 @@ class RunResult:
     facilities: gpd.GeoDataFrame
     geocoding: dict[str, object]
     written: list[Path]
+    programme: object = None
 
 
 def run_scenario(scenario: Scenario, *, output_dir: str | Path | None = None,
@@ -232,6 +237,7 @@ def run_scenario(scenario: Scenario, *, output_dir: str | Path | None = None,
     from territorial.export import export_analysis, write_table
     from territorial.geocode import geocode_file
     from territorial.maps import coverage_map, save_map
+    from territorial.programme import programme_report
     from territorial.report import write_report
     from territorial.schemes import resolve_scheme
 
@@ -252,15 +258,22 @@ def run_scenario(scenario: Scenario, *, output_dir: str | Path | None = None,
     analysis = analyse(facilities, radii_km=scenario.radii_km, scheme=scheme, targets=scenario.targets,
                        priority=scenario.priority or None, detour=scenario.detour)
     written += analysis.write_csv(folder)
+    ledger = None
+    if scenario.projects is not None:
+        step(f"programme : contrôle de {scenario.projects.name}")
+        ledger = programme_report(scenario.projects, scheme=scheme)
+        written += ledger.write_csv(folder)
     step("carte interactive")
     fmap = coverage_map(analysis, facilities, indicator=scenario.indicator,
                         territory_indicator=scenario.territory_indicator, classification=scenario.classification,
-                        title=scenario.title, example_data=scenario.example_data)
+                        title=scenario.title, example_data=scenario.example_data,
+                        projects=ledger.located if ledger is not None else None)
     written.append(save_map(fmap, folder / scenario.map_name, self_contained=scenario.self_contained))
     step("export SIG")
     rejects = pd.concat([pd.DataFrame(r.rejected).assign(source=name) for name, r in results.items()],
                         ignore_index=True)
     written += export_analysis(analysis, facilities, folder / scenario.gpkg_name, rejects=rejects, overwrite=True,
+                               projects=ledger.located if ledger is not None else None,
                                indicator=scenario.indicator, territory_indicator=scenario.territory_indicator,
                                classification=scenario.classification,
                                parameters={"scénario": str(scenario.source), "découpage": str(scenario.scheme),
@@ -270,5 +283,5 @@ def run_scenario(scenario: Scenario, *, output_dir: str | Path | None = None,
     step("rapport")
     written += write_report(analysis, facilities, results, folder / scenario.report_name, title=scenario.title,
                             example_data=scenario.example_data, indicator=scenario.indicator,
-                            classification=scenario.classification)
-    return RunResult(analysis=analysis, facilities=facilities, geocoding=results, written=written)
+                            classification=scenario.classification, programme=ledger)
+    return RunResult(analysis=analysis, facilities=facilities, geocoding=results, written=written, programme=ledger)

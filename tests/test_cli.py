@@ -60,10 +60,14 @@ def test_run_writes_the_main_outputs(tmp_path):
     folder = tmp_path / "maps"
     for name in ("carte.html", "rapport.html", "communes.csv", "territoires.csv", "equite.csv",
                  "sous_desservies.csv", "lorenz.png", "carte_dist_cyber_centre_km.png",
-                 "cyber_centres_exemple_rejets.csv", "couverture.gpkg", "couverture_gpkg_LISEZMOI.txt"):
+                 "cyber_centres_exemple_rejets.csv", "couverture.gpkg", "couverture_gpkg_LISEZMOI.txt",
+                 "programme.csv", "controle_source.csv", "projets_controle.csv", "programme_territoires.csv"):
         assert (folder / name).is_file(), name
         assert str(folder / name) in result.output
     assert "Bassin Minier" in (folder / "carte.html").read_text(encoding="utf-8")
+    assert "Projets programmés (40)" in (folder / "carte.html").read_text(encoding="utf-8")
+    assert "Programme de la priorité 10" in (folder / "rapport.html").read_text(encoding="utf-8")
+    assert "projets" in dict(__import__("pyogrio").list_layers(folder / "couverture.gpkg"))
 
 
 def test_console_script_runs_from_any_directory(tmp_path):

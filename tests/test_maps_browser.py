@@ -43,6 +43,7 @@ def test_default_map_opens_offline_with_everything(default_run, tmp_path):
     assert any(name.startswith("Points d'accès haut débit (148)") for name in layers)
     assert any(name.startswith("Communes sous-desservies") for name in layers)
     assert any(name.startswith("Qualité du géocodage") for name in layers)
+    assert any(name.startswith("Projets programmés (40)") for name in layers)
     assert found["search"] == 1 and found["minimap"] == 1 and found["fullscreen"] >= 1 and found["scale"] == 1
     assert found["opened"] > 1000  # every tooltip and popup was rendered without an error
 
