@@ -14,6 +14,7 @@ The public API, by capability:
 * GIS exports: :func:`export_analysis`
 * the programme ledger: :func:`load_programme`, :func:`validate_source`, :func:`check_projects`,
   :func:`programme_report`
+* siting: :func:`site`, :func:`sites_for_share` (array maths in :mod:`territorial.siting`)
 * the main job: :func:`load_scenario`, :func:`default_scenario`, :func:`run_scenario`
 """
 
@@ -27,6 +28,7 @@ from territorial.maps import coverage_map, save_map, territories_map
 from territorial.programme import check_projects, load_programme, programme_report, validate_source
 from territorial.report import write_report
 from territorial.scenario import default_scenario, load_scenario, run_scenario
+from territorial.siting import site, sites_for_share
 from territorial.schemes import (
     CPER2000_TERRITORIES,
     default_scheme,
@@ -70,6 +72,8 @@ __all__ = [
     "read_scheme",
     "resolve_scheme",
     "save_map",
+    "site",
+    "sites_for_share",
     "scheme_from_polygons",
     "scheme_from_table",
     "territories",

@@ -32,6 +32,7 @@ ASSETS = {
     "leaflet-minimap/3.6.1/Control.MiniMap.css": "leaflet-minimap/dist/Control.MiniMap.min.css",
     "leaflet-search@2.9.7/dist/leaflet-search.min.js": "leaflet-search/dist/leaflet-search.min.js",
     "leaflet-search@2.9.7/dist/leaflet-search.min.css": "leaflet-search/dist/leaflet-search.min.css",
+    "jieter/Leaflet.Sync/L.Map.Sync.min.js": "leaflet.sync/L.Map.Sync.js",
 }
 #: Libraries folium links by default that territorial's maps do not use.
 UNUSED = ("jquery", "bootstrap", "awesome-markers", "fontawesome", "leaflet.awesome.rotate")

@@ -327,6 +327,57 @@ def programme_command(
                 typer.echo(str(path))
 
 
+def _weights(values: list[str] | None) -> dict[str, float]:
+    """``"Bassin Minier=1.5,Sud Nord=1.5"`` (commas or repeated options) as a dict."""
+    pairs = [part for value in values or [] for part in value.split(",") if part.strip()]
+    return _parse_numbers(pairs, option="--weights")
+
+
+@app.command("site")
+def site_command(
+    output: Annotated[Path, typer.Option("--output", "-o", help="CSV of the chosen sites (x, y in Lambert-93).")],
+    k: Annotated[Optional[int], typer.Option("--k", help="Number of new sites.")] = None,
+    radius: Annotated[float, typer.Option("--radius", help="Coverage radius, km.")] = 5.0,
+    candidates: Annotated[Optional[Path], typer.Option("--candidates", help="Candidate sites (any readable file); default: every town hall.")] = None,
+    existing: Annotated[Optional[Path], typer.Option("--existing", help="Existing facilities (kept, never moved).")] = None,
+    weights: Annotated[Optional[list[str]], typer.Option("--weights", help='Priority weights, e.g. "Bassin Minier=1.5,Sud Nord=1.5".')] = None,
+    min_per_territory: Annotated[Optional[int], typer.Option("--min-per-territory", help="Minimum number of new sites in every territory.")] = None,
+    solver: Annotated[str, typer.Option("--solver", help="exact (MILP, HiGHS), heuristic (greedy + swaps) or auto.")] = "auto",
+    share: Annotated[Optional[float], typer.Option("--share", help="Instead of --k: the fewest sites covering this share (0-1) of the population.")] = None,
+    scheme: SchemeOption = None,
+    map_path: Annotated[Optional[Path], typer.Option("--map", help="Also write the side-by-side today / scenario map (HTML).")] = None,
+):
+    """Where the next k sites would cover the most people within the radius (maximal covering)."""
+    from territorial.export import write_table
+    from territorial.geocode import geocode_file
+    from territorial.siting import site, sites_for_share
+
+    if (k is None) == (share is None):
+        raise typer.BadParameter("give either --k or --share", param_hint="--k")
+    with _user_errors():
+        resolved = _scheme(scheme, None, None, None)
+        existing_points = geocode_file(existing, scheme=resolved).accepted if existing else None
+        candidate_points = geocode_file(candidates, scheme=resolved).accepted if candidates else None
+        if share is not None:
+            result = sites_for_share(share, radius_km=radius, existing=existing_points, candidates=candidate_points,
+                                     scheme=resolved)
+        else:
+            result = site(k=k, radius_km=radius, existing=existing_points, candidates=candidate_points,
+                          weights=_weights(weights) or None, min_per_territory=min_per_territory, solver=solver,
+                          scheme=resolved)
+        table = result.sites.drop(columns="geometry")
+        written = [write_table(table, output),
+                   write_table(result.coverage, output.with_name(f"{output.stem}_couverture.csv"))]
+        if map_path is not None:
+            from territorial.maps import save_map, siting_map
+
+            written.append(save_map(siting_map(result, existing=existing_points), map_path))
+    for line in result.summary_lines():
+        typer.echo(line)
+    for path in written:
+        typer.echo(str(path))
+
+
 @app.command("run")
 def run_command(
     scenario: Annotated[Optional[Path], typer.Argument(help="Scenario file (TOML). Default: the embedded scenario on the example data.")] = None,
@@ -354,6 +405,10 @@ def run_command(
         typer.echo(f"  {name} : {fr_number(len(geocoded.accepted))} lignes acceptées, "
                    f"{fr_number(len(geocoded.rejected))} rejetées")
     _echo_region(analysis)
+    if result.siting is not None:
+        typer.echo(f"  Implantation de {len(result.siting.sites)} nouveaux sites :")
+        for line in result.siting.summary_lines():
+            typer.echo(f"    {line}")
     typer.echo("Fichiers écrits :")
     for path in result.written:
         typer.echo(f"  {path}")

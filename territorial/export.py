@@ -144,8 +144,8 @@ class ExportLayer:
 
 def analysis_layers(analysis, facilities: gpd.GeoDataFrame, *, rejects: pd.DataFrame | None = None,
                     indicator: str | None = None, territory_indicator: str | None = None,
-                    classification: str = "quantiles",
-                    projects: gpd.GeoDataFrame | None = None) -> dict[str, ExportLayer]:
+                    classification: str = "quantiles", projects: gpd.GeoDataFrame | None = None,
+                    sites: gpd.GeoDataFrame | None = None) -> dict[str, ExportLayer]:
     """The layers of an analysis, with descriptions and styles (classes as on the HTML map)."""
     from territorial.analysis import normalise_kind
     from territorial.maps import (KIND_STYLES, commune_breaks, default_indicators, indicator_label, kind_label,
@@ -189,6 +189,10 @@ def analysis_layers(analysis, facilities: gpd.GeoDataFrame, *, rejects: pd.DataF
         layers["projets"] = ExportLayer(
             projects, "Projets programmés (priorité 10) localisés, avec leurs montants en euros et leurs anomalies",
             single_style("marker", "#31a354", outline="#ffffff", title="Projets programmés"))
+    if sites is not None:
+        layers["sites_proposes"] = ExportLayer(
+            sites, "Nouveaux sites proposés (couverture maximale), avec leur rang et la population qu'ils couvrent",
+            single_style("marker", "#fd8d3c", outline="#000000", size=3.4, title="Sites proposés"))
     if rejects is not None:
         layers["rejets"] = ExportLayer(rejects, "Lignes des fichiers d'entrée rejetées au géocodage, avec le motif")
     return layers
@@ -378,14 +382,14 @@ def export_analysis(analysis, facilities: gpd.GeoDataFrame, path: str | Path, *,
                     crs="EPSG:2154", overwrite: bool = False, excel_fr: bool = False, indicator: str | None = None,
                     territory_indicator: str | None = None, classification: str = "quantiles",
                     parameters: dict | None = None, command: str | None = None,
-                    projects: gpd.GeoDataFrame | None = None) -> list[Path]:
+                    projects: gpd.GeoDataFrame | None = None, sites: gpd.GeoDataFrame | None = None) -> list[Path]:
     """Export an analysis: communes, territories, facilities by kind, coverage zones, under-served communes,
     rejects, with QGIS styles (GeoPackage) and a metadata sidecar. See :func:`export_layers` for formats."""
     from territorial import geography
 
     layers = analysis_layers(analysis, facilities, rejects=rejects, indicator=indicator,
                              territory_indicator=territory_indicator, classification=classification,
-                             projects=projects)
+                             projects=projects, sites=sites)
     meta = geography.metadata()
     lines = [
         "territorial — export des résultats",

@@ -46,6 +46,7 @@ __all__ = [
     "kind_label",
     "render_map",
     "save_map",
+    "siting_map",
     "territories_map",
     "territory_breaks",
     "web_geometry",
@@ -730,3 +731,77 @@ def save_map(fmap: folium.Map, path: str | Path, *, self_contained: bool = False
     tmp.replace(path)
     logger.info("map written to %s (%d bytes)", path, path.stat().st_size)
     return path
+
+
+def siting_map(result, *, existing: gpd.GeoDataFrame | None = None, kind: str = "cyber_centre",
+               title: str = "Implantation des prochains sites", tolerance_m: float = 350.0):
+    """Side-by-side « aujourd'hui / scénario » map of a siting result (two synchronised maps).
+
+    Parameters
+    ----------
+    result : territorial.siting.SitingResult
+    existing : geopandas.GeoDataFrame, optional
+        The existing facilities, drawn on both sides.
+    kind : str
+        Kind of the facilities (for labels).
+    """
+    from folium.plugins import DualMap
+
+    communes = result.communes
+    web = web_geometry(communes[["code_insee", "geometry"]], tolerance_m=tolerance_m, decimals=4)
+    label = kind_label(kind)
+    radius = fr_number(result.radius_km, 1)
+    dual = DualMap(tiles=None, control_scale=True, zoom_snap=0.25, maxZoom=18, minZoom=6)
+    west, south, east, north = web.total_bounds
+    for side, column, heading in ((dual.m1, "couverte_avant", "Aujourd'hui"),
+                                  (dual.m2, "couverte_apres", f"Scénario : {len(result.sites)} nouveaux sites")):
+        data = gpd.GeoDataFrame({
+            "commune": communes["commune" if "commune" in communes else "nom"].map(
+                lambda s: html.escape(str(s), quote=False)),
+            "p": communes["population"].map(fr_number),
+            "c": communes[column].to_numpy(int),
+        }, geometry=web.geometry.to_numpy(), crs=WEB_CRS)
+        folium.FeatureGroup(name="Fond uni (hors ligne)", overlay=False).add_to(side)
+        folium.GeoJson(
+            _features(data), name=f"Communes à moins de {radius} km — {html.escape(heading)}",
+            style_function=lambda f: {"fillColor": "#41ab5d" if f["properties"]["c"] else "#d9d9d9",
+                                      "color": "#777777", "weight": 0.4, "fillOpacity": 0.75, "className": "commune"},
+            tooltip=folium.GeoJsonTooltip(fields=["commune", "p"], aliases=["Commune", "Population"]),
+        ).add_to(side)
+        if existing is not None and len(existing):
+            folium.GeoJson(
+                _features(gpd.GeoDataFrame(geometry=_web_points(existing).to_numpy(), crs=WEB_CRS)),
+                name=f"{html.escape(label).capitalize()} existants",
+                marker=folium.CircleMarker(radius=4, weight=1, color="#ffffff", fill=True, fill_color="#08519c",
+                                           fill_opacity=0.95),
+                style_function=lambda f: {"className": "existant"},
+            ).add_to(side)
+        side.fit_bounds([[south, west], [north, east]])
+        panel = (f"<b>{html.escape(title)}</b><br>{html.escape(heading)} : "
+                 f"{fr_number(100 * (result.covered_before if column == 'couverte_avant' else result.covered_after) / communes['population'].sum(), 1)} "
+                 f"% de la population à moins de {radius} km")
+        side.get_root().html.add_child(_panel(panel, f"top:10px;left:{'60px' if side is dual.m1 else 'calc(50% + 60px)'}"))
+    sites = result.sites
+    if len(sites):
+        data = gpd.GeoDataFrame({
+            "info": [_popup_table([("Rang", str(r.rang)), ("Commune", html.escape(str(r.commune), quote=False)),
+                                   ("Territoire", _escape(r.territoire)),
+                                   ("Population nouvellement couverte", fr_number(r.gain_population))])
+                     for r in sites.itertuples()],
+        }, geometry=_web_points(sites).to_numpy(), crs=WEB_CRS)
+        folium.GeoJson(
+            _features(data), name=f"Nouveaux sites ({len(sites)})",
+            marker=folium.CircleMarker(radius=6, weight=2, color="#000000", fill=True, fill_color="#fd8d3c",
+                                       fill_opacity=1),
+            style_function=lambda f: {"className": "nouveau-site"},
+            popup=folium.GeoJsonPopup(fields=["info"], labels=False),
+        ).add_to(dual.m2)
+    dual.get_root().header.add_child(branca.element.Element(
+        f"<style>.leaflet-container{{background:{BACKGROUND};}}</style>"))
+    dual.get_root().html.add_child(_panel(_sources_block(f"Solveur : {html.escape(result.solution.solver)} ; "
+                                                         f"écart à l'optimum ≤ {fr_number(100 * result.solution.gap, 3)} %"),
+                                          "bottom:40px;left:10px", "sources"))
+    dual.get_root().title = html.escape(title)
+    folium.LayerControl(collapsed=True).add_to(dual.m1)
+    folium.LayerControl(collapsed=True).add_to(dual.m2)
+    return dual

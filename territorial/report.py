@@ -184,9 +184,34 @@ def _programme_section(programme) -> str:
     return "\n".join(parts)
 
 
+def _siting_section(siting) -> str:
+    """The report's siting section: the next sites and the coverage they bring, or nothing."""
+    if siting is None:
+        return ""
+    coverage = siting.coverage.rename(columns={
+        "territoire": "Territoire", "population": "Population", "couverte_avant": "Couverte aujourd'hui",
+        "couverte_apres": "Couverte avec les nouveaux sites", "part_avant": "Part aujourd'hui",
+        "part_apres": "Part avec les nouveaux sites"})
+    sites = siting.sites.drop(columns="geometry").head(30).rename(columns={
+        "rang": "Rang", "code_insee": "Code INSEE", "commune": "Commune", "territoire": "Territoire",
+        "gain_population": "Population nouvellement couverte"})[
+        ["Rang", "Code INSEE", "Commune", "Territoire", "Population nouvellement couverte"]]
+    return "\n".join([
+        f"<h2>Où implanter les {fr_number(len(siting.sites))} prochains sites</h2>",
+        "<ul>" + "".join(f"<li>{html.escape(line)}</li>" for line in siting.summary_lines()) + "</ul>",
+        "<p>Couverture maximale : chaque site couvre les communes dont la mairie est à moins du rayon ; les sites "
+        "existants sont conservés ; la carte « aujourd'hui / scénario » est dans carte_sites.html.</p>",
+        _table(coverage, {"Population": _num(0), "Couverte aujourd'hui": _num(0),
+                          "Couverte avec les nouveaux sites": _num(0), "Part aujourd'hui": _pct,
+                          "Part avec les nouveaux sites": _pct}),
+        "<h3>Les sites, par ordre d'apport</h3>",
+        _table(sites, {"Population nouvellement couverte": _num(0), "Rang": _num(0)}),
+    ])
+
+
 def write_report(analysis, facilities: gpd.GeoDataFrame, geocoding: dict, path: str | Path, *,
                  title: str = "Tableau de bord", example_data: bool = False, indicator: str | None = None,
-                 classification: str = "quantiles", programme=None) -> list[Path]:
+                 classification: str = "quantiles", programme=None, siting=None) -> list[Path]:
     """Write ``rapport.html`` and its PNG figures; return the paths written.
 
     Parameters
@@ -297,6 +322,7 @@ s'il y en a) ; écart = recensés − attendu.</p>
 <figure>{image("lorenz.png", "Courbe de Lorenz")}<figcaption>Courbe de Lorenz : plus la courbe s'écarte de la
 diagonale, plus les équipements sont concentrés sur une partie de la population.</figcaption></figure>
 {_programme_section(programme)}
+{_siting_section(siting)}
 <h2>Méthode et limites</h2>
 <ul>{''.join(f"<li>{html.escape(n.lstrip('- '))}</li>" for n in analysis.notes[1:])}
 <li>Limites : distances à vol d'oiseau, sans réseau routier ni transports ; population municipale supposée

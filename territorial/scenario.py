@@ -57,7 +57,8 @@ __all__ = ["InputLayer", "Scenario", "RunResult", "assign_kind", "default_scenar
            "run_scenario"]
 
 _TOP_KEYS = {"title", "example_data", "scheme", "detour", "inputs", "radii_km", "targets", "priority", "map",
-             "outputs", "projects"}
+             "outputs", "projects", "siting"}
+_SITING_KEYS = {"kind", "k", "toward_target", "radius_km", "weights", "min_per_territory", "solver"}
 _INPUT_KEYS = {"path", "kind", "kind_column", "columns", "crs", "sep", "encoding", "layer", "sheet", "online"}
 _MAP_KEYS = {"indicator", "territory_indicator", "classification"}
 _OUTPUT_KEYS = {"dir", "self_contained", "map", "report", "gpkg"}
@@ -100,6 +101,7 @@ class Scenario:
     report_name: str = "rapport.html"
     gpkg_name: str = "couverture.gpkg"
     projects: Path | None = None
+    siting: dict | None = None
     source: Path | None = None
 
 
@@ -158,8 +160,18 @@ def load_scenario(path: str | Path) -> Scenario:
         report_name=outputs.get("report", "rapport.html"),
         gpkg_name=outputs.get("gpkg", "couverture.gpkg"),
         projects=(base / data["projects"]).resolve() if data.get("projects") else None,
+        siting=_siting_section(data.get("siting"), path),
         source=path.resolve(),
     )
+
+
+def _siting_section(section: dict | None, path: Path) -> dict | None:
+    if section is None:
+        return None
+    _unknown(section, _SITING_KEYS, "[siting]", path)
+    if "k" not in section and not section.get("toward_target"):
+        raise InputFileError(f"{path}: [siting] needs `k` (number of new sites) or `toward_target = true`")
+    return {"kind": normalise_kind(section.get("kind", "cyber_centre")), **section}
 
 
 def default_scenario() -> Scenario:
@@ -219,6 +231,7 @@ class RunResult:
     geocoding: dict[str, object]
     written: list[Path]
     programme: object = None
+    siting: object = None
 
 
 def run_scenario(scenario: Scenario, *, output_dir: str | Path | None = None,
@@ -263,6 +276,11 @@ def run_scenario(scenario: Scenario, *, output_dir: str | Path | None = None,
         step(f"programme : contrôle de {scenario.projects.name}")
         ledger = programme_report(scenario.projects, scheme=scheme)
         written += ledger.write_csv(folder)
+    sited = None
+    if scenario.siting is not None:
+        step("implantation de nouveaux sites")
+        sited, siting_files = _run_siting(scenario, analysis, facilities, scheme, folder)
+        written += siting_files
     step("carte interactive")
     fmap = coverage_map(analysis, facilities, indicator=scenario.indicator,
                         territory_indicator=scenario.territory_indicator, classification=scenario.classification,
@@ -274,6 +292,7 @@ def run_scenario(scenario: Scenario, *, output_dir: str | Path | None = None,
                         ignore_index=True)
     written += export_analysis(analysis, facilities, folder / scenario.gpkg_name, rejects=rejects, overwrite=True,
                                projects=ledger.located if ledger is not None else None,
+                               sites=sited.sites if sited is not None else None,
                                indicator=scenario.indicator, territory_indicator=scenario.territory_indicator,
                                classification=scenario.classification,
                                parameters={"scénario": str(scenario.source), "découpage": str(scenario.scheme),
@@ -283,5 +302,34 @@ def run_scenario(scenario: Scenario, *, output_dir: str | Path | None = None,
     step("rapport")
     written += write_report(analysis, facilities, results, folder / scenario.report_name, title=scenario.title,
                             example_data=scenario.example_data, indicator=scenario.indicator,
-                            classification=scenario.classification, programme=ledger)
-    return RunResult(analysis=analysis, facilities=facilities, geocoding=results, written=written, programme=ledger)
+                            classification=scenario.classification, programme=ledger, siting=sited)
+    return RunResult(analysis=analysis, facilities=facilities, geocoding=results, written=written, programme=ledger,
+                     siting=sited)
+
+
+def _run_siting(scenario: Scenario, analysis, facilities, scheme, folder: Path):
+    """The scenario's siting step: the next sites of one kind, toward its target or a given k."""
+    from territorial.export import write_table
+    from territorial.maps import save_map, siting_map
+    from territorial.siting import site
+
+    options = scenario.siting
+    kind = options["kind"]
+    existing = facilities[facilities["kind"] == kind]
+    if options.get("toward_target"):
+        target = {**{"cyber_centre": 200}, **scenario.targets}.get(kind)
+        if target is None:
+            raise InputFileError(f"[siting] toward_target: no target for {kind!r}; add it under [targets] or give k")
+        k = max(int(target) - len(existing), 0)
+    else:
+        k = int(options["k"])
+    radius = float(options.get("radius_km", analysis.radii_km.get(kind, 5.0)))
+    result = site(k=k, radius_km=radius, existing=existing, weights=options.get("weights"),
+                  min_per_territory=options.get("min_per_territory"), solver=options.get("solver", "auto"),
+                  scheme=scheme)
+    written = [write_table(result.sites.drop(columns="geometry"), folder / "sites_proposes.csv"),
+               write_table(result.coverage, folder / "sites_couverture.csv"),
+               save_map(siting_map(result, existing=existing, kind=kind,
+                                   title=f"{scenario.title} — prochains sites"),
+                        folder / "carte_sites.html", self_contained=scenario.self_contained)]
+    return result, written

@@ -61,7 +61,8 @@ def test_run_writes_the_main_outputs(tmp_path):
     for name in ("carte.html", "rapport.html", "communes.csv", "territoires.csv", "equite.csv",
                  "sous_desservies.csv", "lorenz.png", "carte_dist_cyber_centre_km.png",
                  "cyber_centres_exemple_rejets.csv", "couverture.gpkg", "couverture_gpkg_LISEZMOI.txt",
-                 "programme.csv", "controle_source.csv", "projets_controle.csv", "programme_territoires.csv"):
+                 "programme.csv", "controle_source.csv", "projets_controle.csv", "programme_territoires.csv",
+                 "sites_proposes.csv", "sites_couverture.csv", "carte_sites.html"):
         assert (folder / name).is_file(), name
         assert str(folder / name) in result.output
     assert "Bassin Minier" in (folder / "carte.html").read_text(encoding="utf-8")
