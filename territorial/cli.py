@@ -67,8 +67,17 @@ def _scheme(scheme: Path | None, code_column, territory_column, layer):
 
 
 @app.callback()
-def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress to stderr.")] = False):
+def _main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress to stderr.")] = False,
+    geography_path: Annotated[Optional[Path], typer.Option(
+        "--geography", help="Another geography built by geodata/build.py (e.g. all of France); default: the "
+        "embedded Nord-Pas de Calais, or $TERRITORIAL_GEOGRAPHY.")] = None,
+):
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from territorial import geography
+
+    with _user_errors():
+        geography.use_geography(geography_path)
 
 
 @app.command("territories")
@@ -376,6 +385,78 @@ def site_command(
         typer.echo(line)
     for path in written:
         typer.echo(str(path))
+
+
+@app.command("points")
+def points_command(
+    output: Annotated[Path, typer.Option("--output", "-o", help="CSV: per commune, the points and those covered.")],
+    source: Annotated[Optional[Path], typer.Argument(help="CSV of points with x/y (Lambert-93) or latitude/longitude columns.")] = None,
+    synthetic: Annotated[Optional[int], typer.Option("--synthetic", help="Instead of a file: this many synthetic address points (seeded).")] = None,
+    facilities: Annotated[Optional[Path], typer.Option("--facilities", help="Facilities (any readable file) whose radius covers the points.")] = None,
+    radius: Annotated[float, typer.Option("--radius", help="Coverage radius, km.")] = 3.0,
+    engine: Annotated[str, typer.Option("--engine", help="memory, or dask (partition by partition).")] = "memory",
+    scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Address of an existing Dask cluster (default: a local one).")] = None,
+    partition_rows: Annotated[int, typer.Option("--partition-rows", help="Points per partition.")] = 1_000_000,
+    crs: Annotated[Optional[str], typer.Option("--crs", help="CRS of the coordinates (default: Lambert-93 for x/y, WGS84 for lat/lon).")] = None,
+    scheme: SchemeOption = None,
+):
+    """Assign many points (premises, addresses) to communes and territories and count those covered."""
+    from territorial.export import write_table
+    from territorial.geocode import geocode_file
+    from territorial.scale import ENGINES, dask_client, point_coverage, synthetic_points
+
+    if (source is None) == (synthetic is None):
+        raise typer.BadParameter("give a points file or --synthetic N", param_hint="SOURCE")
+    if engine not in ENGINES:
+        raise typer.BadParameter(f"choose one of {ENGINES}", param_hint="--engine")
+    with _user_errors():
+        resolved = _scheme(scheme, None, None, None)
+        existing = geocode_file(facilities, scheme=resolved).accepted if facilities else None
+        context = dask_client(scheduler) if engine == "dask" else contextlib.nullcontext()
+        with context:
+            points = synthetic_points(synthetic, partition_size=partition_rows, engine=engine) if synthetic \
+                else _read_points(source, engine, partition_rows, crs)
+            table = point_coverage(points, existing, radius_km=radius, scheme=resolved, engine=engine)
+        path = write_table(table, output)
+    total, covered = int(table["points"].sum()), int(table["points_couverts"].sum())
+    typer.echo(f"{fr_number(total)} points, {fr_number(covered)} à moins de {fr_number(radius, 1)} km d'un équipement "
+               f"({fr_number(100 * covered / max(total, 1), 1)} %) ; moteur : {engine}")
+    typer.echo(str(path))
+
+
+def _read_points(source: Path, engine: str, partition_rows: int, crs):
+    """A points file as a (dask) GeoDataFrame in Lambert-93."""
+    from territorial.io import TEXT_SUFFIXES, detect_columns, read_input, sniff_text
+    from territorial.scale import read_points_table
+
+    if source.suffix.lower() not in TEXT_SUFFIXES:
+        frame = read_input(source)
+        if engine == "dask":
+            import dask_geopandas
+
+            return dask_geopandas.from_geopandas(frame.to_crs(2154), chunksize=partition_rows)
+        return frame.to_crs(2154)
+    encoding, sep = sniff_text(source)
+    header = pd_read_head(source, sep, encoding)
+    columns = detect_columns(header)
+    if not ({"x", "y"} <= set(columns) or {"latitude", "longitude"} <= set(columns)):
+        raise InputFileError(f"{source}: no x/y or latitude/longitude columns among {list(header.columns)}; "
+                             "name them x, y (Lambert-93) or latitude, longitude")
+    crs = crs or ("EPSG:2154" if "x" in columns else "EPSG:4326")
+    if engine == "dask":
+        import dask.dataframe as dd
+
+        table = dd.read_csv(source, sep=sep, encoding=encoding, dtype=str, keep_default_na=False, na_values=[""],
+                            blocksize=64_000_000)
+        meta = read_points_table(header.iloc[:0], columns, crs)
+        return table.map_partitions(read_points_table, columns, crs, meta=meta)
+    return read_points_table(read_input(source), columns, crs)
+
+
+def pd_read_head(source: Path, sep: str, encoding: str):
+    import pandas as pd
+
+    return pd.read_csv(source, sep=sep, encoding=encoding, dtype=str, nrows=100, keep_default_na=False)
 
 
 @app.command("run")

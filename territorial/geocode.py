@@ -54,7 +54,6 @@ RESULT_COLUMNS = (
     "code_insee", "commune", "territoire", "epci", "epci_siren", "departement",
     "geocode_method", "geocode_score", "geocode_status", "geocode_note", "geocode_precision",
 )
-REGION = ("59", "62")
 
 #: Plausible coordinate ranges (x, y) of the CRSs inferred when none is declared.
 CRS_DOMAINS = {
@@ -149,6 +148,8 @@ class _Index:
     polygons: gpd.GeoSeries
     halls: gpd.GeoSeries
     hall_precision: pd.Series
+    region: frozenset[str]
+    zone: dict[str, str]
 
     def label(self, code: str) -> str:
         return f"{self.info.at[code, 'nom']} ({code})"
@@ -172,7 +173,8 @@ def _index() -> _Index:
     keys = named["nom"].map(normalise.name_key)
     postal_pairs = [(cp, code) for code, cps in zip(communes.index, communes["codes_postaux"]) for cp in cps.split(";")]
     old = gaz[gaz["type"] != "commune"]
-    outside = france[~france["departement"].isin(REGION)]
+    region = frozenset(communes["departement"].unique())
+    outside = france[~france["departement"].isin(region)]
     fuzzy = _group(keys, named["code_insee"])
     return _Index(
         info=communes.drop(columns="geometry"),
@@ -192,6 +194,8 @@ def _index() -> _Index:
         polygons=communes.geometry,
         halls=halls.geometry,
         hall_precision=halls["precision"],
+        region=region,
+        zone=geography.zone_labels(),
     )
 
 
@@ -281,13 +285,13 @@ def _resolve(index: _Index, code_raw: str, cp_raw: str, dep_raw: str, name_raw: 
                 return _Found("matched", current, "insee_code", 100.0, "; ".join(notes))
         elif code in index.france_codes:
             return _Found("outside_region", note="; ".join(notes + [
-                f"code INSEE {code} d'une commune hors Nord et Pas-de-Calais "
+                f"code INSEE {code} d'une commune {index.zone['hors']} "
                 f"({_departement_name(index.france_codes[code])})"]))
-        elif code[:2] in REGION and code != cp:
+        elif code[:2] in index.region and code != cp:
             notes.append(f"code INSEE {code} inconnu, ignoré")
 
     cp_dep = cp[:2] if cp else ""
-    if cp and cp not in index.by_postal and cp_dep in REGION:
+    if cp and cp not in index.by_postal and cp_dep in index.region:
         notes.append(f"code postal {cp} inconnu (CEDEX ?) : seul le département {cp_dep} est retenu")
     hint_dep = dep or cp_dep or (code[:2] if code else "")
 
@@ -308,7 +312,7 @@ def _resolve(index: _Index, code_raw: str, cp_raw: str, dep_raw: str, name_raw: 
                 f"homonymes : {', '.join(index.label(c) for c in sorted(candidates))} ; précisez le code postal "
                 "ou le département"]), candidates=candidates)
         (found,) = candidates
-        if hint_dep and hint_dep not in REGION:
+        if hint_dep and hint_dep not in index.region:
             return _Found("ambiguous", note="; ".join(notes + [
                 f"« {name} » est {index.label(found)} mais le code postal ou le département indique le "
                 f"{_departement_name(hint_dep)}"]), candidates=candidates)
@@ -326,13 +330,13 @@ def _resolve(index: _Index, code_raw: str, cp_raw: str, dep_raw: str, name_raw: 
         return _Found("matched", found, method, 100.0, "; ".join(notes))
 
     # 3. known to be elsewhere
-    if hint_dep and hint_dep not in REGION:
+    if hint_dep and hint_dep not in index.region:
         return _Found("outside_region", note="; ".join(notes + [
-            f"{'code postal ' + cp if cp else 'département ' + hint_dep} hors Nord et Pas-de-Calais"]))
+            f"{'code postal ' + cp if cp else 'département ' + hint_dep} {index.zone['hors']}"]))
     if key and key in index.france_by_name and not hint_dep:
         deps = ", ".join(sorted(index.france_by_name[key]))
         return _Found("outside_region", note="; ".join(notes + [
-            f"« {name} » n'est pas une commune du Nord ou du Pas-de-Calais (commune du département {deps})"]))
+            f"« {name} » n'est pas une commune {index.zone['de']} (commune du département {deps})"]))
 
     # 4. postal code alone
     if cp in index.by_postal and not key:
@@ -356,13 +360,12 @@ def _fuzzy(index: _Index, key: str, name: str, cp: str, dep: str, notes: list[st
         allowed = index.by_postal[cp]
         choices = [i for i in choices if index.fuzzy_codes[i] & allowed]
         cutoff = min(cutoff, 80.0)  # the postal code already narrows the search
-    elif dep in REGION:
+    elif dep in index.region:
         choices = [i for i in choices if any(index.info.at[c, "departement"] == dep for c in index.fuzzy_codes[i])]
     keys = [index.fuzzy_keys[i] for i in choices]
     hits = process.extract(key, keys, scorer=fuzz.ratio, limit=5, score_cutoff=cutoff)
     if not hits:
-        return _Found("unmatched", note="; ".join(notes + [f"commune « {name} » introuvable dans le Nord et le "
-                                                          "Pas-de-Calais"]))
+        return _Found("unmatched", note="; ".join(notes + [f"commune « {name} » introuvable ({index.zone['nom']})"]))
     best = hits[0][1]
     codes = frozenset().union(*(index.fuzzy_codes[choices[i]] for _, s, i in hits if best - s < 3.0))
     if len(codes) > 1:
@@ -626,11 +629,11 @@ def _merge_coordinates(index, points, found, combo_of_row, status, code, method,
                                               f"contradiction avec : {declared.note}"]))
         elif declared.code is not None:
             status[i], code[i] = "ambiguous", ""
-            note[i] = "; ".join(filter(None, [extra, "les coordonnées sont hors du Nord et du Pas-de-Calais mais la "
+            note[i] = "; ".join(filter(None, [extra, f"les coordonnées sont {index.zone['hors']} mais la "
                                               f"ligne indique {index.label(declared.code)}"]))
         else:
             status[i], code[i], method[i] = "outside_region", "", "coordinates"
-            note[i] = "; ".join(filter(None, [extra, "point hors du Nord et du Pas-de-Calais"]))
+            note[i] = "; ".join(filter(None, [extra, f"point {index.zone['hors']}"]))
             continue
         if status[i] == "matched":
             x[i], y[i] = points.x[i], points.y[i]
@@ -671,7 +674,7 @@ def _apply_ban(index, frame, cols, status, code, method, score, note, precision,
                 extra = f"trouvée par la BAN : {label} (score {fr_number(ban_score, 2)})"
             else:
                 status[i] = "outside_region"
-                extra = f"la BAN place l'adresse hors Nord et Pas-de-Calais : {label} ({citycode})"
+                extra = f"la BAN place l'adresse {index.zone['hors']} : {label} ({citycode})"
         note[i] = "; ".join(filter(None, [note[i], extra]))
 
 

@@ -7,6 +7,7 @@ per process and cached, so later calls only pay for a copy.
 from __future__ import annotations
 
 import logging
+import os
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -20,11 +21,49 @@ logger = logging.getLogger(__name__)
 GEODATA_NAME = "npdc.gpkg"
 CRS = "EPSG:2154"
 
-__all__ = ["geodata_path", "communes", "town_halls", "gazetteer", "metadata"]
+__all__ = ["geodata_path", "use_geography", "communes", "town_halls", "gazetteer", "metadata", "zone_labels"]
+
+#: Environment variable naming another geography (a GeoPackage made by ``geodata/build.py``).
+GEOGRAPHY_ENV = "TERRITORIAL_GEOGRAPHY"
+_chosen: Path | None = None
+
+
+def use_geography(path: str | Path | None) -> Path:
+    """Work on another geography (a GeoPackage built by ``geodata/build.py``), or back on the embedded one.
+
+    Every cached layer, index and scheme is dropped, so the next call reads the new file.
+    """
+    global _chosen
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such geography; build one with `python geodata/build.py "
+                                    "--departements ... --output PATH` or `--france`")
+        missing = {"communes", "mairies", "territoires", "gazetteer", "communes_france", "metadonnees"} - {
+            name for name, _ in pyogrio.list_layers(path)}
+        if missing:
+            raise ValueError(f"{path} is not a territorial geography: it lacks layer(s) {sorted(missing)}")
+    _chosen = Path(path) if path is not None else None
+    _clear_caches()
+    return geodata_path()
+
+
+def _clear_caches() -> None:
+    from territorial.analysis import _contiguity
+    from territorial.geocode import _index
+    from territorial.schemes import _default_scheme, _dissolve
+
+    for cached in (_layer, _default_scheme, _dissolve, _index, _contiguity):
+        cached.cache_clear()
 
 
 def geodata_path() -> Path:
-    """Path of the embedded GeoPackage (installed package data, or ``geodata/`` of a checkout)."""
+    """Path of the geography in use: :func:`use_geography`'s, ``$TERRITORIAL_GEOGRAPHY``, or the embedded one."""
+    chosen = _chosen or (Path(os.environ[GEOGRAPHY_ENV]) if os.environ.get(GEOGRAPHY_ENV) else None)
+    if chosen is not None:
+        if not chosen.is_file():
+            raise FileNotFoundError(f"{chosen}: no such geography (from {GEOGRAPHY_ENV} or --geography)")
+        return chosen
     packaged = resources.files("territorial").joinpath("_geodata", GEODATA_NAME)
     if packaged.is_file():
         return Path(str(packaged))
@@ -103,6 +142,14 @@ def gazetteer() -> pd.DataFrame:
 
 
 def metadata() -> dict[str, str]:
-    """Sources, vintages, licences and totals of the embedded geography."""
+    """Sources, vintages, licences and totals of the geography in use."""
     table = _layer("metadonnees")
     return dict(zip(table["cle"], table["valeur"]))
+
+
+def zone_labels() -> dict[str, str]:
+    """How messages name the area the geography covers (« Nord et Pas-de-Calais » by default)."""
+    meta = metadata()
+    return {"hors": meta.get("zone_hors", "hors Nord et Pas-de-Calais"),
+            "de": meta.get("zone_de", "du Nord ou du Pas-de-Calais"),
+            "nom": meta.get("zone_nom", "Nord et Pas-de-Calais")}

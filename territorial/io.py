@@ -18,7 +18,7 @@ from territorial._errors import InputFileError
 logger = logging.getLogger(__name__)
 
 __all__ = ["ROLE_NAMES", "detect_columns", "read_input", "read_table", "read_layer", "normalise_column_name",
-           "to_number", "to_degrees", "split_point"]
+           "to_number", "to_degrees", "split_point", "sniff_text"]
 
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm"}
@@ -115,6 +115,20 @@ def _title_lines(lines: list[str], sep: str, *, look: int = 30) -> int:
             break
         skipped += 1
     return skipped
+
+
+def sniff_text(path: str | Path) -> tuple[str, str]:
+    """Encoding and delimiter of a delimited text file, from its first 64 KB."""
+    path = _existing(path)
+    with open(path, "rb") as handle:
+        raw = handle.read(65536)
+    text, encoding = _decode(raw[: raw.rfind(b"\n") + 1] or raw, path, None)
+    lines = text.splitlines()
+    try:
+        sep = csv.Sniffer().sniff("\n".join(lines[:50]), delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        sep = max(DELIMITERS, key=lambda d: sum(line.count(d) for line in lines[:50]))
+    return ("utf-8-sig" if encoding == "utf-8-sig" else encoding), sep
 
 
 def read_table(

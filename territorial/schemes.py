@@ -69,13 +69,19 @@ TERRITORY_COLUMNS = ("territoire", "territory", "zone", "groupe", "group", "sect
 @lru_cache(maxsize=1)
 def _default_scheme() -> pd.Series:
     frame = geography.communes(scheme=None)
+    if geography.metadata().get("schema_defaut", DEFAULT_SCHEME) != DEFAULT_SCHEME:
+        # another geography than Nord-Pas de Calais: its territories are its départements
+        scheme = frame["departement_nom"].copy()
+        scheme.index = pd.Index(frame["code_insee"], name="code_insee")
+        return validate_scheme(scheme.rename("territoire"))
     scheme = frame["arrondissement"].map(CPER2000_ARRONDISSEMENTS)
     scheme.index = pd.Index(frame["code_insee"], name="code_insee")
     return validate_scheme(scheme.rename("territoire"))
 
 
 def default_scheme() -> pd.Series:
-    """The ``cper2000`` scheme: INSEE code -> territory, from the commune's arrondissement."""
+    """The default scheme: ``cper2000`` (INSEE code -> territory, from the commune's arrondissement)
+    on the embedded geography; the départements on a geography built for other départements."""
     return _default_scheme().copy()
 
 
@@ -122,12 +128,12 @@ def validate_scheme(scheme: pd.Series, *, name: str = "scheme") -> pd.Series:
         problems.append(f"{len(duplicated)} code(s) given more than once: "
                         + ", ".join(f"{c} {reference.get(c, '')}".strip() for c in duplicated))
     if len(unknown):
-        problems.append(f"{len(unknown)} code(s) that are not current communes of Nord or Pas-de-Calais: "
+        problems.append(f"{len(unknown)} code(s) that are not current communes of the geography in use: "
                         + ", ".join(_describe_unknown(unknown)))
     if problems:
         raise SchemeError(
-            f"`{name}` must assign every one of the {len(reference)} communes of Nord and "
-            "Pas-de-Calais to exactly one territory. " + "; ".join(problems)
+            f"`{name}` must assign every one of the {len(reference)} communes of the geography in use to "
+            "exactly one territory. " + "; ".join(problems)
             + ". Fix these rows (current INSEE codes are listed by territorial.communes()).",
             missing=list(missing), duplicated=list(duplicated), unknown=list(unknown),
         )
@@ -300,8 +306,11 @@ def territories(scheme=DEFAULT_SCHEME) -> gpd.GeoDataFrame:
     """
     if isinstance(scheme, str) and scheme.lower() == DEFAULT_SCHEME:
         frame = geography._layer("territoires")
-        order = pd.Categorical(frame["territoire"], categories=CPER2000_TERRITORIES, ordered=True)
-        return frame.iloc[order.argsort()].reset_index(drop=True)
+        if set(frame["territoire"]) <= set(CPER2000_TERRITORIES):
+            order = pd.Categorical(frame["territoire"], categories=CPER2000_TERRITORIES, ordered=True).argsort()
+        else:
+            order = frame["territoire"].argsort()
+        return frame.iloc[order].reset_index(drop=True)
     resolved = resolve_scheme(scheme)
     return _dissolve(tuple(resolved.items())).copy()
 

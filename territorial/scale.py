@@ -1,0 +1,279 @@
+"""Beyond one machine: the same computations on millions of points, in memory or on Dask.
+
+* :func:`synthetic_points`: address-like points drawn inside communes in proportion to
+  population (seeded, any count), built partition by partition so that the in-memory and
+  the Dask paths see exactly the same points.
+* :func:`assign_points`: the commune and territory holding each point (one STRtree query).
+* :func:`point_coverage`: per commune, how many points there are and how many lie within
+  a radius of a facility.
+* :func:`geocode_partitions`: geocoding by code and name, partition by partition.
+
+Each takes ``engine="memory"`` or ``engine="dask"`` (dask-geopandas / dask.dataframe,
+partitions processed independently, so memory is bounded by the partition size, not
+the input size); ``scheduler`` is the address of an existing Dask cluster, or None for a
+local one. Both engines give identical results (tested).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from territorial import geography
+from territorial._errors import ArgumentError
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["synthetic_points", "assign_points", "point_coverage", "geocode_partitions", "dask_client"]
+
+ENGINES = ("memory", "dask")
+PARTITION_POINTS = 1_000_000
+
+
+# --------------------------------------------------------------------------- Dask plumbing
+
+@contextlib.contextmanager
+def dask_client(scheduler: str | None = None, *, workers: int = 2):
+    """A Dask client on ``scheduler`` (an existing cluster's address) or on a local cluster of processes."""
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        with Client(scheduler) as client:
+            yield client
+        return
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+                      memory_limit="auto") as cluster, Client(cluster) as client:
+        yield client
+
+
+def _check_engine(engine: str) -> None:
+    if engine not in ENGINES:
+        raise ArgumentError(f"`engine` must be one of {ENGINES}, got {engine!r}")
+
+
+# --------------------------------------------------------------------------- synthetic points
+
+def _partition_points(n: int, seed: int, part: int, path: str) -> gpd.GeoDataFrame:
+    """``n`` points of partition ``part``: communes drawn by population, points uniform inside them."""
+    if str(geography.geodata_path()) != path:  # a worker process: use the caller's geography
+        geography.use_geography(path)
+    rng = np.random.default_rng([seed, part])
+    communes = geography.communes(scheme=None)
+    weights = communes["population"].to_numpy(float)
+    counts = rng.multinomial(n, weights / weights.sum())
+    xs, ys, codes = [], [], []
+    for polygon, code, count in zip(communes.geometry.to_numpy(), communes["code_insee"].to_numpy(), counts):
+        if count == 0:
+            continue
+        west, south, east, north = polygon.bounds
+        share = polygon.area / ((east - west) * (north - south))
+        shapely.prepare(polygon)
+        got_x, got_y, have = [], [], 0
+        while have < count:  # rejection sampling in the bounding box
+            draw = int((count - have) / max(share, 0.05) * 1.2) + 8
+            x, y = rng.uniform(west, east, draw), rng.uniform(south, north, draw)
+            inside = shapely.contains_xy(polygon, x, y)
+            got_x.append(x[inside])
+            got_y.append(y[inside])
+            have += int(inside.sum())
+        xs.append(np.concatenate(got_x)[:count])
+        ys.append(np.concatenate(got_y)[:count])
+        codes.append(np.full(count, code))
+    x, y = np.concatenate(xs), np.concatenate(ys)
+    return gpd.GeoDataFrame({"commune_tiree": pd.Categorical(np.concatenate(codes)), "x": x, "y": y},
+                            geometry=shapely.points(x, y), crs=2154)
+
+
+def synthetic_points(n: int, *, seed: int = 0, partition_size: int = PARTITION_POINTS, engine: str = "memory"):
+    """``n`` address-like points inside the communes, in proportion to their population.
+
+    The points come in partitions of ``partition_size``, each from its own seeded
+    generator: the in-memory frame is the concatenation of the Dask partitions.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame (memory) or dask_geopandas.GeoDataFrame (dask)
+        ``commune_tiree`` (the commune each point was drawn in), ``x``, ``y`` and the
+        point, in EPSG:2154.
+    """
+    _check_engine(engine)
+    sizes = [partition_size] * (n // partition_size) + ([n % partition_size] if n % partition_size else [])
+    path = str(geography.geodata_path())
+    if engine == "memory":
+        parts = [_partition_points(size, seed, i, path) for i, size in enumerate(sizes)]
+        return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=2154)
+    import dask.dataframe as dd
+    import dask_geopandas
+
+    meta = _partition_points(10, seed, 0, path).iloc[:0]
+    frame = dd.from_map(_partition_entry, list(enumerate(sizes)), seed=seed, path=path, meta=meta,
+                        enforce_metadata=False)
+    return frame if isinstance(frame, dask_geopandas.GeoDataFrame) else \
+        dask_geopandas.from_dask_dataframe(frame, geometry="geometry")
+
+
+def _partition_entry(part_size: tuple[int, int], *, seed: int, path: str) -> gpd.GeoDataFrame:
+    part, size = part_size
+    return _partition_points(size, seed, part, path)
+
+
+# --------------------------------------------------------------------------- assignment
+
+def _assign(points: gpd.GeoDataFrame, path: str, scheme_pairs) -> pd.DataFrame:
+    if str(geography.geodata_path()) != path:
+        geography.use_geography(path)
+    from territorial.geocode import _index
+
+    index = _index()
+    geoms = points.geometry.to_numpy() if points.crs is None or points.crs.to_epsg() == 2154 else \
+        points.to_crs(2154).geometry.to_numpy()
+    hit_point, hit_commune = index.tree.query(geoms, predicate="intersects")
+    first = np.ones(len(hit_point), dtype=bool)
+    first[1:] = hit_point[1:] != hit_point[:-1]  # query returns pairs ordered by point: keep each point's first
+    position = np.full(len(geoms), -1)
+    position[hit_point[first]] = hit_commune[first]
+    codes = pd.Categorical.from_codes(position, categories=index.tree_codes)
+    territory = dict(scheme_pairs)
+    names = pd.Categorical.from_codes(
+        np.where(position >= 0, pd.Categorical([territory[c] for c in index.tree_codes]).codes[position], -1),
+        categories=pd.Categorical([territory[c] for c in index.tree_codes]).categories)
+    return pd.DataFrame({"code_insee": codes, "territoire": names}, index=points.index)
+
+
+def assign_points(points, *, scheme="cper2000", engine: str = "memory"):
+    """The commune and territory holding each point (NaN outside the geography).
+
+    Parameters
+    ----------
+    points : geopandas.GeoDataFrame or dask_geopandas.GeoDataFrame
+        Points with a CRS (transformed to Lambert-93 if needed).
+    scheme : territory scheme
+    engine : {"memory", "dask"}
+        ``dask`` needs a dask_geopandas frame; the work runs partition by partition.
+
+    Returns
+    -------
+    pandas.DataFrame or dask.dataframe.DataFrame
+        ``code_insee`` and ``territoire`` (categoricals) on the points' index.
+    """
+    from territorial.schemes import resolve_scheme
+
+    _check_engine(engine)
+    pairs = tuple(resolve_scheme(scheme).items())
+    path = str(geography.geodata_path())
+    if engine == "memory":
+        return _assign(points, path, pairs)
+    meta = _assign(points._meta, path, pairs)
+    return points.map_partitions(_assign, path, pairs, meta=meta)
+
+
+# --------------------------------------------------------------------------- coverage counts
+
+def _coverage_counts(points: gpd.GeoDataFrame, facilities_xy: np.ndarray, radius_m: float, path: str,
+                     scheme_pairs) -> pd.DataFrame:
+    from scipy.spatial import cKDTree
+
+    assigned = _assign(points, path, scheme_pairs)
+    xy = np.column_stack([shapely.get_x(points.geometry.to_numpy()), shapely.get_y(points.geometry.to_numpy())])
+    if len(facilities_xy):
+        distance, _ = cKDTree(facilities_xy).query(xy, k=1, distance_upper_bound=radius_m * 1.000001)
+        covered = distance <= radius_m
+    else:
+        covered = np.zeros(len(xy), dtype=bool)
+    codes = assigned["code_insee"].astype(object).where(assigned["code_insee"].notna(), "")  # "": outside
+    frame = pd.DataFrame({"code_insee": codes, "points": 1, "points_couverts": covered.astype(int)})
+    counts = frame.groupby("code_insee")[["points", "points_couverts"]].sum().reset_index()
+    return counts.astype({"code_insee": "object", "points": "int64", "points_couverts": "int64"})
+
+
+def point_coverage(points, facilities: gpd.GeoDataFrame | None, *, radius_km: float, scheme="cper2000",
+                   engine: str = "memory") -> pd.DataFrame:
+    """Per commune: the points it holds and those within ``radius_km`` of a facility.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``code_insee``, ``commune``, ``territoire``, ``points``, ``points_couverts``,
+        ``part_couverte`` — every commune of the geography, plus a row ``hors zone``
+        for points outside it.
+    """
+    from territorial.schemes import resolve_scheme
+
+    _check_engine(engine)
+    scheme_series = resolve_scheme(scheme)
+    pairs = tuple(scheme_series.items())
+    path = str(geography.geodata_path())
+    xy = np.empty((0, 2))
+    if facilities is not None and len(facilities):
+        l93 = facilities.to_crs(2154).geometry
+        xy = np.column_stack([l93.x.to_numpy(), l93.y.to_numpy()])
+    if engine == "memory":
+        counts = _coverage_counts(points, xy, radius_km * 1000, path, pairs).set_index("code_insee")
+    else:  # one pass over the partitions: counts per commune (and "" outside), summed
+        meta = _coverage_counts(points._meta, xy, radius_km * 1000, path, pairs)
+        parts = points.map_partitions(_coverage_counts, xy, radius_km * 1000, path, pairs, meta=meta)
+        counts = parts.groupby("code_insee").sum().compute()
+    communes = geography.communes(scheme=None).set_index("code_insee")
+    table = counts.reindex(communes.index, fill_value=0).astype(int)
+    table = table.assign(commune=communes["nom"], territoire=scheme_series.reindex(communes.index)).reset_index()
+    outside = int(counts["points"].get("", 0))
+    if outside:
+        table = pd.concat([table, pd.DataFrame([{"code_insee": "", "commune": "hors zone", "territoire": None,
+                                                 "points": outside, "points_couverts": 0}])], ignore_index=True)
+    table["part_couverte"] = np.where(table["points"] > 0, table["points_couverts"] / table["points"].clip(lower=1),
+                                      np.nan)
+    return table[["code_insee", "commune", "territoire", "points", "points_couverts", "part_couverte"]]
+
+
+# --------------------------------------------------------------------------- geocoding by partition
+
+def _geocode_all(frame: pd.DataFrame, path: str, options: dict, offsets=None, partition_info=None) -> pd.DataFrame:
+    """Every row with its geocoding columns (accepted or rejected) and x, y in Lambert-93."""
+    if str(geography.geodata_path()) != path:
+        geography.use_geography(path)
+    from territorial.geocode import RESULT_COLUMNS, geocode
+
+    result = geocode(frame, **options)
+    if offsets is not None and partition_info is not None:  # row numbers of the whole file, not the partition
+        shift = offsets[partition_info["number"]]
+        result.accepted["input_row"] += shift
+        result.rejected["input_row"] += shift
+    accepted = pd.DataFrame(result.accepted.drop(columns="geometry")).assign(
+        x=result.accepted.geometry.x.round(2), y=result.accepted.geometry.y.round(2))
+    rows = pd.concat([accepted, result.rejected]).loc[frame.index]
+    columns = [c for c in rows.columns if c not in RESULT_COLUMNS and c not in ("x", "y", "input_row")]
+    ordered = rows[[*columns, "input_row", *[c for c in RESULT_COLUMNS if c in rows], "x", "y"]]
+    return ordered.astype({c: "object" for c in ordered.columns if c not in ("x", "y", "geocode_score", "input_row")})
+
+
+def geocode_partitions(frame, *, engine: str = "memory", **options):
+    """Geocode a (dask) DataFrame partition by partition; every row comes back with its status.
+
+    Row order and results are those of :func:`territorial.geocode` on the whole table,
+    except duplicate identifiers, which are looked for within each partition only.
+    """
+    _check_engine(engine)
+    path = str(geography.geodata_path())
+    if engine == "memory":
+        return _geocode_all(frame, path, options)
+    lengths = frame.map_partitions(len).compute()
+    offsets = [0, *np.cumsum(lengths)[:-1].tolist()]
+    meta = _geocode_all(frame._meta_nonempty.head(1), path, options).iloc[:0]
+    return frame.map_partitions(_geocode_all, path, options, offsets, meta=meta)
+
+
+def read_points_table(frame: pd.DataFrame, columns: dict[str, str], crs) -> gpd.GeoDataFrame:
+    """Points from x/y or longitude/latitude text columns (a partition of a large file); unreadable rows are empty."""
+    from territorial.io import to_degrees, to_number
+
+    if "x" in columns:
+        a, b = to_number(frame[columns["x"]]), to_number(frame[columns["y"]])
+    else:
+        a, b = to_degrees(frame[columns["longitude"]]), to_degrees(frame[columns["latitude"]])
+    points = gpd.GeoDataFrame(frame, geometry=shapely.points(a, b), crs=crs)
+    return points.to_crs(2154) if points.crs.to_epsg() != 2154 else points

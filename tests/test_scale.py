@@ -1,0 +1,162 @@
+"""Beyond one machine: the Dask engine gives the in-memory results; other geographies."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+from typer.testing import CliRunner
+
+import territorial
+from territorial import geography, scale
+from territorial.cli import app
+from territorial.examples import ACCESS_FILE, CYBER_FILE, example_path
+
+runner = CliRunner()
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def client():
+    with scale.dask_client(workers=2) as dask_client:  # a real local cluster of two worker processes
+        yield dask_client
+
+
+def test_assignment_matches_where_points_were_drawn():
+    points = scale.synthetic_points(200_000, seed=5, partition_size=50_000)
+    assigned = scale.assign_points(points)
+    same = (assigned["code_insee"].astype(str) == points["commune_tiree"].astype(str)).mean()
+    assert same > 0.9999  # the rest lie on a boundary shared with a neighbour
+    assert assigned["code_insee"].notna().all()
+    territories = territorial.communes().set_index("code_insee")["territoire"]
+    assert (assigned["territoire"].astype(str) == assigned["code_insee"].astype(str).map(territories)).all()
+
+
+def test_dask_engine_gives_the_in_memory_results(client):
+    n, size = 300_000, 60_000
+    memory = scale.synthetic_points(n, seed=9, partition_size=size)
+    lazy = scale.synthetic_points(n, seed=9, partition_size=size, engine="dask")
+    assert lazy.npartitions == 5
+    dask_assigned = scale.assign_points(lazy, engine="dask").compute().reset_index(drop=True)
+    memory_assigned = scale.assign_points(memory).reset_index(drop=True)
+    pd.testing.assert_frame_equal(dask_assigned, memory_assigned)
+    facilities = territorial.geocode_file(example_path(ACCESS_FILE)).accepted
+    pd.testing.assert_frame_equal(scale.point_coverage(lazy, facilities, radius_km=3, engine="dask"),
+                                  scale.point_coverage(memory, facilities, radius_km=3))
+
+
+def plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text columns as Python objects with None for missing values (Dask stores them as Arrow strings)."""
+    text = [c for c in frame.columns if frame[c].dtype.kind not in "fiub"]
+    out = frame.copy()
+    out[text] = out[text].astype(object).where(out[text].notna(), None)
+    return out
+
+
+def test_geocoding_by_partition_matches(client):
+    import dask.dataframe as dd
+
+    rows = territorial.read_input(example_path(CYBER_FILE)).drop(columns="id")
+    table = pd.concat([rows] * 60, ignore_index=True)  # ~5,000 rows
+    memory = scale.geocode_partitions(table)
+    partitioned = scale.geocode_partitions(dd.from_pandas(table, npartitions=4), engine="dask").compute()
+    pd.testing.assert_frame_equal(plain(partitioned), plain(memory))
+    assert memory["input_row"].tolist() == list(range(1, len(table) + 1))
+    whole = territorial.geocode(table)
+    assert (memory["geocode_status"].value_counts().sort_index()
+            == pd.concat([whole.accepted["geocode_status"], whole.rejected["geocode_status"]])
+            .value_counts().sort_index()).all()
+
+
+def test_points_cli_engines_agree(tmp_path):
+    args = ["points", "--synthetic", "120000", "--partition-rows", "40000", "--facilities",
+            str(example_path(CYBER_FILE)), "--radius", "5"]
+    memory = runner.invoke(app, [*args, "-o", str(tmp_path / "m.csv")])
+    assert memory.exit_code == 0, memory.output
+    dask = runner.invoke(app, [*args, "--engine", "dask", "-o", str(tmp_path / "d.csv")])
+    assert dask.exit_code == 0, dask.output
+    assert (tmp_path / "m.csv").read_bytes() == (tmp_path / "d.csv").read_bytes()
+    table = pd.read_csv(tmp_path / "m.csv", dtype={"code_insee": str})
+    assert table["points"].sum() == 120_000 and len(table) >= 1534
+
+
+def test_points_cli_reads_a_file(tmp_path):
+    points = scale.synthetic_points(5000, seed=2)
+    path = tmp_path / "locaux.csv"
+    pd.DataFrame({"id": range(5000), "X": points["x"].round(1), "Y": points["y"].round(1)}).to_csv(
+        path, sep=";", index=False)
+    for engine in ("memory", "dask"):
+        out = tmp_path / f"{engine}.csv"
+        result = runner.invoke(app, ["points", str(path), "--engine", engine, "-o", str(out)])
+        assert result.exit_code == 0, result.output
+    assert (tmp_path / "memory.csv").read_bytes() == (tmp_path / "dask.csv").read_bytes()
+
+
+@pytest.fixture
+def pas_de_calais(tmp_path):
+    """A geography of one département, cut from the embedded one (the build script's own layers)."""
+    path = tmp_path / "pdc.gpkg"
+    source = geography.geodata_path()
+    keep = set(territorial.communes(scheme=None).query("departement == '62'")["code_insee"])
+    for layer in ("communes", "mairies", "gazetteer", "communes_france"):
+        frame = pyogrio.read_dataframe(source, layer=layer)
+        if "code_insee" in frame:
+            frame = frame[frame["code_insee"].isin(keep)]
+        pyogrio.write_dataframe(frame, path, layer=layer, driver="GPKG", append=path.exists())
+    communes = pyogrio.read_dataframe(path, layer="communes")
+    territories = communes.dissolve("departement_nom", aggfunc={"population": "sum", "area_km2": "sum",
+                                                                "code_insee": "count"}).reset_index()
+    territories = territories.rename(columns={"departement_nom": "territoire", "code_insee": "n_communes"})
+    territories["densite"] = territories["population"] / territories["area_km2"]
+    pyogrio.write_dataframe(territories, path, layer="territoires", driver="GPKG", append=True)
+    meta = pyogrio.read_dataframe(source, layer="metadonnees")
+    meta = meta[~meta["cle"].str.startswith(("schema", "zone"))]
+    extra = pd.DataFrame({"cle": ["schema_defaut", "zone_nom", "zone_hors", "zone_de"],
+                          "valeur": ["departement", "département 62", "hors de la zone étudiée", "de la zone étudiée"]})
+    pyogrio.write_dataframe(pd.concat([meta, extra]), path, layer="metadonnees", driver="GPKG", append=True)
+    yield path
+    geography.use_geography(None)
+
+
+def test_another_geography(pas_de_calais):
+    geography.use_geography(pas_de_calais)
+    assert len(territorial.communes()) == 887
+    assert territorial.territories()["territoire"].tolist() == ["Pas-de-Calais"]
+    result = territorial.geocode(pd.DataFrame({"commune": ["Arras", "Lille"]}))
+    assert result.accepted["code_insee"].tolist() == ["62041"]
+    assert result.rejected["geocode_status"].tolist() == ["outside_region"]
+    assert "n'est pas une commune de la zone étudiée" in result.rejected["geocode_note"].iloc[0]
+    geography.use_geography(None)
+    assert len(territorial.communes()) == 1534
+
+
+def test_geography_option_of_the_cli(pas_de_calais, tmp_path):
+    result = runner.invoke(app, ["--geography", str(pas_de_calais), "territories"])
+    assert result.exit_code == 0, result.output
+    assert "Pas-de-Calais" in result.output and "887" in result.output
+    missing = runner.invoke(app, ["--geography", str(tmp_path / "none.gpkg"), "territories"])
+    assert missing.exit_code == 2 and "no such geography" in missing.output
+    geography.use_geography(None)
+
+
+def test_build_script_makes_a_three_departement_geography(tmp_path):
+    """The build script downloads the pinned packages from their registries and cuts 59, 62 and 80."""
+    out = tmp_path / "hauts.gpkg"
+    done = subprocess.run([sys.executable, str(REPO / "geodata" / "build.py"), "--departements", "59", "62", "80",
+                           "--output", str(out)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    geography.use_geography(out)
+    try:
+        communes = territorial.communes()
+        assert set(communes["departement"]) == {"59", "62", "80"}
+        assert territorial.territories()["territoire"].tolist() == ["Nord", "Pas-de-Calais", "Somme"]
+        assert territorial.geocode(pd.DataFrame({"commune": ["Amiens"]})).accepted["code_insee"].tolist() == ["80021"]
+        halls = territorial.town_halls().set_index("code_insee").geometry
+        assert communes.set_index("code_insee").geometry.contains(halls).all()
+    finally:
+        geography.use_geography(None)
