@@ -43,7 +43,7 @@ def main(n: int = 1_000_000) -> None:
     reference = pd.DataFrame({
         "commune": communes["nom"], "code_postal": communes["codes_postaux"].str.split(";").str[0],
         "code_insee": communes["code_insee"]})
-    territorial.geocode.geocode(rows.head(1000))  # build the reference index once, as any session does
+    geocode(rows.head(1000))  # build the reference index once, as any session does
 
     start = time.perf_counter()
     merged = rows.merge(reference, on=["commune", "code_postal"], how="left")

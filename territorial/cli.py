@@ -69,6 +69,7 @@ def _scheme(scheme: Path | None, code_column, territory_column, layer):
 @app.callback()
 def _main(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress to stderr.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show the full traceback of an unexpected error.")] = False,
     geography_path: Annotated[Optional[Path], typer.Option(
         "--geography", help="Another geography built by geodata/build.py (e.g. all of France); default: the "
         "embedded Nord-Pas de Calais, or $TERRITORIAL_GEOGRAPHY.")] = None,
@@ -152,16 +153,21 @@ def geocode_command(
     from territorial.export import write_points, write_table
     from territorial.geocode import GeocodeError, geocode_file
 
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     columns = _parse_pairs(column, option="--column")
     rejects = rejects or output.with_name(f"{output.stem}_rejets.csv")
     failed = None
-    with _user_errors():
+    with _user_errors(), Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                                  transient=True, disable=not sys.stderr.isatty()) as bar:
+        task = bar.add_task(f"lecture et géocodage de {input.name}", total=2)
         try:
             result = geocode_file(input, sep=sep, encoding=encoding, layer=layer, sheet=sheet, columns=columns,
                                   crs=crs, scheme=_scheme(scheme, None, None, None), strict=strict,
                                   online=online, ban_url=ban_url, ban_cache=ban_cache)
         except GeocodeError as exc:
             result, failed = exc.result, exc
+        bar.update(task, description=f"écriture de {fr_number(result.n_input)} lignes", advance=1)
         write_points(result.accepted, output)
         write_table(result.rejected, rejects)
     typer.echo(result.summary_text())
@@ -526,8 +532,25 @@ def map_command(
 
 
 def main() -> None:
-    """Entry point of the ``territorial`` console script."""
-    app(prog_name="territorial")
+    """Entry point of the ``territorial`` console script: no traceback for users unless ``--debug``."""
+    debug = "--debug" in sys.argv[1:]
+    if debug:
+        sys.argv.remove("--debug")
+    try:
+        app(prog_name="territorial", standalone_mode=True)
+    except SystemExit:
+        raise
+    except TerritorialError as exc:  # raised outside a command's own error handling
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence, said plainly
+        if debug:
+            raise
+        typer.echo(
+            f"error: territorial stopped on an unexpected problem ({type(exc).__name__}: {exc}). Your files were not "
+            "changed. Rerun the same command with --debug to see where, and report it with the input if you can.",
+            err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

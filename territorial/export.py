@@ -26,6 +26,7 @@ import pandas as pd
 import pyogrio
 
 from territorial._errors import InputFileError
+from territorial._format import production_date
 from territorial.styles import LayerStyle, graduated_style, qml, single_style, sld
 
 logger = logging.getLogger(__name__)
@@ -58,11 +59,29 @@ def _atomic(path: Path, write) -> Path:
     return path
 
 
+_FORMULA = re.compile(r"^[=+\-@\t\r]")
+_NUMBER = re.compile(r"^[+-]?\d+([.,]\d+)?([eE][+-]?\d+)?$")
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy where text cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@`` first)
+    start with an apostrophe; numbers such as ``-5`` are left alone."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype.kind in "OSU" or str(out[column].dtype).startswith(("string", "str")):
+            text = out[column].astype("string")
+            risky = text.str.match(_FORMULA).fillna(False) & ~text.str.match(_NUMBER).fillna(False)
+            if risky.any():
+                out[column] = out[column].astype(object).where(~risky, "'" + text.astype(object))
+    return out
+
+
 def write_table(frame: pd.DataFrame, path: str | Path, *, excel_fr: bool = False) -> Path:
-    """Write a table as CSV (UTF-8, ``,``; with ``excel_fr`` UTF-8 with BOM and ``;``)."""
+    """Write a table as CSV (UTF-8, ``,``; with ``excel_fr`` UTF-8 with BOM and ``;``, formulas neutralised)."""
     path = Path(path)
     sep, encoding = (";", "utf-8-sig") if excel_fr else (",", "utf-8")
-    return _atomic(path, lambda tmp: frame.to_csv(tmp, sep=sep, index=False, encoding=encoding))
+    table = neutralise_formulas(frame) if excel_fr else frame
+    return _atomic(path, lambda tmp: table.to_csv(tmp, sep=sep, index=False, encoding=encoding))
 
 
 def _points_table(frame: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -310,6 +329,8 @@ def _all_points(frame: gpd.GeoDataFrame) -> bool:
 
 
 def _write_gpkg(layers: dict[str, ExportLayer], tmp: Path, crs, readme: str) -> None:
+    # GDAL stamps the file with the time: the production day instead, for identical files from identical runs
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": f"{production_date().isoformat()}T00:00:00Z"})
     for name, layer in layers.items():
         frame = _prepare(layer.frame, crs, ".gpkg")
         options = {"DESCRIPTION": layer.description, "IDENTIFIER": name}
@@ -322,7 +343,7 @@ def _write_gpkg(layers: dict[str, ExportLayer], tmp: Path, crs, readme: str) -> 
 
 def _write_layer_styles(gpkg: Path, layers: dict[str, ExportLayer]) -> None:
     """Store QGIS's ``layer_styles`` table (QML and SLD, default style per layer) and register it."""
-    now = dt.datetime.now(dt.timezone.utc).strftime(GPKG_DATETIME)
+    now = dt.datetime.combine(production_date(), dt.time()).strftime(GPKG_DATETIME)
     with sqlite3.connect(gpkg) as db:
         db.execute(
             "CREATE TABLE IF NOT EXISTS layer_styles (id INTEGER PRIMARY KEY AUTOINCREMENT, "
@@ -393,7 +414,7 @@ def export_analysis(analysis, facilities: gpd.GeoDataFrame, path: str | Path, *,
     meta = geography.metadata()
     lines = [
         "territorial — export des résultats",
-        f"Produit le {dt.datetime.now().strftime('%d/%m/%Y %H:%M')} par : {command or ' '.join(sys.argv)}",
+        f"Produit le {production_date().strftime('%d/%m/%Y')} par : {command or ' '.join(sys.argv)}",
         f"Système de coordonnées : {crs} (GeoJSON : EPSG:4326)",
         "",
         "Couches :",

@@ -33,7 +33,7 @@ from rapidfuzz import fuzz, process
 from territorial import geography, normalise
 from territorial._errors import InputFileError, TerritorialError
 from territorial._format import fr_number
-from territorial.io import detect_columns, read_input, split_point, to_degrees, to_number
+from territorial.io import ROLE_NAMES, detect_columns, read_input, split_point, to_degrees, to_number
 
 logger = logging.getLogger(__name__)
 
@@ -417,11 +417,17 @@ class _Points:
 def _coordinates(index: _Index, frame: pd.DataFrame, columns: dict[str, str], crs, notes: list[str],
                  decimal: str | None) -> _Points | None:
     n = len(frame)
-    if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns and frame.geometry.notna().any():
+    geometry_given = (isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns
+                      and (~shapely.is_missing(frame.geometry.to_numpy())).any())
+    if geometry_given:
+        if frame.crs is None and crs is None:
+            raise InputFileError("the input layer has no CRS (a Shapefile without its .prj?); give it with "
+                                 "--crs EPSG:2154 (crs='EPSG:2154'), or set it (gdf.set_crs(...))")
         if frame.crs is None:
-            raise InputFileError("the input layer has no CRS; set it (e.g. gdf.set_crs('EPSG:2154')) or give `crs=`")
-        geoms = frame.geometry.to_numpy()
-        surface = shapely.get_type_id(geoms) != 0
+            frame = frame.set_crs(crs)
+        geoms = shapely.make_valid(frame.geometry.to_numpy())
+        geoms = np.where(shapely.is_empty(geoms), None, geoms)  # an empty geometry gives no coordinates
+        surface = (shapely.get_type_id(geoms) > 0)
         if surface.any():
             geoms = np.where(surface, shapely.point_on_surface(geoms), geoms)
         a, b, source_crs = shapely.get_x(geoms), shapely.get_y(geoms), frame.crs
@@ -546,6 +552,12 @@ def geocode(
     frame = data.reset_index(drop=True)
     n = len(frame)
     cols = detect_columns(frame, columns)
+    has_geometry = isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns
+    if not has_geometry and not set(cols) & (set(ROLE_NAMES) - {"id"}):
+        raise InputFileError(
+            f"no location column recognised among {list(frame.columns)[:12]}; name them (code_insee, commune, "
+            "code_postal, adresse, latitude/longitude, x/y...) or map them with --column ROLE=COLUMN "
+            "(columns={...}); if every name is in one column, the delimiter is wrong (--sep)")
     notes = [f"colonnes reconnues : {', '.join(f'{r}={c}' for r, c in cols.items())}" if cols else
              "aucune colonne de localisation reconnue"]
     logger.info("geocoding %d rows with columns %s", n, cols)
@@ -762,6 +774,9 @@ def geocode_file(path: str | Path, *, sep: str | None = None, encoding: str | No
     """
     strict = options.pop("strict", False)
     frame = read_input(path, sep=sep, encoding=encoding, decimal=decimal, layer=layer, sheet=sheet)
-    result = geocode(frame, decimal=decimal, **options)
+    try:
+        result = geocode(frame, decimal=decimal, **options)
+    except InputFileError as exc:  # say which file
+        raise InputFileError(f"{path}: {exc}") from exc
     result.notes.insert(0, f"fichier {Path(path).name} : {frame.attrs.get('read_note', '')}".rstrip(" :"))
     return _enforce(result, strict)

@@ -6,6 +6,7 @@ import csv
 import io
 import logging
 import re
+import warnings
 import unicodedata
 from pathlib import Path
 
@@ -59,12 +60,29 @@ def _decode(raw: bytes, path: Path, encoding: str | None) -> tuple[str, str]:
         except (UnicodeDecodeError, LookupError) as exc:
             raise InputFileError(f"{path}: cannot decode the file as {encoding} ({exc}); "
                                  "omit the encoding to let it be detected") from exc
-    for candidate in ENCODINGS:  # latin-1 decodes anything: the last resort
+    try:
+        return raw.decode("utf-8-sig"), "utf-8-sig"
+    except UnicodeDecodeError:
+        pass
+    lines = raw.splitlines(keepends=True)
+    utf8 = sum(1 for line in lines if not line.isascii() and _is_utf8(line))
+    if utf8:  # some lines in UTF-8, others not: decode each line on its own
+        return "".join(line.decode("utf-8") if _is_utf8(line) else line.decode("cp1252", errors="replace")
+                       for line in lines), "mixte (utf-8 et cp1252, ligne par ligne)"
+    for candidate in ENCODINGS[1:]:  # latin-1 decodes anything: the last resort
         try:
             return raw.decode(candidate), candidate
         except UnicodeDecodeError:
             continue
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _is_utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
 
 
 _DECIMAL_COMMA = re.compile(r"^-?\d+,\d+$")
@@ -87,11 +105,16 @@ def _read_text(path: Path, *, sep: str | None = None, encoding: str | None = Non
             sep = max(DELIMITERS, key=lambda d: sum(line.count(d) for line in lines[:50]))
     skipped = _title_lines(lines, sep)
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""],
-                            skiprows=skipped)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        with warnings.catch_warnings():  # a row longer than the header must not shift or lose data silently
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""],
+                                skiprows=skipped, index_col=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, pd.errors.ParserWarning) as exc:
         raise InputFileError(f"{path} is not a well-formed delimited file ({exc}); check its separator "
-                             f"(detected {sep!r}) or give it explicitly") from exc
+                             f"(detected {sep!r}; give it with --sep) and look for a quote (\") left open or a "
+                             "row with more fields than the header") from exc
+    if frame.empty:
+        raise InputFileError(f"{path} has a header but no data rows; add one row per record")
     if decimal is None:
         values = frame.stack()
         decimal = "," if len(values) and values.astype(str).str.match(_DECIMAL_COMMA).any() and sep != "," else "."
@@ -171,12 +194,48 @@ def read_table(
     raise InputFileError(_unsupported(path))
 
 
+MAX_UNZIPPED = 2 * 2**30
+MAX_RATIO = 200
+
+
+def _check_zip(path: Path) -> list[str]:
+    """Refuse archives that escape their folder, hide absolute paths, or inflate like a bomb; return the
+    data files they hold (``.shp``, ``.gpkg``, ``.geojson``, ``.fgb``), at any depth."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+    except zipfile.BadZipFile as exc:
+        raise InputFileError(f"{path} is not a readable zip archive ({exc}); zip the Shapefile's files again") from exc
+    unsafe = [e.filename for e in entries if e.filename.startswith(("/", "\\")) or ".." in Path(e.filename).parts]
+    if unsafe:
+        raise InputFileError(f"{path} holds entries outside its own folder ({unsafe[:3]}); it is refused")
+    size = sum(e.file_size for e in entries)
+    packed = max(sum(e.compress_size for e in entries), 1)
+    if size > MAX_UNZIPPED or size / packed > MAX_RATIO:
+        raise InputFileError(f"{path} would unpack to {size / 2**20:.0f} MB ({size / packed:.0f} times its size); "
+                             "it is refused as a possible zip bomb — unzip it yourself if you trust it")
+    data = sorted(e.filename for e in entries if e.filename.lower().endswith((".shp", ".gpkg", ".geojson", ".fgb")))
+    if not data:
+        raise InputFileError(f"{path} holds no .shp, .gpkg, .geojson or .fgb file; it has "
+                             f"{[e.filename for e in entries][:5]}")
+    return data
+
+
 def read_layer(path: str | Path, *, layer: str | None = None):
     """Read a GIS layer (GeoPackage, GeoJSON, Shapefile or zipped Shapefile, FlatGeobuf)."""
     path = _existing(path)
     if path.suffix.lower() not in GIS_SUFFIXES:
         raise InputFileError(_unsupported(path))
-    source = f"/vsizip/{path}" if path.suffix.lower() == ".zip" else path
+    source = path
+    if path.suffix.lower() == ".zip":
+        inside = _check_zip(path)
+        # a layer named like one of the archive's files is that file; else the archive's first data file
+        wanted = next((name for name in inside if layer and Path(name).stem == layer), inside[0])
+        source = f"/vsizip/{path}/{wanted}"
+        if len(inside) == 1 or (layer and Path(wanted).stem == layer):
+            layer = None
     try:
         return pyogrio.read_dataframe(source, layer=layer)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:

@@ -14,6 +14,7 @@ import html
 import itertools
 import json
 import logging
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -712,12 +713,21 @@ def _compact_json():
         policies["json.dumps_kwargs"] = saved
 
 
+_ELEMENT_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])")
+
+
+def _stable_ids(page: str) -> str:
+    """folium names its elements with random ids: renumber them by first appearance, for byte-identical pages."""
+    ids: dict[str, str] = {}
+    return _ELEMENT_ID.sub(lambda m: ids.setdefault(m.group(0), f"{len(ids):032x}"), page)
+
+
 def render_map(fmap: folium.Map, *, self_contained: bool = False) -> str:
     """The HTML page of a map; ``self_contained`` inlines scripts and styles (no network needed)."""
     from territorial._assets import inline_assets
 
     with _compact_json():
-        page = fmap.get_root().render()
+        page = _stable_ids(fmap.get_root().render())
     return inline_assets(page) if self_contained else page
 
 

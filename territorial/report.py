@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from territorial import geography
-from territorial._format import fr_number
+from territorial._format import fr_number, production_date
 from territorial.maps import commune_breaks, default_indicators, indicator_label, kind_label
 
 logger = logging.getLogger(__name__)
@@ -198,7 +198,7 @@ def _siting_section(siting) -> str:
         ["Rang", "Code INSEE", "Commune", "Territoire", "Population nouvellement couverte"]]
     return "\n".join([
         f"<h2>Où implanter les {fr_number(len(siting.sites))} prochains sites</h2>",
-        "<ul>" + "".join(f"<li>{html.escape(line)}</li>" for line in siting.summary_lines()) + "</ul>",
+        "<ul>" + "".join(f"<li>{html.escape(line)}</li>" for line in siting.summary_lines(timing=False)) + "</ul>",
         "<p>Couverture maximale : chaque site couvre les communes dont la mairie est à moins du rayon ; les sites "
         "existants sont conservés ; la carte « aujourd'hui / scénario » est dans carte_sites.html.</p>",
         _table(coverage, {"Population": _num(0), "Couverte aujourd'hui": _num(0),
@@ -308,7 +308,7 @@ figcaption{{font-size:12px;color:#555}}
 </style></head><body>
 <h1>{html.escape(title)}</h1>
 {banner}
-<p>Rapport produit par territorial le {dt.date.today().strftime("%d/%m/%Y")} — territoires : {html.escape(", ".join(map(str, territories["territoire"])))}.</p>
+<p>Rapport produit par territorial le {production_date().strftime("%d/%m/%Y")} — territoires : {html.escape(", ".join(map(str, territories["territoire"])))}.</p>
 <h2>Chiffres clés par territoire</h2>
 {_table(key, formats)}
 <h2>Part équitable et objectif</h2>

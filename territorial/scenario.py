@@ -144,6 +144,14 @@ def load_scenario(path: str | Path) -> Scenario:
         if bad:
             raise InputFileError(f"{path}: [{section}] values must be numbers, got {bad}")
         numbers[section] = {normalise_kind(k) if section != "priority" else k: float(v) for k, v in values.items()}
+    for key in ("map", "report", "gpkg"):
+        name = outputs.get(key)
+        if name is not None and (Path(name).name != name or name in ("", ".", "..")):
+            raise InputFileError(f"{path}: [outputs] {key} = {name!r} must be a plain file name (it is written in "
+                                 "the output folder); set the folder with `dir`")
+    if ".." in Path(outputs.get("dir", "maps")).parts:
+        raise InputFileError(f"{path}: [outputs] dir = {outputs['dir']!r} climbs out with '..'; give a folder below "
+                             "the current one, an absolute path, or -o DIR on the command line")
     return Scenario(
         inputs=inputs,
         title=str(data.get("title", Scenario.title)),

@@ -296,13 +296,14 @@ class SitingResult:
     radius_km: float
     communes: gpd.GeoDataFrame
 
-    def summary_lines(self) -> list[str]:
+    def summary_lines(self, *, timing: bool = True) -> list[str]:
+        """French summary; ``timing=False`` leaves out the solving time (for reproducible files)."""
         from territorial._format import fr_number
 
         s = self.solution
         total = self.coverage.set_index("territoire").at["Région", "population"]
         return [
-            f"Solveur : {s.solver} — {s.status} en {fr_number(s.seconds, 2)} s",
+            f"Solveur : {s.solver} — {s.status}" + (f" en {fr_number(s.seconds, 2)} s" if timing else ""),
             f"Population couverte à moins de {fr_number(self.radius_km, 1)} km : avant "
             f"{fr_number(self.covered_before)} ({fr_number(100 * self.covered_before / total, 1)} %), après "
             f"{fr_number(self.covered_after)} ({fr_number(100 * self.covered_after / total, 1)} %)",

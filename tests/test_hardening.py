@@ -1,0 +1,190 @@
+"""Hostile and broken inputs through the real console script, security guards, determinism."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import Point, Polygon
+
+import territorial
+from territorial import InputFileError
+from territorial.export import neutralise_formulas, write_table
+from territorial.scenario import load_scenario
+
+EXE = str(Path(sys.executable).parent / "territorial")
+LILLE_L93 = (704_500.0, 7_059_970.0)
+
+
+def run_cli(*args, cwd) -> subprocess.CompletedProcess:
+    if not Path(EXE).is_file():
+        pytest.fail("the territorial console script is missing next to the interpreter; install the package")
+    return subprocess.run([EXE, *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=600)
+
+
+def write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def shapefile(folder: Path, *, prj: bool = True) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    gpd.GeoDataFrame({"nom": ["A"]}, geometry=[Point(*LILLE_L93)], crs=2154).to_file(folder / "points.shp")
+    if not prj:
+        (folder / "points.prj").unlink()
+    return sorted(folder.iterdir())
+
+
+def zipped(path: Path, entries: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in entries.items():
+            z.writestr(name, data)
+    return path
+
+
+def case_files(tmp: Path) -> dict[str, tuple[Path, list[str], int, str]]:
+    """name -> (input, extra arguments, expected exit code, expected words in the message)."""
+    cases = {
+        "empty": (write(tmp / "vide.csv", b""), [], 2, "is empty"),
+        "header only": (write(tmp / "entete.csv", b"commune;code_postal\r\n"), [], 2, "no data rows"),
+        "binary": (write(tmp / "binaire.csv", bytes(range(256)) * 40), [], 2, "binary file"),
+        "wrong delimiter": (write(tmp / "delim.csv", b"commune;code_postal\nLille;59000\n"), ["--sep", ","], 2,
+                            "no location column recognised"),
+        "unterminated quote": (write(tmp / "guillemet.csv", b'commune;code_postal\n"Lille;59000\nArras;62000\n'),
+                               [], 2, "quote"),
+        "too many fields": (write(tmp / "champs.csv", b"commune;code_postal\nLille;59000;x;y\n"), [], 2,
+                            "more fields than the header"),
+        "missing file": (tmp / "absent.csv", [], 2, "no such file"),
+        "unsupported": (write(tmp / "tableau.ods", b"PK\x03\x04 not really"), [], 2, "unsupported file type"),
+    }
+    lines = "commune;code_postal\n".encode() + "Béthune;62400\n".encode("cp1252") + "Hénin-Beaumont;62110\n".encode()
+    cases["mixed encodings"] = (write(tmp / "mixte.csv", lines), [], 0, "2 acceptées")
+    cases["duplicate and short"] = (write(tmp / "doublons.csv", b"commune;commune;code_postal\nLille;Roubaix\n"),
+                                    [], 0, "1 lignes lues")
+    cases["absurd coordinates"] = (write(tmp / "coords.csv", b"nom;latitude;longitude\na;inf;3\nb;nan;nan\n"
+                                                                b"c;1e308;-1e308\nd;50,63;3,06\n"), [], 0,
+                                   "4 lignes lues : 1 acceptées, 3 rejetées")
+    bowtie = Polygon([(704_000, 7_059_000), (705_000, 7_060_000), (705_000, 7_059_000), (704_000, 7_060_000)])
+    layer = gpd.GeoDataFrame({"nom": ["noeud", "vide", "point"]},
+                             geometry=[bowtie, Polygon(), Point(*LILLE_L93)], crs=2154)
+    layer.to_file(tmp / "geometries.geojson")
+    cases["invalid and empty geometries"] = (tmp / "geometries.geojson", [], 0, "3 lignes lues")
+    crs_member = {"type": "FeatureCollection",
+                  "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::2154"}},
+                  "features": [{"type": "Feature", "properties": {"nom": "x"},
+                                "geometry": {"type": "Point", "coordinates": list(LILLE_L93)}}]}
+    cases["GeoJSON with a CRS member"] = (write(tmp / "l93.geojson", json.dumps(crs_member).encode()), [], 0,
+                                          "1 acceptées")
+    shapefile(tmp / "sans_prj", prj=False)
+    cases["Shapefile without .prj"] = (tmp / "sans_prj" / "points.shp", [], 2, "--crs EPSG:2154")
+    cases["Shapefile without .prj, CRS given"] = (tmp / "sans_prj" / "points.shp", ["--crs", "EPSG:2154"], 0,
+                                                  "1 acceptées")
+    parts = {f"donnees/{p.name}": p.read_bytes() for p in shapefile(tmp / "zip_src")}
+    cases["zip with nested and extra files"] = (zipped(tmp / "niche.zip", {**parts, "LISEZMOI.txt": b"hello"}),
+                                                [], 0, "1 acceptées")
+    cases["zip path traversal"] = (zipped(tmp / "evasion.zip", {"../points.shp": b"x"}), [], 2,
+                                   "outside its own folder")
+    cases["zip bomb"] = (zipped(tmp / "bombe.zip", {"points.shp": b"\0" * 60_000_000}), [], 2, "zip bomb")
+    return cases
+
+
+@pytest.fixture(scope="module")
+def matrix(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("matrix")
+    return tmp, case_files(tmp)
+
+
+CASES = ["empty", "header only", "binary", "wrong delimiter", "unterminated quote", "too many fields",
+         "missing file", "unsupported", "mixed encodings", "duplicate and short", "absurd coordinates",
+         "invalid and empty geometries", "GeoJSON with a CRS member", "Shapefile without .prj",
+         "Shapefile without .prj, CRS given", "zip with nested and extra files", "zip path traversal", "zip bomb"]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bad_input_matrix_geocode(matrix, case):
+    tmp, cases = matrix
+    source, extra, code, words = cases[case]
+    out = tmp / f"out_{CASES.index(case)}.csv"
+    done = run_cli("geocode", source, "-o", out, *extra, cwd=tmp)
+    text = done.stdout + done.stderr
+    assert "Traceback" not in text
+    assert done.returncode == code, text
+    assert words in text
+    if code == 2:
+        assert source.name in done.stderr  # the message names the file
+        assert not out.exists()           # nothing half-written
+
+
+@pytest.mark.parametrize("command", [["analyse", "-o", "dossier"], ["map", "-o", "carte.html"],
+                                     ["export", "-o", "export.gpkg"], ["site", "--k", "2", "-o", "s.csv",
+                                                                       "--existing"]])
+def test_every_reading_command_reports_bad_files(matrix, command):
+    tmp, cases = matrix
+    binary = cases["binary"][0]
+    args = [*command, binary] if command[0] == "site" else [command[0], binary, *command[1:]]
+    done = run_cli(*args, cwd=tmp)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert binary.name in done.stderr and "binary file" in done.stderr
+
+
+def test_a_million_rows(tmp_path):
+    communes = territorial.communes(scheme=None)
+    names = communes["nom"].sample(1_000_000, replace=True, random_state=4).to_numpy()
+    postal = communes.drop_duplicates("nom").set_index("nom")["codes_postaux"].str.split(";").str[0]
+    frame = pd.DataFrame({"commune": names, "code_postal": postal.reindex(names).to_numpy()})
+    path = tmp_path / "million.csv"
+    frame.to_csv(path, sep=";", index=False)
+    done = run_cli("geocode", path, "-o", tmp_path / "million_out.csv", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "1 000 000 lignes lues" in done.stdout.replace("\u202f", " ")
+    out = pd.read_csv(tmp_path / "million_out.csv", usecols=["input_row"])
+    rejects = pd.read_csv(tmp_path / "million_out_rejets.csv", usecols=["input_row"])
+    assert len(out) + len(rejects) == 1_000_000
+
+
+def test_unexpected_errors_show_no_traceback_unless_debug(tmp_path):
+    scenario = tmp_path / "s.toml"  # a directory where a file is expected trips the readers
+    (tmp_path / "dossier.csv").mkdir()
+    scenario.write_text("[[inputs]]\npath = 'dossier.csv'\nkind = 'cyber_centre'\n", encoding="utf-8")
+    done = run_cli("run", scenario, "-o", tmp_path / "o", cwd=tmp_path)
+    assert done.returncode in (1, 2) and "Traceback" not in done.stderr and "error:" in done.stderr
+
+
+def test_formulas_are_neutralised_for_excel(tmp_path):
+    frame = pd.DataFrame({"nom": ["=cmd|' /C calc'!A0", "+33 1 23", "@SUM(A1)", "-5", "Lille", "-2,5"],
+                          "valeur": [1, 2, 3, -5, 6, 7]})
+    safe = neutralise_formulas(frame)
+    assert safe["nom"].tolist() == ["'=cmd|' /C calc'!A0", "'+33 1 23", "'@SUM(A1)", "-5", "Lille", "-2,5"]
+    assert safe["valeur"].tolist() == [1, 2, 3, -5, 6, 7]
+    write_table(frame, tmp_path / "excel.csv", excel_fr=True)
+    assert "'=cmd" in (tmp_path / "excel.csv").read_text(encoding="utf-8-sig")
+    write_table(frame, tmp_path / "plain.csv")
+    assert "'=cmd" not in (tmp_path / "plain.csv").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("outputs", "message"), [("map = '../../evil.html'", "must be a plain file name"),
+                                                  ("dir = '../../etc'", "climbs out with '..'"),
+                                                  ("report = '/tmp/x.html'", "must be a plain file name")])
+def test_scenario_outputs_stay_where_asked(tmp_path, outputs, message):
+    path = tmp_path / "s.toml"
+    path.write_text(f"[[inputs]]\npath = 'a.csv'\n[outputs]\n{outputs}\n", encoding="utf-8")
+    with pytest.raises(InputFileError, match=message):
+        load_scenario(path)
+
+
+def test_run_twice_gives_identical_outputs(tmp_path):
+    for name in ("premier", "second"):
+        done = run_cli("run", "-o", tmp_path / name, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+    first = sorted(p.name for p in (tmp_path / "premier").iterdir())
+    assert first == sorted(p.name for p in (tmp_path / "second").iterdir())
+    for name in first:
+        assert (tmp_path / "premier" / name).read_bytes() == (tmp_path / "second" / name).read_bytes(), name
