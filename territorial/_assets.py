@@ -95,24 +95,26 @@ def inline_assets(html: str) -> str:
     """
     folder = assets_dir()
 
-    def script(match: re.Match) -> str:
+    def asset(match: re.Match, what: str) -> Path | None:
+        """The local copy of a linked file; None for a library the maps do not use."""
         url = match["url"]
         if any(name in url for name in UNUSED):
-            return ""
+            return None
         path = _local(url, folder)
         if path is None or not path.is_file():
-            raise AssetsError(f"no local copy of the script {url}; add its npm package to package.json")
+            raise AssetsError(f"no local copy of the {what} {url}; add its npm package to package.json")
+        return path
+
+    def script(match: re.Match) -> str:
+        path = asset(match, "script")
+        if path is None:
+            return ""
         code = path.read_text(encoding="utf-8").replace("</script", "<\\/script")
         return f"<script>{code}</script>"
 
     def style(match: re.Match) -> str:
-        url = match["url"]
-        if any(name in url for name in UNUSED):
-            return ""
-        path = _local(url, folder)
-        if path is None or not path.is_file():
-            raise AssetsError(f"no local copy of the stylesheet {url}; add its npm package to package.json")
-        return f"<style>{_css(path)}</style>"
+        path = asset(match, "stylesheet")
+        return "" if path is None else f"<style>{_css(path)}</style>"
 
     html = _STYLE.sub(style, _SCRIPT.sub(script, html))
     left = re.findall(r'<(?:script|link|img|iframe)\b[^>]*?(?:src|href)="(https?://[^"]+)"', html)

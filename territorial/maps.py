@@ -403,6 +403,15 @@ def territories_map(
     return fmap
 
 
+def _point_layer(frame: gpd.GeoDataFrame, popups: list[str], *, name: str, marker: folium.CircleMarker,
+                 style: dict, show: bool = True) -> folium.GeoJson:
+    """Points with an HTML popup each (already escaped), in one light GeoJSON layer."""
+    return folium.GeoJson(
+        _features(gpd.GeoDataFrame({"info": popups}, geometry=_web_points(frame).to_numpy(), crs=WEB_CRS)),
+        name=name, marker=marker, style_function=lambda f, s=style: s,
+        popup=folium.GeoJsonPopup(fields=["info"], labels=False), show=show)
+
+
 def _popup_table(rows: list[tuple[str, str]]) -> str:
     """Popup content: one "label : value" line per non-empty value (values already escaped)."""
     return "<br>".join(f"<b>{html.escape(k)}</b> : {v}" for k, v in rows if v)
@@ -601,15 +610,11 @@ def coverage_map(
             ])
             for i, row in subset.iterrows()
         ]
-        data = gpd.GeoDataFrame({"info": popups}, geometry=_web_points(subset).to_numpy(), crs=WEB_CRS)
-        layer = folium.GeoJson(
-            _features(data),
-            name=f"{html.escape(kind_label(k)).capitalize()} ({fr_number(len(subset))})",
+        layer = _point_layer(
+            subset, popups, name=f"{html.escape(kind_label(k)).capitalize()} ({fr_number(len(subset))})",
             marker=folium.CircleMarker(radius=KIND_STYLES.get(k, {}).get("radius", 5), weight=1.5, color="#ffffff",
                                        fill=True, fill_color=colour, fill_opacity=0.95),
-            style_function=lambda f, c=colour, k=k: {"fillColor": c, "className": f"equipement {k}"},
-            popup=folium.GeoJsonPopup(fields=["info"], labels=False),
-        )
+            style={"fillColor": colour, "className": f"equipement {k}"})
         if len(subset) > CLUSTER_ABOVE:
             cluster = MarkerCluster(name=layer.layer_name, options={"disableClusteringAtZoom": 12})
             layer.control = False
@@ -630,15 +635,10 @@ def coverage_map(
             ])
             for i, row in projects.iterrows()
         ]
-        folium.GeoJson(
-            _features(gpd.GeoDataFrame({"info": info}, geometry=_web_points(projects).to_numpy(), crs=WEB_CRS)),
-            name=f"Projets programmés ({fr_number(len(projects))})",
-            marker=folium.CircleMarker(radius=5, weight=1.5, color="#ffffff", fill=True, fill_color="#31a354",
-                                       fill_opacity=0.95),
-            style_function=lambda f: {"className": "projet"},
-            popup=folium.GeoJsonPopup(fields=["info"], labels=False),
-            show=False,
-        ).add_to(fmap)
+        _point_layer(projects, info, name=f"Projets programmés ({fr_number(len(projects))})",
+                     marker=folium.CircleMarker(radius=5, weight=1.5, color="#ffffff", fill=True,
+                                                fill_color="#31a354", fill_opacity=0.95),
+                     style={"className": "projet"}, show=False).add_to(fmap)
 
     # geocoding quality: fuzzy matches and rows with a remark
     doubtful = facilities[(facilities.get("geocode_status", pd.Series(index=facilities.index)) == "fuzzy")
@@ -654,14 +654,9 @@ def coverage_map(
             ])
             for i, row in doubtful.iterrows()
         ]
-        folium.GeoJson(
-            _features(gpd.GeoDataFrame({"info": info}, geometry=_web_points(doubtful).to_numpy(), crs=WEB_CRS)),
-            name=f"Qualité du géocodage : lignes à vérifier ({fr_number(len(doubtful))})",
-            marker=folium.CircleMarker(radius=8, weight=2, color="#7a0177", fill=False, dash_array="3,3"),
-            style_function=lambda f: {"className": "qualite"},
-            popup=folium.GeoJsonPopup(fields=["info"], labels=False),
-            show=False,
-        ).add_to(fmap)
+        _point_layer(doubtful, info, name=f"Qualité du géocodage : lignes à vérifier ({fr_number(len(doubtful))})",
+                     marker=folium.CircleMarker(radius=8, weight=2, color="#7a0177", fill=False, dash_array="3,3"),
+                     style={"className": "qualite"}, show=False).add_to(fmap)
 
     # legends, search, controls, title and sources
     _LayerLegend(fmap, commune_layer, _legend_html(label, breaks), element_id="legende-communes",
