@@ -148,6 +148,9 @@ def geocode_command(
     online: Annotated[bool, typer.Option("--online", help="Also locate addresses with the national address service (BAN); off by default.")] = False,
     ban_url: Annotated[Optional[str], typer.Option("--ban-url", help="Batch CSV endpoint of the address service.")] = None,
     ban_cache: Annotated[Optional[Path], typer.Option("--ban-cache", help="Cache folder of the address service's answers.")] = None,
+    engine: Annotated[str, typer.Option("--engine", help="memory, or dask: a large CSV streamed partition by partition (CSV outputs).")] = "memory",
+    scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Address of an existing Dask cluster (default: a local one).")] = None,
+    partition_rows: Annotated[int, typer.Option("--partition-rows", min=1, help="Rows per partition with --engine dask.")] = 250_000,
 ):
     """Geocode a file onto the communes of Nord and Pas-de-Calais; every row is accepted or rejected with its reason."""
     from territorial.export import write_points, write_table
@@ -157,6 +160,12 @@ def geocode_command(
 
     columns = _parse_pairs(column, option="--column")
     rejects = rejects or output.with_name(f"{output.stem}_rejets.csv")
+    if engine == "dask":
+        _geocode_on_dask(input, output, rejects, scheduler=scheduler, partition_rows=partition_rows, sep=sep,
+                         encoding=encoding, columns=columns, crs=crs, scheme=scheme, strict=strict, online=online)
+        return
+    if engine != "memory":
+        raise typer.BadParameter("choose memory or dask", param_hint="--engine")
     failed = None
     with _user_errors(), Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                                   transient=True, disable=not sys.stderr.isatty()) as bar:
@@ -175,6 +184,33 @@ def geocode_command(
     typer.echo(f"rejets : {rejects}")
     if failed is not None:
         typer.echo(f"error: {failed}", err=True)
+        raise typer.Exit(1)
+
+
+def _geocode_on_dask(input: Path, output: Path, rejects: Path, *, scheduler, partition_rows, sep, encoding, columns,
+                     crs, scheme, strict, online) -> None:
+    """`geocode --engine dask`: stream a large text file through a Dask cluster into two CSV files."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from territorial.scale import dask_client, geocode_csv
+
+    for path, option in ((output, "--output"), (rejects, "--rejects")):
+        if path.suffix.lower() != ".csv":
+            raise typer.BadParameter(f"{path.name}: --engine dask writes CSV; end the name in .csv", param_hint=option)
+    if online:
+        raise typer.BadParameter("the address service is not called from Dask workers; drop --online or use "
+                                 "--engine memory", param_hint="--online")
+    with _user_errors(), Progress(BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True,
+                                  disable=not sys.stderr.isatty()) as bar, dask_client(scheduler):
+        task = bar.add_task("géocodage", total=None)
+        summary = geocode_csv(input, accepted=output, rejected=rejects, partition_rows=partition_rows, sep=sep,
+                              encoding=encoding, columns=columns, crs=crs, scheme=_scheme(scheme, None, None, None),
+                              progress=lambda rows: bar.update(task, completed=rows))
+    typer.echo(summary.summary_text())
+    typer.echo(f"acceptées : {output}")
+    typer.echo(f"rejets : {rejects}")
+    if strict and summary.n_rejected:
+        typer.echo(f"error: {fr_number(summary.n_rejected)} row(s) rejected (--strict); see {rejects}", err=True)
         raise typer.Exit(1)
 
 

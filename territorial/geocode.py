@@ -31,7 +31,7 @@ import shapely
 from rapidfuzz import fuzz, process
 
 from territorial import geography, normalise
-from territorial._errors import InputFileError, TerritorialError
+from territorial._errors import ArgumentError, InputFileError, TerritorialError
 from territorial._format import fr_number
 from territorial.io import ROLE_NAMES, detect_columns, read_input, split_point, to_degrees, to_number
 
@@ -113,16 +113,26 @@ class GeocodeResult:
 
     def summary_text(self) -> str:
         """The summary as French lines, for the CLI and logs."""
-        labels = {"matched": "trouvées", "fuzzy": "trouvées (nom approché)", "ambiguous": "ambiguës",
-                  "unmatched": "introuvables", "outside_region": "hors région", "invalid": "invalides"}
-        lines = [f"{fr_number(self.n_input)} lignes lues : {fr_number(len(self.accepted))} acceptées, "
-                 f"{fr_number(len(self.rejected))} rejetées"]
-        lines += [f"  {row.geocode_status:<15} {row.rows:>8}  {labels[row.geocode_status]}"
-                  for row in self.summary.itertuples()]
-        if len(self.duplicate_ids):
-            lines.append(f"  identifiants en double : {', '.join(map(str, self.duplicate_ids['id'][:20]))}"
-                         + (" …" if len(self.duplicate_ids) > 20 else ""))
+        lines = summary_lines(self.n_input, self.summary.set_index("geocode_status")["rows"], self.duplicate_ids)
         return "\n".join(lines + [f"  note : {n}" for n in self.notes])
+
+
+_STATUS_LABELS = {"matched": "trouvées", "fuzzy": "trouvées (nom approché)", "ambiguous": "ambiguës",
+                  "unmatched": "introuvables", "outside_region": "hors région", "invalid": "invalides"}
+
+
+def summary_lines(n_input: int, rows_per_status: pd.Series, duplicate_ids: pd.DataFrame, *,
+                  heading: str = "") -> list[str]:
+    """French summary lines: rows read, accepted, rejected, rows per status, repeated identifiers."""
+    counts = rows_per_status.reindex(list(STATUSES), fill_value=0).astype(int)
+    n_accepted = int(counts[list(ACCEPTED)].sum())
+    lines = [f"{fr_number(n_input)} lignes lues{heading} : {fr_number(n_accepted)} acceptées, "
+             f"{fr_number(n_input - n_accepted)} rejetées"]
+    lines += [f"  {status:<15} {count:>8}  {_STATUS_LABELS[status]}" for status, count in counts.items()]
+    if len(duplicate_ids):
+        lines.append(f"  identifiants en double : {', '.join(map(str, duplicate_ids['id'][:20]))}"
+                     + (" …" if len(duplicate_ids) > 20 else ""))
+    return lines
 
 
 # --------------------------------------------------------------------------- reference index
@@ -500,6 +510,7 @@ def geocode(
     ban_url: str | None = None,
     ban_cache: str | Path | None = None,
     ban_min_score: float = 0.6,
+    first_row: int = 1,
 ) -> GeocodeResult:
     """Locate every row of a table on the communes of Nord and Pas-de-Calais.
 
@@ -538,6 +549,8 @@ def geocode(
         Endpoint and cache folder of the address service.
     ban_min_score : float
         Minimum BAN score (0-1) of an answer that is used.
+    first_row : int, default 1
+        ``input_row`` of the first row: for one chunk of a larger file, its position in the file.
 
     Returns
     -------
@@ -547,6 +560,8 @@ def geocode(
         raise TypeError(f"`data` must be a pandas DataFrame or GeoDataFrame, got {type(data).__name__}")
     from territorial.schemes import resolve_scheme
 
+    if isinstance(first_row, bool) or not isinstance(first_row, (int, np.integer)) or first_row < 1:
+        raise ArgumentError(f"`first_row` must be a positive integer, got {first_row!r}")
     territory_of = resolve_scheme(scheme)
     index = _index()
     frame = data.reset_index(drop=True)
@@ -568,10 +583,10 @@ def geocode(
     keys = pd.DataFrame({role: codes for role, (codes, _) in factors.items()})
     # groups are numbered in order of first appearance
     combo_of_row = keys.groupby(list(roles), sort=False).ngroup().to_numpy()
-    first_row = np.unique(combo_of_row, return_index=True)[1]
+    representative = np.unique(combo_of_row, return_index=True)[1]
     found = [
         _resolve(index, *(factors[role][1][factors[role][0][r]] for role in roles), fuzzy_cutoff=fuzzy_cutoff)
-        for r in first_row
+        for r in representative
     ]
     status = np.array([f.status for f in found], dtype=object)[combo_of_row]
     code = np.array([f.code or "" for f in found], dtype=object)[combo_of_row]
@@ -602,9 +617,9 @@ def geocode(
     geometry[precise] = shapely.points(x[precise], y[precise])
     precision[by_hall] = index.hall_precision.to_numpy()[hall]
 
-    duplicates = _duplicate_ids(frame, cols.get("id"), note)
+    duplicates = _duplicate_ids(frame, cols.get("id"), note, first_row)
     return _assemble(frame, data, index, territory_of, cols, status, code, method, score, note, precision, geometry,
-                     duplicates, notes, strict)
+                     duplicates, notes, strict, first_row)
 
 
 def _merge_coordinates(index, points, found, combo_of_row, status, code, method, score, note, precision, x, y,
@@ -690,7 +705,7 @@ def _apply_ban(index, frame, cols, status, code, method, score, note, precision,
         note[i] = "; ".join(filter(None, [note[i], extra]))
 
 
-def _duplicate_ids(frame: pd.DataFrame, id_column: str | None, note: np.ndarray) -> pd.DataFrame:
+def _duplicate_ids(frame: pd.DataFrame, id_column: str | None, note: np.ndarray, first_row: int) -> pd.DataFrame:
     empty = pd.DataFrame({"id": pd.Series(dtype=object), "rows": pd.Series(dtype=int),
                           "input_rows": pd.Series(dtype=object)})
     if id_column is None:
@@ -699,23 +714,23 @@ def _duplicate_ids(frame: pd.DataFrame, id_column: str | None, note: np.ndarray)
     repeated = ids[(ids != "") & ids.duplicated(keep=False)]
     if repeated.empty:
         return empty
-    rows = repeated.groupby(repeated, sort=False).apply(lambda s: [int(i) + 1 for i in s.index])
-    for value, positions in rows.items():
-        text = f"identifiant {value} en double (lignes {', '.join(map(str, positions))})"
-        for p in positions:
-            note[p - 1] = "; ".join(filter(None, [note[p - 1], text]))
+    rows = repeated.groupby(repeated, sort=False).apply(lambda s: [int(i) + first_row for i in s.index])
+    for value, numbers in rows.items():
+        text = f"identifiant {value} en double (lignes {', '.join(map(str, numbers))})"
+        for number in numbers:
+            note[number - first_row] = "; ".join(filter(None, [note[number - first_row], text]))
     return pd.DataFrame({"id": rows.index.to_numpy(), "rows": rows.map(len).to_numpy(),
                          "input_rows": rows.map(lambda r: ";".join(map(str, r))).to_numpy()})
 
 
 def _assemble(frame, data, index, territory_of, cols, status, code, method, score, note, precision, geometry,
-              duplicates, notes, strict) -> GeocodeResult:
+              duplicates, notes, strict, first_row) -> GeocodeResult:
     n = len(frame)
     geometry_name = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
     table = pd.DataFrame(frame.drop(columns=geometry_name) if geometry_name else frame)
     if geometry_name:
         table[f"{geometry_name}_wkt"] = shapely.to_wkt(frame.geometry.to_numpy(), rounding_precision=-1)
-    input_row = np.arange(1, n + 1)
+    input_row = np.arange(first_row, first_row + n)
 
     accepted_mask = np.isin(status, ACCEPTED)
     kept = table[accepted_mask].rename(columns={c: f"{c}_source" for c in table.columns if c in RESULT_COLUMNS

@@ -6,7 +6,8 @@
 * :func:`assign_points`: the commune and territory holding each point (one STRtree query).
 * :func:`point_coverage`: per commune, how many points there are and how many lie within
   a radius of a facility.
-* :func:`geocode_partitions`: geocoding by code and name, partition by partition.
+* :func:`geocode_partitions`: geocoding by code and name, partition by partition;
+  :func:`geocode_csv` streams a large text file through it into the two output files.
 
 Each takes ``engine="memory"`` or ``engine="dask"`` (dask-geopandas / dask.dataframe,
 partitions processed independently, so memory is bounded by the partition size, not
@@ -18,6 +19,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -25,11 +29,13 @@ import pandas as pd
 import shapely
 
 from territorial import geography
-from territorial._errors import ArgumentError
+from territorial._errors import ArgumentError, InputFileError
+from territorial._format import fr_number
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["synthetic_points", "assign_points", "point_coverage", "geocode_partitions", "dask_client"]
+__all__ = ["synthetic_points", "assign_points", "point_coverage", "geocode_partitions", "geocode_csv",
+           "dask_client"]
 
 ENGINES = ("memory", "dask")
 PARTITION_POINTS = 1_000_000
@@ -42,6 +48,8 @@ def dask_client(scheduler: str | None = None, *, workers: int = 2):
     """A Dask client on ``scheduler`` (an existing cluster's address) or on a local cluster of processes."""
     from distributed import Client, LocalCluster
 
+    # the cluster's own start/stop chatter is not the user's business unless they asked for --verbose
+    logging.getLogger("distributed").setLevel(max(logging.getLogger().getEffectiveLevel(), logging.WARNING))
     if scheduler:
         with Client(scheduler) as client:
             yield client
@@ -234,15 +242,10 @@ def point_coverage(points, facilities: gpd.GeoDataFrame | None, *, radius_km: fl
 
 def _geocode_all(frame: pd.DataFrame, path: str, options: dict, offsets=None, partition_info=None) -> pd.DataFrame:
     """Every row with its geocoding columns (accepted or rejected) and x, y in Lambert-93."""
-    if str(geography.geodata_path()) != path:
-        geography.use_geography(path)
-    from territorial.geocode import RESULT_COLUMNS, geocode
+    from territorial.geocode import RESULT_COLUMNS
 
-    result = geocode(frame, **options)
-    if offsets is not None and partition_info is not None:  # row numbers of the whole file, not the partition
-        shift = offsets[partition_info["number"]]
-        result.accepted["input_row"] += shift
-        result.rejected["input_row"] += shift
+    number = partition_info["number"] if offsets is not None and partition_info is not None else None
+    result = _geocode_part(frame, path, options, 1 + (offsets[number] if number is not None else 0))
     accepted = pd.DataFrame(result.accepted.drop(columns="geometry")).assign(
         x=result.accepted.geometry.x.round(2), y=result.accepted.geometry.y.round(2))
     rows = pd.concat([accepted, result.rejected]).loc[frame.index]
@@ -251,20 +254,173 @@ def _geocode_all(frame: pd.DataFrame, path: str, options: dict, offsets=None, pa
     return ordered.astype({c: "object" for c in ordered.columns if c not in ("x", "y", "geocode_score", "input_row")})
 
 
+def _geocode_part(frame: pd.DataFrame, path: str, options: dict, first_row: int):
+    """:func:`territorial.geocode` of one partition, on the caller's geography, rows numbered from ``first_row``."""
+    if str(geography.geodata_path()) != path:  # a worker process
+        geography.use_geography(path)
+    from territorial.geocode import geocode
+
+    return geocode(frame, first_row=first_row, **options)
+
+
+def _offsets(frame) -> list[int]:
+    """Number of rows before each partition of a dask frame."""
+    lengths = frame.map_partitions(len).compute()
+    return [0, *np.cumsum(lengths)[:-1].tolist()]
+
+
 def geocode_partitions(frame, *, engine: str = "memory", **options):
     """Geocode a (dask) DataFrame partition by partition; every row comes back with its status.
 
-    Row order and results are those of :func:`territorial.geocode` on the whole table,
-    except duplicate identifiers, which are looked for within each partition only.
+    Row order, row numbers and results are those of :func:`territorial.geocode` on the
+    whole table, except duplicate identifiers, which are looked for within each partition
+    only (:func:`geocode_csv` also lists those repeated across partitions).
     """
     _check_engine(engine)
     path = str(geography.geodata_path())
     if engine == "memory":
         return _geocode_all(frame, path, options)
-    lengths = frame.map_partitions(len).compute()
-    offsets = [0, *np.cumsum(lengths)[:-1].tolist()]
     meta = _geocode_all(frame._meta_nonempty.head(1), path, options).iloc[:0]
-    return frame.map_partitions(_geocode_all, path, options, offsets, meta=meta)
+    return frame.map_partitions(_geocode_all, path, options, _offsets(frame), meta=meta)
+
+
+@dataclass(frozen=True)
+class CsvGeocodeSummary:
+    """What :func:`geocode_csv` did: rows read, rows per status, identifiers repeated anywhere in the file."""
+
+    n_input: int
+    statuses: pd.Series
+    duplicate_ids: pd.DataFrame
+    partitions: int
+
+    def summary_text(self) -> str:
+        """The summary as French lines, for the CLI and logs."""
+        from territorial.geocode import summary_lines
+
+        return "\n".join(summary_lines(self.n_input, self.statuses, self.duplicate_ids,
+                                       heading=f" en {self.partitions} partition(s)"))
+
+    @property
+    def n_rejected(self) -> int:
+        """Rows not accepted."""
+        return self.n_input - int(self.statuses.reindex(["matched", "fuzzy"], fill_value=0).sum())
+
+
+def _ordered(tasks, *, window: int):
+    """Results of delayed ``tasks`` in order, at most ``window`` in flight (on the current Dask client if any)."""
+    try:
+        from distributed import get_client
+
+        client = get_client()
+    except (ImportError, ValueError):
+        client = None
+    if client is None:
+        for task in tasks:
+            yield task.compute()
+        return
+    pending: deque = deque()
+    for task in tasks:
+        pending.append(client.compute(task))
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+def geocode_csv(source, *, accepted, rejected, partition_rows: int = PARTITION_POINTS, sep: str | None = None,
+                encoding: str | None = None, window: int = 4, progress=None, **options) -> CsvGeocodeSummary:
+    """Geocode a large delimited text file on Dask, streaming: memory is bounded by the partition size.
+
+    Partitions are geocoded in parallel (on the current Dask client, else the local
+    scheduler) and written in file order, so that ``accepted`` (CSV, ``x``/``y`` in
+    Lambert-93) and ``rejected`` (CSV) are the files :func:`territorial.geocode_file`
+    would give for the same rows; each file appears only once complete.
+
+    Parameters
+    ----------
+    source : path
+        CSV/TXT file with a header on its first line.
+    accepted, rejected : path
+        Output CSV files.
+    partition_rows : int
+        Approximate rows per partition.
+    sep, encoding : str, optional
+        Delimiter and encoding (default: detected from the first 64 KB).
+    window : int
+        Partitions in flight at once.
+    progress : callable, optional
+        Called with the number of rows written after each partition.
+    **options
+        Passed to :func:`territorial.geocode`.
+
+    Returns
+    -------
+    CsvGeocodeSummary
+    """
+    import dask
+    import dask.dataframe as dd
+
+    from territorial.export import _atomic, _points_table
+    from territorial.io import TEXT_SUFFIXES, detect_columns, sniff_text
+
+    source = Path(source)
+    if source.suffix.lower() not in TEXT_SUFFIXES:
+        raise InputFileError(f"{source}: the Dask engine reads delimited text ({', '.join(TEXT_SUFFIXES)}); "
+                             "convert the file to CSV, or use the in-memory engine")
+    if int(partition_rows) < 1:
+        raise ArgumentError(f"`partition_rows` must be at least 1, got {partition_rows!r}")
+    detected_encoding, detected_sep = sniff_text(source)
+    encoding, sep = encoding or detected_encoding, sep or detected_sep
+    with open(source, "rb") as handle:
+        head = handle.read(65536)
+    bytes_per_row = max(len(head) / max(head.count(b"\n"), 1), 1.0)
+    read = dict(sep=sep, encoding=encoding, dtype=str, keep_default_na=False, na_values=[""], index_col=False)
+    try:
+        table = dd.read_csv(source, blocksize=max(int(bytes_per_row * partition_rows), 1024), **read)
+        offsets = _offsets(table)
+    except (UnicodeDecodeError, ValueError, pd.errors.ParserError) as exc:
+        raise InputFileError(f"{source} cannot be read in partitions ({exc}); check --sep and --encoding, or use "
+                             "the in-memory engine, which also reads title rows and mixed encodings") from exc
+    id_column = detect_columns(table._meta, options.get("columns")).get("id")
+    path = str(geography.geodata_path())
+    tasks = [dask.delayed(_geocode_part)(part, path, options, 1 + offset)
+             for part, offset in zip(table.to_delayed(), offsets)]
+    statuses, ids, written = pd.Series(dtype=int), [], 0
+
+    def write(tmp_accepted: Path, tmp_rejected: Path) -> None:
+        nonlocal statuses, written
+        with open(tmp_accepted, "w", encoding="utf-8", newline="") as good, \
+                open(tmp_rejected, "w", encoding="utf-8", newline="") as bad:
+            for number, result in enumerate(_ordered(tasks, window=window)):
+                _points_table(result.accepted).to_csv(good, index=False, header=number == 0)
+                result.rejected.to_csv(bad, index=False, header=number == 0)
+                statuses = statuses.add(result.summary.set_index("geocode_status")["rows"], fill_value=0)
+                if id_column is not None:
+                    for frame in (result.accepted, result.rejected):
+                        ids.append(frame[[id_column, "input_row"]])
+                written += len(result.accepted) + len(result.rejected)
+                if progress is not None:
+                    progress(written)
+
+    try:
+        _atomic(Path(rejected), lambda tmp_rejected: _atomic(Path(accepted), lambda tmp: write(tmp, tmp_rejected)))
+    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise InputFileError(f"{source} cannot be read in partitions ({exc}); check --sep and --encoding, or use "
+                             "the in-memory engine, which also reads title rows and mixed encodings") from exc
+    return CsvGeocodeSummary(n_input=written, statuses=statuses.astype(int), partitions=len(tasks),
+                             duplicate_ids=_repeated_ids(ids))
+
+
+def _repeated_ids(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Identifiers found on several rows of the whole file (``id``, ``rows``, ``input_rows``)."""
+    if not parts:
+        return pd.DataFrame({"id": [], "rows": [], "input_rows": []})
+    table = pd.concat(parts, ignore_index=True).set_axis(["id", "input_row"], axis=1)
+    table["id"] = table["id"].fillna("").astype(str).str.strip()
+    table = table[(table["id"] != "") & table["id"].duplicated(keep=False)].sort_values("input_row")
+    groups = table.groupby("id", sort=False)["input_row"]
+    return pd.DataFrame({"id": list(groups.groups), "rows": groups.size().to_numpy(),
+                         "input_rows": groups.apply(lambda r: ";".join(map(str, r))).to_numpy()})
 
 
 def read_points_table(frame: pd.DataFrame, columns: dict[str, str], crs) -> gpd.GeoDataFrame:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ from typer.testing import CliRunner
 
 import territorial
 from territorial import geography, scale
+from territorial._errors import ArgumentError
 from territorial.cli import app
 from territorial.examples import ACCESS_FILE, CYBER_FILE, example_path
 
@@ -160,3 +162,52 @@ def test_build_script_makes_a_three_departement_geography(tmp_path):
         assert communes.set_index("code_insee").geometry.contains(halls).all()
     finally:
         geography.use_geography(None)
+
+
+def test_first_row_numbers_a_chunk_of_a_larger_file():
+    table = pd.DataFrame({"id": ["a", "a", "b"], "commune": ["Arras", "Lens", "Douai"]})
+    result = territorial.geocode(table, first_row=101)
+    assert result.accepted["input_row"].tolist() == [101, 102, 103]
+    assert "lignes 101, 102" in result.accepted["geocode_note"].iloc[0]
+    assert result.duplicate_ids["input_rows"].tolist() == ["101;102"]
+    with pytest.raises(ArgumentError, match="first_row"):
+        territorial.geocode(table, first_row=0)
+
+
+def test_geocode_cli_dask_streams_the_files_of_the_memory_path(tmp_path):
+    rows = pd.read_csv(example_path(CYBER_FILE), sep=";", dtype=str, keep_default_na=False, encoding="cp1252")
+    table = pd.concat([rows] * 30, ignore_index=True)  # ~2,500 rows, a few rejected in every copy
+    table["id"] = [f"R{i}" for i in range(len(table))]
+    table.loc[[9, 11], "id"] = "SAME_PARTITION_1"  # rows 10 and 12 of the file
+    table.loc[[2000, 2003], "id"] = "SAME_PARTITION_2"  # numbered within a later partition
+    table.loc[[0, len(table) - 1], "id"] = "ACROSS"  # first and last partitions
+    source = tmp_path / "grand.csv"
+    table.to_csv(source, sep=";", index=False, encoding="utf-8")
+
+    memory = runner.invoke(app, ["geocode", str(source), "-o", str(tmp_path / "m.csv")])
+    assert memory.exit_code == 0, memory.output
+    dask = runner.invoke(app, ["geocode", str(source), "-o", str(tmp_path / "d.csv"), "--engine", "dask",
+                               "--partition-rows", "400"])
+    assert dask.exit_code == 0, dask.output
+    assert "ACROSS" in dask.output and "SAME_PARTITION_2" in dask.output
+    n_partitions = int(dask.output.split(" en ")[1].split(" partition")[0])
+    assert n_partitions >= 4
+    assert (tmp_path / "m_rejets.csv").read_bytes() == (tmp_path / "d_rejets.csv").read_bytes()
+    m, d = (pd.read_csv(tmp_path / name, dtype=str, keep_default_na=False) for name in ("m.csv", "d.csv"))
+    assert len(m) == len(d) > 2000 and list(m.columns) == list(d.columns)
+    across = m["id"] == "ACROSS"  # noted on each row only by the whole-file path; listed in both summaries
+    pd.testing.assert_frame_equal(m[~across], d[~across])
+    assert m.loc[across, "geocode_note"].str.contains("en double").all()
+    assert "lignes 2001, 2004" in " ".join(d["geocode_note"])
+
+
+def test_geocode_cli_dask_refuses_what_it_cannot_stream(tmp_path):
+    source = example_path(ACCESS_FILE)
+    result = runner.invoke(app, ["geocode", str(source), "-o", str(tmp_path / "a.gpkg"), "--engine", "dask"])
+    assert result.exit_code == 2 and "end the name in .csv" in re.sub(r"[│╭╮╰╯─\s]+", " ", result.output)
+    layer = tmp_path / "points.geojson"
+    territorial.geocode_file(source).accepted.to_file(layer)
+    result = runner.invoke(app, ["geocode", str(layer), "-o", str(tmp_path / "a.csv"), "--engine", "dask"])
+    message = re.sub(r"[│╭╮╰╯─\s]+", " ", result.output)
+    assert result.exit_code == 2 and "delimited text" in message and layer.name in message
+    assert not (tmp_path / "a.csv").exists()
