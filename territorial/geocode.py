@@ -19,6 +19,7 @@ up in :attr:`GeocodeResult.accepted` (``matched``, ``fuzzy``) or in
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -511,6 +512,7 @@ def geocode(
     ban_cache: str | Path | None = None,
     ban_min_score: float = 0.6,
     first_row: int = 1,
+    repeated_ids: Mapping[str, Sequence[int]] | None = None,
 ) -> GeocodeResult:
     """Locate every row of a table on the communes of Nord and Pas-de-Calais.
 
@@ -551,6 +553,9 @@ def geocode(
         Minimum BAN score (0-1) of an answer that is used.
     first_row : int, default 1
         ``input_row`` of the first row: for one chunk of a larger file, its position in the file.
+    repeated_ids : mapping, optional
+        For one chunk of a larger file: the identifiers repeated anywhere in the file and their
+        row numbers (see :func:`find_repeated_ids`). Default: repetitions are looked for in ``data``.
 
     Returns
     -------
@@ -617,7 +622,7 @@ def geocode(
     geometry[precise] = shapely.points(x[precise], y[precise])
     precision[by_hall] = index.hall_precision.to_numpy()[hall]
 
-    duplicates = _duplicate_ids(frame, cols.get("id"), note, first_row)
+    duplicates = _duplicate_ids(frame, cols.get("id"), note, first_row, repeated_ids)
     return _assemble(frame, data, index, territory_of, cols, status, code, method, score, note, precision, geometry,
                      duplicates, notes, strict, first_row)
 
@@ -705,22 +710,33 @@ def _apply_ban(index, frame, cols, status, code, method, score, note, precision,
         note[i] = "; ".join(filter(None, [note[i], extra]))
 
 
-def _duplicate_ids(frame: pd.DataFrame, id_column: str | None, note: np.ndarray, first_row: int) -> pd.DataFrame:
+def find_repeated_ids(ids: pd.Series, *, first_row: int = 1) -> dict[str, list[int]]:
+    """Identifiers found on several rows and their row numbers (empty values ignored)."""
+    values = ids.astype(object).where(ids.notna(), "").map(str).str.strip().reset_index(drop=True)
+    repeated = values[(values != "") & values.duplicated(keep=False)]
+    return {value: [int(i) + first_row for i in rows]
+            for value, rows in repeated.groupby(repeated, sort=False).groups.items()}
+
+
+def _duplicate_ids(frame: pd.DataFrame, id_column: str | None, note: np.ndarray, first_row: int,
+                   known: Mapping[str, Sequence[int]] | None) -> pd.DataFrame:
     empty = pd.DataFrame({"id": pd.Series(dtype=object), "rows": pd.Series(dtype=int),
                           "input_rows": pd.Series(dtype=object)})
     if id_column is None:
         return empty
     ids = _text(frame, id_column)
-    repeated = ids[(ids != "") & ids.duplicated(keep=False)]
-    if repeated.empty:
+    if known is None:
+        known = find_repeated_ids(ids, first_row=first_row)
+    found = {value: known[value] for value in dict.fromkeys(ids) if value in known}
+    if not found:
         return empty
-    rows = repeated.groupby(repeated, sort=False).apply(lambda s: [int(i) + first_row for i in s.index])
-    for value, numbers in rows.items():
-        text = f"identifiant {value} en double (lignes {', '.join(map(str, numbers))})"
-        for number in numbers:
-            note[number - first_row] = "; ".join(filter(None, [note[number - first_row], text]))
-    return pd.DataFrame({"id": rows.index.to_numpy(), "rows": rows.map(len).to_numpy(),
-                         "input_rows": rows.map(lambda r: ";".join(map(str, r))).to_numpy()})
+    texts = {value: f"identifiant {value} en double (lignes {', '.join(map(str, numbers))})"
+             for value, numbers in found.items()}
+    values = ids.to_numpy()
+    for position in np.flatnonzero(ids.isin(texts).to_numpy()):
+        note[position] = "; ".join(filter(None, [note[position], texts[values[position]]]))
+    return pd.DataFrame({"id": list(found), "rows": [len(r) for r in found.values()],
+                         "input_rows": [";".join(map(str, r)) for r in found.values()]})
 
 
 def _assemble(frame, data, index, territory_of, cols, status, code, method, score, note, precision, geometry,

@@ -274,7 +274,7 @@ def geocode_partitions(frame, *, engine: str = "memory", **options):
 
     Row order, row numbers and results are those of :func:`territorial.geocode` on the
     whole table, except duplicate identifiers, which are looked for within each partition
-    only (:func:`geocode_csv` also lists those repeated across partitions).
+    only (:func:`geocode_csv` looks for them in the whole file).
     """
     _check_engine(engine)
     path = str(geography.geodata_path())
@@ -361,6 +361,7 @@ def geocode_csv(source, *, accepted, rejected, partition_rows: int = PARTITION_P
     import dask.dataframe as dd
 
     from territorial.export import _atomic, _points_table
+    from territorial.geocode import find_repeated_ids
     from territorial.io import TEXT_SUFFIXES, detect_columns, sniff_text
 
     source = Path(source)
@@ -382,10 +383,12 @@ def geocode_csv(source, *, accepted, rejected, partition_rows: int = PARTITION_P
         raise InputFileError(f"{source} cannot be read in partitions ({exc}); check --sep and --encoding, or use "
                              "the in-memory engine, which also reads title rows and mixed encodings") from exc
     id_column = detect_columns(table._meta, options.get("columns")).get("id")
+    if id_column is not None:  # a first pass over the identifiers, so that every row notes its repetitions
+        options = {**options, "repeated_ids": find_repeated_ids(table[id_column].compute())}
     path = str(geography.geodata_path())
     tasks = [dask.delayed(_geocode_part)(part, path, options, 1 + offset)
              for part, offset in zip(table.to_delayed(), offsets)]
-    statuses, ids, written = pd.Series(dtype=int), [], 0
+    statuses, written = pd.Series(dtype=int), 0
 
     def write(tmp_accepted: Path, tmp_rejected: Path) -> None:
         nonlocal statuses, written
@@ -395,9 +398,6 @@ def geocode_csv(source, *, accepted, rejected, partition_rows: int = PARTITION_P
                 _points_table(result.accepted).to_csv(good, index=False, header=number == 0)
                 result.rejected.to_csv(bad, index=False, header=number == 0)
                 statuses = statuses.add(result.summary.set_index("geocode_status")["rows"], fill_value=0)
-                if id_column is not None:
-                    for frame in (result.accepted, result.rejected):
-                        ids.append(frame[[id_column, "input_row"]])
                 written += len(result.accepted) + len(result.rejected)
                 if progress is not None:
                     progress(written)
@@ -407,20 +407,11 @@ def geocode_csv(source, *, accepted, rejected, partition_rows: int = PARTITION_P
     except (UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise InputFileError(f"{source} cannot be read in partitions ({exc}); check --sep and --encoding, or use "
                              "the in-memory engine, which also reads title rows and mixed encodings") from exc
+    repeated = options.get("repeated_ids", {})
+    duplicates = pd.DataFrame({"id": list(repeated), "rows": [len(r) for r in repeated.values()],
+                               "input_rows": [";".join(map(str, r)) for r in repeated.values()]})
     return CsvGeocodeSummary(n_input=written, statuses=statuses.astype(int), partitions=len(tasks),
-                             duplicate_ids=_repeated_ids(ids))
-
-
-def _repeated_ids(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    """Identifiers found on several rows of the whole file (``id``, ``rows``, ``input_rows``)."""
-    if not parts:
-        return pd.DataFrame({"id": [], "rows": [], "input_rows": []})
-    table = pd.concat(parts, ignore_index=True).set_axis(["id", "input_row"], axis=1)
-    table["id"] = table["id"].fillna("").astype(str).str.strip()
-    table = table[(table["id"] != "") & table["id"].duplicated(keep=False)].sort_values("input_row")
-    groups = table.groupby("id", sort=False)["input_row"]
-    return pd.DataFrame({"id": list(groups.groups), "rows": groups.size().to_numpy(),
-                         "input_rows": groups.apply(lambda r: ";".join(map(str, r))).to_numpy()})
+                             duplicate_ids=duplicates)
 
 
 def read_points_table(frame: pd.DataFrame, columns: dict[str, str], crs) -> gpd.GeoDataFrame:
