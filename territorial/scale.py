@@ -303,7 +303,9 @@ class CsvGeocodeSummary:
     @property
     def n_rejected(self) -> int:
         """Rows not accepted."""
-        return self.n_input - int(self.statuses.reindex(["matched", "fuzzy"], fill_value=0).sum())
+        from territorial.geocode import ACCEPTED
+
+        return self.n_input - int(self.statuses.reindex(list(ACCEPTED), fill_value=0).sum())
 
 
 def _ordered(tasks, *, window: int):
@@ -376,12 +378,21 @@ def geocode_csv(source, *, accepted, rejected, partition_rows: int = PARTITION_P
         head = handle.read(65536)
     bytes_per_row = max(len(head) / max(head.count(b"\n"), 1), 1.0)
     read = dict(sep=sep, encoding=encoding, dtype=str, keep_default_na=False, na_values=[""], index_col=False)
+    def unreadable(exc: Exception) -> InputFileError:
+        if isinstance(exc, InputFileError):  # from the geocoder: say which file
+            return InputFileError(f"{source}: {exc}")
+        return InputFileError(f"{source} cannot be read in partitions ({exc}); check --sep and --encoding, or use "
+                              "the in-memory engine, which also reads title rows and mixed encodings")
+
     try:
         table = dd.read_csv(source, blocksize=max(int(bytes_per_row * partition_rows), 1024), **read)
         offsets = _offsets(table)
     except (UnicodeDecodeError, ValueError, pd.errors.ParserError) as exc:
-        raise InputFileError(f"{source} cannot be read in partitions ({exc}); check --sep and --encoding, or use "
-                             "the in-memory engine, which also reads title rows and mixed encodings") from exc
+        raise unreadable(exc) from exc
+    try:  # the columns are checked here, once, rather than in every worker
+        _geocode_part(table._meta.iloc[:0], str(geography.geodata_path()), options, 1)
+    except InputFileError as exc:
+        raise unreadable(exc) from exc
     id_column = detect_columns(table._meta, options.get("columns")).get("id")
     if id_column is not None:  # a first pass over the identifiers, so that every row notes its repetitions
         options = {**options, "repeated_ids": find_repeated_ids(table[id_column].compute())}
@@ -404,9 +415,8 @@ def geocode_csv(source, *, accepted, rejected, partition_rows: int = PARTITION_P
 
     try:
         _atomic(Path(rejected), lambda tmp_rejected: _atomic(Path(accepted), lambda tmp: write(tmp, tmp_rejected)))
-    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise InputFileError(f"{source} cannot be read in partitions ({exc}); check --sep and --encoding, or use "
-                             "the in-memory engine, which also reads title rows and mixed encodings") from exc
+    except (UnicodeDecodeError, pd.errors.ParserError, InputFileError) as exc:
+        raise unreadable(exc) from exc
     repeated = options.get("repeated_ids", {})
     duplicates = pd.DataFrame({"id": list(repeated), "rows": [len(r) for r in repeated.values()],
                                "input_rows": [";".join(map(str, r)) for r in repeated.values()]})

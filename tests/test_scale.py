@@ -211,3 +211,9 @@ def test_geocode_cli_dask_refuses_what_it_cannot_stream(tmp_path):
     message = re.sub(r"[│╭╮╰╯─\s]+", " ", result.output)
     assert result.exit_code == 2 and "delimited text" in message and layer.name in message
     assert not (tmp_path / "a.csv").exists()
+    columns = tmp_path / "sans_lieu.csv"
+    columns.write_text("a;b\n1;2\n", encoding="utf-8")
+    result = runner.invoke(app, ["geocode", str(columns), "-o", str(tmp_path / "a.csv"), "--engine", "dask"])
+    message = re.sub(r"[│╭╮╰╯─\s]+", " ", result.output)
+    assert result.exit_code == 2 and "no location column" in message and columns.name in message
+    assert "Traceback" not in result.output and not (tmp_path / "a.csv").exists()
