@@ -571,13 +571,7 @@ def geocode(
     index = _index()
     frame = data.reset_index(drop=True)
     n = len(frame)
-    cols = detect_columns(frame, columns)
-    has_geometry = isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns
-    if not has_geometry and not set(cols) & (set(ROLE_NAMES) - {"id"}):
-        raise InputFileError(
-            f"no location column recognised among {list(frame.columns)[:12]}; name them (code_insee, commune, "
-            "code_postal, adresse, latitude/longitude, x/y...) or map them with --column ROLE=COLUMN "
-            "(columns={...}); if every name is in one column, the delimiter is wrong (--sep)")
+    cols = location_columns(frame, columns)
     notes = [f"colonnes reconnues : {', '.join(f'{r}={c}' for r, c in cols.items())}" if cols else
              "aucune colonne de localisation reconnue"]
     logger.info("geocoding %d rows with columns %s", n, cols)
@@ -708,6 +702,18 @@ def _apply_ban(index, frame, cols, status, code, method, score, note, precision,
                 status[i] = "outside_region"
                 extra = f"la BAN place l'adresse {index.zone['hors']} : {label} ({citycode})"
         note[i] = "; ".join(filter(None, [note[i], extra]))
+
+
+def location_columns(frame: pd.DataFrame, columns: dict[str, str] | None = None) -> dict[str, str]:
+    """Role -> column of ``frame``; an :class:`InputFileError` if no column can locate a row."""
+    cols = detect_columns(frame, columns)
+    has_geometry = isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns
+    if not has_geometry and not set(cols) & (set(ROLE_NAMES) - {"id"}):
+        raise InputFileError(
+            f"no location column recognised among {list(frame.columns)[:12]}; name them (code_insee, commune, "
+            "code_postal, adresse, latitude/longitude, x/y...) or map them with --column ROLE=COLUMN "
+            "(columns={...}); if every name is in one column, the delimiter is wrong (--sep)")
+    return cols
 
 
 def find_repeated_ids(ids: pd.Series, *, first_row: int = 1) -> dict[str, list[int]]:

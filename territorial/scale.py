@@ -363,8 +363,8 @@ def geocode_csv(source, *, accepted, rejected, partition_rows: int = PARTITION_P
     import dask.dataframe as dd
 
     from territorial.export import _atomic, _points_table
-    from territorial.geocode import find_repeated_ids
-    from territorial.io import TEXT_SUFFIXES, detect_columns, sniff_text
+    from territorial.geocode import find_repeated_ids, location_columns
+    from territorial.io import TEXT_SUFFIXES, sniff_text
 
     source = Path(source)
     if source.suffix.lower() not in TEXT_SUFFIXES:
@@ -390,10 +390,9 @@ def geocode_csv(source, *, accepted, rejected, partition_rows: int = PARTITION_P
     except (UnicodeDecodeError, ValueError, pd.errors.ParserError) as exc:
         raise unreadable(exc) from exc
     try:  # the columns are checked here, once, rather than in every worker
-        _geocode_part(table._meta.iloc[:0], str(geography.geodata_path()), options, 1)
+        id_column = location_columns(table._meta, options.get("columns")).get("id")
     except InputFileError as exc:
         raise unreadable(exc) from exc
-    id_column = detect_columns(table._meta, options.get("columns")).get("id")
     if id_column is not None:  # a first pass over the identifiers, so that every row notes its repetitions
         options = {**options, "repeated_ids": find_repeated_ids(table[id_column].compute())}
     path = str(geography.geodata_path())

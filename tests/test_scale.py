@@ -217,3 +217,20 @@ def test_geocode_cli_dask_refuses_what_it_cannot_stream(tmp_path):
     message = re.sub(r"[│╭╮╰╯─\s]+", " ", result.output)
     assert result.exit_code == 2 and "no location column" in message and columns.name in message
     assert "Traceback" not in result.output and not (tmp_path / "a.csv").exists()
+
+
+def test_geocode_csv_streams_without_a_cluster(tmp_path):
+    """No Dask client: partitions are geocoded one after the other in this process (a fresh one, to be sure)."""
+    source = example_path(ACCESS_FILE)
+    code = ("import sys; from territorial import scale; "
+            "s = scale.geocode_csv(sys.argv[1], accepted=sys.argv[2], rejected=sys.argv[3], partition_rows=40); "
+            "print(s.partitions, s.n_input, s.n_rejected)")
+    done = subprocess.run([sys.executable, "-c", code, str(source), str(tmp_path / "a.csv"), str(tmp_path / "r.csv")],
+                          capture_output=True, text=True, check=True, cwd=REPO)
+    partitions, n_input, n_rejected = map(int, done.stdout.split())
+    whole = territorial.geocode_file(source)
+    assert partitions >= 3 and n_input == whole.n_input and n_rejected == len(whole.rejected)
+    memory = runner.invoke(app, ["geocode", str(source), "-o", str(tmp_path / "m.csv")])
+    assert memory.exit_code == 0, memory.output
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "m.csv").read_bytes()
+    assert (tmp_path / "r.csv").read_bytes() == (tmp_path / "m_rejets.csv").read_bytes()
