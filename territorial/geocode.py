@@ -222,7 +222,12 @@ def _factorize(frame: pd.DataFrame, column: str | None) -> tuple[np.ndarray, np.
 def _text(frame: pd.DataFrame, column: str | None) -> pd.Series:
     if column is None:
         return pd.Series("", index=frame.index, dtype=object)
-    return frame[column].astype(object).where(frame[column].notna(), "").map(str).str.strip()
+    return _stripped(frame[column])
+
+
+def _stripped(values: pd.Series) -> pd.Series:
+    """Values as stripped text, missing ones as ``""``."""
+    return values.astype(object).where(values.notna(), "").map(str).str.strip()
 
 
 # --------------------------------------------------------------------------- by code and name
@@ -718,31 +723,33 @@ def location_columns(frame: pd.DataFrame, columns: dict[str, str] | None = None)
 
 def find_repeated_ids(ids: pd.Series, *, first_row: int = 1) -> dict[str, list[int]]:
     """Identifiers found on several rows and their row numbers (empty values ignored)."""
-    values = ids.astype(object).where(ids.notna(), "").map(str).str.strip().reset_index(drop=True)
+    values = _stripped(ids).reset_index(drop=True)
     repeated = values[(values != "") & values.duplicated(keep=False)]
     return {value: [int(i) + first_row for i in rows]
             for value, rows in repeated.groupby(repeated, sort=False).groups.items()}
 
 
+def duplicate_table(repeated: Mapping[str, Sequence[int]]) -> pd.DataFrame:
+    """Repeated identifiers as a table: ``id``, ``rows`` (how many), ``input_rows`` (``;``-separated)."""
+    return pd.DataFrame({"id": pd.Series(list(repeated), dtype=object),
+                         "rows": pd.Series([len(r) for r in repeated.values()], dtype=int),
+                         "input_rows": pd.Series([";".join(map(str, r)) for r in repeated.values()], dtype=object)})
+
+
 def _duplicate_ids(frame: pd.DataFrame, id_column: str | None, note: np.ndarray, first_row: int,
                    known: Mapping[str, Sequence[int]] | None) -> pd.DataFrame:
-    empty = pd.DataFrame({"id": pd.Series(dtype=object), "rows": pd.Series(dtype=int),
-                          "input_rows": pd.Series(dtype=object)})
     if id_column is None:
-        return empty
+        return duplicate_table({})
     ids = _text(frame, id_column)
     if known is None:
         known = find_repeated_ids(ids, first_row=first_row)
     found = {value: known[value] for value in dict.fromkeys(ids) if value in known}
-    if not found:
-        return empty
     texts = {value: f"identifiant {value} en double (lignes {', '.join(map(str, numbers))})"
              for value, numbers in found.items()}
     values = ids.to_numpy()
     for position in np.flatnonzero(ids.isin(texts).to_numpy()):
         note[position] = "; ".join(filter(None, [note[position], texts[values[position]]]))
-    return pd.DataFrame({"id": list(found), "rows": [len(r) for r in found.values()],
-                         "input_rows": [";".join(map(str, r)) for r in found.values()]})
+    return duplicate_table(found)
 
 
 def _assemble(frame, data, index, territory_of, cols, status, code, method, score, note, precision, geometry,

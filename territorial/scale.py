@@ -363,7 +363,7 @@ def geocode_csv(source, *, accepted, rejected, partition_rows: int = PARTITION_P
     import dask.dataframe as dd
 
     from territorial.export import _atomic, _points_table
-    from territorial.geocode import find_repeated_ids, location_columns
+    from territorial.geocode import duplicate_table, find_repeated_ids, location_columns
     from territorial.io import TEXT_SUFFIXES, sniff_text
 
     source = Path(source)
@@ -416,11 +416,8 @@ def geocode_csv(source, *, accepted, rejected, partition_rows: int = PARTITION_P
         _atomic(Path(rejected), lambda tmp_rejected: _atomic(Path(accepted), lambda tmp: write(tmp, tmp_rejected)))
     except (UnicodeDecodeError, pd.errors.ParserError, InputFileError) as exc:
         raise unreadable(exc) from exc
-    repeated = options.get("repeated_ids", {})
-    duplicates = pd.DataFrame({"id": list(repeated), "rows": [len(r) for r in repeated.values()],
-                               "input_rows": [";".join(map(str, r)) for r in repeated.values()]})
     return CsvGeocodeSummary(n_input=written, statuses=statuses.astype(int), partitions=len(tasks),
-                             duplicate_ids=duplicates)
+                             duplicate_ids=duplicate_table(options.get("repeated_ids", {})))
 
 
 def read_points_table(frame: pd.DataFrame, columns: dict[str, str], crs) -> gpd.GeoDataFrame:
