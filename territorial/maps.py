@@ -1,7 +1,9 @@
 """Interactive HTML maps (folium): the territories map and the coverage map.
 
-Every user-provided string is escaped before it reaches the page: folium writes
-tooltip and popup values as HTML, so they are passed through :func:`html.escape`.
+User text reaches the page only as data, through :mod:`territorial._page`: tooltip,
+popup and layer-name values go through :func:`territorial._page.text` (escaped for HTML
+and for the second Jinja pass branca makes over folium's output); boxes on the page are
+:class:`territorial._page.Panel` elements, whose template is fixed.
 Geometry is simplified topologically for display and coordinates rounded; with
 ``self_contained=True`` the scripts and styles are inlined (:mod:`territorial._assets`)
 and the default background needs no tiles, so the page opens with no network.
@@ -10,7 +12,6 @@ and the default background needs no tiles, so the page opens with no network.
 from __future__ import annotations
 
 import contextlib
-import html
 import itertools
 import json
 import logging
@@ -31,6 +32,7 @@ from folium.plugins import Fullscreen, MarkerCluster, Search
 from jinja2 import Template
 
 from territorial import geography
+from territorial._page import Markup, Panel, script_json, snippet, text
 from territorial._errors import ArgumentError
 from territorial._format import fr_number
 from territorial._validate import check_columns, check_crs, check_frame
@@ -232,12 +234,6 @@ def _features(frame: gpd.GeoDataFrame) -> dict:
     return json.loads(frame.to_json(show_bbox=False))
 
 
-def _escape(value) -> str:
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
-        return ""
-    return html.escape(str(value))
-
-
 def _colours(names) -> dict[str, str]:
     others = itertools.cycle(PALETTE)
     return {name: TERRITORY_COLOURS.get(name) or next(others) for name in names}
@@ -245,37 +241,17 @@ def _colours(names) -> dict[str, str]:
 
 # --------------------------------------------------------------------------- page furniture
 
-def _sources_block(extra: str = "") -> str:
+def _sources_block(extra: Markup | str = "") -> Markup:
     meta = geography.metadata()
-    lines = [
-        "Sources : " + html.escape(meta["source_cog"]) + " ; " + html.escape(meta["source_polygones"]),
-        "Population : " + html.escape(meta["population_millesime"]),
-        "Licence : " + html.escape(meta["licence"]),
-    ]
-    if extra:
-        lines.append(extra)
-    return "<br>".join(lines)
+    return snippet(
+        "Sources : {{ m.source_cog }} ; {{ m.source_polygones }}<br>Population : {{ m.population_millesime }}"
+        "<br>Licence : {{ m.licence }}{% if extra %}<br>{{ extra }}{% endif %}", m=meta, extra=extra)
 
 
-def _panel(inner: str, position: str, element_id: str = "") -> branca.element.Element:
-    style = (
-        f"position:fixed;{position};z-index:9999;background:rgba(255,255,255,.92);padding:6px 10px;"
-        "border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);font:12px/1.4 sans-serif;max-width:360px"
-    )
-    attribute = f' id="{element_id}"' if element_id else ""
-    return branca.element.Element(f'<div{attribute} class="territorial-panel" style="{style}">{inner}</div>')
-
-
-class _LayerLegend(MacroElement):
-    """A legend shown while its layer is on the map, hidden while it is off."""
+class _LegendToggle(MacroElement):
+    """Shows a legend box while its layer is on the map and hides it while the layer is off (ids only)."""
 
     _template = Template("""
-        {% macro html(this, kwargs) %}
-        <div id="{{ this.element_id }}" class="territorial-legend" style="position:fixed;{{ this.position }};
-             z-index:9998;background:rgba(255,255,255,.92);padding:6px 10px;border-radius:4px;
-             box-shadow:0 1px 4px rgba(0,0,0,.3);font:12px/1.4 sans-serif;max-width:300px;
-             display:{{ 'block' if this.shown else 'none' }}">{{ this.content }}</div>
-        {% endmacro %}
         {% macro script(this, kwargs) %}
         {{ this.map_name }}.on('overlayadd', function (e) {
             if (e.layer === {{ this.layer_name }}) { document.getElementById({{ this.element_id|tojson }}).style.display = 'block'; }
@@ -286,10 +262,16 @@ class _LayerLegend(MacroElement):
         {% endmacro %}
     """)
 
-    def __init__(self, fmap, layer, content: str, *, element_id: str, position: str, shown: bool):
+    def __init__(self, fmap, layer, *, element_id: str):
         super().__init__()
-        self.map_name, self.layer_name = fmap.get_name(), layer.get_name()
-        self.content, self.element_id, self.position, self.shown = content, element_id, position, shown
+        self.map_name, self.layer_name, self.element_id = fmap.get_name(), layer.get_name(), element_id
+
+
+def _layer_legend(fmap, layer, content: Markup, *, element_id: str, position: str, shown: bool) -> None:
+    """A legend box tied to a layer: the box is a fixed panel, the toggle a script that knows only ids."""
+    fmap.get_root().html.add_child(Panel(content, position=position, element_id=element_id,
+                                         css_class="territorial-legend", shown=shown, max_width=300, z_index=9998))
+    _LegendToggle(fmap, layer, element_id=element_id).add_to(fmap)
 
 
 class _TileFreeMiniMap(JSCSSMixin, MacroElement):
@@ -308,12 +290,11 @@ class _TileFreeMiniMap(JSCSSMixin, MacroElement):
         {% endmacro %}
     """)
 
-    def __init__(self, fmap, data: dict):
+    def __init__(self, fmap, outlines: gpd.GeoDataFrame):
         super().__init__()
         self._name = "TileFreeMiniMap"
         self.map_name = fmap.get_name()
-        self.data = json.dumps(data, separators=(",", ":"))
-
+        self.data = script_json(_features(outlines[["geometry"]]))  # shapes only: no text reaches the script
 
 
 def _base_map(bounds, title: str) -> folium.Map:
@@ -327,16 +308,24 @@ def _base_map(bounds, title: str) -> folium.Map:
         f"<style>.leaflet-container{{background:{BACKGROUND};}}"
         "span.sw{display:inline-block;width:12px;height:12px;margin-right:6px;"
         "border:1px solid #555;vertical-align:middle}</style>"))
-    fmap.get_root().title = html.escape(title)
+    fmap.get_root().title = text(title)
     west, south, east, north = bounds
     fmap.fit_bounds([[south, west], [north, east]])
     return fmap
 
 
-def _legend_html(title: str, breaks: ClassBreaks, unit: str = "", extra: str = "") -> str:
-    rows = "".join(f'<div><span class="sw" style="background:{c}"></span>{html.escape(label)}</div>'
-                   for c, label in zip(breaks.colours, breaks.labels(unit)))
-    return f"<b>{html.escape(title)}</b>{rows}{extra}"
+def _legend_html(title: str, breaks: ClassBreaks, unit: str = "") -> Markup:
+    return snippet('<b>{{ title }}</b>{% for colour, label in rows %}<div><span class="sw" '
+                   'style="background:{{ colour }}"></span>{{ label }}</div>{% endfor %}',
+                   title=title, rows=list(zip(breaks.colours, breaks.labels(unit))))
+
+
+def _swatches(title: str, items: dict[str, str], *, round_: bool = False) -> Markup:
+    """Legend of named colours (territories, facility kinds)."""
+    shape = ";border-radius:50%" if round_ else ""
+    return snippet('<b>{{ title }}</b>{% for name, colour in items %}<div><span class="sw" '
+                   'style="background:{{ colour }}{{ shape }}"></span>{{ name }}</div>{% endfor %}',
+                   title=title, items=list(items.items()), shape=shape)
 
 
 # --------------------------------------------------------------------------- maps
@@ -368,7 +357,7 @@ def territories_map(
     colours = _colours(web["territoire"])
     shown = gpd.GeoDataFrame(
         {
-            "territoire": web["territoire"].map(_escape),
+            "territoire": web["territoire"].map(text),
             "population": web["population"].map(fr_number),
             "superficie": web["area_km2"].map(lambda v: fr_number(v, 1) + " km²"),
             "communes": web["n_communes"].map(fr_number),
@@ -391,14 +380,13 @@ def territories_map(
             sticky=True,
         ),
     ).add_to(fmap)
-    legend = "".join(f'<div><span class="sw" style="background:{colour}"></span>{html.escape(str(name))}</div>'
-                     for name, colour in colours.items())
-    _LayerLegend(fmap, layer, f"<b>Territoires</b>{legend}", element_id="legende-territoires",
-                 position="top:120px;left:10px", shown=True).add_to(fmap)
-    fmap.get_root().html.add_child(_panel(f"<b>{html.escape(title)}</b>", "top:10px;left:60px", "titre"))
-    fmap.get_root().html.add_child(_panel(_sources_block(), "bottom:50px;left:10px", "sources"))
+    _layer_legend(fmap, layer, _swatches("Territoires", colours), element_id="legende-territoires",
+                  position="top:120px;left:10px", shown=True)
+    fmap.get_root().html.add_child(Panel(snippet("<b>{{ t }}</b>", t=title), position="top:10px;left:60px",
+                                         element_id="titre"))
+    fmap.get_root().html.add_child(Panel(_sources_block(), position="bottom:50px;left:10px", element_id="sources"))
     Fullscreen(title="Plein écran", title_cancel="Quitter le plein écran").add_to(fmap)
-    _TileFreeMiniMap(fmap, json.loads(shown[["territoire", "geometry"]].to_json())).add_to(fmap)
+    _TileFreeMiniMap(fmap, shown).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap
 
@@ -414,7 +402,7 @@ def _point_layer(frame: gpd.GeoDataFrame, popups: list[str], *, name: str, marke
 
 def _popup_table(rows: list[tuple[str, str]]) -> str:
     """Popup content: one "label : value" line per non-empty value (values already escaped)."""
-    return "<br>".join(f"<b>{html.escape(k)}</b> : {v}" for k, v in rows if v)
+    return "<br>".join(f"<b>{text(k)}</b> : {v}" for k, v in rows if v)
 
 
 def _facility_name(frame: pd.DataFrame) -> pd.Series:
@@ -495,8 +483,8 @@ def coverage_map(
         {
             # reference names, escaped for HTML text but with their apostrophes, so that search finds them
             # short keys: they are repeated 1,534 times; the tooltip shows French labels
-            "commune": communes["commune"].map(lambda s: html.escape(s, quote=False)),
-            "t": communes["territoire"].map(_escape),
+            "commune": communes["commune"].map(lambda s: text(s, quote=False)),
+            "t": communes["territoire"].map(text),
             "p": communes["population"].map(fr_number),
             "v": value_text,
             "c": classes,
@@ -512,7 +500,7 @@ def coverage_map(
     t_values = table[territory_indicator].reindex(territories_web["territoire"]).to_numpy(float)
     t_breaks = territory_breaks(analysis, territory_indicator, classification)
     territory_layer_data = territories_web.assign(
-        nom=territories_web["territoire"].map(_escape),
+        nom=territories_web["territoire"].map(text),
         valeur=[fr_number(v, t_breaks.decimals + 1) if np.isfinite(v) else "—" for v in t_values],
         population=table["population"].reindex(territories_web["territoire"]).map(fr_number).to_numpy(),
         equipements=[", ".join(f"{fr_number(table.at[t, f'n_{k}'])} {kind_label(k)}" for k in kinds)
@@ -523,25 +511,25 @@ def coverage_map(
     fmap = _base_map(commune_layer_data.total_bounds, title)
     territory_layer = folium.GeoJson(
         _features(territory_layer_data),
-        name="Territoires : " + html.escape(territory_label),
+        name="Territoires : " + text(territory_label),
         style_function=lambda f, colours=t_breaks.colours: {
             "fillColor": colours[f["properties"]["c"]] if f["properties"]["c"] >= 0 else "#cccccc",
             "color": "#222222", "weight": 2.5, "fillOpacity": 0.6, "className": "territoire"},
         highlight_function=lambda f: {"weight": 4},
         tooltip=folium.GeoJsonTooltip(fields=["nom", "valeur", "population", "equipements"],
-                                      aliases=["Territoire", html.escape(territory_label), "Population",
+                                      aliases=["Territoire", text(territory_label), "Population",
                                                "Équipements"], sticky=True),
         show=False,
     ).add_to(fmap)
     commune_layer = folium.GeoJson(
         _features(commune_layer_data),
-        name="Communes : " + html.escape(label),
+        name="Communes : " + text(label),
         style_function=lambda f, colours=breaks.colours: {
             "fillColor": colours[f["properties"]["c"]] if f["properties"]["c"] >= 0 else "#cccccc",
             "color": "#777777", "weight": 0.4, "fillOpacity": 0.75, "className": "commune"},
         highlight_function=lambda f: {"weight": 2, "color": "#000000"},
         tooltip=folium.GeoJsonTooltip(fields=["commune", "t", "p", "v"],
-                                      aliases=["Commune", "Territoire", "Population", html.escape(label)],
+                                      aliases=["Commune", "Territoire", "Population", text(label)],
                                       sticky=True),
     ).add_to(fmap)
     # territory outlines always drawn above the communes, without fill
@@ -558,7 +546,7 @@ def coverage_map(
         geometry = shapely.set_precision(geometry.to_numpy(), 1e-4)
         folium.GeoJson(
             _features(gpd.GeoDataFrame({"k": [0]}, geometry=geometry, crs=WEB_CRS)),
-            name=f"Zone à moins de {fr_number(zone['rayon_km'], 1)} km des {html.escape(kind_label(k))}",
+            name=f"Zone à moins de {fr_number(zone['rayon_km'], 1)} km des {text(kind_label(k))}",
             style_function=lambda f, c=_kind_colour(k, kinds): {"color": c, "weight": 1, "fillColor": c,
                                                                "fillOpacity": 0.15, "className": "zone"},
             interactive=False, show=False,
@@ -573,7 +561,7 @@ def coverage_map(
         distances = {f"d{i}": table[f"dist_{k}_km"].map(lambda v: fr_number(v, 1) + " km").to_numpy()
                      for i, k in enumerate(kinds)}
         data = gpd.GeoDataFrame({
-            "n": table["commune"].map(lambda s: html.escape(s, quote=False)).to_numpy(),
+            "n": table["commune"].map(lambda s: text(s, quote=False)).to_numpy(),
             "p": table["population"].map(fr_number).to_numpy(),
             **distances,
             "r": np.clip(np.sqrt(table["population"].to_numpy(float)) / 15, 2, 18).round(0).astype(int),
@@ -587,8 +575,8 @@ def coverage_map(
             tooltip=folium.GeoJsonTooltip(
                 fields=["n", "p", *distances],
                 aliases=["Commune sous-desservie", "Population",
-                         *(html.escape(f"Distance aux {kind_label(k)} (rayon {fr_number(analysis.radii_km[k], 1)} km)",
-                                       quote=False) for k in kinds)]),
+                         *(text(f"Distance aux {kind_label(k)} (rayon {fr_number(analysis.radii_km[k], 1)} km)",
+                                quote=False) for k in kinds)]),
             show=False,
         ).add_to(fmap)
 
@@ -602,19 +590,19 @@ def coverage_map(
         colour = _kind_colour(k, kinds)
         popups = [
             _popup_table([
-                ("Nom", _escape(names.get(i, ""))),
-                ("Type", html.escape(kind_label(k), quote=False)),
-                ("Commune", _escape(row.get("commune"))),
-                ("Adresse", _escape(row.get("adresse") if "adresse" in row else row.get("adresse_source"))),
-                ("Localisation", _escape(row.get("geocode_precision"))),
+                ("Nom", text(names.get(i, ""))),
+                ("Type", text(kind_label(k), quote=False)),
+                ("Commune", text(row.get("commune"))),
+                ("Adresse", text(row.get("adresse") if "adresse" in row else row.get("adresse_source"))),
+                ("Localisation", text(row.get("geocode_precision"))),
             ])
             for i, row in subset.iterrows()
         ]
         layer = _point_layer(
-            subset, popups, name=f"{html.escape(kind_label(k)).capitalize()} ({fr_number(len(subset))})",
+            subset, popups, name=f"{text(kind_label(k)).capitalize()} ({fr_number(len(subset))})",
             marker=folium.CircleMarker(radius=KIND_STYLES.get(k, {}).get("radius", 5), weight=1.5, color="#ffffff",
                                        fill=True, fill_color=colour, fill_opacity=0.95),
-            style={"fillColor": colour, "className": f"equipement {k}"})
+            style={"fillColor": colour, "className": f"equipement {_css_class(k)}"})
         if len(subset) > CLUSTER_ABOVE:
             cluster = MarkerCluster(name=layer.layer_name, options={"disableClusteringAtZoom": 12})
             layer.control = False
@@ -627,11 +615,11 @@ def coverage_map(
         titles = _facility_name(projects)
         info = [
             _popup_table([
-                ("Projet", _escape(titles.get(i, ""))),
-                ("Objectif", _escape(row.get("objectif"))),
+                ("Projet", text(titles.get(i, ""))),
+                ("Objectif", text(row.get("objectif"))),
                 ("Coût total", fr_number(row["cout_total_eur"]) + " €" if np.isfinite(row["cout_total_eur"]) else ""),
-                ("Commune", _escape(row.get("commune"))),
-                ("Anomalies", _escape(row.get("violations"))),
+                ("Commune", text(row.get("commune"))),
+                ("Anomalies", text(row.get("violations"))),
             ])
             for i, row in projects.iterrows()
         ]
@@ -646,11 +634,11 @@ def coverage_map(
     if not doubtful.empty:
         info = [
             _popup_table([
-                ("Nom", _escape(names.get(i, ""))),
-                ("Statut", _escape(row.get("geocode_status"))),
-                ("Méthode", _escape(row.get("geocode_method"))),
-                ("Score", _escape(row.get("geocode_score"))),
-                ("Remarque", _escape(row.get("geocode_note"))),
+                ("Nom", text(names.get(i, ""))),
+                ("Statut", text(row.get("geocode_status"))),
+                ("Méthode", text(row.get("geocode_method"))),
+                ("Score", text(row.get("geocode_score"))),
+                ("Remarque", text(row.get("geocode_note"))),
             ])
             for i, row in doubtful.iterrows()
         ]
@@ -659,33 +647,34 @@ def coverage_map(
                      style={"className": "qualite"}, show=False).add_to(fmap)
 
     # legends, search, controls, title and sources
-    _LayerLegend(fmap, commune_layer, _legend_html(label, breaks), element_id="legende-communes",
-                 position="top:120px;left:10px", shown=True).add_to(fmap)
-    _LayerLegend(fmap, territory_layer, _legend_html(territory_label, t_breaks), element_id="legende-territoires",
-                 position="top:340px;left:10px", shown=False).add_to(fmap)
-    symbols = "".join(
-        f'<div><span class="sw" style="background:{_kind_colour(k, kinds)};border-radius:50%"></span>'
-        f"{html.escape(kind_label(k))}</div>" for k in kinds)
-    fmap.get_root().html.add_child(_panel(f"<b>Équipements</b>{symbols}", "top:260px;left:10px",
-                                          "legende-equipements"))
+    _layer_legend(fmap, commune_layer, _legend_html(label, breaks), element_id="legende-communes",
+                  position="top:120px;left:10px", shown=True)
+    _layer_legend(fmap, territory_layer, _legend_html(territory_label, t_breaks), element_id="legende-territoires",
+                  position="top:340px;left:10px", shown=False)
+    symbols = _swatches("Équipements", {kind_label(k): _kind_colour(k, kinds) for k in kinds}, round_=True)
+    fmap.get_root().html.add_child(Panel(symbols, position="top:260px;left:10px", element_id="legende-equipements"))
     Search(layer=commune_layer, search_label="commune", placeholder="Rechercher une commune", collapsed=False,
            position="topright", search_zoom=11).add_to(fmap)
-    heading = f"<b>{html.escape(title)}</b>"
-    if example_data:
-        heading += ('<div id="donnees-exemple" style="color:#b30000;font-weight:bold">DONNÉES D\'EXEMPLE — '
-                    "fictives, aucune valeur réelle</div>")
-    fmap.get_root().html.add_child(_panel(heading, "top:10px;left:60px", "titre"))
-    fmap.get_root().html.add_child(_panel(_sources_block(
-        "Distances en ligne droite (Lambert-93) depuis la mairie ; classes : "
-        + html.escape({"quantiles": "quantiles", "fisher_jenks": "seuils naturels (Fisher-Jenks)",
-                       "natural_breaks": "seuils naturels", "equal_interval": "intervalles égaux"}[classification])),
-        "bottom:50px;left:10px", "sources"))
+    heading = snippet('<b>{{ title }}</b>{% if example %}<div id="donnees-exemple" style="color:#b30000;'
+                      "font-weight:bold\">DONNÉES D'EXEMPLE — fictives, aucune valeur réelle</div>{% endif %}",
+                      title=title, example=example_data)
+    fmap.get_root().html.add_child(Panel(heading, position="top:10px;left:60px", element_id="titre"))
+    method = {"quantiles": "quantiles", "fisher_jenks": "seuils naturels (Fisher-Jenks)",
+              "natural_breaks": "seuils naturels", "equal_interval": "intervalles égaux"}[classification]
+    fmap.get_root().html.add_child(Panel(_sources_block(
+        f"Distances en ligne droite (Lambert-93) depuis la mairie ; classes : {method}"),
+        position="bottom:50px;left:10px", element_id="sources"))
     Fullscreen(title="Plein écran", title_cancel="Quitter le plein écran").add_to(fmap)
     overview = territories_web[["geometry"]].assign(
         geometry=shapely.set_precision(shapely.coverage_simplify(territories_web.geometry.to_numpy(), 0.02), 1e-3))
-    _TileFreeMiniMap(fmap, _features(overview)).add_to(fmap)
+    _TileFreeMiniMap(fmap, overview).add_to(fmap)
     folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
     return fmap
+
+
+def _css_class(kind: str) -> str:
+    """A kind as a CSS class name (letters, digits, ``_`` and ``-`` only)."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", kind) or "autre"
 
 
 def _kind_colour(kind: str, kinds) -> str:
@@ -708,13 +697,34 @@ def _compact_json():
         policies["json.dumps_kwargs"] = saved
 
 
-_ELEMENT_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])")
+_HEX_ID = re.compile(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])")
 
 
-def _stable_ids(page: str) -> str:
-    """folium names its elements with random ids: renumber them by first appearance, for byte-identical pages."""
-    ids: dict[str, str] = {}
-    return _ELEMENT_ID.sub(lambda m: ids.setdefault(m.group(0), f"{len(ids):032x}"), page)
+def _element_ids(root: branca.element.Element) -> set[str]:
+    """The random ids of every element of a rendered page (folium/branca ``_id``), walking the whole tree."""
+    ids: set[str] = set()
+    stack = [root]
+    while stack:
+        element = stack.pop()
+        ids.add(element._id)
+        stack.extend(element._children.values())
+        stack.extend(getattr(element, name) for name in ("m1", "m2") if hasattr(element, name))  # DualMap
+    return ids
+
+
+def _stable_ids(page: str, ids: set[str]) -> str:
+    """Renumber folium's random element ids by first appearance, for byte-identical pages.
+
+    Only the ids of the page's own elements are rewritten, so a 32-digit hexadecimal
+    string in a user's text stays as it was.
+    """
+    new: dict[str, str] = {}
+
+    def number(match: re.Match) -> str:
+        found = match.group(0)
+        return new.setdefault(found, f"{len(new):032x}") if found in ids else found
+
+    return _HEX_ID.sub(number, page)
 
 
 def render_map(fmap: folium.Map, *, self_contained: bool = False) -> str:
@@ -722,7 +732,9 @@ def render_map(fmap: folium.Map, *, self_contained: bool = False) -> str:
     from territorial._assets import inline_assets
 
     with _compact_json():
-        page = _stable_ids(fmap.get_root().render())
+        root = fmap.get_root()
+        page = root.render()
+        page = _stable_ids(page, _element_ids(root))
     return inline_assets(page) if self_contained else page
 
 
@@ -762,13 +774,13 @@ def siting_map(result, *, existing: gpd.GeoDataFrame | None = None, kind: str = 
                                   (dual.m2, "couverte_apres", f"Scénario : {len(result.sites)} nouveaux sites")):
         data = gpd.GeoDataFrame({
             "commune": communes["commune" if "commune" in communes else "nom"].map(
-                lambda s: html.escape(str(s), quote=False)),
+                lambda s: text(s, quote=False)),
             "p": communes["population"].map(fr_number),
             "c": communes[column].to_numpy(int),
         }, geometry=web.geometry.to_numpy(), crs=WEB_CRS)
         folium.FeatureGroup(name="Fond uni (hors ligne)", overlay=False).add_to(side)
         folium.GeoJson(
-            _features(data), name=f"Communes à moins de {radius} km — {html.escape(heading)}",
+            _features(data), name=f"Communes à moins de {radius} km — {text(heading)}",
             style_function=lambda f: {"fillColor": "#41ab5d" if f["properties"]["c"] else "#d9d9d9",
                                       "color": "#777777", "weight": 0.4, "fillOpacity": 0.75, "className": "commune"},
             tooltip=folium.GeoJsonTooltip(fields=["commune", "p"], aliases=["Commune", "Population"]),
@@ -776,21 +788,23 @@ def siting_map(result, *, existing: gpd.GeoDataFrame | None = None, kind: str = 
         if existing is not None and len(existing):
             folium.GeoJson(
                 _features(gpd.GeoDataFrame(geometry=_web_points(existing).to_numpy(), crs=WEB_CRS)),
-                name=f"{html.escape(label).capitalize()} existants",
+                name=f"{text(label).capitalize()} existants",
                 marker=folium.CircleMarker(radius=4, weight=1, color="#ffffff", fill=True, fill_color="#08519c",
                                            fill_opacity=0.95),
                 style_function=lambda f: {"className": "existant"},
             ).add_to(side)
         side.fit_bounds([[south, west], [north, east]])
-        panel = (f"<b>{html.escape(title)}</b><br>{html.escape(heading)} : "
-                 f"{fr_number(100 * (result.covered_before if column == 'couverte_avant' else result.covered_after) / communes['population'].sum(), 1)} "
-                 f"% de la population à moins de {radius} km")
-        side.get_root().html.add_child(_panel(panel, f"top:10px;left:{'60px' if side is dual.m1 else 'calc(50% + 60px)'}"))
+        covered = result.covered_before if column == "couverte_avant" else result.covered_after
+        panel = snippet("<b>{{ title }}</b><br>{{ heading }} : {{ share }} % de la population à moins de {{ radius }} km",
+                        title=title, heading=heading, radius=radius,
+                        share=fr_number(100 * covered / communes["population"].sum(), 1))
+        side.get_root().html.add_child(Panel(panel, position="top:10px;left:"
+                                             + ("60px" if side is dual.m1 else "calc(50% + 60px)")))
     sites = result.sites
     if len(sites):
         data = gpd.GeoDataFrame({
-            "info": [_popup_table([("Rang", str(r.rang)), ("Commune", html.escape(str(r.commune), quote=False)),
-                                   ("Territoire", _escape(r.territoire)),
+            "info": [_popup_table([("Rang", text(r.rang)), ("Commune", text(r.commune, quote=False)),
+                                   ("Territoire", text(r.territoire)),
                                    ("Population nouvellement couverte", fr_number(r.gain_population))])
                      for r in sites.itertuples()],
         }, geometry=_web_points(sites).to_numpy(), crs=WEB_CRS)
@@ -803,10 +817,10 @@ def siting_map(result, *, existing: gpd.GeoDataFrame | None = None, kind: str = 
         ).add_to(dual.m2)
     dual.get_root().header.add_child(branca.element.Element(
         f"<style>.leaflet-container{{background:{BACKGROUND};}}</style>"))
-    dual.get_root().html.add_child(_panel(_sources_block(f"Solveur : {html.escape(result.solution.solver)} ; "
-                                                         f"écart à l'optimum ≤ {fr_number(100 * result.solution.gap, 3)} %"),
-                                          "bottom:40px;left:10px", "sources"))
-    dual.get_root().title = html.escape(title)
+    dual.get_root().html.add_child(Panel(_sources_block(
+        f"Solveur : {result.solution.solver} ; écart à l'optimum ≤ {fr_number(100 * result.solution.gap, 3)} %"),
+        position="bottom:40px;left:10px", element_id="sources"))
+    dual.get_root().title = text(title)
     folium.LayerControl(collapsed=True).add_to(dual.m1)
     folium.LayerControl(collapsed=True).add_to(dual.m2)
     return dual

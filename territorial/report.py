@@ -3,23 +3,23 @@
 Figures are drawn with matplotlib (static maps with a scale bar and a north arrow, the
 Lorenz curve); they are written as PNG files beside the page and embedded in it, so
 the page stands alone. The static maps use the same class breaks as the interactive
-map's legend (:func:`territorial.maps.class_breaks`). All user text is escaped.
+map's legend (:func:`territorial.maps.class_breaks`). The page is a sandboxed Jinja template
+(``templates/rapport.html.j2``): user text is data, escaped as it is printed.
 """
 
 from __future__ import annotations
 
 import base64
-import datetime as dt
-import html
 import io
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from territorial import geography
+from territorial import _page, geography
 from territorial._format import fr_number, production_date
 from territorial.maps import commune_breaks, default_indicators, indicator_label, kind_label
 
@@ -114,13 +114,12 @@ def lorenz_figure(analysis) -> bytes:
     return _png(fig)
 
 
-def _table(frame: pd.DataFrame, formats: dict[str, callable]) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    rows = []
-    for _, row in frame.iterrows():
-        cells = "".join(f"<td>{html.escape(formats.get(c, str)(v))}</td>" for c, v in row.items())
-        rows.append(f"<tr>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+def _table(frame: pd.DataFrame, formats: dict[str, Callable]) -> dict:
+    """A table as data for the template: headings and formatted cells (escaped when printed)."""
+    columns = list(frame.columns)
+    return {"head": [str(c) for c in columns],
+            "rows": [[formats.get(c, str)(v) for c, v in zip(columns, row)]
+                     for row in frame.itertuples(index=False, name=None)]}
 
 
 def _pct(value) -> str:
@@ -157,37 +156,32 @@ def _equity_sentences(row, radius: float) -> list[str]:
     return sentences
 
 
-def _programme_section(programme) -> str:
-    """The report's programme section (priority 10 ledger), or nothing."""
+def _programme_section(programme) -> dict | None:
+    """The report's programme section (priority 10 ledger) as data, or None."""
     if programme is None:
-        return ""
-    parts = ["<h2>Programme de la priorité 10 : projets programmés</h2>"]
+        return None
     source = programme.source_check
-    parts.append(f"<p>Contrôle du texte du contrat : {fr_number(len(source))} constat(s), dont "
-                 f"{fr_number(int((source['type'] != 'omission').sum()))} incohérence(s) ; les autres sont des "
-                 "omissions (montant sans conversion, objectif absent du tableau récapitulatif…).</p>")
+    section = {"findings": fr_number(len(source)),
+               "inconsistencies": fr_number(int((source["type"] != "omission").sum())), "by_territory": None}
     if programme.projects is not None:
         by_territory = programme.by_territory.pivot_table(index="territoire", columns="objectif",
                                                           values="montant_meur", aggfunc="sum", fill_value=0.0)
         by_territory.columns = [f"objectif {c} (M€)" for c in by_territory.columns]
         by_territory = by_territory.reset_index()
-        parts.append("<h3>Montants programmés par territoire (tous partenaires, FEDER compris)</h3>")
-        parts.append(_table(by_territory, {c: _num(3) for c in by_territory.columns if c != "territoire"}))
         targets = programme.targets[["cible", "valeur_cible", "realise", "progression"]].rename(columns={
             "cible": "Cible", "valeur_cible": "Objectif", "realise": "Réalisé", "progression": "Progression"})
-        parts.append("<h3>Cibles du contrat</h3>")
-        parts.append(_table(targets, {"Objectif": _num(0), "Réalisé": _num(0), "Progression": _pct}))
         lines = programme.projects.lines()
-        parts.append(f"<h3>Anomalies des projets ({fr_number(len(lines))})</h3>")
-        parts.append("<ul>" + "".join(f"<li>{html.escape(line)}</li>" for line in lines) + "</ul>"
-                     if lines else "<p>Aucune anomalie.</p>")
-    return "\n".join(parts)
+        section.update(
+            by_territory=_table(by_territory, {c: _num(3) for c in by_territory.columns if c != "territoire"}),
+            targets=_table(targets, {"Objectif": _num(0), "Réalisé": _num(0), "Progression": _pct}),
+            n_anomalies=fr_number(len(lines)), anomalies=lines)
+    return section
 
 
-def _siting_section(siting) -> str:
-    """The report's siting section: the next sites and the coverage they bring, or nothing."""
+def _siting_section(siting) -> dict | None:
+    """The report's siting section as data: the next sites and the coverage they bring, or None."""
     if siting is None:
-        return ""
+        return None
     coverage = siting.coverage.rename(columns={
         "territoire": "Territoire", "population": "Population", "couverte_avant": "Couverte aujourd'hui",
         "couverte_apres": "Couverte avec les nouveaux sites", "part_avant": "Part aujourd'hui",
@@ -196,54 +190,19 @@ def _siting_section(siting) -> str:
         "rang": "Rang", "code_insee": "Code INSEE", "commune": "Commune", "territoire": "Territoire",
         "gain_population": "Population nouvellement couverte"})[
         ["Rang", "Code INSEE", "Commune", "Territoire", "Population nouvellement couverte"]]
-    return "\n".join([
-        f"<h2>Où implanter les {fr_number(len(siting.sites))} prochains sites</h2>",
-        "<ul>" + "".join(f"<li>{html.escape(line)}</li>" for line in siting.summary_lines(timing=False)) + "</ul>",
-        "<p>Couverture maximale : chaque site couvre les communes dont la mairie est à moins du rayon ; les sites "
-        "existants sont conservés ; la carte « aujourd'hui / scénario » est dans carte_sites.html.</p>",
-        _table(coverage, {"Population": _num(0), "Couverte aujourd'hui": _num(0),
-                          "Couverte avec les nouveaux sites": _num(0), "Part aujourd'hui": _pct,
-                          "Part avec les nouveaux sites": _pct}),
-        "<h3>Les sites, par ordre d'apport</h3>",
-        _table(sites, {"Population nouvellement couverte": _num(0), "Rang": _num(0)}),
-    ])
+    return {
+        "n_sites": fr_number(len(siting.sites)),
+        "summary": siting.summary_lines(timing=False),
+        "coverage": _table(coverage, {"Population": _num(0), "Couverte aujourd'hui": _num(0),
+                                      "Couverte avec les nouveaux sites": _num(0), "Part aujourd'hui": _pct,
+                                      "Part avec les nouveaux sites": _pct}),
+        "sites": _table(sites, {"Population nouvellement couverte": _num(0), "Rang": _num(0)}),
+    }
 
 
-def write_report(analysis, facilities: gpd.GeoDataFrame, geocoding: dict, path: str | Path, *,
-                 title: str = "Tableau de bord", example_data: bool = False, indicator: str | None = None,
-                 classification: str = "quantiles", programme=None, siting=None) -> list[Path]:
-    """Write ``rapport.html`` and its PNG figures; return the paths written.
-
-    Parameters
-    ----------
-    analysis : territorial.Analysis
-    facilities : geopandas.GeoDataFrame
-        The analysed facilities (with ``kind``).
-    geocoding : dict
-        Input name -> :class:`territorial.GeocodeResult`, for the rejects summary.
-    path : path
-        The HTML page; the PNGs go beside it.
-    programme : territorial.programme.ProgrammeReport, optional
-        Adds the programme section: amounts by territory, targets, anomalies, source check.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    kinds = analysis.kinds
-    indicators = [indicator or default_indicators(analysis)[0]] + [f"dist_{k}_km" for k in kinds]
-    indicators = list(dict.fromkeys(indicators))
-    figures = {f"carte_{name}.png": static_map(analysis, facilities, name, classification=classification)
-               for name in indicators}
-    figures["lorenz.png"] = lorenz_figure(analysis)
-    written = []
-    for name, data in figures.items():
-        (path.parent / name).write_bytes(data)
-        written.append(path.parent / name)
-
-    def image(name: str, alt: str) -> str:
-        return (f'<img alt="{html.escape(alt)}" src="data:image/png;base64,'
-                f'{base64.b64encode(figures[name]).decode()}">')
-
-    territories = analysis.territories
+def _key_figures(analysis) -> dict:
+    """Key figures per territory: population, area, and per kind count, rate, coverage and distances."""
+    territories, kinds = analysis.territories, analysis.kinds
     key = pd.DataFrame({"Territoire": territories["territoire"], "Population": territories["population"],
                         "Superficie (km²)": territories["superficie_km2"]})
     for k in kinds:
@@ -257,83 +216,102 @@ def write_report(analysis, facilities: gpd.GeoDataFrame, geocoding: dict, path: 
     formats["Population"] = _num(0)
     for k in kinds:
         formats[kind_label(k).capitalize()] = _num(0)
+    return _table(key, formats)
 
-    fair = []
-    for k in kinds:
+
+def _fair_share(analysis) -> list[dict]:
+    """Expected against actual count per territory, for every kind with a target."""
+    territories, sections = analysis.territories, []
+    for k in analysis.kinds:
         if f"attendu_{k}" in territories:
             table = pd.DataFrame({
                 "Territoire": territories["territoire"],
                 "Part de la population": territories["population"] / territories["population"].sum(),
                 "Attendu": territories[f"attendu_{k}"], "Recensés": territories[f"n_{k}"],
                 "Écart": territories[f"ecart_{k}"]})
-            fair.append(f"<h3>{html.escape(kind_label(k).capitalize())}</h3>" + _table(
-                table, {"Part de la population": _pct, "Attendu": _num(1), "Recensés": _num(0), "Écart": _num(1)}))
+            sections.append({"heading": kind_label(k).capitalize(), "table": _table(
+                table, {"Part de la population": _pct, "Attendu": _num(1), "Recensés": _num(0), "Écart": _num(1)})})
+    return sections
 
-    equity = "".join(
-        f"<h3>{html.escape(kind_label(row['kind']).capitalize())}</h3><ul>"
-        + "".join(f"<li>{html.escape(s)}</li>" for s in _equity_sentences(row, analysis.radii_km[row["kind"]]))
-        + "</ul>" for _, row in analysis.equity.iterrows())
 
-    rejects = []
+def _rejects(geocoding: dict, *, listed: int = 50) -> list[dict]:
+    """Per input: rows read, counts per status and the first rejected rows with their reason."""
+    sections = []
     for name, result in geocoding.items():
         summary = result.summary
-        counts = ", ".join(f"{STATUS_LABELS[s]} : {fr_number(n)}" for s, n in zip(summary["geocode_status"],
-                                                                                  summary["rows"]) if n)
-        rows = result.rejected[["input_row", "geocode_status", "geocode_note"]].head(50).rename(
+        counts = ", ".join(f"{STATUS_LABELS[s]} : {fr_number(n)}"
+                           for s, n in zip(summary["geocode_status"], summary["rows"]) if n)
+        rows = result.rejected[["input_row", "geocode_status", "geocode_note"]].head(listed).rename(
             columns={"input_row": "Ligne", "geocode_status": "Statut", "geocode_note": "Motif"})
-        listing = _table(rows, {}) if len(rows) else "<p>Aucune ligne rejetée.</p>"
-        more = (f"<p>… et {fr_number(len(result.rejected) - 50)} autres (voir le fichier des rejets).</p>"
-                if len(result.rejected) > 50 else "")
-        rejects.append(f"<h3>{html.escape(name)}</h3><p>{fr_number(result.n_input)} lignes lues — "
-                       f"{html.escape(counts)}.</p>{listing}{more}")
+        more = len(result.rejected) - listed
+        sections.append({"name": name, "n_input": fr_number(result.n_input), "counts": counts,
+                         "table": _table(rows, {}), "more": fr_number(more) if more > 0 else ""})
+    return sections
 
+
+def _data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+def write_report(analysis, facilities: gpd.GeoDataFrame, geocoding: dict, path: str | Path, *,
+                 title: str = "Tableau de bord", example_data: bool = False, indicator: str | None = None,
+                 classification: str = "quantiles", programme=None, siting=None) -> list[Path]:
+    """Write ``rapport.html`` and its PNG figures; return the paths written.
+
+    The page is the template ``templates/rapport.html.j2`` rendered by
+    :func:`territorial._page.render`: every value, user text included, is data.
+
+    Parameters
+    ----------
+    analysis : territorial.Analysis
+    facilities : geopandas.GeoDataFrame
+        The analysed facilities (with ``kind``).
+    geocoding : dict
+        Input name -> :class:`territorial.GeocodeResult`, for the rejects summary.
+    path : path
+        The HTML page; the PNGs go beside it.
+    title : str
+        Title of the page.
+    example_data : bool
+        Show the « données d'exemple » banner.
+    indicator : str, optional
+        Commune indicator of the first static map (default: distance to the main kind).
+    classification : str
+        mapclassify method of the static maps' classes.
+    programme : territorial.programme.ProgrammeReport, optional
+        Adds the programme section: amounts by territory, targets, anomalies, source check.
+    siting : territorial.siting.SitingResult, optional
+        Adds the siting section.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    kinds = analysis.kinds
+    indicators = list(dict.fromkeys([indicator or default_indicators(analysis)[0]] + [f"dist_{k}_km" for k in kinds]))
+    figures = {f"carte_{name}.png": static_map(analysis, facilities, name, classification=classification)
+               for name in indicators}
+    figures["lorenz.png"] = lorenz_figure(analysis)
+    written = []
+    for name, data in figures.items():
+        (path.parent / name).write_bytes(data)
+        written.append(path.parent / name)
     meta = geography.metadata()
-    sources = "".join(f"<li>{html.escape(k)} : {html.escape(v)}</li>" for k, v in meta.items()
-                      if k.startswith(("source", "population_millesime", "geographie", "licence")))
-    banner = ('<p class="exemple">DONNÉES D\'EXEMPLE — fictives : aucun chiffre de ce rapport ne décrit la réalité.'
-              "</p>" if example_data else "")
-    maps_html = "".join(f"<figure>{image(f'carte_{name}.png', indicator_label(name, kinds, analysis.radii_km))}"
-                        f"<figcaption>{html.escape(indicator_label(name, kinds, analysis.radii_km))}</figcaption>"
-                        "</figure>" for name in indicators)
-    page = f"""<!DOCTYPE html>
-<html lang="fr"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
-<style>
-body{{font:14px/1.5 sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}}
-h1{{font-size:1.6em}} h2{{border-bottom:2px solid #08519c;padding-bottom:.2em;margin-top:2em}}
-table{{border-collapse:collapse;margin:.5em 0 1em;font-size:12px}} th,td{{border:1px solid #ccc;padding:3px 6px}}
-th{{background:#eef3f8}} td{{text-align:right}} td:first-child{{text-align:left}}
-.exemple{{background:#b30000;color:white;padding:.5em 1em;font-weight:bold}}
-figure{{display:inline-block;margin:0 1em 1em 0;vertical-align:top}} img{{max-width:100%}}
-figcaption{{font-size:12px;color:#555}}
-</style></head><body>
-<h1>{html.escape(title)}</h1>
-{banner}
-<p>Rapport produit par territorial le {production_date().strftime("%d/%m/%Y")} — territoires : {html.escape(", ".join(map(str, territories["territoire"])))}.</p>
-<h2>Chiffres clés par territoire</h2>
-{_table(key, formats)}
-<h2>Part équitable et objectif</h2>
-<p>Nombre attendu par territoire = objectif × part de la population du territoire (pondérée par les priorités
-s'il y en a) ; écart = recensés − attendu.</p>
-{''.join(fair) or '<p>Aucun objectif donné.</p>'}
-<h2>Équité</h2>
-{equity}
-<h2>Cartes</h2>
-{maps_html}
-<figure>{image("lorenz.png", "Courbe de Lorenz")}<figcaption>Courbe de Lorenz : plus la courbe s'écarte de la
-diagonale, plus les équipements sont concentrés sur une partie de la population.</figcaption></figure>
-{_programme_section(programme)}
-{_siting_section(siting)}
-<h2>Méthode et limites</h2>
-<ul>{''.join(f"<li>{html.escape(n.lstrip('- '))}</li>" for n in analysis.notes[1:])}
-<li>Limites : distances à vol d'oiseau, sans réseau routier ni transports ; population municipale supposée
-rassemblée à la mairie (méthode « mairie ») ou répartie uniformément (méthode « surface ») ; les équipements
-sont ceux des fichiers fournis, après géocodage.</li></ul>
-<h2>Géocodage : lignes rejetées</h2>
-{''.join(rejects)}
-<h2>Sources et millésimes</h2>
-<ul>{sources}</ul>
-</body></html>
-"""
+    page = _page.render(
+        "rapport.html.j2",
+        title=title, example_data=example_data, date=production_date().strftime("%d/%m/%Y"),
+        territories=[str(t) for t in analysis.territories["territoire"]],
+        key=_key_figures(analysis), fair=_fair_share(analysis),
+        equity=[{"heading": kind_label(row["kind"]).capitalize(),
+                 "lines": _equity_sentences(row, analysis.radii_km[row["kind"]])}
+                for _, row in analysis.equity.iterrows()],
+        maps=[{"caption": indicator_label(name, kinds, analysis.radii_km),
+               "src": _data_uri(figures[f"carte_{name}.png"])} for name in indicators],
+        lorenz=_data_uri(figures["lorenz.png"]),
+        programme=_programme_section(programme), siting=_siting_section(siting),
+        notes=[n.lstrip("- ") for n in analysis.notes[1:]],
+        rejects=_rejects(geocoding),
+        sources=[f"{k} : {v}" for k, v in meta.items()
+                 if k.startswith(("source", "population_millesime", "geographie", "licence"))],
+    )
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(page, encoding="utf-8")
     tmp.replace(path)

@@ -67,8 +67,8 @@ def test_user_text_is_escaped_in_the_map(communes):
     html = territorial.territories_map(frame, title=f"Titre {HOSTILE}").get_root().render()
     assert "<script>alert(1)" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert "&#x27;single&#x27; `back`" in html
-    assert "&quot;quoted&quot;" in html
+    assert "&#39;single&#39; `back`" in html
+    assert "&#34;quoted&#34;" in html
 
 
 def test_save_map_writes_atomically(tmp_path, default_territories):
