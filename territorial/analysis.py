@@ -52,13 +52,17 @@ LISA_LABELS = {
 
 
 def normalise_kind(value) -> str:
-    """Canonical kind: ``"Cyber-centre"`` -> ``"cyber_centre"``, ``"Point d'accès"`` -> ``"broadband_access_point"``."""
+    """Canonical kind: ``"Cyber-centre"`` -> ``"cyber_centre"``, ``"Point d'accès"`` -> ``"broadband_access_point"``.
+
+    Kinds are ASCII letters, digits and ``_``; a kind written with none of them (``"{{ }}"``)
+    is ``"autre"``.
+    """
     text = unicodedata.normalize("NFKD", str(value)).encode("ascii", "ignore").decode().lower()
     text = re.sub(r"[^a-z0-9]+", "_", text).strip("_")
     for kind, names in KIND_SYNONYMS.items():
         if text in names:
             return kind
-    return text
+    return text or "autre"
 
 
 def radius_for(kind: str, radii_km: dict[str, float] | None = None) -> float:

@@ -78,7 +78,10 @@ def static_map(analysis, facilities: gpd.GeoDataFrame | None, indicator: str, *,
     if facilities is not None and len(facilities):
         from territorial.maps import KIND_STYLES
 
-        for kind, group in facilities.groupby("kind"):
+        from territorial.analysis import normalise_kind
+
+        # by canonical kind (ASCII): raw kind text never reaches matplotlib, whose labels parse $...$ as maths
+        for kind, group in facilities.groupby(facilities["kind"].map(normalise_kind)):
             colour = KIND_STYLES.get(kind, {}).get("color", "#636363")
             ax.scatter(group.geometry.x, group.geometry.y, s=9, color=colour, edgecolor="white", linewidth=0.4,
                        zorder=3)

@@ -2,11 +2,12 @@
 
 A probe is added to a copy of the page: it records script errors from the first line,
 then, once the page has loaded, opens every popup and tooltip (so their HTML is parsed)
-and writes what it finds as JSON into the DOM, which ``--dump-dom`` returns.
+and writes what it finds as base64 JSON into the DOM, which ``--dump-dom`` returns.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -25,24 +26,64 @@ window.__errors.push(String(e.message||e.type)+' @ '+String(e.filename||(e.targe
 
 TAIL_PROBE = """<script>
 window.addEventListener('load', function () { setTimeout(function () {
-  var maps = Object.keys(window).filter(function (k) { return /^map_/.test(k) && window[k] instanceof L.Map; });
-  var map = window[maps[0]];
-  var opened = 0;
-  var layers = [];
-  map.eachLayer(function (layer) { layers.push(layer); });
-  layers.forEach(function (layer) {
-    // hover and click every shape and point, as a user would: tooltips and popups render their HTML
-    var at = null;
-    try { at = layer.getLatLng ? layer.getLatLng() : (layer.getBounds ? layer.getBounds().getCenter() : null); }
-    catch (e) { at = null; }
-    if (!at) { return; }
-    try { layer.fire('mouseover', {latlng: at}); layer.fire('click', {latlng: at}); opened++; }
-    catch (e) { window.__errors.push('probe: ' + e.message); }
+  var options = %(options)s;
+  var maps = Object.keys(window).filter(function (k) { return /^map_/.test(k) && window[k] instanceof L.Map; })
+                 .map(function (k) { return window[k]; });
+  var map = maps[0];
+  var opened = 0, texts = [];
+  if (options.every_overlay) {
+    // switch on every overlay of every layer control, as a user ticking every box would
+    Object.keys(window).filter(function (k) { return /^layer_control_[0-9a-f]+_layers$/.test(k); })
+      .forEach(function (k) {
+        var control = null;
+        try { control = eval(k.replace(/_layers$/, '')); } catch (e) { control = null; }
+        var owner = (control && control._map) || map;
+        var overlays = window[k].overlays || {};
+        Object.keys(overlays).forEach(function (name) {
+          if (!owner.hasLayer(overlays[name])) { owner.addLayer(overlays[name]); }
+        });
+      });
+  }
+  function leaves(layer, out) {
+    // every shape and point, also those inside a group or a marker cluster
+    if (layer.getLayers && !(layer instanceof L.Path) && !(layer instanceof L.Marker)) {
+      layer.getLayers().forEach(function (child) { leaves(child, out); });
+    } else { out.push(layer); }
+    return out;
+  }
+  function read(e) {
+    var box = e.popup || e.tooltip, element = box && box.getElement && box.getElement();
+    if (element && element.textContent) { texts.push(element.textContent); }
+  }
+  maps.forEach(function (owner) { owner.on('popupopen tooltipopen', read); });
+  maps.forEach(function (owner) {
+    var seen = [];
+    owner.eachLayer(function (layer) { leaves(layer, seen); });
+    seen.forEach(function (layer) {
+      // hover and click every shape and point, as a user would: tooltips and popups render their HTML
+      var at = null, added = false;
+      if (options.every_overlay && !owner.hasLayer(layer) && (layer.getLatLng || layer.getBounds)) {
+        owner.addLayer(layer); added = true;
+      }
+      try { at = layer.getLatLng ? layer.getLatLng() : (layer.getBounds ? layer.getBounds().getCenter() : null); }
+      catch (e) { at = null; }
+      if (at) {
+        try {
+          // events propagate to the group that holds the tooltip or popup; closed after, so the next one opens anew
+          layer.fire('mouseover', {latlng: at}, true); layer.fire('mouseout', {latlng: at}, true);
+          layer.fire('click', {latlng: at}, true); owner.closePopup(); opened++;
+        }
+        catch (e) { window.__errors.push('probe: ' + e.message); }
+      }
+      if (added) { owner.removeLayer(layer); }
+    });
   });
   function count(selector) { return document.querySelectorAll(selector).length; }
   function shown(id) { var e = document.getElementById(id); return !!e && getComputedStyle(e).display !== 'none'; }
+  var panels = Array.prototype.map.call(document.querySelectorAll('.territorial-panel, .territorial-legend'),
+                                        function (e) { return e.textContent; });
   var result = {
-    errors: window.__errors, pwned: !!window.__pwned, opened: opened,
+    errors: window.__errors, pwned: !!window.__pwned, opened: opened, title: document.title,
     limits: count('path.limite'), communes: count('path.commune'), territories: count('path.territoire'),
     facilities: count('path.equipement'), clusters: count('.marker-cluster'),
     legend_communes: shown('legende-communes'), legend_territoires: shown('legende-territoires'),
@@ -54,9 +95,11 @@ window.addEventListener('load', function () { setTimeout(function () {
     scale: count('.leaflet-control-scale'),
     resources: performance.getEntriesByType('resource').map(function (r) { return r.name; })
                  .filter(function (n) { return n.indexOf('data:') !== 0; }),
-    injected_scripts: count('script:not([src])') - %(inline_scripts)d
+    injected_scripts: count('script:not([src])') - %(inline_scripts)d,
+    // what a user reads: texts of the popups and tooltips opened, of the boxes and of the layer names
+    texts: options.texts ? texts.concat(panels) : []
   };
-  var pre = document.createElement('pre'); pre.id = 'probe'; pre.textContent = JSON.stringify(result);
+  var pre = document.createElement('pre'); pre.id = 'probe'; pre.textContent = btoa(unescape(encodeURIComponent(JSON.stringify(result))));
   document.body.appendChild(pre);
 }, 300); });
 </script>"""
@@ -69,13 +112,18 @@ def require_chromium():
         pytest.skip("no chromium on this machine (apt-get install chromium); CI installs it")
 
 
-def probe(page: Path, tmp_path: Path) -> dict:
-    """Load ``page`` (a copy with the probe) with the network off; return the probe's findings."""
+def probe(page: Path, tmp_path: Path, *, every_overlay: bool = False, texts: bool = False) -> dict:
+    """Load ``page`` (a copy with the probe) with the network off; return the probe's findings.
+
+    ``every_overlay`` switches every overlay of the layer controls on before hovering and
+    clicking; ``texts`` returns the text of every popup, tooltip and box that was opened.
+    """
     require_chromium()
     html = page.read_text(encoding="utf-8")
     inline_scripts = len(re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", html)) + 1  # + the head probe
     probed = html.replace("<head>", "<head>" + HEAD_PROBE, 1).replace(
-        "</body>", TAIL_PROBE % {"inline_scripts": inline_scripts + 1} + "</body>", 1)
+        "</body>", TAIL_PROBE % {"inline_scripts": inline_scripts + 1,
+                      "options": json.dumps({"every_overlay": every_overlay, "texts": texts})} + "</body>", 1)
     target = tmp_path / f"probe_{page.name}"
     target.write_text(probed, encoding="utf-8")
     command = [
@@ -83,10 +131,9 @@ def probe(page: Path, tmp_path: Path) -> dict:
         "--disable-component-update", "--disable-sync", "--disable-quic", f"--user-data-dir={tmp_path / 'profile'}",
         "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
         "--host-resolver-rules=MAP * ~NOTFOUND", "--window-size=1280,900",
-        "--virtual-time-budget=20000", "--dump-dom", target.as_uri(),
+        "--virtual-time-budget=5000", "--dump-dom", target.as_uri(),
     ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=180)
     match = re.search(r'<pre id="probe">(.*?)</pre>', done.stdout, re.S)
     assert match, f"the probe did not report; chromium said: {done.stderr[-2000:]}"
-    return json.loads(match.group(1).replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
-                      .replace("&quot;", '"'))
+    return json.loads(base64.b64decode(match.group(1)).decode("utf-8"))  # base64: no HTML serialisation to undo
