@@ -10,6 +10,7 @@ in it may be evaluated: a Jinja payload that would create a file (the canary) mu
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from pathlib import Path
@@ -38,11 +39,13 @@ COMMUNES = ["Lille", "Arras", "Calais", "Douai", "Cambrai", "Maubeuge", "Lens", 
 
 
 def payloads(canary: Path) -> list[str]:
-    """Hostile names: Jinja that would run a shell command (creating ``canary``), Jinja syntax that would
+    """Hostile names: Jinja that would run a shell command (creating ``canary``; see :func:`armed`), Jinja syntax that would
     stop the renderer, HTML and script injection, quotes, backslashes, an RTL override, a 10 kB name."""
     touch = f"touch {canary}"
     return [
         "Cyber {{ 6*7 }} centre",
+        # no quote, so that no escaping can disarm it: the command is read from $TERRITORIAL_CANARY
+        "{{ lipsum.__globals__.os.system(lipsum.__globals__.os.environ.TERRITORIAL_CANARY) }}",
         f"{{{{ lipsum.__globals__.os.system('{touch}') }}}}",
         f"{{{{ cycler.__init__.__globals__.os.popen('{touch}').read() }}}}",
         "{% for c in [].__class__.__base__.__subclasses__() %}{% if c.__name__ == 'catch_warnings' %}"
@@ -63,6 +66,17 @@ def read(path: Path) -> str:
     """A page as written: no newline translation (a CR in a name stays a CR)."""
     with open(path, encoding="utf-8", newline="") as handle:
         return handle.read()
+
+
+@contextlib.contextmanager
+def armed(canary: Path):
+    """Set the command that the quote-free payload runs if it is ever evaluated: it creates ``canary``.
+
+    (Checked against the code before issue 14: ``territorial map`` created the file.)
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TERRITORIAL_CANARY", f"touch {canary}")
+        yield
 
 
 def json_fragment(value: str) -> str:
@@ -190,7 +204,7 @@ def _write_inputs(folder: Path, names: list[str], arrondissements: pd.Series) ->
     scheme.rename("territoire").rename_axis("code_insee").reset_index().to_csv(folder / "schema.csv", sep=";",
                                                                                 index=False)
     return {"cyber": folder / "cyber.csv", "acces": folder / "acces.geojson", "projets": folder / "projets.csv",
-            "schema": folder / "schema.csv"}
+            "schema": folder / "schema.csv", "territories": sorted(set(scheme))}
 
 
 @pytest.fixture(scope="module")
@@ -200,7 +214,7 @@ def hostile_run(tmp_path_factory, arrondissements):
     canary = folder / "CANARY"
     names = payloads(canary)
     files = _write_inputs(folder, names, arrondissements)
-    title = names[1] + " " + names[4]
+    title = names[1] + " " + names[5]
     (folder / "scenario.toml").write_text("\n".join([
         f"title = {json.dumps(title)}",
         'scheme = "schema.csv"',
@@ -210,7 +224,8 @@ def hostile_run(tmp_path_factory, arrondissements):
         "[siting]", 'kind = "cyber_centre"', "k = 4", "radius_km = 5",
         "[outputs]", 'dir = "sorties"', "self_contained = true",
     ]) + "\n", encoding="utf-8")
-    result = runner.invoke(app, ["run", str(folder / "scenario.toml"), "-o", str(folder / "sorties")])
+    with armed(canary):
+        result = runner.invoke(app, ["run", str(folder / "scenario.toml"), "-o", str(folder / "sorties")])
     return {"result": result, "canary": canary, "names": names, "title": title, "out": folder / "sorties",
             "files": files}
 
@@ -224,7 +239,7 @@ def test_run_writes_every_payload_literally_and_runs_none(hostile_run):
     assert f"<title>{_page.text(title)}</title>" in carte
     report = read(out / "rapport.html")
     assert str(_page.text(title)) in report
-    assert all(str(_page.text(name)) in report for name in names)  # territory names of the scheme
+    assert all(str(_page.text(name)) in report for name in hostile_run["files"]["territories"])
     sites = read(out / "carte_sites.html")
     assert str(_page.text(title + " — prochains sites")) in sites
     for page in (carte, report, sites):
@@ -236,14 +251,15 @@ def test_map_command_canary(tmp_path, arrondissements):
     names = payloads(canary)
     files = _write_inputs(tmp_path, names, arrondissements)
     out = tmp_path / "carte.html"
-    result = runner.invoke(app, ["map", str(files["cyber"]), str(files["acces"]), "-o", str(out),
-                                 "--kind", "cyber_centre", "--kind", "broadband_access_point",
-                                 "--scheme", str(files["schema"]), "--title", names[3]])
+    with armed(canary):
+        result = runner.invoke(app, ["map", str(files["cyber"]), str(files["acces"]), "-o", str(out),
+                                     "--kind", "cyber_centre", "--kind", "broadband_access_point",
+                                     "--scheme", str(files["schema"]), "--title", names[1]])
     assert result.exit_code == 0, result.output
     assert not canary.exists()
     page = read(out)
     assert all(shown(page, name) for name in names)
-    assert f"<title>{_page.text(names[3])}</title>" in page
+    assert f"<title>{_page.text(names[1])}</title>" in page
 
 
 def test_site_map_command_canary(tmp_path, arrondissements):
@@ -251,9 +267,10 @@ def test_site_map_command_canary(tmp_path, arrondissements):
     names = payloads(canary)
     files = _write_inputs(tmp_path, names, arrondissements)
     out = tmp_path / "carte_sites.html"
-    result = runner.invoke(app, ["site", "--k", "5", "--radius", "5", "--existing", str(files["cyber"]),
-                                 "--scheme", str(files["schema"]), "-o", str(tmp_path / "sites.csv"),
-                                 "--map", str(out)])
+    with armed(canary):
+        result = runner.invoke(app, ["site", "--k", "5", "--radius", "5", "--existing", str(files["cyber"]),
+                                     "--scheme", str(files["schema"]), "-o", str(tmp_path / "sites.csv"),
+                                     "--map", str(out)])
     assert result.exit_code == 0, result.output
     assert not canary.exists()
     page = read(out)
