@@ -460,197 +460,247 @@ def coverage_map(
 
     check_frame(facilities, name="facilities", geo=True)
     check_columns(facilities, [kind_column, "code_insee"], name="facilities")
-    kinds = analysis.kinds
+    indicator, territory_indicator = _indicators(analysis, indicator, territory_indicator)
+    # communes: topologically simplified, then territories dissolved from the same simplified edges
+    web = web_geometry(analysis.communes[["code_insee", "territoire", "geometry"]], tolerance_m=tolerance_m,
+                       decimals=4)
+    outlines = _territory_outlines(analysis.communes["territoire"], web)
+    fmap = _base_map(web.total_bounds, title)
+    territory_layer, territory_legend = _territory_layer(analysis, outlines, territory_indicator, classification)
+    territory_layer.add_to(fmap)
+    commune_layer, commune_legend = _commune_layer(analysis, web, indicator, classification)
+    commune_layer.add_to(fmap)
+    _outline_layer(outlines).add_to(fmap)  # territory outlines always above the communes, without fill
+    for layer in _zone_layers(analysis):
+        layer.add_to(fmap)
+    if not analysis.underserved.empty:
+        _underserved_layer(analysis).add_to(fmap)
+    kinds_of = facilities[kind_column].map(normalise_kind)
+    for k in (k for k in analysis.kinds if (kinds_of == k).any()):
+        _facility_layer(facilities[kinds_of == k], k, analysis.kinds).add_to(fmap)
+    if projects is not None and len(projects):
+        _project_layer(projects).add_to(fmap)
+    quality = _quality_layer(facilities)
+    if quality is not None:
+        quality.add_to(fmap)
+    _layer_legend(fmap, commune_layer, commune_legend, element_id="legende-communes",
+                  position="top:120px;left:10px", shown=True)
+    _layer_legend(fmap, territory_layer, territory_legend, element_id="legende-territoires",
+                  position="top:340px;left:10px", shown=False)
+    _coverage_furniture(fmap, commune_layer, analysis.kinds, outlines, title=title, example_data=example_data,
+                        classification=classification)
+    return fmap
+
+
+def _indicators(analysis, indicator: str | None, territory_indicator: str | None) -> tuple[str, str]:
+    """The commune and territory indicators to draw (defaults filled in), checked against the analysis."""
     default_commune, default_territory = default_indicators(analysis)
     indicator = indicator or default_commune
     territory_indicator = territory_indicator or default_territory
     if indicator not in analysis.communes.columns:
         raise ArgumentError(f"`indicator` {indicator!r} is not a commune indicator; choose among "
-                         f"{[c for c in analysis.communes.columns if c not in ('geometry', 'code_insee', 'commune')]}")
+                            f"{[c for c in analysis.communes.columns if c not in ('geometry', 'code_insee', 'commune')]}")
     if territory_indicator not in analysis.territories.columns:
-        raise ArgumentError(f"`territory_indicator` {territory_indicator!r} is not a territory indicator; choose among "
-                         f"{list(analysis.territories.columns)}")
-    label = indicator_label(indicator, kinds, analysis.radii_km)
-    territory_label = indicator_label(territory_indicator, kinds, analysis.radii_km)
+        raise ArgumentError(f"`territory_indicator` {territory_indicator!r} is not a territory indicator; choose "
+                            f"among {list(analysis.territories.columns)}")
+    return indicator, territory_indicator
 
-    # communes: topologically simplified, then territories dissolved from the same simplified edges
+
+def _territory_outlines(territory: pd.Series, web: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Territories dissolved from the simplified communes, simplified again (about 300 m)."""
+    outlines = (gpd.GeoDataFrame({"territoire": territory.to_numpy()}, geometry=web.geometry.to_numpy(), crs=WEB_CRS)
+                .dissolve("territoire").reset_index())
+    outlines["geometry"] = shapely.set_precision(shapely.coverage_simplify(outlines.geometry.to_numpy(), 0.004), 1e-4)
+    return outlines
+
+
+def _outline_layer(outlines: gpd.GeoDataFrame) -> folium.GeoJson:
+    return folium.GeoJson(
+        _features(outlines[["geometry"]]), name="Limites des territoires",
+        style_function=lambda f: {"fill": False, "color": "#222222", "weight": 2, "className": "limite"},
+        interactive=False,
+    )
+
+
+def _choropleth_style(colours, *, outline: str, weight: float, opacity: float, css: str):
+    return lambda f: {"fillColor": colours[f["properties"]["c"]] if f["properties"]["c"] >= 0 else "#cccccc",
+                      "color": outline, "weight": weight, "fillOpacity": opacity, "className": css}
+
+
+def _commune_layer(analysis, web: gpd.GeoDataFrame, indicator: str,
+                   classification: str) -> tuple[folium.GeoJson, Markup]:
+    """Commune choropleth of ``indicator`` (searchable by name) and its legend."""
     communes = analysis.communes
-    web = web_geometry(communes[["code_insee", "territoire", "geometry"]], tolerance_m=tolerance_m, decimals=4)
+    label = indicator_label(indicator, analysis.kinds, analysis.radii_km)
     breaks = commune_breaks(analysis, indicator, classification)
-    classes = breaks.classify(communes[indicator])
-    value_text = communes[indicator].map(lambda v: fr_number(v, breaks.decimals + 1) if np.isfinite(v) else "—")
-    commune_layer_data = gpd.GeoDataFrame(
+    data = gpd.GeoDataFrame(
         {
             # reference names, escaped for HTML text but with their apostrophes, so that search finds them
             # short keys: they are repeated 1,534 times; the tooltip shows French labels
             "commune": communes["commune"].map(lambda s: text(s, quote=False)),
             "t": communes["territoire"].map(text),
             "p": communes["population"].map(fr_number),
-            "v": value_text,
-            "c": classes,
+            "v": communes[indicator].map(lambda v: fr_number(v, breaks.decimals + 1) if np.isfinite(v) else "—"),
+            "c": breaks.classify(communes[indicator]),
         },
         geometry=web.geometry.to_numpy(),
         crs=WEB_CRS,
     )
-    territories_web = (gpd.GeoDataFrame({"territoire": communes["territoire"].to_numpy()}, geometry=web.geometry.to_numpy(),
-                                        crs=WEB_CRS).dissolve("territoire").reset_index())
-    territories_web["geometry"] = shapely.set_precision(
-        shapely.coverage_simplify(territories_web.geometry.to_numpy(), 0.004), 1e-4)  # about 300 m
-    table = analysis.territories.set_index("territoire")
-    t_values = table[territory_indicator].reindex(territories_web["territoire"]).to_numpy(float)
-    t_breaks = territory_breaks(analysis, territory_indicator, classification)
-    territory_layer_data = territories_web.assign(
-        nom=territories_web["territoire"].map(text),
-        valeur=[fr_number(v, t_breaks.decimals + 1) if np.isfinite(v) else "—" for v in t_values],
-        population=table["population"].reindex(territories_web["territoire"]).map(fr_number).to_numpy(),
-        equipements=[", ".join(f"{fr_number(table.at[t, f'n_{k}'])} {kind_label(k)}" for k in kinds)
-                     for t in territories_web["territoire"]],
-        c=t_breaks.classify(t_values),
-    ).drop(columns="territoire")
-
-    fmap = _base_map(commune_layer_data.total_bounds, title)
-    territory_layer = folium.GeoJson(
-        _features(territory_layer_data),
-        name="Territoires : " + text(territory_label),
-        style_function=lambda f, colours=t_breaks.colours: {
-            "fillColor": colours[f["properties"]["c"]] if f["properties"]["c"] >= 0 else "#cccccc",
-            "color": "#222222", "weight": 2.5, "fillOpacity": 0.6, "className": "territoire"},
-        highlight_function=lambda f: {"weight": 4},
-        tooltip=folium.GeoJsonTooltip(fields=["nom", "valeur", "population", "equipements"],
-                                      aliases=["Territoire", text(territory_label), "Population",
-                                               "Équipements"], sticky=True),
-        show=False,
-    ).add_to(fmap)
-    commune_layer = folium.GeoJson(
-        _features(commune_layer_data),
+    layer = folium.GeoJson(
+        _features(data),
         name="Communes : " + text(label),
-        style_function=lambda f, colours=breaks.colours: {
-            "fillColor": colours[f["properties"]["c"]] if f["properties"]["c"] >= 0 else "#cccccc",
-            "color": "#777777", "weight": 0.4, "fillOpacity": 0.75, "className": "commune"},
+        style_function=_choropleth_style(breaks.colours, outline="#777777", weight=0.4, opacity=0.75, css="commune"),
         highlight_function=lambda f: {"weight": 2, "color": "#000000"},
         tooltip=folium.GeoJsonTooltip(fields=["commune", "t", "p", "v"],
-                                      aliases=["Commune", "Territoire", "Population", text(label)],
-                                      sticky=True),
-    ).add_to(fmap)
-    # territory outlines always drawn above the communes, without fill
-    folium.GeoJson(
-        _features(territories_web[["geometry"]]), name="Limites des territoires",
-        style_function=lambda f: {"fill": False, "color": "#222222", "weight": 2, "className": "limite"},
-        interactive=False,
-    ).add_to(fmap)
+                                      aliases=["Commune", "Territoire", "Population", text(label)], sticky=True),
+    )
+    return layer, _legend_html(label, breaks)
 
-    # coverage zones
+
+def _territory_layer(analysis, outlines: gpd.GeoDataFrame, indicator: str,
+                     classification: str) -> tuple[folium.GeoJson, Markup]:
+    """Territory choropleth of ``indicator`` (hidden at first) and its legend."""
+    label = indicator_label(indicator, analysis.kinds, analysis.radii_km)
+    table = analysis.territories.set_index("territoire")
+    values = table[indicator].reindex(outlines["territoire"]).to_numpy(float)
+    breaks = territory_breaks(analysis, indicator, classification)
+    data = outlines.assign(
+        nom=outlines["territoire"].map(text),
+        valeur=[fr_number(v, breaks.decimals + 1) if np.isfinite(v) else "—" for v in values],
+        population=table["population"].reindex(outlines["territoire"]).map(fr_number).to_numpy(),
+        equipements=[", ".join(f"{fr_number(table.at[t, f'n_{k}'])} {kind_label(k)}" for k in analysis.kinds)
+                     for t in outlines["territoire"]],
+        c=breaks.classify(values),
+    ).drop(columns="territoire")
+    layer = folium.GeoJson(
+        _features(data),
+        name="Territoires : " + text(label),
+        style_function=_choropleth_style(breaks.colours, outline="#222222", weight=2.5, opacity=0.6, css="territoire"),
+        highlight_function=lambda f: {"weight": 4},
+        tooltip=folium.GeoJsonTooltip(fields=["nom", "valeur", "population", "equipements"],
+                                      aliases=["Territoire", text(label), "Population", "Équipements"], sticky=True),
+        show=False,
+    )
+    return layer, _legend_html(label, breaks)
+
+
+def _zone_layers(analysis) -> list[folium.GeoJson]:
+    """The area within the radius of each kind (hidden at first)."""
+    layers = []
     for _, zone in analysis.zones.iterrows():
         k = zone["kind"]
         geometry = gpd.GeoSeries([zone.geometry], crs=2154).simplify(150).to_crs(WEB_CRS)
         geometry = shapely.set_precision(geometry.to_numpy(), 1e-4)
-        folium.GeoJson(
+        layers.append(folium.GeoJson(
             _features(gpd.GeoDataFrame({"k": [0]}, geometry=geometry, crs=WEB_CRS)),
             name=f"Zone à moins de {fr_number(zone['rayon_km'], 1)} km des {text(kind_label(k))}",
-            style_function=lambda f, c=_kind_colour(k, kinds): {"color": c, "weight": 1, "fillColor": c,
-                                                               "fillOpacity": 0.15, "className": "zone"},
+            style_function=lambda f, c=_kind_colour(k, analysis.kinds): {
+                "color": c, "weight": 1, "fillColor": c, "fillOpacity": 0.15, "className": "zone"},
             interactive=False, show=False,
-        ).add_to(fmap)
+        ))
+    return layers
 
-    # under-served communes (beyond the radius of at least one kind): circles at the town hall, area ∝ population
+
+def _underserved_layer(analysis) -> folium.GeoJson:
+    """Communes beyond the radius of at least one kind: circles at the town hall, area ∝ population."""
+    kinds = analysis.kinds
     halls = geography.town_halls().set_index("code_insee").geometry
-    far = analysis.underserved
-    if not far.empty:
-        codes = far["code_insee"].drop_duplicates()
-        table = communes.set_index("code_insee").loc[codes]
-        distances = {f"d{i}": table[f"dist_{k}_km"].map(lambda v: fr_number(v, 1) + " km").to_numpy()
-                     for i, k in enumerate(kinds)}
-        data = gpd.GeoDataFrame({
-            "n": table["commune"].map(lambda s: text(s, quote=False)).to_numpy(),
-            "p": table["population"].map(fr_number).to_numpy(),
-            **distances,
-            "r": np.clip(np.sqrt(table["population"].to_numpy(float)) / 15, 2, 18).round(0).astype(int),
-        }, geometry=_web_points(gpd.GeoDataFrame(geometry=halls.reindex(codes).to_numpy(), crs=2154),
-                                decimals=4).to_numpy(), crs=WEB_CRS)
-        folium.GeoJson(
-            _features(data),
-            name=f"Communes sous-desservies ({fr_number(len(data))})",
-            marker=folium.CircleMarker(radius=4, weight=1, color="#a50f15", fill=True, fill_opacity=0.35),
-            style_function=lambda f: {"radius": f["properties"]["r"], "className": "sous-desservie"},
-            tooltip=folium.GeoJsonTooltip(
-                fields=["n", "p", *distances],
-                aliases=["Commune sous-desservie", "Population",
-                         *(text(f"Distance aux {kind_label(k)} (rayon {fr_number(analysis.radii_km[k], 1)} km)",
-                                quote=False) for k in kinds)]),
-            show=False,
-        ).add_to(fmap)
+    codes = analysis.underserved["code_insee"].drop_duplicates()
+    table = analysis.communes.set_index("code_insee").loc[codes]
+    distances = {f"d{i}": table[f"dist_{k}_km"].map(lambda v: fr_number(v, 1) + " km").to_numpy()
+                 for i, k in enumerate(kinds)}
+    data = gpd.GeoDataFrame({
+        "n": table["commune"].map(lambda s: text(s, quote=False)).to_numpy(),
+        "p": table["population"].map(fr_number).to_numpy(),
+        **distances,
+        "r": np.clip(np.sqrt(table["population"].to_numpy(float)) / 15, 2, 18).round(0).astype(int),
+    }, geometry=_web_points(gpd.GeoDataFrame(geometry=halls.reindex(codes).to_numpy(), crs=2154),
+                            decimals=4).to_numpy(), crs=WEB_CRS)
+    return folium.GeoJson(
+        _features(data),
+        name=f"Communes sous-desservies ({fr_number(len(data))})",
+        marker=folium.CircleMarker(radius=4, weight=1, color="#a50f15", fill=True, fill_opacity=0.35),
+        style_function=lambda f: {"radius": f["properties"]["r"], "className": "sous-desservie"},
+        tooltip=folium.GeoJsonTooltip(
+            fields=["n", "p", *distances],
+            aliases=["Commune sous-desservie", "Population",
+                     *(text(f"Distance aux {kind_label(k)} (rayon {fr_number(analysis.radii_km[k], 1)} km)",
+                            quote=False) for k in kinds)]),
+        show=False,
+    )
 
-    # facilities per kind, clustered when numerous
-    kinds_of = facilities[kind_column].map(normalise_kind)
-    names = _facility_name(facilities)
-    for k in kinds:
-        subset = facilities[kinds_of == k]
-        if subset.empty:
-            continue
-        colour = _kind_colour(k, kinds)
-        popups = [
-            _popup_table([
-                ("Nom", text(names.get(i, ""))),
-                ("Type", text(kind_label(k), quote=False)),
-                ("Commune", text(row.get("commune"))),
-                ("Adresse", text(row.get("adresse") if "adresse" in row else row.get("adresse_source"))),
-                ("Localisation", text(row.get("geocode_precision"))),
-            ])
-            for i, row in subset.iterrows()
-        ]
-        layer = _point_layer(
-            subset, popups, name=f"{text(kind_label(k)).capitalize()} ({fr_number(len(subset))})",
-            marker=folium.CircleMarker(radius=KIND_STYLES.get(k, {}).get("radius", 5), weight=1.5, color="#ffffff",
-                                       fill=True, fill_color=colour, fill_opacity=0.95),
-            style={"fillColor": colour, "className": f"equipement {_css_class(k)}"})
-        if len(subset) > CLUSTER_ABOVE:
-            cluster = MarkerCluster(name=layer.layer_name, options={"disableClusteringAtZoom": 12})
-            layer.control = False
-            layer.add_to(cluster)
-            cluster.add_to(fmap)
-        else:
-            layer.add_to(fmap)
 
-    if projects is not None and len(projects):
-        titles = _facility_name(projects)
-        info = [
-            _popup_table([
-                ("Projet", text(titles.get(i, ""))),
-                ("Objectif", text(row.get("objectif"))),
-                ("Coût total", fr_number(row["cout_total_eur"]) + " €" if np.isfinite(row["cout_total_eur"]) else ""),
-                ("Commune", text(row.get("commune"))),
-                ("Anomalies", text(row.get("violations"))),
-            ])
-            for i, row in projects.iterrows()
-        ]
-        _point_layer(projects, info, name=f"Projets programmés ({fr_number(len(projects))})",
-                     marker=folium.CircleMarker(radius=5, weight=1.5, color="#ffffff", fill=True,
-                                                fill_color="#31a354", fill_opacity=0.95),
-                     style={"className": "projet"}, show=False).add_to(fmap)
+def _facility_layer(subset: gpd.GeoDataFrame, k: str, kinds) -> folium.GeoJson | MarkerCluster:
+    """The facilities of one kind, with a popup each; clustered when numerous."""
+    names = _facility_name(subset)
+    colour = _kind_colour(k, kinds)
+    popups = [
+        _popup_table([
+            ("Nom", text(names.get(i, ""))),
+            ("Type", text(kind_label(k), quote=False)),
+            ("Commune", text(row.get("commune"))),
+            ("Adresse", text(row.get("adresse") if "adresse" in row else row.get("adresse_source"))),
+            ("Localisation", text(row.get("geocode_precision"))),
+        ])
+        for i, row in subset.iterrows()
+    ]
+    layer = _point_layer(
+        subset, popups, name=f"{text(kind_label(k)).capitalize()} ({fr_number(len(subset))})",
+        marker=folium.CircleMarker(radius=KIND_STYLES.get(k, {}).get("radius", 5), weight=1.5, color="#ffffff",
+                                   fill=True, fill_color=colour, fill_opacity=0.95),
+        style={"fillColor": colour, "className": f"equipement {_css_class(k)}"})
+    if len(subset) <= CLUSTER_ABOVE:
+        return layer
+    cluster = MarkerCluster(name=layer.layer_name, options={"disableClusteringAtZoom": 12})
+    layer.control = False
+    layer.add_to(cluster)
+    return cluster
 
-    # geocoding quality: fuzzy matches and rows with a remark
+
+def _project_layer(projects: gpd.GeoDataFrame) -> folium.GeoJson:
+    """Located funded projects, with their objective, cost and anomalies (hidden at first)."""
+    titles = _facility_name(projects)
+    info = [
+        _popup_table([
+            ("Projet", text(titles.get(i, ""))),
+            ("Objectif", text(row.get("objectif"))),
+            ("Coût total", fr_number(row["cout_total_eur"]) + " €" if np.isfinite(row["cout_total_eur"]) else ""),
+            ("Commune", text(row.get("commune"))),
+            ("Anomalies", text(row.get("violations"))),
+        ])
+        for i, row in projects.iterrows()
+    ]
+    return _point_layer(projects, info, name=f"Projets programmés ({fr_number(len(projects))})",
+                        marker=folium.CircleMarker(radius=5, weight=1.5, color="#ffffff", fill=True,
+                                                   fill_color="#31a354", fill_opacity=0.95),
+                        style={"className": "projet"}, show=False)
+
+
+def _quality_layer(facilities: gpd.GeoDataFrame) -> folium.GeoJson | None:
+    """Rows to check: fuzzy matches and rows with a geocoding remark (hidden at first); None if there are none."""
     doubtful = facilities[(facilities.get("geocode_status", pd.Series(index=facilities.index)) == "fuzzy")
                           | facilities.get("geocode_note", pd.Series("", index=facilities.index)).fillna("").ne("")]
-    if not doubtful.empty:
-        info = [
-            _popup_table([
-                ("Nom", text(names.get(i, ""))),
-                ("Statut", text(row.get("geocode_status"))),
-                ("Méthode", text(row.get("geocode_method"))),
-                ("Score", text(row.get("geocode_score"))),
-                ("Remarque", text(row.get("geocode_note"))),
-            ])
-            for i, row in doubtful.iterrows()
-        ]
-        _point_layer(doubtful, info, name=f"Qualité du géocodage : lignes à vérifier ({fr_number(len(doubtful))})",
-                     marker=folium.CircleMarker(radius=8, weight=2, color="#7a0177", fill=False, dash_array="3,3"),
-                     style={"className": "qualite"}, show=False).add_to(fmap)
+    if doubtful.empty:
+        return None
+    names = _facility_name(doubtful)
+    info = [
+        _popup_table([
+            ("Nom", text(names.get(i, ""))),
+            ("Statut", text(row.get("geocode_status"))),
+            ("Méthode", text(row.get("geocode_method"))),
+            ("Score", text(row.get("geocode_score"))),
+            ("Remarque", text(row.get("geocode_note"))),
+        ])
+        for i, row in doubtful.iterrows()
+    ]
+    return _point_layer(doubtful, info, name=f"Qualité du géocodage : lignes à vérifier ({fr_number(len(doubtful))})",
+                        marker=folium.CircleMarker(radius=8, weight=2, color="#7a0177", fill=False, dash_array="3,3"),
+                        style={"className": "qualite"}, show=False)
 
-    # legends, search, controls, title and sources
-    _layer_legend(fmap, commune_layer, _legend_html(label, breaks), element_id="legende-communes",
-                  position="top:120px;left:10px", shown=True)
-    _layer_legend(fmap, territory_layer, _legend_html(territory_label, t_breaks), element_id="legende-territoires",
-                  position="top:340px;left:10px", shown=False)
+
+def _coverage_furniture(fmap: folium.Map, commune_layer, kinds, outlines: gpd.GeoDataFrame, *, title: str,
+                        example_data: bool, classification: str) -> None:
+    """Kind legend, search, title, sources, full screen, mini-map and layer control."""
     symbols = _swatches("Équipements", {kind_label(k): _kind_colour(k, kinds) for k in kinds}, round_=True)
     fmap.get_root().html.add_child(Panel(symbols, position="top:260px;left:10px", element_id="legende-equipements"))
     Search(layer=commune_layer, search_label="commune", placeholder="Rechercher une commune", collapsed=False,
@@ -665,11 +715,10 @@ def coverage_map(
         f"Distances en ligne droite (Lambert-93) depuis la mairie ; classes : {method}"),
         position="bottom:50px;left:10px", element_id="sources"))
     Fullscreen(title="Plein écran", title_cancel="Quitter le plein écran").add_to(fmap)
-    overview = territories_web[["geometry"]].assign(
-        geometry=shapely.set_precision(shapely.coverage_simplify(territories_web.geometry.to_numpy(), 0.02), 1e-3))
+    overview = outlines[["geometry"]].assign(
+        geometry=shapely.set_precision(shapely.coverage_simplify(outlines.geometry.to_numpy(), 0.02), 1e-3))
     _TileFreeMiniMap(fmap, overview).add_to(fmap)
     folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
-    return fmap
 
 
 def _css_class(kind: str) -> str:
