@@ -213,6 +213,63 @@ def analyse(
     -------
     Analysis
     """
+    facilities, kinds_of, kinds = _checked(facilities, kind_column)
+    if capacity_column is None:
+        capacity_column = next((c for c in ("postes", "capacite", "capacity") if c in facilities.columns), None)
+    targets = {**DEFAULT_TARGETS, **(targets or {})}
+    radii = {k: radius_for(k, radii_km) for k in kinds}
+    table, origins = _commune_table(facilities, scheme)
+    pop = table["population"].to_numpy(float)
+    weights = _contiguity()
+    zones, lorenz_rows, equity_rows, underserved, theil_groups = [], [], [], [], []
+    for k in kinds:
+        subset = facilities[kinds_of == k]
+        zones.append(_access_columns(table, subset, k, origins=origins, radius_km=radii[k], detour=detour,
+                                     capacity_column=capacity_column))
+        counts = table[f"n_{k}"].to_numpy()
+        row, groups = _equity(table, k, weights=weights, target=targets.get(k), n_boot=n_boot, seed=seed)
+        equity_rows.append({"kind": k, "n": len(subset), "rayon_km": radii[k], **row})
+        if groups is not None:
+            theil_groups.append(groups)
+        lorenz_rows.append(balance.lorenz(counts, pop).assign(kind=k)[["kind", "part_population", "part_equipements"]])
+        far = table.loc[table[f"couvert_{k}"] == 0, ["code_insee", "commune", "territoire", "population",
+                                                       f"dist_{k}_km"]]
+        underserved.append(far.rename(columns={f"dist_{k}_km": "dist_km"}).assign(kind=k))
+
+    results = _assemble(table, kinds, radii, targets=targets, priority=priority, equity=equity_rows, zones=zones,
+                        lorenz=lorenz_rows, underserved=underserved, theil_groups=theil_groups)
+    results.notes.extend(_method_notes(results, detour, capacity_column if capacity_column in facilities else None))
+    return results
+
+
+def _assemble(table: gpd.GeoDataFrame, kinds: list[str], radii: dict[str, float], *, targets: dict,
+              priority: dict | None, equity: list[dict], zones: list[dict], lorenz: list[pd.DataFrame],
+              underserved: list[pd.DataFrame], theil_groups: list[pd.DataFrame]) -> Analysis:
+    """The analysis from the commune table and the per-kind parts: aggregates at every level."""
+    region = table.assign(region="Nord-Pas de Calais")
+    return Analysis(
+        communes=table,
+        territories=_aggregate(table, "territoire", kinds, targets, priority),
+        epci=_aggregate(table, "epci_siren", kinds, targets, None).merge(
+            table[["epci_siren", "epci_nom"]].drop_duplicates(), on="epci_siren").pipe(
+            lambda f: f[["epci_siren", "epci_nom", *[c for c in f.columns if c not in ("epci_siren", "epci_nom")]]]),
+        departements=_aggregate(table, "departement", kinds, targets, None),
+        region=_aggregate(region, "region", kinds, targets, None),
+        equity=pd.DataFrame(equity),
+        underserved=pd.concat(underserved, ignore_index=True)[
+            ["code_insee", "commune", "territoire", "population", "kind", "dist_km"]
+        ].sort_values(["kind", "population", "code_insee"], ascending=[True, False, True], ignore_index=True),
+        zones=gpd.GeoDataFrame(zones, geometry="geometry", crs=2154),
+        lorenz=pd.concat(lorenz, ignore_index=True),
+        theil_groups=pd.concat(theil_groups, ignore_index=True)[
+            ["kind", "territoire", "part_equipements", "part_population", "theil_interne"]],
+        kinds=kinds,
+        radii_km=radii,
+    )
+
+
+def _checked(facilities: gpd.GeoDataFrame, kind_column: str) -> tuple[gpd.GeoDataFrame, pd.Series, list[str]]:
+    """Facilities in Lambert-93, the canonical kind of each, and the kinds present; clear errors otherwise."""
     check_frame(facilities, name="facilities", geo=True)
     check_crs(facilities, name="facilities")
     if facilities.crs.is_geographic:
@@ -220,15 +277,15 @@ def analyse(
                          "pass facilities.to_crs('EPSG:2154')")
     check_columns(facilities, ["code_insee", kind_column], name="facilities")
     facilities = facilities.to_crs(2154)
-    if capacity_column is None:
-        capacity_column = next((c for c in ("postes", "capacite", "capacity") if c in facilities.columns), None)
-    targets = {**DEFAULT_TARGETS, **(targets or {})}
     kinds_of = facilities[kind_column].map(normalise_kind)
     kinds = sorted(kinds_of.dropna().unique())
     if not kinds:
         raise ValueError("`facilities` is empty: there is nothing to analyse")
-    radii = {k: radius_for(k, radii_km) for k in kinds}
+    return facilities, kinds_of, kinds
 
+
+def _commune_table(facilities: gpd.GeoDataFrame, scheme) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """The communes of the scheme (the table indicators are added to) and their town-hall coordinates."""
     base = geography.communes(scheme=scheme)
     unknown = ~facilities["code_insee"].isin(base["code_insee"])
     if unknown.any():
@@ -237,85 +294,70 @@ def analyse(
                          "territorial.geocode first")
     halls = geography.town_halls().set_index("code_insee").geometry.reindex(base["code_insee"])
     origins = np.column_stack([halls.x.to_numpy(), halls.y.to_numpy()])
-    pop = base["population"].to_numpy(float)
     table = base[["code_insee", "nom", "territoire", "epci_siren", "epci_nom", "departement", "population",
                   "area_km2", "geometry"]].rename(columns={"nom": "commune"})
-    weights = _contiguity()
-    zones, lorenz_rows, equity_rows, underserved, theil_groups = [], [], [], [], []
-    for k in kinds:
-        subset = facilities[kinds_of == k]
-        xy = np.column_stack([subset.geometry.x.to_numpy(), subset.geometry.y.to_numpy()])
-        radius_m = radii[k] * 1000
-        counts = subset["code_insee"].value_counts().reindex(table["code_insee"], fill_value=0).to_numpy()
-        distance, _ = coverage.nearest_distance(origins, xy, detour=detour)
-        table[f"n_{k}"] = counts
-        table[f"{k}_pour_10000_hab"] = np.where(pop > 0, counts / np.where(pop > 0, pop, 1) * 1e4, np.nan)
-        table[f"{k}_pour_100km2"] = counts / table["area_km2"].to_numpy() * 100
-        table[f"dist_{k}_km"] = np.round(distance / 1000, 4)
-        table[f"couvert_{k}"] = (distance <= radius_m).astype(int)
-        table[f"couvert_surface_{k}"] = np.round(
-            coverage.covered_share_of_area(table.geometry.to_numpy(), xy, radius_m / detour), 6)
-        capacity = subset[capacity_column] if capacity_column in subset else None
-        if capacity is not None and pd.to_numeric(capacity, errors="coerce").notna().all():
-            cap = pd.to_numeric(capacity).to_numpy(float)
-            table[f"acces_2sfca_{k}"] = coverage.two_step_fca(origins, pop, xy, cap, radius=radius_m, detour=detour) * 1e4
-            table[f"acces_e2sfca_{k}"] = coverage.two_step_fca(
-                origins, pop, xy, cap, radius=radius_m, steps=coverage.E2SFCA_STEPS, detour=detour) * 1e4
-        zones.append({"kind": k, "rayon_km": radii[k], "n_equipements": len(subset),
-                      "geometry": coverage.coverage_zone(xy, radius_m / detour)})
-        dist_km = table[f"dist_{k}_km"].to_numpy(float)
-        moran = balance.moran(dist_km, weights, seed=seed)
-        table[f"lisa_{k}"] = np.where(moran.local_p < 0.05, pd.Series(moran.local_quadrant).map(LISA_LABELS), "")
-        t = balance.theil(counts, pop, table["territoire"].to_numpy())
-        ci = balance.theil_bootstrap(counts, pop, table["territoire"].to_numpy(), n_boot=n_boot, seed=seed)
-        if t.by_group is not None:
-            theil_groups.append(t.by_group.rename(columns={"groupe": "territoire"}).assign(kind=k))
-        per_territory = table.groupby("territoire")[[f"n_{k}", "population"]].sum()
-        per_epci = table.groupby("epci_siren")[[f"n_{k}", "population"]].sum()
-        target = targets.get(k)
-        equity_rows.append({
-            "kind": k, "n": len(subset), "rayon_km": radii[k],
-            "theil": t.total, "theil_inter": t.between, "theil_intra": t.within,
-            "theil_ic_bas": ci.at["total", "low"], "theil_ic_haut": ci.at["total", "high"],
-            "theil_inter_ic_bas": ci.at["between", "low"], "theil_inter_ic_haut": ci.at["between", "high"],
-            "theil_intra_ic_bas": ci.at["within", "low"], "theil_intra_ic_haut": ci.at["within", "high"],
-            "gini_territoires": balance.weighted_gini(per_territory[f"n_{k}"] / per_territory["population"],
-                                                      per_territory["population"]),
-            "gini_epci": balance.weighted_gini(per_epci[f"n_{k}"] / per_epci["population"], per_epci["population"]),
-            "gini_distance": balance.weighted_gini(dist_km, pop),
-            "cv": balance.weighted_cv(dist_km, pop),
-            "moran_i": moran.i, "moran_p": moran.p_value,
-            "cible": target if target is not None else np.nan,
-            "progression": len(subset) / target if target else np.nan,
-        })
-        curve = balance.lorenz(counts, pop).assign(kind=k)
-        lorenz_rows.append(curve[["kind", "part_population", "part_equipements"]])
-        far = table.loc[table[f"couvert_{k}"] == 0, ["code_insee", "commune", "territoire", "population",
-                                                       f"dist_{k}_km"]]
-        underserved.append(far.rename(columns={f"dist_{k}_km": "dist_km"}).assign(kind=k))
+    return table, origins
 
-    region = table.assign(region="Nord-Pas de Calais")
-    results = Analysis(
-        communes=table,
-        territories=_aggregate(table, "territoire", kinds, targets, priority),
-        epci=_aggregate(table, "epci_siren", kinds, targets, None).merge(
-            table[["epci_siren", "epci_nom"]].drop_duplicates(), on="epci_siren").pipe(
-            lambda f: f[["epci_siren", "epci_nom", *[c for c in f.columns if c not in ("epci_siren", "epci_nom")]]]),
-        departements=_aggregate(table, "departement", kinds, targets, None),
-        region=_aggregate(region, "region", kinds, targets, None),
-        equity=pd.DataFrame(equity_rows),
-        underserved=pd.concat(underserved, ignore_index=True)[
-            ["code_insee", "commune", "territoire", "population", "kind", "dist_km"]
-        ].sort_values(["kind", "population", "code_insee"], ascending=[True, False, True], ignore_index=True),
-        zones=gpd.GeoDataFrame(zones, geometry="geometry", crs=2154),
-        lorenz=pd.concat(lorenz_rows, ignore_index=True),
-        theil_groups=pd.concat(theil_groups, ignore_index=True)[
-            ["kind", "territoire", "part_equipements", "part_population", "theil_interne"]],
-        kinds=kinds,
-        radii_km=radii,
-    )
-    results.notes.extend(_method_notes(results, detour, capacity_column if capacity_column in facilities else None))
-    return results
+
+def _access_columns(table: gpd.GeoDataFrame, subset: gpd.GeoDataFrame, k: str, *, origins: np.ndarray,
+                    radius_km: float, detour: float, capacity_column: str | None) -> dict:
+    """Add the counts, densities, distances, coverage and 2SFCA columns of kind ``k``; return its coverage zone."""
+    pop = table["population"].to_numpy(float)
+    xy = np.column_stack([subset.geometry.x.to_numpy(), subset.geometry.y.to_numpy()])
+    radius_m = radius_km * 1000
+    counts = subset["code_insee"].value_counts().reindex(table["code_insee"], fill_value=0).to_numpy()
+    distance, _ = coverage.nearest_distance(origins, xy, detour=detour)
+    table[f"n_{k}"] = counts
+    table[f"{k}_pour_10000_hab"] = np.where(pop > 0, counts / np.where(pop > 0, pop, 1) * 1e4, np.nan)
+    table[f"{k}_pour_100km2"] = counts / table["area_km2"].to_numpy() * 100
+    table[f"dist_{k}_km"] = np.round(distance / 1000, 4)
+    table[f"couvert_{k}"] = (distance <= radius_m).astype(int)
+    table[f"couvert_surface_{k}"] = np.round(
+        coverage.covered_share_of_area(table.geometry.to_numpy(), xy, radius_m / detour), 6)
+    capacity = subset[capacity_column] if capacity_column in subset else None
+    if capacity is not None and pd.to_numeric(capacity, errors="coerce").notna().all():
+        cap = pd.to_numeric(capacity).to_numpy(float)
+        table[f"acces_2sfca_{k}"] = coverage.two_step_fca(origins, pop, xy, cap, radius=radius_m, detour=detour) * 1e4
+        table[f"acces_e2sfca_{k}"] = coverage.two_step_fca(
+            origins, pop, xy, cap, radius=radius_m, steps=coverage.E2SFCA_STEPS, detour=detour) * 1e4
+    return {"kind": k, "rayon_km": radius_km, "n_equipements": len(subset),
+            "geometry": coverage.coverage_zone(xy, radius_m / detour)}
+
+
+def _equity(table: gpd.GeoDataFrame, k: str, *, weights, target: float | None, n_boot: int,
+            seed: int) -> tuple[dict, pd.DataFrame | None]:
+    """Equity figures of kind ``k`` (Theil and its intervals, Gini, CV, Moran) and Theil by territory.
+
+    Adds the LISA cluster column ``lisa_{k}`` to ``table``.
+    """
+    pop = table["population"].to_numpy(float)
+    counts = table[f"n_{k}"].to_numpy()
+    territory = table["territoire"].to_numpy()
+    dist_km = table[f"dist_{k}_km"].to_numpy(float)
+    moran = balance.moran(dist_km, weights, seed=seed)
+    table[f"lisa_{k}"] = np.where(moran.local_p < 0.05, pd.Series(moran.local_quadrant).map(LISA_LABELS), "")
+    t = balance.theil(counts, pop, territory)
+    ci = balance.theil_bootstrap(counts, pop, territory, n_boot=n_boot, seed=seed)
+    groups = (t.by_group.rename(columns={"groupe": "territoire"}).assign(kind=k)
+              if t.by_group is not None else None)
+    per_territory = table.groupby("territoire")[[f"n_{k}", "population"]].sum()
+    per_epci = table.groupby("epci_siren")[[f"n_{k}", "population"]].sum()
+    n = int(counts.sum())
+    row = {
+        "theil": t.total, "theil_inter": t.between, "theil_intra": t.within,
+        "theil_ic_bas": ci.at["total", "low"], "theil_ic_haut": ci.at["total", "high"],
+        "theil_inter_ic_bas": ci.at["between", "low"], "theil_inter_ic_haut": ci.at["between", "high"],
+        "theil_intra_ic_bas": ci.at["within", "low"], "theil_intra_ic_haut": ci.at["within", "high"],
+        "gini_territoires": balance.weighted_gini(per_territory[f"n_{k}"] / per_territory["population"],
+                                                  per_territory["population"]),
+        "gini_epci": balance.weighted_gini(per_epci[f"n_{k}"] / per_epci["population"], per_epci["population"]),
+        "gini_distance": balance.weighted_gini(dist_km, pop),
+        "cv": balance.weighted_cv(dist_km, pop),
+        "moran_i": moran.i, "moran_p": moran.p_value,
+        "cible": target if target is not None else np.nan,
+        "progression": n / target if target else np.nan,
+    }
+    return row, groups
 
 
 def _method_notes(results: Analysis, detour: float, capacity_column: str | None) -> list[str]:
