@@ -246,10 +246,51 @@ def _departement_name(dep: str) -> str:
     return f"département {dep}"
 
 
+@dataclass
+class _Row:
+    """What one combination of code, postal code, département and name says, as the rules read it."""
+
+    name: str
+    key: str
+    code: str
+    cp: str
+    dep: str
+    notes: list[str]
+    names: frozenset[str] = frozenset()
+    name_method: str = "name"
+    hint_dep: str = ""
+
+    def found(self, status: str, code: str | None = None, method: str = "", score: float = np.nan, *,
+              note: str = "", candidates: frozenset[str] = frozenset()) -> _Found:
+        """A result carrying the notes gathered so far (and ``note`` last)."""
+        return _Found(status, code, method, score, "; ".join(self.notes + [note] if note else self.notes),
+                      candidates)
+
+
 def _resolve(index: _Index, code_raw: str, cp_raw: str, dep_raw: str, name_raw: str, address_raw: str,
              fuzzy_cutoff: float) -> _Found:
-    """Locate one combination of code, postal code, département, name and address."""
-    notes = []
+    """Locate one combination of code, postal code, département, name and address.
+
+    The rules are tried in order — INSEE code (current or old), name in 59/62 (narrowed by
+    postal code or département), known elsewhere, postal code alone, fuzzy name — each
+    returning a result or passing to the next.
+    """
+    row = _read_row(index, code_raw, cp_raw, dep_raw, name_raw, address_raw)
+    if isinstance(row, _Found):
+        return row
+    for rule in (_by_code, _postal_hint, _by_name, _elsewhere, _by_postal_code):
+        found = rule(index, row)
+        if found is not None:
+            return found
+    if row.key:
+        return _fuzzy(index, row.key, row.name, row.cp, row.hint_dep, row.notes, fuzzy_cutoff)
+    return row.found("unmatched", note="aucune commune ne correspond")
+
+
+def _read_row(index: _Index, code_raw: str, cp_raw: str, dep_raw: str, name_raw: str,
+              address_raw: str) -> _Row | _Found:
+    """Normalise the raw values (noting what could not be read); ``invalid`` when nothing locates the row."""
+    notes: list[str] = []
     name, cp_in_name, dep_in_name = normalise.split_place(name_raw)
     cp = normalise.postal_code(cp_raw) or cp_in_name
     dep = normalise.departement_code(dep_raw) or dep_in_name
@@ -263,111 +304,133 @@ def _resolve(index: _Index, code_raw: str, cp_raw: str, dep_raw: str, name_raw: 
         notes.append(f"code INSEE « {code_raw} » illisible, ignoré")
     if cp_raw and not normalise.postal_code(cp_raw):
         notes.append(f"code postal « {cp_raw} » illisible, ignoré")
+    row = _Row(name=name, key=key, code=code, cp=cp, dep=dep, notes=notes)
     if not (code or cp or key or dep):
-        return _Found("invalid", note="; ".join(notes + ["aucune information de localisation (coordonnées, code, "
-                                                          "code postal ou commune)"]))
+        return row.found("invalid", note="aucune information de localisation (coordonnées, code, code postal ou "
+                                         "commune)")
+    row.names, row.name_method = _names_for(index, name, key, notes)
+    return row
 
+
+def _names_for(index: _Index, name: str, key: str, notes: list[str]) -> tuple[frozenset[str], str]:
+    """Communes of 59/62 the name designates: as written, without its article, or either part of « A (B) »."""
     names = index.by_name.get(key, frozenset())
-    name_method = "name"
-    if key and not names:
-        names = index.by_bare_name.get(normalise.strip_article(key), frozenset())
-        name_method = "name_without_article"
-    if key and not names and "(" in name:  # "Lomme (Lille)", "Lille (Hellemmes)": either part may name it
+    if not key or names:
+        return names, "name"
+    names = index.by_bare_name.get(normalise.strip_article(key), frozenset())
+    if not names and "(" in name:  # "Lomme (Lille)", "Lille (Hellemmes)": either part may name it
         outer, _, inner = name.partition("(")
         parts = [index.by_name.get(normalise.name_key(p.strip(" )")), frozenset()) for p in (outer, inner)]
         known = [p for p in parts if p]
         if known and all(p == known[0] for p in known):
-            names, name_method = known[0], "name"
             notes.append(f"nom lu en deux parties : « {outer.strip()} » et « {inner.strip(' )')} »")
+            return known[0], "name"
+    return names, "name_without_article"
 
-    # 1. INSEE code, current or old
-    if code:
-        current = index.code_to_current.get(code)
-        if current is not None:
-            if names and current not in names:
-                if any(code in index.postal_of[c] for c in names):
-                    notes.append(f"le code {code} est un code postal, pas un code INSEE")
-                    cp = code
-                else:
-                    return _Found("ambiguous", note="; ".join(notes + [
-                        f"le code INSEE {code} désigne {index.label(current)} mais le nom « {name} » désigne "
-                        + ", ".join(index.label(c) for c in sorted(names))]), candidates=names | {current})
-            else:
-                if current != code:
-                    old = index.old_code_names.get(code)
-                    notes.append(f"ancien code INSEE {code}" + (f" ({old})" if old else "")
-                                 + f", aujourd'hui {index.label(current)}")
-                    return _Found("matched", current, "old_insee_code", 100.0, "; ".join(notes))
-                return _Found("matched", current, "insee_code", 100.0, "; ".join(notes))
-        elif code in index.france_codes:
-            return _Found("outside_region", note="; ".join(notes + [
-                f"code INSEE {code} d'une commune {index.zone['hors']} "
-                f"({_departement_name(index.france_codes[code])})"]))
-        elif code[:2] in index.region and code != cp:
-            notes.append(f"code INSEE {code} inconnu, ignoré")
 
-    cp_dep = cp[:2] if cp else ""
-    if cp and cp not in index.by_postal and cp_dep in index.region:
-        notes.append(f"code postal {cp} inconnu (CEDEX ?) : seul le département {cp_dep} est retenu")
-    hint_dep = dep or cp_dep or (code[:2] if code else "")
+def _by_code(index: _Index, row: _Row) -> _Found | None:
+    """Rule 1: the INSEE code, current or old (a postal code typed as INSEE code passes on)."""
+    code = row.code
+    if not code:
+        return None
+    current = index.code_to_current.get(code)
+    if current is not None:
+        if row.names and current not in row.names:
+            if any(code in index.postal_of[c] for c in row.names):
+                row.notes.append(f"le code {code} est un code postal, pas un code INSEE")
+                row.cp = code
+                return None
+            return row.found("ambiguous", candidates=row.names | {current}, note=(
+                f"le code INSEE {code} désigne {index.label(current)} mais le nom « {row.name} » désigne "
+                + ", ".join(index.label(c) for c in sorted(row.names))))
+        if current != code:
+            old = index.old_code_names.get(code)
+            row.notes.append(f"ancien code INSEE {code}" + (f" ({old})" if old else "")
+                             + f", aujourd'hui {index.label(current)}")
+            return row.found("matched", current, "old_insee_code", 100.0)
+        return row.found("matched", current, "insee_code", 100.0)
+    if code in index.france_codes:
+        return row.found("outside_region", note=f"code INSEE {code} d'une commune {index.zone['hors']} "
+                                                f"({_departement_name(index.france_codes[code])})")
+    if code[:2] in index.region and code != row.cp:
+        row.notes.append(f"code INSEE {code} inconnu, ignoré")
+    return None
 
-    # 2. names in 59/62
-    if names:
-        method = name_method
-        candidates = names
-        if len(candidates) > 1 and cp in index.by_postal:
-            narrowed = frozenset(c for c in candidates if cp in index.postal_of[c])
-            if narrowed:
-                candidates, method = narrowed, "postal_code+" + name_method
-        if len(candidates) > 1 and hint_dep:
-            narrowed = frozenset(c for c in candidates if index.info.at[c, "departement"] == hint_dep)
-            if narrowed:
-                candidates, method = narrowed, "departement+" + name_method
-        if len(candidates) > 1:
-            return _Found("ambiguous", note="; ".join(notes + [
-                f"homonymes : {', '.join(index.label(c) for c in sorted(candidates))} ; précisez le code postal "
-                "ou le département"]), candidates=candidates)
-        (found,) = candidates
-        if hint_dep and hint_dep not in index.region:
-            return _Found("ambiguous", note="; ".join(notes + [
-                f"« {name} » est {index.label(found)} mais le code postal ou le département indique le "
-                f"{_departement_name(hint_dep)}"]), candidates=candidates)
-        if cp in index.by_postal and cp not in index.postal_of[found]:
-            notes.append(f"code postal {cp} différent de ceux de {index.label(found)}")
-        elif cp in index.by_postal and method == name_method:
-            method = "postal_code+" + name_method
-        if name_method == "name_without_article":
-            notes.append(f"nom sans article, lu comme {index.info.at[found, 'nom']}")
-        elif key not in index.current_keys:
-            notes.append(f"« {name} » est une ancienne commune, aujourd'hui {index.label(found)}")
-        elsewhere = index.france_by_name.get(key)
-        if elsewhere and not (cp or dep):
-            notes.append(f"homonyme(s) hors région ignoré(s) (départements {', '.join(sorted(elsewhere))})")
-        return _Found("matched", found, method, 100.0, "; ".join(notes))
 
-    # 3. known to be elsewhere
+def _postal_hint(index: _Index, row: _Row) -> None:
+    """The département the postal code, the département column or the code point to (noted when a CEDEX)."""
+    cp_dep = row.cp[:2] if row.cp else ""
+    if row.cp and row.cp not in index.by_postal and cp_dep in index.region:
+        row.notes.append(f"code postal {row.cp} inconnu (CEDEX ?) : seul le département {cp_dep} est retenu")
+    row.hint_dep = row.dep or cp_dep or (row.code[:2] if row.code else "")
+
+
+def _by_name(index: _Index, row: _Row) -> _Found | None:
+    """Rule 2: a name of 59/62, homonyms narrowed by postal code then département, else ambiguous."""
+    if not row.names:
+        return None
+    method, candidates, cp, hint_dep = row.name_method, row.names, row.cp, row.hint_dep
+    if len(candidates) > 1 and cp in index.by_postal:
+        narrowed = frozenset(c for c in candidates if cp in index.postal_of[c])
+        if narrowed:
+            candidates, method = narrowed, "postal_code+" + row.name_method
+    if len(candidates) > 1 and hint_dep:
+        narrowed = frozenset(c for c in candidates if index.info.at[c, "departement"] == hint_dep)
+        if narrowed:
+            candidates, method = narrowed, "departement+" + row.name_method
+    if len(candidates) > 1:
+        return row.found("ambiguous", candidates=candidates, note=(
+            f"homonymes : {', '.join(index.label(c) for c in sorted(candidates))} ; précisez le code postal "
+            "ou le département"))
+    (found,) = candidates
     if hint_dep and hint_dep not in index.region:
-        return _Found("outside_region", note="; ".join(notes + [
-            f"{'code postal ' + cp if cp else 'département ' + hint_dep} {index.zone['hors']}"]))
-    if key and key in index.france_by_name and not hint_dep:
-        deps = ", ".join(sorted(index.france_by_name[key]))
-        return _Found("outside_region", note="; ".join(notes + [
-            f"« {name} » n'est pas une commune {index.zone['de']} (commune du département {deps})"]))
+        return row.found("ambiguous", candidates=candidates, note=(
+            f"« {row.name} » est {index.label(found)} mais le code postal ou le département indique le "
+            f"{_departement_name(hint_dep)}"))
+    if cp in index.by_postal and cp not in index.postal_of[found]:
+        row.notes.append(f"code postal {cp} différent de ceux de {index.label(found)}")
+    elif cp in index.by_postal and method == row.name_method:
+        method = "postal_code+" + row.name_method
+    row.notes.extend(_name_notes(index, row, found))
+    return row.found("matched", found, method, 100.0)
 
-    # 4. postal code alone
-    if cp in index.by_postal and not key:
-        candidates = index.by_postal[cp]
-        if len(candidates) == 1:
-            (found,) = candidates
-            return _Found("matched", found, "postal_code", 100.0, "; ".join(notes))
-        return _Found("ambiguous", note="; ".join(notes + [
-            f"le code postal {cp} dessert {len(candidates)} communes : "
-            + ", ".join(index.label(c) for c in sorted(candidates))]), candidates=candidates)
 
-    # 5. fuzzy name
-    if key:
-        return _fuzzy(index, key, name, cp, hint_dep, notes, fuzzy_cutoff)
-    return _Found("unmatched", note="; ".join(notes + ["aucune commune ne correspond"]))
+def _name_notes(index: _Index, row: _Row, found: str) -> list[str]:
+    """What the user should know about a name match: no article, a former commune, homonyms elsewhere."""
+    notes = []
+    if row.name_method == "name_without_article":
+        notes.append(f"nom sans article, lu comme {index.info.at[found, 'nom']}")
+    elif row.key not in index.current_keys:
+        notes.append(f"« {row.name} » est une ancienne commune, aujourd'hui {index.label(found)}")
+    elsewhere = index.france_by_name.get(row.key)
+    if elsewhere and not (row.cp or row.dep):
+        notes.append(f"homonyme(s) hors région ignoré(s) (départements {', '.join(sorted(elsewhere))})")
+    return notes
+
+
+def _elsewhere(index: _Index, row: _Row) -> _Found | None:
+    """Rule 3: a postal code, département or name known to be outside the area."""
+    if row.hint_dep and row.hint_dep not in index.region:
+        where = "code postal " + row.cp if row.cp else "département " + row.hint_dep
+        return row.found("outside_region", note=f"{where} {index.zone['hors']}")
+    if row.key and row.key in index.france_by_name and not row.hint_dep:
+        deps = ", ".join(sorted(index.france_by_name[row.key]))
+        return row.found("outside_region", note=(
+            f"« {row.name} » n'est pas une commune {index.zone['de']} (commune du département {deps})"))
+    return None
+
+
+def _by_postal_code(index: _Index, row: _Row) -> _Found | None:
+    """Rule 4: a postal code alone (no name): its only commune, else ambiguous."""
+    if row.cp not in index.by_postal or row.key:
+        return None
+    candidates = index.by_postal[row.cp]
+    if len(candidates) == 1:
+        (found,) = candidates
+        return row.found("matched", found, "postal_code", 100.0)
+    return row.found("ambiguous", candidates=candidates, note=(
+        f"le code postal {row.cp} dessert {len(candidates)} communes : "
+        + ", ".join(index.label(c) for c in sorted(candidates))))
 
 
 def _fuzzy(index: _Index, key: str, name: str, cp: str, dep: str, notes: list[str], cutoff: float) -> _Found:
