@@ -644,7 +644,49 @@ def geocode(
              "aucune colonne de localisation reconnue"]
     logger.info("geocoding %d rows with columns %s", n, cols)
 
-    # by code and name, once per distinct combination of the raw values
+    found, combo_of_row = _resolve_combinations(index, frame, cols, fuzzy_cutoff)
+    out = _Outcome.of(found, combo_of_row)
+    points = _coordinates(index, frame, cols, crs, notes, decimal)
+    if points is not None:
+        _merge_coordinates(index, points, found, combo_of_row, out, tolerance_m)
+    if online and "adresse" in cols:
+        _apply_ban(index, frame, cols, out, url=ban_url, cache=ban_cache, min_score=ban_min_score)
+    elif online:
+        notes.append("géocodage en ligne demandé mais aucune colonne d'adresse reconnue")
+    geometry = _points(index, out)
+    duplicates = _duplicate_ids(frame, cols.get("id"), out.note, first_row, repeated_ids)
+    return _assemble(frame, data, index, territory_of, cols, out, geometry, duplicates, notes,
+                     strict=strict, first_row=first_row)
+
+
+@dataclass
+class _Outcome:
+    """The result of every row, as arrays the rules fill in (one value per input row)."""
+
+    status: np.ndarray
+    code: np.ndarray
+    method: np.ndarray
+    score: np.ndarray
+    note: np.ndarray
+    precision: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+
+    @classmethod
+    def of(cls, found: list[_Found], combo_of_row: np.ndarray) -> _Outcome:
+        """Each row takes the result of its combination of raw values; no point yet."""
+        n = len(combo_of_row)
+        return cls(status=np.array([f.status for f in found], dtype=object)[combo_of_row],
+                   code=np.array([f.code or "" for f in found], dtype=object)[combo_of_row],
+                   method=np.array([f.method for f in found], dtype=object)[combo_of_row],
+                   score=np.array([f.score for f in found], dtype=float)[combo_of_row],
+                   note=np.array([f.note for f in found], dtype=object)[combo_of_row],
+                   precision=np.full(n, "", dtype=object), x=np.full(n, np.nan), y=np.full(n, np.nan))
+
+
+def _resolve_combinations(index: _Index, frame: pd.DataFrame, cols: dict[str, str],
+                          fuzzy_cutoff: float) -> tuple[list[_Found], np.ndarray]:
+    """Resolve by code and name once per distinct combination of the raw values; the combination of each row."""
     roles = ("code_insee", "code_postal", "departement", "commune", "adresse")
     factors = {role: _factorize(frame, cols.get(role)) for role in roles}
     keys = pd.DataFrame({role: codes for role, (codes, _) in factors.items()})
@@ -655,43 +697,27 @@ def geocode(
         _resolve(index, *(factors[role][1][factors[role][0][r]] for role in roles), fuzzy_cutoff=fuzzy_cutoff)
         for r in representative
     ]
-    status = np.array([f.status for f in found], dtype=object)[combo_of_row]
-    code = np.array([f.code or "" for f in found], dtype=object)[combo_of_row]
-    method = np.array([f.method for f in found], dtype=object)[combo_of_row]
-    score = np.array([f.score for f in found], dtype=float)[combo_of_row]
-    note = np.array([f.note for f in found], dtype=object)[combo_of_row]
-    precision = np.full(n, "", dtype=object)
-    x = np.full(n, np.nan)
-    y = np.full(n, np.nan)
+    return found, combo_of_row
 
-    points = _coordinates(index, frame, cols, crs, notes, decimal)
-    if points is not None:
-        _merge_coordinates(index, points, found, combo_of_row, status, code, method, score, note, precision, x, y,
-                           tolerance_m)
 
-    if online and "adresse" in cols:
-        _apply_ban(index, frame, cols, status, code, method, score, note, precision, x, y,
-                   url=ban_url, cache=ban_cache, min_score=ban_min_score)
-    elif online:
-        notes.append("géocodage en ligne demandé mais aucune colonne d'adresse reconnue")
-
-    accepted_mask = np.isin(status, ACCEPTED)
-    by_hall = accepted_mask & ~np.isfinite(x)
-    hall = index.halls.index.get_indexer(code[by_hall])
-    precise = accepted_mask & np.isfinite(x)
-    geometry = np.full(n, None, dtype=object)
+def _points(index: _Index, out: _Outcome) -> np.ndarray:
+    """The point of each accepted row: its coordinates, else its commune's town hall (precision recorded)."""
+    accepted_mask = np.isin(out.status, ACCEPTED)
+    by_hall = accepted_mask & ~np.isfinite(out.x)
+    hall = index.halls.index.get_indexer(out.code[by_hall])
+    precise = accepted_mask & np.isfinite(out.x)
+    geometry = np.full(len(out.status), None, dtype=object)
     geometry[by_hall] = index.halls.to_numpy()[hall]  # shared, immutable town-hall points
-    geometry[precise] = shapely.points(x[precise], y[precise])
-    precision[by_hall] = index.hall_precision.to_numpy()[hall]
-
-    duplicates = _duplicate_ids(frame, cols.get("id"), note, first_row, repeated_ids)
-    return _assemble(frame, data, index, territory_of, cols, status, code, method, score, note, precision, geometry,
-                     duplicates, notes, strict, first_row)
+    geometry[precise] = shapely.points(out.x[precise], out.y[precise])
+    out.precision[by_hall] = index.hall_precision.to_numpy()[hall]
+    return geometry
 
 
-def _merge_coordinates(index, points, found, combo_of_row, status, code, method, score, note, precision, x, y,
-                       tolerance_m) -> None:
+def _merge_coordinates(index: _Index, points, found: list[_Found], combo_of_row: np.ndarray, out: _Outcome,
+                       tolerance_m: float) -> None:
     """Let usable coordinates decide, unless they contradict the commune the row names."""
+    status, code, method, score, note = out.status, out.code, out.method, out.score, out.note
+    precision, x, y = out.precision, out.x, out.y
     has_point = np.isfinite(points.x)
     for i in np.flatnonzero(points.given | has_point):
         declared = found[combo_of_row[i]]
@@ -734,9 +760,11 @@ def _merge_coordinates(index, points, found, combo_of_row, status, code, method,
             precision[i] = "coordonnées"
 
 
-def _apply_ban(index, frame, cols, status, code, method, score, note, precision, x, y, *, url, cache,
-               min_score) -> None:
+def _apply_ban(index: _Index, frame: pd.DataFrame, cols: dict[str, str], out: _Outcome, *, url: str | None,
+               cache, min_score: float) -> None:
     """Refine or rescue rows with an address through the BAN; every decision is written in the note."""
+    status, code, method, score, note = out.status, out.code, out.method, out.score, out.note
+    precision, x, y = out.precision, out.x, out.y
     from territorial.ban import BAN_URL, ban_geocode
 
     address = _text(frame, cols["adresse"])
@@ -815,8 +843,10 @@ def _duplicate_ids(frame: pd.DataFrame, id_column: str | None, note: np.ndarray,
     return duplicate_table(found)
 
 
-def _assemble(frame, data, index, territory_of, cols, status, code, method, score, note, precision, geometry,
-              duplicates, notes, strict, first_row) -> GeocodeResult:
+def _assemble(frame: pd.DataFrame, data: pd.DataFrame, index: _Index, territory_of: pd.Series, cols: dict[str, str],
+              out: _Outcome, geometry: np.ndarray, duplicates: pd.DataFrame, notes: list[str], *, strict: bool,
+              first_row: int) -> GeocodeResult:
+    status, code, method, score, note, precision = out.status, out.code, out.method, out.score, out.note, out.precision
     n = len(frame)
     geometry_name = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
     table = pd.DataFrame(frame.drop(columns=geometry_name) if geometry_name else frame)
