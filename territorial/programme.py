@@ -276,111 +276,182 @@ def check_projects(projects: pd.DataFrame, programme: dict | None = None) -> Pro
     Amounts are in euros, or in millions of francs where ``devise`` says ``MF``. Rows
     that geocoding rejected (``geocode_status``) are kept and flagged.
     """
-    programme = programme or _load()
-    rate = programme.get("francs_par_euro", FRANCS_PER_EURO)
-    actions = _actions(programme)
-    objectives = {o["code"]: o for o in programme["objectifs"]}
-    columns = {role: _find(projects, names) for role, names in PROJECT_COLUMNS.items()}
-    funders = {partner: _find(projects, names) for partner, names in FUNDER_COLUMNS.items()}
-    frame = projects.reset_index(drop=True)
-    n = len(frame)
+    ledger = _Ledger.read(projects, programme or _load())
+    frame, n, row_numbers = ledger.frame, len(ledger.frame), ledger.row_numbers
     violations: list[dict] = []
-    ids = frame[columns["id"]].astype(str) if columns["id"] else pd.Series([str(i + 1) for i in range(n)])
-    row_numbers = frame["input_row"].to_numpy() if "input_row" in frame else np.arange(1, n + 1)
 
     def flag(i, rule, message):
-        violations.append({"input_row": int(row_numbers[i]), "id": ids.iloc[i], "regle": rule, "message": message})
+        violations.append({"input_row": int(row_numbers[i]), "id": ledger.ids.iloc[i], "regle": rule,
+                           "message": message})
 
-    # currency: euros unless the row says MF (millions of francs)
-    currency = frame[columns["devise"]].astype(str).str.strip().str.upper() if columns["devise"] else \
-        pd.Series("EUR", index=frame.index)
-    in_mf = currency.isin(["MF", "MFRF", "M F", "MILLIONS DE FRANCS"]).to_numpy()
-    unknown_currency = ~currency.isin(["EUR", "€", "EURO", "EUROS", "", "NAN", "MF", "MFRF", "M F",
-                                       "MILLIONS DE FRANCS"]).to_numpy()
-    factor = np.where(in_mf, 1e6 / rate, 1.0)
-
-    def euros(column):
-        values = _money(frame[column]) if column else np.zeros(n)
-        return values * factor
-
-    cost = euros(columns["cout_total"])
-    # an empty funding cell is no contribution
-    amounts = {partner: np.nan_to_num(euros(column), nan=0.0) for partner, column in funders.items() if column}
-    contract = sum((amounts.get(p, np.zeros(n)) for p in PARTNERS), np.zeros(n))
-    funded = sum(amounts.values(), np.zeros(n))
-    codes = frame[columns["action"]].map(_action_code) if columns["action"] else pd.Series("", index=frame.index)
-    objective_of = codes.map(lambda c: c if c in objectives else actions.get(c, {}).get("objectif", ""))
-
-    status = frame["geocode_status"] if "geocode_status" in frame else pd.Series("matched", index=frame.index)
     for i in range(n):
-        code, objective = codes.iloc[i], objective_of.iloc[i]
-        if status.iloc[i] not in ("matched", "fuzzy"):
-            note = frame["geocode_note"].iloc[i] if "geocode_note" in frame else ""
-            flag(i, "localisation", f"projet non localisé ({status.iloc[i]}) : {note}; il n'entre pas dans les "
-                                    "sommes par territoire")
-        if unknown_currency[i]:
-            flag(i, "devise", f"devise « {currency.iloc[i]} » inconnue : écrivez EUR ou MF")
-        if not objective:
-            known = ", ".join(sorted(actions))
-            flag(i, "action", f"l'action « {code} » n'existe pas dans la priorité 10 (actions : {known} ; "
-                              f"objectifs : {', '.join(objectives)})")
-        if not np.isfinite(cost[i]) or cost[i] <= 0:
-            flag(i, "montant", "coût total absent, illisible ou nul")
-            continue
-        for partner, values in amounts.items():
-            if np.isfinite(values[i]) and values[i] < 0:
-                flag(i, "montant", f"montant négatif pour {partner} : {fr_number(values[i], 2)} €")
-        if funded[i] > cost[i] + TOLERANCE_EUR:
-            flag(i, "somme", f"les financements ({fr_number(funded[i], 2)} €) dépassent le coût total "
-                             f"({fr_number(cost[i], 2)} €)")
-        elif "Autres" in amounts and abs(funded[i] - cost[i]) > TOLERANCE_EUR:
-            flag(i, "somme", f"les financements ({fr_number(funded[i], 2)} €) ne font pas le coût total "
-                             f"({fr_number(cost[i], 2)} €)")
-        if not objective:
-            continue
-        rules = {**objectives[objective].get("taux", {}), **actions.get(code, {}).get("taux", {})}
-        share = contract[i] / cost[i]
-        level = f"du moyen d'action {code}" if "taux" in actions.get(code, {}) else f"de l'objectif {objective}"
-        if "min" in rules and share * 100 < rules["min"] - 1e-9:
-            flag(i, "taux", f"taux des partenaires du contrat {fr_number(100 * share, 1)} % sous le minimum de "
-                            f"{rules['min']} % {level}")
-        if "max" in rules and share * 100 > rules["max"] + 1e-9:
-            flag(i, "taux", f"taux des partenaires du contrat {fr_number(100 * share, 1)} % au-dessus du maximum "
-                            f"de {rules['max']} % {level}")
-        if "max_cumule" in rules:
-            cumulated = sum((amounts.get(p, np.zeros(n))[i] for p in rules.get("cumul", [])), 0.0)
-            if cumulated / cost[i] * 100 > rules["max_cumule"] + 1e-9:
-                flag(i, "plafond", f"taux cumulé {' + '.join(rules.get('cumul', []))} "
-                                   f"{fr_number(100 * cumulated / cost[i], 1)} % au-dessus du plafond de "
-                                   f"{rules['max_cumule']} % de l'objectif {objective}")
-        for partner, expected in rules.get("partenaire_taux", {}).items():
-            value = amounts.get(partner, np.zeros(n))[i]
-            if value > 0 and abs(value / cost[i] * 100 - expected) > 0.5:
-                flag(i, "taux", f"{partner} intervient à hauteur de {expected} % dans l'objectif {objective} "
-                                f"(ici {fr_number(100 * value / cost[i], 1)} %)")
-        home = {"Département du Nord": "59", "Département du Pas-de-Calais": "62"}
-        where = frame["departement"].iloc[i] if "departement" in frame else None
-        for partner, code_dep in home.items():
-            if amounts.get(partner, np.zeros(n))[i] > 0 and isinstance(where, str) and where != code_dep:
-                flag(i, "territoire", f"{partner} finance un projet situé hors de son département ({where})")
-        envelope = {a["partenaire"] for a in objectives[objective].get("texte", [])}
-        for partner in PARTNERS:
-            value = amounts.get(partner, np.zeros(n))[i]
-            if value > 0 and partner not in envelope:
-                flag(i, "enveloppe", f"{partner} n'a pas d'enveloppe pour l'objectif {objective}")
-
-    _cumulative_envelopes(frame, columns, objectives, actions, codes, objective_of, amounts, flag)
+        for rule, message in _row_violations(ledger, i):
+            flag(i, rule, message)
+    _cumulative_envelopes(frame, ledger.columns, ledger.objectives, ledger.actions, ledger.codes, ledger.objective_of,
+                          ledger.amounts, flag)
     table = pd.DataFrame(violations, columns=["input_row", "id", "regle", "message"])
     by_row = table.groupby("input_row")["message"].agg(list)
+    cost, contract = ledger.cost, ledger.contract
     out = frame.assign(
-        objectif=objective_of.to_numpy(), action_code=codes.to_numpy(),
+        objectif=ledger.objective_of.to_numpy(), action_code=ledger.codes.to_numpy(),
         cout_total_eur=np.round(cost, 2),
-        **{f"{_slug(p)}_eur": np.round(v, 2) for p, v in amounts.items()},
+        **{f"{_slug(p)}_eur": np.round(v, 2) for p, v in ledger.amounts.items()},
         taux_partenaires=np.where(cost > 0, np.round(contract / np.where(cost > 0, cost, 1), 4), np.nan),
         n_violations=[len(by_row.get(int(r), [])) for r in row_numbers],
         violations=[" | ".join(by_row.get(int(r), [])) for r in row_numbers],
     )
     return ProjectCheck(projects=out, violations=table)
+
+
+KNOWN_CURRENCIES = ("EUR", "€", "EURO", "EUROS", "", "NAN", "MF", "MFRF", "M F", "MILLIONS DE FRANCS")
+FRANC_CURRENCIES = ("MF", "MFRF", "M F", "MILLIONS DE FRANCS")
+
+
+@dataclass
+class _Ledger:
+    """A projects table read against the plan: amounts in euros, action codes, objectives (one value per row)."""
+
+    frame: pd.DataFrame
+    columns: dict[str, str | None]
+    objectives: dict[str, dict]
+    actions: dict[str, dict]
+    ids: pd.Series
+    row_numbers: np.ndarray
+    currency: pd.Series
+    cost: np.ndarray
+    amounts: dict[str, np.ndarray]
+    contract: np.ndarray
+    funded: np.ndarray
+    codes: pd.Series
+    objective_of: pd.Series
+
+    @classmethod
+    def read(cls, projects: pd.DataFrame, programme: dict) -> _Ledger:
+        actions = _actions(programme)
+        objectives = {o["code"]: o for o in programme["objectifs"]}
+        columns = {role: _find(projects, names) for role, names in PROJECT_COLUMNS.items()}
+        funders = {partner: _find(projects, names) for partner, names in FUNDER_COLUMNS.items()}
+        frame = projects.reset_index(drop=True)
+        n = len(frame)
+        # currency: euros unless the row says MF (millions of francs)
+        currency = (frame[columns["devise"]].astype(str).str.strip().str.upper() if columns["devise"]
+                    else pd.Series("EUR", index=frame.index))
+        factor = np.where(currency.isin(FRANC_CURRENCIES).to_numpy(),
+                          1e6 / programme.get("francs_par_euro", FRANCS_PER_EURO), 1.0)
+
+        def euros(column):
+            return (_money(frame[column]) if column else np.zeros(n)) * factor
+
+        # an empty funding cell is no contribution
+        amounts = {partner: np.nan_to_num(euros(column), nan=0.0) for partner, column in funders.items() if column}
+        codes = frame[columns["action"]].map(_action_code) if columns["action"] else pd.Series("", index=frame.index)
+        return cls(
+            frame=frame, columns=columns, objectives=objectives, actions=actions,
+            ids=frame[columns["id"]].astype(str) if columns["id"] else pd.Series([str(i + 1) for i in range(n)]),
+            row_numbers=frame["input_row"].to_numpy() if "input_row" in frame else np.arange(1, n + 1),
+            currency=currency, cost=euros(columns["cout_total"]), amounts=amounts,
+            contract=sum((amounts.get(p, np.zeros(n)) for p in PARTNERS), np.zeros(n)),
+            funded=sum(amounts.values(), np.zeros(n)), codes=codes,
+            objective_of=codes.map(lambda c: c if c in objectives else actions.get(c, {}).get("objectif", "")),
+        )
+
+    def amount(self, partner: str, i: int) -> float:
+        """Contribution of ``partner`` to row ``i`` in euros (0 when the table has no column for it)."""
+        values = self.amounts.get(partner)
+        return 0.0 if values is None else values[i]
+
+
+def _row_violations(ledger: _Ledger, i: int) -> list[tuple[str, str]]:
+    """Every (rule, message) broken by row ``i``, rule by rule in a fixed order."""
+    found = _location_rule(ledger, i) + _currency_rule(ledger, i) + _action_rule(ledger, i)
+    if not np.isfinite(ledger.cost[i]) or ledger.cost[i] <= 0:
+        return [*found, ("montant", "coût total absent, illisible ou nul")]
+    found += _amount_rules(ledger, i)
+    if not ledger.objective_of.iloc[i]:
+        return found
+    return found + _rate_rules(ledger, i) + _home_rule(ledger, i) + _envelope_rule(ledger, i)
+
+
+def _location_rule(ledger: _Ledger, i: int) -> list[tuple[str, str]]:
+    frame = ledger.frame
+    status = frame["geocode_status"].iloc[i] if "geocode_status" in frame else "matched"
+    if status in ("matched", "fuzzy"):
+        return []
+    note = frame["geocode_note"].iloc[i] if "geocode_note" in frame else ""
+    return [("localisation", f"projet non localisé ({status}) : {note}; il n'entre pas dans les sommes par territoire")]
+
+
+def _currency_rule(ledger: _Ledger, i: int) -> list[tuple[str, str]]:
+    currency = ledger.currency.iloc[i]
+    if currency in KNOWN_CURRENCIES:
+        return []
+    return [("devise", f"devise « {currency} » inconnue : écrivez EUR ou MF")]
+
+
+def _action_rule(ledger: _Ledger, i: int) -> list[tuple[str, str]]:
+    if ledger.objective_of.iloc[i]:
+        return []
+    return [("action", f"l'action « {ledger.codes.iloc[i]} » n'existe pas dans la priorité 10 (actions : "
+                       f"{', '.join(sorted(ledger.actions))} ; objectifs : {', '.join(ledger.objectives)})")]
+
+
+def _amount_rules(ledger: _Ledger, i: int) -> list[tuple[str, str]]:
+    """Amounts are not negative; contributions do not exceed the cost, and make it when ``Autres`` is given."""
+    found = [("montant", f"montant négatif pour {partner} : {fr_number(values[i], 2)} €")
+             for partner, values in ledger.amounts.items() if np.isfinite(values[i]) and values[i] < 0]
+    cost, funded = ledger.cost[i], ledger.funded[i]
+    if funded > cost + TOLERANCE_EUR:
+        found.append(("somme", f"les financements ({fr_number(funded, 2)} €) dépassent le coût total "
+                               f"({fr_number(cost, 2)} €)"))
+    elif "Autres" in ledger.amounts and abs(funded - cost) > TOLERANCE_EUR:
+        found.append(("somme", f"les financements ({fr_number(funded, 2)} €) ne font pas le coût total "
+                               f"({fr_number(cost, 2)} €)"))
+    return found
+
+
+def _rate_rules(ledger: _Ledger, i: int) -> list[tuple[str, str]]:
+    """The contract partners' rate within the objective's or action's bounds; cumulative caps; fixed partner rates."""
+    code, objective, cost = ledger.codes.iloc[i], ledger.objective_of.iloc[i], ledger.cost[i]
+    action = ledger.actions.get(code, {})
+    rules = {**ledger.objectives[objective].get("taux", {}), **action.get("taux", {})}
+    share = ledger.contract[i] / cost
+    level = f"du moyen d'action {code}" if "taux" in action else f"de l'objectif {objective}"
+    found = []
+    if "min" in rules and share * 100 < rules["min"] - 1e-9:
+        found.append(("taux", f"taux des partenaires du contrat {fr_number(100 * share, 1)} % sous le minimum de "
+                              f"{rules['min']} % {level}"))
+    if "max" in rules and share * 100 > rules["max"] + 1e-9:
+        found.append(("taux", f"taux des partenaires du contrat {fr_number(100 * share, 1)} % au-dessus du maximum "
+                              f"de {rules['max']} % {level}"))
+    if "max_cumule" in rules:
+        cumulated = sum((ledger.amount(p, i) for p in rules.get("cumul", [])), 0.0)
+        if cumulated / cost * 100 > rules["max_cumule"] + 1e-9:
+            found.append(("plafond", f"taux cumulé {' + '.join(rules.get('cumul', []))} "
+                                     f"{fr_number(100 * cumulated / cost, 1)} % au-dessus du plafond de "
+                                     f"{rules['max_cumule']} % de l'objectif {objective}"))
+    for partner, expected in rules.get("partenaire_taux", {}).items():
+        value = ledger.amount(partner, i)
+        if value > 0 and abs(value / cost * 100 - expected) > 0.5:
+            found.append(("taux", f"{partner} intervient à hauteur de {expected} % dans l'objectif {objective} "
+                                  f"(ici {fr_number(100 * value / cost, 1)} %)"))
+    return found
+
+
+def _home_rule(ledger: _Ledger, i: int) -> list[tuple[str, str]]:
+    """A Département funds projects located in it."""
+    where = ledger.frame["departement"].iloc[i] if "departement" in ledger.frame else None
+    home = {"Département du Nord": "59", "Département du Pas-de-Calais": "62"}
+    return [("territoire", f"{partner} finance un projet situé hors de son département ({where})")
+            for partner, code_dep in home.items()
+            if ledger.amount(partner, i) > 0 and isinstance(where, str) and where != code_dep]
+
+
+def _envelope_rule(ledger: _Ledger, i: int) -> list[tuple[str, str]]:
+    """A partner funds only objectives where the plan gives it an envelope."""
+    objective = ledger.objective_of.iloc[i]
+    envelope = {a["partenaire"] for a in ledger.objectives[objective].get("texte", [])}
+    return [("enveloppe", f"{partner} n'a pas d'enveloppe pour l'objectif {objective}")
+            for partner in PARTNERS if ledger.amount(partner, i) > 0 and partner not in envelope]
 
 
 def _slug(partner: str) -> str:
