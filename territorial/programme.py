@@ -117,93 +117,114 @@ def validate_source(programme: dict | None = None) -> pd.DataFrame:
         Empty when the source is consistent and complete.
     """
     programme = programme or _load()
-    rate = programme.get("francs_par_euro", FRANCS_PER_EURO)
-    findings = []
+    findings = _SourceFindings(programme.get("francs_par_euro", FRANCS_PER_EURO))
+    for objective in programme["objectifs"]:
+        findings.objective(objective)
+    return pd.DataFrame(findings.rows, columns=["type", "objectif", "action", "partenaire", "ou", "message"])
 
-    def add(kind, objective, action, partner, where, message):
-        findings.append({"type": kind, "objectif": objective, "action": action, "partenaire": partner,
-                         "ou": where, "message": message})
 
-    def check_pairs(objective, action, amounts):
+class _SourceFindings:
+    """The findings of :func:`validate_source`, gathered objective by objective."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.rows: list[dict] = []
+
+    def add(self, kind: str, objective: str, action: str, partner: str, where: str, message: str) -> None:
+        self.rows.append({"type": kind, "objectif": objective, "action": action, "partenaire": partner,
+                          "ou": where, "message": message})
+
+    def objective(self, objective: dict) -> None:
+        """Pairs, table against text, and each action of one objective; the split between its actions."""
+        code = objective["code"]
+        self.pairs(code, "", objective.get("texte", []))
+        self.pairs(code, "", objective.get("tableau", []))
+        if "tableau" not in objective:
+            self.add("omission", code, "", "", "tableau récapitulatif",
+                     f"l'objectif {code} ne figure pas au tableau récapitulatif de la priorité")
+        else:
+            self.compare(code, "", objective["tableau"], objective.get("texte", []), f"objectif {code}")
+        for action in objective.get("actions", []):
+            self.action(objective, action)
+        if objective.get("actions"):
+            self.split(objective)
+
+    def pairs(self, objective: str, action: str, amounts: list[dict]) -> None:
+        """Each MF/M€ pair converts at the plan's rate; an amount in one currency only is an omission."""
+        rate = self.rate
         for a in amounts:
             mf, meur, where = a.get("mf"), a.get("meur"), a.get("ou", "")
             if mf is not None and meur is not None:
                 expected = round(mf / rate, 4)
                 if abs(expected - meur) > 5e-5:
-                    add("conversion", objective, action, a["partenaire"], where,
-                        f"{fr_number(mf, 2)} MF = {fr_number(expected, 4)} M€ au taux de {rate} F pour 1 €, "
-                        f"le texte écrit {fr_number(meur, 4)} M€")
+                    self.add("conversion", objective, action, a["partenaire"], where,
+                             f"{fr_number(mf, 2)} MF = {fr_number(expected, 4)} M€ au taux de {rate} F pour 1 €, "
+                             f"le texte écrit {fr_number(meur, 4)} M€")
             elif mf is not None:
-                add("omission", objective, action, a["partenaire"], where,
-                    f"{fr_number(mf, 2)} MF sans montant en M€ (soit {fr_number(round(mf / rate, 4), 4)} M€)")
+                self.add("omission", objective, action, a["partenaire"], where,
+                         f"{fr_number(mf, 2)} MF sans montant en M€ (soit {fr_number(round(mf / rate, 4), 4)} M€)")
             elif meur is not None:
-                add("omission", objective, action, a["partenaire"], where,
-                    f"{fr_number(meur, 4)} M€ sans montant en MF (soit {fr_number(meur * rate, 2)} MF)")
+                self.add("omission", objective, action, a["partenaire"], where,
+                         f"{fr_number(meur, 4)} M€ sans montant en MF (soit {fr_number(meur * rate, 2)} MF)")
 
-    def compare(objective, action, table, text, what):
+    def compare(self, objective: str, action: str, table: list[dict], text: list[dict], what: str) -> None:
+        """An amount given both in the summary table and in the text is the same in both."""
         by_partner_table = {a["partenaire"]: a for a in table}
         by_partner_text = {a["partenaire"]: a for a in text}
         for partner in sorted(set(by_partner_table) | set(by_partner_text), key=_partner_rank):
             left, right = by_partner_table.get(partner), by_partner_text.get(partner)
             if left is None or right is None:
                 present = left or right
-                add("omission", objective, action, partner, present.get("ou", ""),
-                    f"{what} : montant donné {'au tableau' if left else 'dans le texte'} mais pas "
-                    f"{'dans le texte' if left else 'au tableau'}")
+                self.add("omission", objective, action, partner, present.get("ou", ""),
+                         f"{what} : montant donné {'au tableau' if left else 'dans le texte'} mais pas "
+                         f"{'dans le texte' if left else 'au tableau'}")
                 continue
             for key, unit, digits in (("mf", "MF", 2), ("meur", "M€", 4)):
                 if left.get(key) is not None and right.get(key) is not None and abs(left[key] - right[key]) > 1e-9:
-                    add("doublon", objective, action, partner, f"{left.get('ou')} / {right.get('ou')}",
-                        f"{what} : {fr_number(left[key], digits)} {unit} au tableau mais "
-                        f"{fr_number(right[key], digits)} {unit} dans le texte")
+                    self.add("doublon", objective, action, partner, f"{left.get('ou')} / {right.get('ou')}",
+                             f"{what} : {fr_number(left[key], digits)} {unit} au tableau mais "
+                             f"{fr_number(right[key], digits)} {unit} dans le texte")
 
-    for objective in programme["objectifs"]:
+    def action(self, objective: dict, action: dict) -> None:
+        """One action line: its pairs, its place in the table, and its « dont » parts within it."""
         code = objective["code"]
-        check_pairs(code, "", objective.get("texte", []))
-        check_pairs(code, "", objective.get("tableau", []))
-        if "tableau" not in objective:
-            add("omission", code, "", "", "tableau récapitulatif",
-                f"l'objectif {code} ne figure pas au tableau récapitulatif de la priorité")
-        else:
-            compare(code, "", objective["tableau"], objective.get("texte", []), f"objectif {code}")
-        actions = objective.get("actions", [])
-        for action in actions:
-            check_pairs(code, action["code"], action.get("texte", []))
-            check_pairs(code, action["code"], action.get("tableau", []))
-            check_pairs(code, action["code"], action.get("dont", []))
-            if "tableau" in objective and "tableau" not in action:
-                add("omission", code, action["code"], "", "tableau récapitulatif",
-                    f"le moyen d'action {action['code']} ne figure pas au tableau récapitulatif")
-            elif "tableau" in action:
-                compare(code, action["code"], action["tableau"], action.get("texte", []),
-                        f"moyen d'action {action['code']}")
-            parents = {a["partenaire"]: a for a in action.get("texte", [])}
-            for part in action.get("dont", []):
-                parent = parents.get(part["partenaire"])
-                if parent and part.get("mf") is not None and part["mf"] > parent.get("mf", np.inf):
-                    add("somme", code, action["code"], part["partenaire"], part.get("ou", ""),
-                        f"la part « {part['libelle']} » ({fr_number(part['mf'], 2)} MF) dépasse le montant du "
-                        f"moyen d'action ({fr_number(parent['mf'], 2)} MF)")
-        if not actions:
-            continue
+        self.pairs(code, action["code"], action.get("texte", []))
+        self.pairs(code, action["code"], action.get("tableau", []))
+        self.pairs(code, action["code"], action.get("dont", []))
+        if "tableau" in objective and "tableau" not in action:
+            self.add("omission", code, action["code"], "", "tableau récapitulatif",
+                     f"le moyen d'action {action['code']} ne figure pas au tableau récapitulatif")
+        elif "tableau" in action:
+            self.compare(code, action["code"], action["tableau"], action.get("texte", []),
+                         f"moyen d'action {action['code']}")
+        parents = {a["partenaire"]: a for a in action.get("texte", [])}
+        for part in action.get("dont", []):
+            parent = parents.get(part["partenaire"])
+            if parent and part.get("mf") is not None and part["mf"] > parent.get("mf", np.inf):
+                self.add("somme", code, action["code"], part["partenaire"], part.get("ou", ""),
+                         f"la part « {part['libelle']} » ({fr_number(part['mf'], 2)} MF) dépasse le montant du "
+                         f"moyen d'action ({fr_number(parent['mf'], 2)} MF)")
+
+    def split(self, objective: dict) -> None:
+        """Each partner's objective total equals the sum of its amounts over the actions (or the split is missing)."""
+        code, actions = objective["code"], objective["actions"]
         for total in objective.get("texte", []):
             partner = total["partenaire"]
             parts = [a for action in actions for a in action.get("texte", []) if a["partenaire"] == partner]
             if not parts:
-                add("omission", code, "", partner, total.get("ou", ""),
-                    f"objectif {code} : la répartition entre moyens d'action n'est pas donnée pour {partner}")
+                self.add("omission", code, "", partner, total.get("ou", ""),
+                         f"objectif {code} : la répartition entre moyens d'action n'est pas donnée pour {partner}")
                 continue
             mf_sum = sum(p.get("mf", 0) for p in parts)
             if abs(mf_sum - total.get("mf", mf_sum)) > 1e-9:
-                add("somme", code, "", partner, total.get("ou", ""),
-                    f"objectif {code} : {fr_number(total['mf'], 2)} MF au total mais "
-                    f"{fr_number(mf_sum, 2)} MF pour la somme des moyens d'action")
+                self.add("somme", code, "", partner, total.get("ou", ""),
+                         f"objectif {code} : {fr_number(total['mf'], 2)} MF au total mais "
+                         f"{fr_number(mf_sum, 2)} MF pour la somme des moyens d'action")
             meur_sum = round(sum(p.get("meur", 0) for p in parts), 4)
             if total.get("meur") is not None and abs(meur_sum - total["meur"]) > 1e-4 * len(parts):
-                add("somme", code, "", partner, total.get("ou", ""),
-                    f"objectif {code} : {fr_number(total['meur'], 4)} M€ au total mais "
-                    f"{fr_number(meur_sum, 4)} M€ pour la somme des moyens d'action")
-    return pd.DataFrame(findings, columns=["type", "objectif", "action", "partenaire", "ou", "message"])
+                self.add("somme", code, "", partner, total.get("ou", ""),
+                         f"objectif {code} : {fr_number(total['meur'], 4)} M€ au total mais "
+                         f"{fr_number(meur_sum, 4)} M€ pour la somme des moyens d'action")
 
 
 def _partner_rank(partner: str) -> int:
