@@ -16,7 +16,6 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -88,27 +87,6 @@ class Analysis:
     kinds: list[str]
     radii_km: dict[str, float]
     notes: list[str] = field(default_factory=list)
-
-    def write_csv(self, folder: str | Path) -> list[Path]:
-        """Write the tables as UTF-8 CSV files (and the method notes) into ``folder``."""
-        from territorial.export import write_table
-
-        folder = Path(folder)
-        tables = {
-            "communes.csv": pd.DataFrame(self.communes.drop(columns="geometry")),
-            "territoires.csv": self.territories,
-            "epci.csv": self.epci,
-            "departements.csv": self.departements,
-            "region.csv": self.region,
-            "equite.csv": self.equity,
-            "sous_desservies.csv": self.underserved,
-            "lorenz.csv": self.lorenz,
-            "theil_territoires.csv": self.theil_groups,
-        }
-        written = [write_table(table, folder / name) for name, table in tables.items()]
-        notes = folder / "notes_methode.txt"
-        notes.write_text("\n".join(self.notes) + "\n", encoding="utf-8")
-        return [*written, notes]
 
 
 @lru_cache(maxsize=1)

@@ -292,7 +292,9 @@ def analyse_command(
                                            rejects_dir=output_dir)
         results = analyse(facilities, radii_km=radii, scheme=resolved, targets=targets, priority=weights or None,
                           detour=detour, capacity_column=capacity_column)
-        written = results.write_csv(output_dir)
+        from territorial.export import write_analysis_tables
+
+        written = write_analysis_tables(results, output_dir)
     _echo_region(results)
     for path in written:
         typer.echo(str(path))
@@ -374,7 +376,9 @@ def programme_command(
             typer.echo(f"  {line}")
     if output_dir is not None:
         with _user_errors():
-            for path in report.write_csv(output_dir):
+            from territorial.export import write_programme_tables
+
+            for path in write_programme_tables(report, output_dir):
                 typer.echo(str(path))
 
 

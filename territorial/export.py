@@ -32,7 +32,8 @@ from territorial.styles import LayerStyle, graduated_style, qml, single_style, s
 logger = logging.getLogger(__name__)
 
 __all__ = ["EXPORT_FORMATS", "ExistingFileError", "ExportLayer", "analysis_layers", "export_analysis",
-           "export_layers", "shapefile_field_names", "write_points", "write_table"]
+           "export_layers", "shapefile_field_names", "write_analysis_tables", "write_points",
+           "write_programme_tables", "write_table"]
 
 EXPORT_FORMATS = (".gpkg", ".shp", ".zip", ".geojson", ".fgb", ".csv")
 WRITERS = {".csv", ".gpkg", ".geojson"}
@@ -82,6 +83,40 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, excel_fr: bool = False
     sep, encoding = (";", "utf-8-sig") if excel_fr else (",", "utf-8")
     table = neutralise_formulas(frame) if excel_fr else frame
     return _atomic(path, lambda tmp: table.to_csv(tmp, sep=sep, index=False, encoding=encoding))
+
+
+def write_analysis_tables(analysis, folder: str | Path) -> list[Path]:
+    """Write an analysis' tables as UTF-8 CSV files, and its method notes, into ``folder``."""
+    folder = Path(folder)
+    tables = {
+        "communes.csv": pd.DataFrame(analysis.communes.drop(columns="geometry")),
+        "territoires.csv": analysis.territories,
+        "epci.csv": analysis.epci,
+        "departements.csv": analysis.departements,
+        "region.csv": analysis.region,
+        "equite.csv": analysis.equity,
+        "sous_desservies.csv": analysis.underserved,
+        "lorenz.csv": analysis.lorenz,
+        "theil_territoires.csv": analysis.theil_groups,
+    }
+    written = [write_table(table, folder / name) for name, table in tables.items()]
+    notes = folder / "notes_methode.txt"
+    notes.write_text("\n".join(analysis.notes) + "\n", encoding="utf-8")
+    return [*written, notes]
+
+
+def write_programme_tables(report, folder: str | Path) -> list[Path]:
+    """Write programme.csv, controle_source.csv and, with projects, the project tables into ``folder``."""
+    folder = Path(folder)
+    written = [write_table(report.table, folder / "programme.csv"),
+               write_table(report.source_check, folder / "controle_source.csv")]
+    if report.projects is not None:
+        written += [write_table(report.projects.projects, folder / "projets_controle.csv"),
+                    write_table(report.projects.violations, folder / "projets_violations.csv"),
+                    write_table(report.by_territory, folder / "programme_territoires.csv"),
+                    write_table(report.indicators, folder / "programme_indicateurs.csv"),
+                    write_table(report.targets, folder / "programme_cibles.csv")]
+    return written
 
 
 def _points_table(frame: gpd.GeoDataFrame) -> pd.DataFrame:

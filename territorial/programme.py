@@ -591,23 +591,6 @@ class ProgrammeReport:
     targets: pd.DataFrame | None = None
     located: pd.DataFrame | None = None  # geocoded projects with geometry, for the map
 
-    def write_csv(self, folder) -> list:
-        """Write programme.csv, controle_source.csv and, with projects, the project tables."""
-        from pathlib import Path
-
-        from territorial.export import write_table
-
-        folder = Path(folder)
-        written = [write_table(self.table, folder / "programme.csv"),
-                   write_table(self.source_check, folder / "controle_source.csv")]
-        if self.projects is not None:
-            written += [write_table(self.projects.projects, folder / "projets_controle.csv"),
-                        write_table(self.projects.violations, folder / "projets_violations.csv"),
-                        write_table(self.by_territory, folder / "programme_territoires.csv"),
-                        write_table(self.indicators, folder / "programme_indicateurs.csv"),
-                        write_table(self.targets, folder / "programme_cibles.csv")]
-        return written
-
 
 def programme_report(projects_path=None, *, scheme="cper2000", **reader_options) -> ProgrammeReport:
     """The programme, its source check and, given a projects file, the checked and aggregated projects.

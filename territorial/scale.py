@@ -30,7 +30,6 @@ import shapely
 
 from territorial import geography
 from territorial._errors import ArgumentError, InputFileError
-from territorial._format import fr_number
 
 logger = logging.getLogger(__name__)
 

@@ -255,7 +255,7 @@ def run_scenario(scenario: Scenario, *, output_dir: str | Path | None = None,
         Called with a short French description before each step (for progress bars).
     """
     from territorial.analysis import analyse
-    from territorial.export import export_analysis, write_table
+    from territorial.export import export_analysis, write_analysis_tables, write_programme_tables, write_table
     from territorial.geocode import geocode_file
     from territorial.maps import coverage_map, save_map
     from territorial.programme import programme_report
@@ -278,12 +278,12 @@ def run_scenario(scenario: Scenario, *, output_dir: str | Path | None = None,
     step("analyse de l'équilibre territorial")
     analysis = analyse(facilities, radii_km=scenario.radii_km, scheme=scheme, targets=scenario.targets,
                        priority=scenario.priority or None, detour=scenario.detour)
-    written += analysis.write_csv(folder)
+    written += write_analysis_tables(analysis, folder)
     ledger = None
     if scenario.projects is not None:
         step(f"programme : contrôle de {scenario.projects.name}")
         ledger = programme_report(scenario.projects, scheme=scheme)
-        written += ledger.write_csv(folder)
+        written += write_programme_tables(ledger, folder)
     sited = None
     if scenario.siting is not None:
         step("implantation de nouveaux sites")
