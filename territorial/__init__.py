@@ -13,7 +13,7 @@ The public API, by capability:
   :func:`write_report`
 * GIS exports: :func:`export_analysis`
 * the programme ledger: :func:`load_programme`, :func:`validate_source`, :func:`check_projects`,
-  :func:`programme_report`
+  :func:`programme_report`, :func:`programme_from_file`
 * siting: :func:`site`, :func:`sites_for_share` (array maths in :mod:`territorial.siting`)
 * the main job: :func:`load_scenario`, :func:`default_scenario`, :func:`run_scenario`
 """
@@ -25,6 +25,7 @@ from territorial.geocode import GeocodeError, GeocodeResult, geocode, geocode_fi
 from territorial.geography import communes, gazetteer, metadata, town_halls
 from territorial.io import detect_columns, read_input
 from territorial.maps import coverage_map, save_map, territories_map
+from territorial.pipeline import programme_from_file
 from territorial.programme import check_projects, load_programme, programme_report, validate_source
 from territorial.report import write_report
 from territorial.scenario import default_scenario, load_scenario, run_scenario
@@ -62,6 +63,7 @@ __all__ = [
     "export_analysis",
     "load_programme",
     "load_scenario",
+    "programme_from_file",
     "programme_report",
     "validate_source",
     "run_scenario",

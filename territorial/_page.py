@@ -30,6 +30,8 @@ from jinja2 import PackageLoader, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
+from territorial._text import repair_surrogates
+
 __all__ = ["Markup", "Panel", "render", "script_json", "snippet", "text"]
 
 _BRACES = str.maketrans({"{": "&#123;", "}": "&#125;"})
@@ -57,7 +59,7 @@ def text(value: Any, *, quote: bool = True) -> Markup:
         return value
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return Markup("")
-    raw = str(value)
+    raw = repair_surrogates(str(value))  # never a character that UTF-8 cannot write
     escaped = str(escape(raw)) if quote else raw.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return Markup(escaped.translate(_BRACES))
 

@@ -341,10 +341,11 @@ def programme_command(
     scheme: SchemeOption = None,
 ):
     """Print priority 10 by objective and partner, check the source, and check and aggregate funded projects."""
-    from territorial.programme import PARTNERS, programme_report
+    from territorial.pipeline import programme_from_file
+    from territorial.programme import PARTNERS
 
     with _user_errors():
-        report = programme_report(projects, scheme=_scheme(scheme, None, None, None))
+        report = programme_from_file(projects, scheme=_scheme(scheme, None, None, None))
     table = report.table[report.table["action"] == ""]
     typer.echo("Priorité 10 « Développer la société de l'information » — montants en MF (M€)")
     width = 26

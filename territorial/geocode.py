@@ -34,6 +34,7 @@ from rapidfuzz import fuzz, process
 from territorial import geography, normalise
 from territorial._errors import ArgumentError, InputFileError, TerritorialError
 from territorial._format import fr_number
+from territorial.columns import RESULT_COLUMNS
 from territorial.io import ROLE_NAMES, detect_columns, read_input, split_point, to_degrees, to_number
 
 logger = logging.getLogger(__name__)
@@ -51,10 +52,6 @@ __all__ = [
 ACCEPTED = ("matched", "fuzzy")
 REJECTED = ("ambiguous", "unmatched", "outside_region", "invalid")
 STATUSES = ACCEPTED + REJECTED
-RESULT_COLUMNS = (
-    "code_insee", "commune", "territoire", "epci", "epci_siren", "departement",
-    "geocode_method", "geocode_score", "geocode_status", "geocode_note", "geocode_precision",
-)
 
 #: Plausible coordinate ranges (x, y) of the CRSs inferred when none is declared.
 CRS_DOMAINS = {

@@ -7,13 +7,14 @@ import io
 import logging
 import re
 import warnings
-import unicodedata
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyogrio
 
+from territorial._text import normalise_column_name, to_number
+from territorial.columns import ROLE_NAMES
 from territorial._errors import InputFileError
 
 logger = logging.getLogger(__name__)
@@ -26,31 +27,6 @@ SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm"}
 GIS_SUFFIXES = {".gpkg", ".geojson", ".json", ".shp", ".zip", ".fgb"}
 ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 DELIMITERS = ";,\t|"
-
-
-#: Usual column names of each role, in normalised form (see :func:`territorial.io.normalise_column_name`).
-ROLE_NAMES: dict[str, tuple[str, ...]] = {
-    "id": ("id", "identifiant", "id_lieu", "id_site", "ref", "reference", "code_site", "numero"),
-    "code_insee": ("code_insee", "insee", "codgeo", "citycode", "code_commune_insee", "code_commune", "depcom",
-                   "com_insee", "insee_com", "code_insee_commune", "cog"),
-    "commune": ("commune", "ville", "city", "nom_commune", "libelle_commune", "localite", "municipality",
-                "nom_de_la_commune", "lib_commune", "town"),
-    "code_postal": ("code_postal", "cp", "postcode", "postal_code", "zip", "zip_code", "zipcode", "codepostal"),
-    "adresse": ("adresse", "address", "adresse_postale", "adresse_complete", "adr", "voie", "rue", "street"),
-    "departement": ("departement", "dep", "dept", "code_departement", "code_dep", "num_dep"),
-    "latitude": ("latitude", "lat", "lat_wgs84", "y_wgs84", "coord_lat"),
-    "longitude": ("longitude", "lon", "lng", "long", "lon_wgs84", "x_wgs84", "coord_lon"),
-    "x": ("x", "x_l93", "xl93", "x_lambert93", "x_lambert_93", "x_lamb93", "coord_x", "coordonnee_x", "easting"),
-    "y": ("y", "y_l93", "yl93", "y_lambert93", "y_lambert_93", "y_lamb93", "coord_y", "coordonnee_y", "northing"),
-    "point": ("geo_point_2d", "geo_point", "coordonnees", "coordonnees_gps", "coordinates", "latlon", "lat_lon",
-              "lat_long", "gps", "position"),
-}
-
-
-def normalise_column_name(name: object) -> str:
-    """Lower-case ASCII form of a column name: ``"Code INSEE"`` -> ``"code_insee"``."""
-    text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
-    return "_".join(text.strip().lower().replace("-", " ").split())
 
 
 def _decode(raw: bytes, path: Path, encoding: str | None) -> tuple[str, str]:
@@ -324,23 +300,6 @@ def _header_below_titles(frame: pd.DataFrame, *, look: int = 15) -> pd.DataFrame
             logger.info("header found on row %d below %d title row(s)", position + 2, position + 1)
             return body
     return frame
-
-
-def to_number(values: pd.Series, *, decimal: str | None = None) -> np.ndarray:
-    """Parse numbers written the French or the English way: ``"50,63"``, ``"1 234,5"``, ``"3.05"``.
-
-    Unreadable values become NaN. With ``decimal=None`` a lone comma is a decimal
-    separator; with ``decimal=","`` dots are thousands separators, with ``"."`` commas are.
-    """
-    text = values.astype("string").str.strip().str.replace(r"[\s\u202f\xa0']", "", regex=True)
-    if decimal == ",":
-        text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-    elif decimal == ".":
-        text = text.str.replace(",", "", regex=False)
-    else:
-        lone_comma = text.str.contains(",", regex=False) & ~text.str.contains(".", regex=False)
-        text = text.where(~lone_comma, text.str.replace(",", ".", regex=False))
-    return pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
 def detect_columns(frame: pd.DataFrame, columns: dict[str, str] | None = None) -> dict[str, str]:

@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 
 from territorial._format import fr_number
-from territorial.io import normalise_column_name
+from territorial._text import normalise_column_name, to_number
+from territorial.columns import RESULT_COLUMNS, ROLE_NAMES
 
 logger = logging.getLogger(__name__)
 
@@ -269,8 +270,6 @@ def _find(frame: pd.DataFrame, names: tuple[str, ...]) -> str | None:
 
 
 def _money(values: pd.Series) -> np.ndarray:
-    from territorial.io import to_number
-
     return to_number(values.astype("string").str.replace("€", "", regex=False).fillna(""))
 
 
@@ -540,10 +539,6 @@ _NOT_INDICATORS = {n for names in (*PROJECT_COLUMNS.values(), *FUNDER_COLUMNS.va
 
 def indicators_by_territory(checked: pd.DataFrame) -> pd.DataFrame:
     """Sum of every numeric indicator column (users, jobs, men, women...) per territory and objective."""
-    from territorial.geocode import RESULT_COLUMNS
-
-    from territorial.io import ROLE_NAMES
-
     location = {name for names in ROLE_NAMES.values() for name in names}
     skip = _NOT_INDICATORS | location | set(RESULT_COLUMNS) | {
         "input_row", "objectif", "action_code", "taux_partenaires", "n_violations", "violations", "epci_siren"}
@@ -592,26 +587,30 @@ class ProgrammeReport:
     located: pd.DataFrame | None = None  # geocoded projects with geometry, for the map
 
 
-def programme_report(projects_path=None, *, scheme="cper2000", **reader_options) -> ProgrammeReport:
-    """The programme, its source check and, given a projects file, the checked and aggregated projects.
+def programme_report(projects=None, *, scheme="cper2000") -> ProgrammeReport:
+    """The programme, its source check and, given geocoded projects, the checked and aggregated projects.
 
-    The projects file is geocoded like any layer (every row kept: rows that cannot be
-    located are checked and flagged but left out of the sums by territory).
+    Parameters
+    ----------
+    projects : territorial.GeocodeResult, optional
+        The projects table as :func:`territorial.geocode` returns it. Every row is kept:
+        rows that could not be located are checked and flagged but left out of the sums
+        by territory. To start from a file, use :func:`territorial.pipeline.programme_from_file`.
+    scheme : territory scheme of the sums by territory (default ``cper2000``)
     """
-    from territorial.geocode import geocode_file
-
     report = ProgrammeReport(table=programme_table(), source_check=validate_source())
-    if projects_path is None:
+    if projects is None:
         return report
-    result = geocode_file(projects_path, scheme=scheme, **reader_options)
-    rows = pd.concat([pd.DataFrame(result.accepted.drop(columns="geometry")), result.rejected])
+    if not (hasattr(projects, "accepted") and hasattr(projects, "rejected")):
+        raise TypeError("`projects` must be a GeocodeResult (territorial.geocode of the projects table), got "
+                        f"{type(projects).__name__}; to read a file, use territorial.programme_from_file(path)")
+    rows = pd.concat([pd.DataFrame(projects.accepted.drop(columns="geometry")), projects.rejected])
     rows = rows.sort_values("input_row", kind="stable").reset_index(drop=True)
     checked = check_projects(rows)
     report.projects = checked
     report.by_territory = programme_by_territory(checked.projects, scheme=scheme)
     report.indicators = indicators_by_territory(checked.projects)
     report.targets = target_progress(checked.projects)
-    located = result.accepted.merge(checked.projects[["input_row", "objectif", "cout_total_eur", "n_violations",
-                                                      "violations"]], on="input_row")
-    report.located = located
+    report.located = projects.accepted.merge(checked.projects[["input_row", "objectif", "cout_total_eur",
+                                                              "n_violations", "violations"]], on="input_row")
     return report

@@ -258,7 +258,7 @@ def run_scenario(scenario: Scenario, *, output_dir: str | Path | None = None,
     from territorial.export import export_analysis, write_analysis_tables, write_programme_tables, write_table
     from territorial.geocode import geocode_file
     from territorial.maps import coverage_map, save_map
-    from territorial.programme import programme_report
+    from territorial.pipeline import programme_from_file
     from territorial.report import write_report
     from territorial.schemes import resolve_scheme
 
@@ -282,7 +282,7 @@ def run_scenario(scenario: Scenario, *, output_dir: str | Path | None = None,
     ledger = None
     if scenario.projects is not None:
         step(f"programme : contrôle de {scenario.projects.name}")
-        ledger = programme_report(scenario.projects, scheme=scheme)
+        ledger = programme_from_file(scenario.projects, scheme=scheme)
         written += write_programme_tables(ledger, folder)
     sited = None
     if scenario.siting is not None:

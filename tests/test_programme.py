@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import copy
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+import territorial
 from territorial import programme as prog
 from territorial.cli import app
 from territorial.examples import PROJECTS_FILE, example_path
@@ -166,7 +165,7 @@ def test_amounts_in_millions_of_francs():
 
 
 def test_example_projects_one_line_per_violation_and_every_row_kept(tmp_path):
-    report = prog.programme_report(example_path(PROJECTS_FILE))
+    report = territorial.programme_from_file(example_path(PROJECTS_FILE))
     checked = report.projects
     raw = pd.read_csv(example_path(PROJECTS_FILE), sep=";", dtype=str)
     assert len(checked.projects) == len(raw)  # nothing dropped

@@ -101,6 +101,22 @@ def test_text_escapes_html_and_jinja():
     assert _page.text(already) is already
 
 
+def test_text_repairs_bytes_that_were_not_utf8():
+    # "Société" typed in a Latin-1 terminal reaches Python as lone surrogates; UTF-8 cannot write them
+    assert _page.text("Soci\udce9t\udce9 \ud800") == "Société \ufffd"
+    str(_page.text("Soci\udce9t\udce9")).encode("utf-8")
+
+
+def test_map_title_typed_in_latin1_is_written(tmp_path):
+    source = tmp_path / "lieux.csv"
+    source.write_text("nom;commune\nA;Lille\n", encoding="utf-8")
+    out = tmp_path / "carte.html"
+    result = runner.invoke(app, ["map", str(source), "-o", str(out), "--kind", "cyber_centre",
+                                 "--title", "Soci\udce9t\udce9 {{ 6*7 }}"])
+    assert result.exit_code == 0, result.output
+    assert "<title>Société &#123;&#123; 6*7 &#125;&#125;</title>" in read(out)
+
+
 def test_script_json_cannot_close_the_script_or_reach_jinja():
     data = {"nom": "</script><!-- {{ 6*7 }} {% raw %} & 'x' \u2028", "n": [1, {"a": {}}]}
     out = str(_page.script_json(data))
