@@ -23,7 +23,7 @@ from territorial._errors import InputFileError, SchemeError, TerritorialError
 from territorial.export import export_analysis
 from territorial.geocode import GeocodeError, GeocodeResult, geocode, geocode_file
 from territorial.geography import communes, gazetteer, metadata, town_halls
-from territorial.io import detect_columns, read_input
+from territorial.io import detect_columns, read_input, read_scheme
 from territorial.maps import coverage_map, save_map, territories_map
 from territorial.pipeline import programme_from_file
 from territorial.programme import check_projects, load_programme, programme_report, validate_source
@@ -33,7 +33,6 @@ from territorial.siting import site, sites_for_share
 from territorial.schemes import (
     CPER2000_TERRITORIES,
     default_scheme,
-    read_scheme,
     resolve_scheme,
     scheme_from_polygons,
     scheme_from_table,

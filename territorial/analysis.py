@@ -15,7 +15,6 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import geopandas as gpd
 import numpy as np
@@ -89,7 +88,7 @@ class Analysis:
     notes: list[str] = field(default_factory=list)
 
 
-@lru_cache(maxsize=1)
+@geography.per_geography(maxsize=2)
 def _contiguity():
     """Queen contiguity of the communes (libpysal), in the order of geography.communes()."""
     from libpysal.weights import Queen

@@ -61,7 +61,9 @@ def _user_errors():
 def _scheme(scheme: Path | None, code_column, territory_column, layer):
     if scheme is None:
         return _schemes.DEFAULT_SCHEME
-    return _schemes.read_scheme(
+    from territorial.io import read_scheme
+
+    return read_scheme(
         scheme, code_column=code_column, territory_column=territory_column, layer=layer
     )
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import re
 import shutil
 import sqlite3
@@ -25,6 +24,8 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from territorial._atomic import atomic_write as _atomic
+from territorial._atomic import points_table as _points_table
 from territorial._errors import InputFileError
 from territorial._format import production_date
 from territorial.styles import LayerStyle, graduated_style, qml, single_style, sld
@@ -42,22 +43,6 @@ GPKG_DATETIME = "%Y-%m-%dT%H:%M:%S.000Z"  # the GeoPackage DATETIME form
 
 class ExistingFileError(InputFileError, FileExistsError):
     """A target file exists and overwriting was not asked for."""
-
-
-def _atomic(path: Path, write) -> Path:
-    """Write through a temporary file in the target folder, renamed into place at the end."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp)
-    try:
-        tmp.unlink()  # GDAL drivers want to create the file themselves
-        write(tmp)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    logger.info("wrote %s", path)
-    return path
 
 
 _FORMULA = re.compile(r"^[=+\-@\t\r]")
@@ -117,12 +102,6 @@ def write_programme_tables(report, folder: str | Path) -> list[Path]:
                     write_table(report.indicators, folder / "programme_indicateurs.csv"),
                     write_table(report.targets, folder / "programme_cibles.csv")]
     return written
-
-
-def _points_table(frame: gpd.GeoDataFrame) -> pd.DataFrame:
-    l93 = frame.to_crs(2154)
-    return pd.DataFrame(l93.drop(columns=l93.geometry.name)).assign(x=l93.geometry.x.round(2),
-                                                                    y=l93.geometry.y.round(2))
 
 
 def write_points(frame: gpd.GeoDataFrame, path: str | Path, *, layer: str | None = None) -> Path:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import geopandas as gpd
@@ -171,7 +170,7 @@ def _group(keys, codes) -> dict[str, frozenset[str]]:
     return {k: frozenset(v) for k, v in table.items()}
 
 
-@lru_cache(maxsize=1)
+@geography.per_geography(maxsize=2)
 def _index() -> _Index:
     communes = geography.communes(scheme=None).set_index("code_insee")
     gaz = geography.gazetteer()

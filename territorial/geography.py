@@ -6,22 +6,26 @@ per process and cached, so later calls only pay for a copy.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any, TypeVar
 
 import geopandas as gpd
 import pandas as pd
 import pyogrio
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 GEODATA_NAME = "npdc.gpkg"
 CRS = "EPSG:2154"
 
-__all__ = ["geodata_path", "use_geography", "communes", "town_halls", "gazetteer", "metadata", "zone_labels"]
+__all__ = ["geodata_path", "per_geography", "use_geography", "communes", "town_halls", "gazetteer", "metadata", "zone_labels"]
 
 #: Environment variable naming another geography (a GeoPackage made by ``geodata/build.py``).
 GEOGRAPHY_ENV = "TERRITORIAL_GEOGRAPHY"
@@ -31,7 +35,8 @@ _chosen: Path | None = None
 def use_geography(path: str | Path | None) -> Path:
     """Work on another geography (a GeoPackage built by ``geodata/build.py``), or back on the embedded one.
 
-    Every cached layer, index and scheme is dropped, so the next call reads the new file.
+    Cached layers, indexes and schemes are keyed by the geography's path (:func:`per_geography`),
+    so the next call reads the new file and nothing has to be cleared.
     """
     global _chosen
     if path is not None:
@@ -44,17 +49,29 @@ def use_geography(path: str | Path | None) -> Path:
         if missing:
             raise ValueError(f"{path} is not a territorial geography: it lacks layer(s) {sorted(missing)}")
     _chosen = Path(path) if path is not None else None
-    _clear_caches()
     return geodata_path()
 
 
-def _clear_caches() -> None:
-    from territorial.analysis import _contiguity
-    from territorial.geocode import _index
-    from territorial.schemes import _default_scheme, _dissolve
+def per_geography(maxsize: int = 8) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """Cache a function's results per geography file (its path is part of the key).
 
-    for cached in (_layer, _default_scheme, _dissolve, _index, _contiguity):
-        cached.cache_clear()
+    Switching geography (:func:`use_geography`, ``$TERRITORIAL_GEOGRAPHY``) needs no cache
+    to be cleared: the next call is keyed on the new path. Arguments must be hashable.
+    """
+    def decorate(func: Callable[..., T]) -> Callable[..., T]:
+        @lru_cache(maxsize=maxsize)
+        def cached(path: Path, *args: Any) -> T:
+            return func(*args)
+
+        @functools.wraps(func)
+        def wrapper(*args: Any) -> T:
+            return cached(geodata_path(), *args)
+
+        wrapper.cache_clear = cached.cache_clear  # type: ignore[attr-defined]
+        wrapper.cache_info = cached.cache_info  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
 
 
 def geodata_path() -> Path:
@@ -77,7 +94,7 @@ def geodata_path() -> Path:
     )
 
 
-@lru_cache(maxsize=None)
+@per_geography(maxsize=32)
 def _layer(name: str) -> pd.DataFrame:
     logger.debug("reading layer %s of %s", name, geodata_path())
     frame = pyogrio.read_dataframe(geodata_path(), layer=name)

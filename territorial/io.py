@@ -9,6 +9,7 @@ import re
 import warnings
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
@@ -16,11 +17,12 @@ import pyogrio
 from territorial._text import normalise_column_name, to_number
 from territorial.columns import ROLE_NAMES
 from territorial._errors import InputFileError
+from territorial.schemes import scheme_from_polygons, scheme_from_table
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["ROLE_NAMES", "detect_columns", "read_input", "read_table", "read_layer", "normalise_column_name",
-           "to_number", "to_degrees", "split_point", "sniff_text"]
+           "to_number", "to_degrees", "split_point", "sniff_text", "read_scheme"]
 
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm"}
@@ -383,3 +385,28 @@ def split_point(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     first = pd.Series([p[0] if k else "" for p, k in zip(pairs, ok)], index=values.index)
     second = pd.Series([p[1] if k else "" for p, k in zip(pairs, ok)], index=values.index)
     return to_number(first), to_number(second)
+
+
+def read_scheme(
+    path: str | Path,
+    *,
+    code_column: str | None = None,
+    territory_column: str | None = None,
+    layer: str | None = None,
+    sheet: str | int | None = None,
+) -> pd.Series:
+    """Read and validate a scheme from a file.
+
+    A CSV/TXT or XLSX file, or a GIS table without geometry, is read as a table of
+    INSEE code -> territory (:func:`scheme_from_table`); a polygon layer
+    (GeoPackage, GeoJSON, Shapefile, FlatGeobuf) assigns communes by town hall
+    (:func:`scheme_from_polygons`).
+    """
+    path = Path(path)
+    if path.suffix.lower() in GIS_SUFFIXES:
+        frame = read_layer(path, layer=layer)
+        if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.notna().any():
+            return scheme_from_polygons(frame, territory_column=territory_column)
+        return scheme_from_table(pd.DataFrame(frame), code_column=code_column, territory_column=territory_column)
+    table = read_table(path, sheet=sheet)
+    return scheme_from_table(table, code_column=code_column, territory_column=territory_column)

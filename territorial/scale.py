@@ -361,7 +361,8 @@ def geocode_csv(source, *, accepted, rejected, partition_rows: int = PARTITION_P
     import dask
     import dask.dataframe as dd
 
-    from territorial.export import _atomic, _points_table
+    from territorial._atomic import atomic_write as _atomic
+    from territorial._atomic import points_table as _points_table
     from territorial.geocode import duplicate_table, find_repeated_ids, location_columns
     from territorial.io import TEXT_SUFFIXES, sniff_text
 

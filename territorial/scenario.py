@@ -260,11 +260,12 @@ def run_scenario(scenario: Scenario, *, output_dir: str | Path | None = None,
     from territorial.maps import coverage_map, save_map
     from territorial.pipeline import programme_from_file
     from territorial.report import write_report
+    from territorial.io import read_scheme
     from territorial.schemes import resolve_scheme
 
     step = progress or (lambda message: None)
     folder = Path(output_dir) if output_dir is not None else scenario.output_dir
-    scheme = resolve_scheme(scenario.scheme)
+    scheme = read_scheme(scenario.scheme) if isinstance(scenario.scheme, Path) else resolve_scheme(scenario.scheme)
     written, frames, results = [], [], {}
     for layer in scenario.inputs:
         step(f"géocodage de {layer.path.name}")

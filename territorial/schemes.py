@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from functools import lru_cache
 from pathlib import Path
 
 import geopandas as gpd
@@ -19,7 +18,7 @@ import pandas as pd
 from territorial import geography
 from territorial._errors import InputFileError, SchemeError
 from territorial._validate import check_columns, check_crs, check_frame, normalise_insee_code
-from territorial.io import GIS_SUFFIXES, normalise_column_name, read_layer, read_table
+from territorial._text import normalise_column_name
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +26,6 @@ __all__ = [
     "CPER2000_ARRONDISSEMENTS",
     "CPER2000_TERRITORIES",
     "default_scheme",
-    "read_scheme",
     "scheme_from_table",
     "scheme_from_polygons",
     "validate_scheme",
@@ -66,7 +64,7 @@ CODE_COLUMNS = ("code_insee", "insee", "codgeo", "code_commune", "code_commune_i
 TERRITORY_COLUMNS = ("territoire", "territory", "zone", "groupe", "group", "secteur")
 
 
-@lru_cache(maxsize=1)
+@geography.per_geography(maxsize=4)
 def _default_scheme() -> pd.Series:
     frame = geography.communes(scheme=None)
     if geography.metadata().get("schema_defaut", DEFAULT_SCHEME) != DEFAULT_SCHEME:
@@ -238,44 +236,20 @@ def scheme_from_polygons(zones: gpd.GeoDataFrame, *, territory_column: str | Non
     return validate_scheme(series, name=f"polygon scheme ({territory_column}, by town hall)")
 
 
-def read_scheme(
-    path: str | Path,
-    *,
-    code_column: str | None = None,
-    territory_column: str | None = None,
-    layer: str | None = None,
-    sheet: str | int | None = None,
-) -> pd.Series:
-    """Read and validate a scheme from a file.
-
-    A CSV/TXT or XLSX file, or a GIS table without geometry, is read as a table of
-    INSEE code -> territory (:func:`scheme_from_table`); a polygon layer
-    (GeoPackage, GeoJSON, Shapefile, FlatGeobuf) assigns communes by town hall
-    (:func:`scheme_from_polygons`).
-    """
-    path = Path(path)
-    if path.suffix.lower() in GIS_SUFFIXES:
-        frame = read_layer(path, layer=layer)
-        if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.notna().any():
-            return scheme_from_polygons(frame, territory_column=territory_column)
-        return scheme_from_table(pd.DataFrame(frame), code_column=code_column, territory_column=territory_column)
-    table = read_table(path, sheet=sheet)
-    return scheme_from_table(table, code_column=code_column, territory_column=territory_column)
-
-
 def resolve_scheme(scheme=DEFAULT_SCHEME) -> pd.Series:
     """Turn any accepted scheme argument into a validated scheme series.
 
     Parameters
     ----------
     scheme : str, path, pandas.Series, dict, DataFrame or GeoDataFrame
-        ``"cper2000"`` (the default), a file (see :func:`read_scheme`), a mapping or
-        series INSEE code -> territory, a table or a polygon layer.
+        ``"cper2000"`` (the default), a mapping or series INSEE code -> territory, a table
+        or a polygon layer. A file is read first with :func:`territorial.read_scheme`.
     """
     if isinstance(scheme, str) and scheme.lower() == DEFAULT_SCHEME:
         return default_scheme()
     if isinstance(scheme, (str, Path)):
-        return read_scheme(scheme)
+        raise TypeError(f"`scheme` {str(scheme)!r} is not 'cper2000': read a scheme file first with "
+                        "territorial.read_scheme(path) and pass its result (--scheme FILE on the command line)")
     if isinstance(scheme, gpd.GeoDataFrame):
         return scheme_from_polygons(scheme)
     if isinstance(scheme, pd.DataFrame):
@@ -285,7 +259,7 @@ def resolve_scheme(scheme=DEFAULT_SCHEME) -> pd.Series:
     if isinstance(scheme, Mapping):
         return validate_scheme(pd.Series(dict(scheme), dtype="object"))
     raise TypeError(
-        f"`scheme` must be 'cper2000', a file path, a Series/dict INSEE code -> territory, a DataFrame "
+        f"`scheme` must be 'cper2000', a Series/dict INSEE code -> territory, a DataFrame "
         f"or a GeoDataFrame of polygons; got {type(scheme).__name__}"
     )
 
@@ -315,7 +289,7 @@ def territories(scheme=DEFAULT_SCHEME) -> gpd.GeoDataFrame:
     return _dissolve(tuple(resolved.items())).copy()
 
 
-@lru_cache(maxsize=8)
+@geography.per_geography(maxsize=8)
 def _dissolve(pairs: tuple[tuple[str, str], ...]) -> gpd.GeoDataFrame:
     logger.info("dissolving %d communes into territories", len(pairs))
     frame = geography.communes(scheme=None)

@@ -136,3 +136,20 @@ def test_metadata_records_sources_and_vintage():
 
 def test_default_territories_order():
     assert tuple(territorial.territories()["territoire"]) == CPER2000_TERRITORIES
+
+
+def test_switching_geography_needs_no_cache_clearing(tmp_path):
+    # caches are keyed by the geography's path: a copy of the file is a new key, the embedded one comes back cached
+    copy = tmp_path / "copie.gpkg"
+    copy.write_bytes((REPO / "geodata" / "npdc.gpkg").read_bytes())
+    territorial.communes()
+    try:
+        geography.use_geography(copy)
+        misses = geography._layer.cache_info().misses
+        assert len(territorial.communes()) == 1534
+        assert geography._layer.cache_info().misses > misses  # layers read from the new file
+    finally:
+        geography.use_geography(None)
+    misses = geography._layer.cache_info().misses
+    territorial.communes()
+    assert geography._layer.cache_info().misses == misses  # the embedded layer was still cached
