@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -25,6 +26,22 @@ def town_halls():
 @pytest.fixture(scope="session")
 def default_territories():
     return territorial.territories()
+
+
+@pytest.fixture(scope="session")
+def default_run(tmp_path_factory):
+    """The main job (``territorial run`` on the embedded scenario), run once for every test that reads it.
+
+    Returns the output folder; its console output is in ``default_run.output`` of the namespace.
+    """
+    from typer.testing import CliRunner
+
+    from territorial.cli import app
+
+    folder = tmp_path_factory.mktemp("default_run") / "maps"
+    result = CliRunner().invoke(app, ["run", "--output-dir", str(folder)])
+    assert result.exit_code == 0, result.output
+    return SimpleNamespace(folder=folder, output=result.output)
 
 
 try:  # a fixed, derandomised profile: the property tests give the same cases on every run and in CI

@@ -54,23 +54,23 @@ def test_unknown_option_is_a_usage_error():
     assert runner.invoke(app, ["territories", "--frobnicate"]).exit_code == 2
 
 
-def test_run_writes_the_main_outputs(tmp_path):
-    result = runner.invoke(app, ["run", "--output-dir", str(tmp_path / "maps")])
-    assert result.exit_code == 0, result.output
-    folder = tmp_path / "maps"
+@pytest.mark.slow
+def test_run_writes_the_main_outputs(default_run):
+    folder, output = default_run.folder, default_run.output
     for name in ("carte.html", "rapport.html", "communes.csv", "territoires.csv", "equite.csv",
                  "sous_desservies.csv", "lorenz.png", "carte_dist_cyber_centre_km.png",
                  "cyber_centres_exemple_rejets.csv", "couverture.gpkg", "couverture_gpkg_LISEZMOI.txt",
                  "programme.csv", "controle_source.csv", "projets_controle.csv", "programme_territoires.csv",
                  "sites_proposes.csv", "sites_couverture.csv", "carte_sites.html"):
         assert (folder / name).is_file(), name
-        assert str(folder / name) in result.output
+        assert str(folder / name) in output
     assert "Bassin Minier" in (folder / "carte.html").read_text(encoding="utf-8")
     assert "Projets programmés (40)" in (folder / "carte.html").read_text(encoding="utf-8")
     assert "Programme de la priorité 10" in (folder / "rapport.html").read_text(encoding="utf-8")
     assert "projets" in dict(__import__("pyogrio").list_layers(folder / "couverture.gpkg"))
 
 
+@pytest.mark.slow
 def test_console_script_runs_from_any_directory(tmp_path):
     beside = Path(sys.executable).parent / "territorial"
     exe = str(beside) if beside.is_file() else shutil.which("territorial")

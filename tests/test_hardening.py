@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import json
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -135,6 +133,7 @@ def test_every_reading_command_reports_bad_files(matrix, command):
     assert binary.name in done.stderr and "binary file" in done.stderr
 
 
+@pytest.mark.slow
 def test_a_million_rows(tmp_path):
     communes = territorial.communes(scheme=None)
     names = communes["nom"].sample(1_000_000, replace=True, random_state=4).to_numpy()
@@ -180,11 +179,12 @@ def test_scenario_outputs_stay_where_asked(tmp_path, outputs, message):
         load_scenario(path)
 
 
-def test_run_twice_gives_identical_outputs(tmp_path):
-    for name in ("premier", "second"):
-        done = run_cli("run", "-o", tmp_path / name, cwd=tmp_path)
-        assert done.returncode == 0, done.stderr
-    first = sorted(p.name for p in (tmp_path / "premier").iterdir())
+@pytest.mark.slow
+def test_run_twice_gives_identical_outputs(default_run, tmp_path):
+    # the session's run (in the test process) against a second one in its own process
+    done = run_cli("run", "-o", tmp_path / "second", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    first = sorted(p.name for p in default_run.folder.iterdir())
     assert first == sorted(p.name for p in (tmp_path / "second").iterdir())
     for name in first:
-        assert (tmp_path / "premier" / name).read_bytes() == (tmp_path / "second" / name).read_bytes(), name
+        assert (default_run.folder / name).read_bytes() == (tmp_path / "second" / name).read_bytes(), name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from typer.testing import CliRunner
 
 from browser import probe
@@ -17,17 +18,11 @@ HOSTILE = (
     "H3;Normal;Dunkerque;\n"
 )
 
-
-@pytest.fixture(scope="module")
-def default_run(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("run")
-    result = runner.invoke(app, ["run", "-o", str(folder)])
-    assert result.exit_code == 0, result.output
-    return folder
+pytestmark = pytest.mark.slow  # a real browser / real kernels: minutes on 2 cores
 
 
 def test_default_map_opens_offline_with_everything(default_run, tmp_path):
-    found = probe(default_run / "carte.html", tmp_path)
+    found = probe(default_run.folder / "carte.html", tmp_path)
     assert found["errors"] == []
     assert found["resources"] == []  # nothing fetched: scripts and styles are inline, no tiles by default
     assert found["communes"] == 1534

@@ -11,6 +11,8 @@ from nbclient import NotebookClient
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
 
+pytestmark = pytest.mark.slow  # a real browser / real kernels: minutes on 2 cores
+
 
 def test_the_five_notebooks_are_there():
     assert [p.stem for p in NOTEBOOKS] == ["01_prise_en_main", "02_equilibre_territorial", "03_implantation",

@@ -156,6 +156,7 @@ def test_run_cli_with_a_scenario_and_errors(tmp_path):
     assert result.exit_code == 2 and "nowhere.csv" in result.output
 
 
+@pytest.mark.slow
 def test_map_cli_indicator(tmp_path):
     from territorial.examples import CYBER_FILE, example_path
 

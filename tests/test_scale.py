@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import geopandas as gpd
 import pandas as pd
 import pyogrio
 import pytest
@@ -39,6 +38,7 @@ def test_assignment_matches_where_points_were_drawn():
     assert (assigned["territoire"].astype(str) == assigned["code_insee"].astype(str).map(territories)).all()
 
 
+@pytest.mark.slow
 def test_dask_engine_gives_the_in_memory_results(client):
     n, size = 300_000, 60_000
     memory = scale.synthetic_points(n, seed=9, partition_size=size)
@@ -75,6 +75,7 @@ def test_geocoding_by_partition_matches(client):
             .value_counts().sort_index()).all()
 
 
+@pytest.mark.slow
 def test_points_cli_engines_agree(tmp_path):
     args = ["points", "--synthetic", "120000", "--partition-rows", "40000", "--facilities",
             str(example_path(CYBER_FILE)), "--radius", "5"]
@@ -87,6 +88,7 @@ def test_points_cli_engines_agree(tmp_path):
     assert table["points"].sum() == 120_000 and len(table) >= 1534
 
 
+@pytest.mark.slow
 def test_points_cli_reads_a_file(tmp_path):
     points = scale.synthetic_points(5000, seed=2)
     path = tmp_path / "locaux.csv"
@@ -146,6 +148,7 @@ def test_geography_option_of_the_cli(pas_de_calais, tmp_path):
     geography.use_geography(None)
 
 
+@pytest.mark.slow
 def test_build_script_makes_a_three_departement_geography(tmp_path):
     """The build script downloads the pinned packages from their registries and cuts 59, 62 and 80."""
     out = tmp_path / "hauts.gpkg"
@@ -174,6 +177,7 @@ def test_first_row_numbers_a_chunk_of_a_larger_file():
         territorial.geocode(table, first_row=0)
 
 
+@pytest.mark.slow
 def test_geocode_cli_dask_streams_the_files_of_the_memory_path(tmp_path):
     rows = pd.read_csv(example_path(CYBER_FILE), sep=";", dtype=str, keep_default_na=False, encoding="cp1252")
     table = pd.concat([rows] * 30, ignore_index=True)  # ~2,500 rows, a few rejected in every copy

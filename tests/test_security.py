@@ -166,6 +166,7 @@ def arrondissements(communes):
 @settings(max_examples=6)
 @given(names=st.lists(HOSTILE, min_size=3, max_size=7, unique=True))
 @example(names=payloads(Path("/tmp/territorial-canary-never"))[:7])
+@pytest.mark.slow
 def test_any_text_is_written_literally_in_every_page(names, located, arrondissements, tmp_path_factory):
     # territory names from a custom scheme: arrondissement i -> names[i % n]
     codes = sorted(arrondissements.unique())
@@ -246,6 +247,7 @@ def hostile_run(tmp_path_factory, arrondissements):
             "files": files}
 
 
+@pytest.mark.slow
 def test_run_writes_every_payload_literally_and_runs_none(hostile_run):
     assert hostile_run["result"].exit_code == 0, hostile_run["result"].output
     assert not hostile_run["canary"].exists(), "a name was evaluated as a template: the canary file was created"
@@ -262,6 +264,7 @@ def test_run_writes_every_payload_literally_and_runs_none(hostile_run):
         assert "<script>window.__pwned" not in page and "<img src=x" not in page
 
 
+@pytest.mark.slow
 def test_map_command_canary(tmp_path, arrondissements):
     canary = tmp_path / "CANARY"
     names = payloads(canary)
@@ -296,6 +299,7 @@ def test_site_map_command_canary(tmp_path, arrondissements):
 
 # --------------------------------------------------------------------------- in a real browser
 
+@pytest.mark.slow
 def test_hostile_map_in_the_browser_every_overlay_on(hostile_run, tmp_path):
     assert hostile_run["result"].exit_code == 0, hostile_run["result"].output
     found = probe(hostile_run["out"] / "carte.html", tmp_path, every_overlay=True, texts=True)
@@ -308,6 +312,7 @@ def test_hostile_map_in_the_browser_every_overlay_on(hostile_run, tmp_path):
     assert missing == []  # every name reached the user as the very text that was written
 
 
+@pytest.mark.slow
 def test_hostile_siting_map_in_the_browser(hostile_run, tmp_path):
     assert hostile_run["result"].exit_code == 0, hostile_run["result"].output
     found = probe(hostile_run["out"] / "carte_sites.html", tmp_path, every_overlay=True, texts=True)
