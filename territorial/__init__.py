@@ -22,7 +22,7 @@ from territorial.analysis import Analysis, analyse
 from territorial._errors import InputFileError, SchemeError, TerritorialError
 from territorial.export import export_analysis
 from territorial.geocode import GeocodeError, GeocodeResult, geocode, geocode_file
-from territorial.geography import communes, gazetteer, metadata, town_halls
+from territorial.geography import gazetteer, metadata, town_halls
 from territorial.io import detect_columns, read_input, read_scheme
 from territorial.maps import coverage_map, save_map, territories_map
 from territorial.pipeline import programme_from_file
@@ -31,6 +31,7 @@ from territorial.report import write_report
 from territorial.scenario import default_scenario, load_scenario, run_scenario
 from territorial.siting import site, sites_for_share
 from territorial.schemes import (
+    communes,
     CPER2000_TERRITORIES,
     default_scheme,
     resolve_scheme,

@@ -20,7 +20,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from territorial import balance, coverage, geography
+from territorial import balance, coverage, geography, schemes
 from territorial._validate import check_columns, check_crs, check_frame
 from territorial.schemes import CPER2000_TERRITORIES
 
@@ -93,7 +93,7 @@ def _contiguity():
     """Queen contiguity of the communes (libpysal), in the order of geography.communes()."""
     from libpysal.weights import Queen
 
-    frame = geography.communes(scheme=None)
+    frame = geography.communes()
     weights = Queen.from_dataframe(frame, use_index=False, silence_warnings=True)
     if weights.islands:
         logger.warning("%d commune(s) without a neighbour in the contiguity graph", len(weights.islands))
@@ -263,7 +263,7 @@ def _checked(facilities: gpd.GeoDataFrame, kind_column: str) -> tuple[gpd.GeoDat
 
 def _commune_table(facilities: gpd.GeoDataFrame, scheme) -> tuple[gpd.GeoDataFrame, np.ndarray]:
     """The communes of the scheme (the table indicators are added to) and their town-hall coordinates."""
-    base = geography.communes(scheme=scheme)
+    base = schemes.communes(scheme=scheme)
     unknown = ~facilities["code_insee"].isin(base["code_insee"])
     if unknown.any():
         raise ValueError(f"{int(unknown.sum())} facilities have a code_insee that is not a current commune of 59/62 "

@@ -172,7 +172,7 @@ def _group(keys, codes) -> dict[str, frozenset[str]]:
 
 @geography.per_geography(maxsize=2)
 def _index() -> _Index:
-    communes = geography.communes(scheme=None).set_index("code_insee")
+    communes = geography.communes().set_index("code_insee")
     gaz = geography.gazetteer()
     halls = geography.town_halls().set_index("code_insee")
     france = geography._layer("communes_france")

@@ -103,14 +103,8 @@ def _layer(name: str) -> pd.DataFrame:
     return frame
 
 
-def communes(*, scheme="cper2000") -> gpd.GeoDataFrame:
-    """Current communes of Nord and Pas-de-Calais with their polygons.
-
-    Parameters
-    ----------
-    scheme : str, path, DataFrame, GeoDataFrame, Series, dict or None, default "cper2000"
-        Territory scheme whose ``territoire`` column is added (see
-        :func:`territorial.schemes.resolve_scheme`); ``None`` adds none.
+def communes() -> gpd.GeoDataFrame:
+    """Current communes of the geography with their polygons (no territory: see :func:`territorial.communes`).
 
     Returns
     -------
@@ -119,14 +113,9 @@ def communes(*, scheme="cper2000") -> gpd.GeoDataFrame:
         ``departement``, ``departement_nom``, ``arrondissement``, ``arrondissement_nom``,
         ``epci_siren``, ``epci_nom``, ``population`` (population municipale),
         ``codes_postaux`` (``;``-separated), ``area_km2``, ``note_geometrie`` (non-empty
-        where the source polygon was repaired), and ``territoire`` unless ``scheme`` is None.
+        where the source polygon was repaired).
     """
-    frame = _layer("communes").copy()
-    if scheme is None:
-        return frame
-    from territorial.schemes import resolve_scheme
-
-    return frame.assign(territoire=frame["code_insee"].map(resolve_scheme(scheme)))
+    return _layer("communes").copy()
 
 
 def town_halls() -> gpd.GeoDataFrame:

@@ -70,7 +70,7 @@ def _partition_points(n: int, seed: int, part: int, path: str) -> gpd.GeoDataFra
     if str(geography.geodata_path()) != path:  # a worker process: use the caller's geography
         geography.use_geography(path)
     rng = np.random.default_rng([seed, part])
-    communes = geography.communes(scheme=None)
+    communes = geography.communes()
     weights = communes["population"].to_numpy(float)
     counts = rng.multinomial(n, weights / weights.sum())
     xs, ys, codes = [], [], []
@@ -225,7 +225,7 @@ def point_coverage(points, facilities: gpd.GeoDataFrame | None, *, radius_km: fl
         meta = _coverage_counts(points._meta, xy, radius_km * 1000, path, pairs)
         parts = points.map_partitions(_coverage_counts, xy, radius_km * 1000, path, pairs, meta=meta)
         counts = parts.groupby("code_insee").sum().compute()
-    communes = geography.communes(scheme=None).set_index("code_insee")
+    communes = geography.communes().set_index("code_insee")
     table = counts.reindex(communes.index, fill_value=0).astype(int)
     table = table.assign(commune=communes["nom"], territoire=scheme_series.reindex(communes.index)).reset_index()
     outside = int(counts["points"].get("", 0))

@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "CPER2000_ARRONDISSEMENTS",
+    "communes",
     "CPER2000_TERRITORIES",
     "default_scheme",
     "scheme_from_table",
@@ -66,7 +67,7 @@ TERRITORY_COLUMNS = ("territoire", "territory", "zone", "groupe", "group", "sect
 
 @geography.per_geography(maxsize=4)
 def _default_scheme() -> pd.Series:
-    frame = geography.communes(scheme=None)
+    frame = geography.communes()
     if geography.metadata().get("schema_defaut", DEFAULT_SCHEME) != DEFAULT_SCHEME:
         # another geography than Nord-Pas de Calais: its territories are its départements
         scheme = frame["departement_nom"].copy()
@@ -112,7 +113,7 @@ def validate_scheme(scheme: pd.Series, *, name: str = "scheme") -> pd.Series:
     values = scheme.astype("string").str.strip().to_numpy()
     scheme = pd.Series(values, index=codes, name="territoire", dtype="string")
     scheme = scheme[scheme.index.notna()]
-    reference = geography.communes(scheme=None).set_index("code_insee")["nom"]
+    reference = geography.communes().set_index("code_insee")["nom"]
 
     blank = scheme.isna() | (scheme == "")
     duplicated = scheme.index[scheme.index.duplicated()].unique()
@@ -264,6 +265,30 @@ def resolve_scheme(scheme=DEFAULT_SCHEME) -> pd.Series:
     )
 
 
+def communes(*, scheme=DEFAULT_SCHEME) -> gpd.GeoDataFrame:
+    """Current communes of Nord and Pas-de-Calais with their polygons and their territory.
+
+    Parameters
+    ----------
+    scheme : str, DataFrame, GeoDataFrame, Series, dict or None, default "cper2000"
+        Territory scheme whose ``territoire`` column is added (see :func:`resolve_scheme`);
+        ``None`` adds none.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per commune (1,534), EPSG:2154: ``code_insee`` (text), ``nom``,
+        ``departement``, ``departement_nom``, ``arrondissement``, ``arrondissement_nom``,
+        ``epci_siren``, ``epci_nom``, ``population`` (population municipale),
+        ``codes_postaux`` (``;``-separated), ``area_km2``, ``note_geometrie`` (non-empty
+        where the source polygon was repaired), and ``territoire`` unless ``scheme`` is None.
+    """
+    frame = geography.communes()
+    if scheme is None:
+        return frame
+    return frame.assign(territoire=frame["code_insee"].map(resolve_scheme(scheme)))
+
+
 def territories(scheme=DEFAULT_SCHEME) -> gpd.GeoDataFrame:
     """Territories of a scheme, dissolved from their communes, with their totals.
 
@@ -292,7 +317,7 @@ def territories(scheme=DEFAULT_SCHEME) -> gpd.GeoDataFrame:
 @geography.per_geography(maxsize=8)
 def _dissolve(pairs: tuple[tuple[str, str], ...]) -> gpd.GeoDataFrame:
     logger.info("dissolving %d communes into territories", len(pairs))
-    frame = geography.communes(scheme=None)
+    frame = geography.communes()
     frame["territoire"] = frame["code_insee"].map(dict(pairs))
     out = frame.dissolve(
         by="territoire", aggfunc={"population": "sum", "area_km2": "sum", "code_insee": "count"}

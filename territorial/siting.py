@@ -328,7 +328,7 @@ def _problem(radius_km, existing, candidates, weights, scheme):
     from territorial.schemes import resolve_scheme
 
     territory = resolve_scheme(scheme)
-    communes = geography.communes(scheme=None)
+    communes = geography.communes()
     halls = geography.town_halls().set_index("code_insee").geometry.reindex(communes["code_insee"])
     demand_xy = np.column_stack([halls.x.to_numpy(), halls.y.to_numpy()])
     population = communes["population"].to_numpy(float)

@@ -53,3 +53,13 @@ def test_no_function_is_more_complex_than_15():
                            f"lint.mccabe.max-complexity={MAX_COMPLEXITY}", str(PACKAGE)],
                           cwd=REPO, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-3000:]
+
+
+def test_no_import_cycle_between_modules():
+    import grimp
+    import networkx as nx
+
+    graph = grimp.build_graph("territorial")
+    edges = [(m, d) for m in graph.modules for d in graph.find_modules_directly_imported_by(m)
+             if m.startswith("territorial.") and d.startswith("territorial.")]
+    assert list(nx.simple_cycles(nx.DiGraph(edges))) == []

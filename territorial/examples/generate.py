@@ -77,7 +77,7 @@ def _sample_communes(rng, communes: pd.DataFrame, n: int, exponent: float) -> pd
 
 
 def cyber_centres(rng: np.random.Generator) -> pd.DataFrame:
-    communes = geography.communes(scheme=None)
+    communes = geography.communes()
     polygons = communes.set_index("code_insee").geometry
     known = set(";".join(communes["codes_postaux"]).split(";"))
     picked = _sample_communes(rng, communes, N_CYBER - 7, 0.8)
@@ -129,7 +129,7 @@ def cyber_centres(rng: np.random.Generator) -> pd.DataFrame:
 
 
 def access_points(rng: np.random.Generator) -> pd.DataFrame:
-    communes = geography.communes(scheme=None)
+    communes = geography.communes()
     polygons = communes.set_index("code_insee").geometry
     picked = _sample_communes(rng, communes, N_ACCESS - 2, 0.6)
     rows = []
@@ -165,7 +165,7 @@ PARTNER_COLUMNS = {"Etat": "etat", "Région": "region", "Département du Nord": 
 
 def projects(rng: np.random.Generator) -> pd.DataFrame:
     """About forty funded projects; six break a rule on purpose, one names an unknown commune."""
-    communes = geography.communes(scheme=None)
+    communes = geography.communes()
     picked = _sample_communes(rng, communes, 34, 0.7)
     codes = list(PROJECT_ACTIONS)
     rows = []
