@@ -18,21 +18,25 @@ The public API, by capability:
 * the main job: :func:`load_scenario`, :func:`default_scenario`, :func:`run_scenario`
 """
 
-from territorial.analysis import Analysis, analyse
 from territorial._errors import InputFileError, SchemeError, TerritorialError
+from territorial.analysis import Analysis, analyse
 from territorial.export import export_analysis
 from territorial.geocode import GeocodeError, GeocodeResult, geocode, geocode_file
 from territorial.geography import gazetteer, metadata, town_halls
 from territorial.io import detect_columns, read_input, read_scheme
 from territorial.maps import coverage_map, save_map, territories_map
 from territorial.pipeline import programme_from_file
-from territorial.programme import check_projects, load_programme, programme_report, validate_source
+from territorial.programme import (
+    check_projects,
+    load_programme,
+    programme_report,
+    validate_source,
+)
 from territorial.report import write_report
 from territorial.scenario import default_scenario, load_scenario, run_scenario
-from territorial.siting import site, sites_for_share
 from territorial.schemes import (
-    communes,
     CPER2000_TERRITORIES,
+    communes,
     default_scheme,
     resolve_scheme,
     scheme_from_polygons,
@@ -40,6 +44,7 @@ from territorial.schemes import (
     territories,
     validate_scheme,
 )
+from territorial.siting import site, sites_for_share
 
 __version__ = "0.1.0"
 

@@ -12,9 +12,9 @@ import hashlib
 import io
 import logging
 import os
-import uuid
 import urllib.error
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pandas as pd

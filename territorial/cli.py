@@ -155,10 +155,10 @@ def geocode_command(
     partition_rows: Annotated[int, typer.Option("--partition-rows", min=1, help="Rows per partition with --engine dask.")] = 250_000,
 ):
     """Geocode a file onto the communes of Nord and Pas-de-Calais; every row is accepted or rejected with its reason."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     from territorial.export import write_points, write_table
     from territorial.geocode import GeocodeError, geocode_file
-
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     columns = _parse_pairs(column, option="--column")
     rejects = rejects or output.with_name(f"{output.stem}_rejets.csv")

@@ -24,10 +24,20 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from territorial import geography
 from territorial._atomic import atomic_write as _atomic
 from territorial._atomic import points_table as _points_table
 from territorial._errors import InputFileError
 from territorial._format import production_date
+from territorial.analysis import normalise_kind
+from territorial.maps import (
+    KIND_STYLES,
+    commune_breaks,
+    default_indicators,
+    indicator_label,
+    kind_label,
+    territory_breaks,
+)
 from territorial.styles import LayerStyle, graduated_style, qml, single_style, sld
 
 logger = logging.getLogger(__name__)
@@ -180,9 +190,6 @@ def analysis_layers(analysis, facilities: gpd.GeoDataFrame, *, rejects: pd.DataF
                     classification: str = "quantiles", projects: gpd.GeoDataFrame | None = None,
                     sites: gpd.GeoDataFrame | None = None) -> dict[str, ExportLayer]:
     """The layers of an analysis, with descriptions and styles (classes as on the HTML map)."""
-    from territorial.analysis import normalise_kind
-    from territorial.maps import (KIND_STYLES, commune_breaks, default_indicators, indicator_label, kind_label,
-                                  territory_breaks)
 
     default_commune, default_territory = default_indicators(analysis)
     indicator = indicator or default_commune
@@ -420,7 +427,6 @@ def export_analysis(analysis, facilities: gpd.GeoDataFrame, path: str | Path, *,
                     projects: gpd.GeoDataFrame | None = None, sites: gpd.GeoDataFrame | None = None) -> list[Path]:
     """Export an analysis: communes, territories, facilities by kind, coverage zones, under-served communes,
     rejects, with QGIS styles (GeoPackage) and a metadata sidecar. See :func:`export_layers` for formats."""
-    from territorial import geography
 
     layers = analysis_layers(analysis, facilities, rejects=rejects, indicator=indicator,
                              territory_indicator=territory_indicator, classification=classification,

@@ -33,8 +33,17 @@ from rapidfuzz import fuzz, process
 from territorial import geography, normalise
 from territorial._errors import ArgumentError, InputFileError, TerritorialError
 from territorial._format import fr_number
+from territorial.ban import BAN_URL, ban_geocode
 from territorial.columns import RESULT_COLUMNS
-from territorial.io import ROLE_NAMES, detect_columns, read_input, split_point, to_degrees, to_number
+from territorial.io import (
+    ROLE_NAMES,
+    detect_columns,
+    read_input,
+    split_point,
+    to_degrees,
+    to_number,
+)
+from territorial.schemes import resolve_scheme
 
 logger = logging.getLogger(__name__)
 
@@ -627,7 +636,6 @@ def geocode(
     """
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"`data` must be a pandas DataFrame or GeoDataFrame, got {type(data).__name__}")
-    from territorial.schemes import resolve_scheme
 
     if isinstance(first_row, bool) or not isinstance(first_row, (int, np.integer)) or first_row < 1:
         raise ArgumentError(f"`first_row` must be a positive integer, got {first_row!r}")
@@ -761,7 +769,6 @@ def _apply_ban(index: _Index, frame: pd.DataFrame, cols: dict[str, str], out: _O
     """Refine or rescue rows with an address through the BAN; every decision is written in the note."""
     status, code, method, score, note = out.status, out.code, out.method, out.score, out.note
     precision, x, y = out.precision, out.x, out.y
-    from territorial.ban import BAN_URL, ban_geocode
 
     address = _text(frame, cols["adresse"])
     todo = (address != "").to_numpy() & ~np.isfinite(x) & np.isin(status, ("matched", "fuzzy", "unmatched"))

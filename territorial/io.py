@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
+from territorial._errors import InputFileError
 from territorial._text import normalise_column_name, to_number
 from territorial.columns import ROLE_NAMES
-from territorial._errors import InputFileError
 from territorial.schemes import scheme_from_polygons, scheme_from_table
 
 logger = logging.getLogger(__name__)

@@ -32,10 +32,12 @@ from folium.plugins import Fullscreen, MarkerCluster, Search
 from jinja2 import Template
 
 from territorial import geography
-from territorial._page import Markup, Panel, script_json, snippet, text
+from territorial._assets import inline_assets
 from territorial._errors import ArgumentError
 from territorial._format import fr_number
+from territorial._page import Markup, Panel, script_json, snippet, text
 from territorial._validate import check_columns, check_crs, check_frame
+from territorial.analysis import normalise_kind
 
 logger = logging.getLogger(__name__)
 
@@ -456,7 +458,6 @@ def coverage_map(
     -------
     folium.Map
     """
-    from territorial.analysis import normalise_kind
 
     check_frame(facilities, name="facilities", geo=True)
     check_columns(facilities, [kind_column, "code_insee"], name="facilities")
@@ -778,7 +779,6 @@ def _stable_ids(page: str, ids: set[str]) -> str:
 
 def render_map(fmap: folium.Map, *, self_contained: bool = False) -> str:
     """The HTML page of a map; ``self_contained`` inlines scripts and styles (no network needed)."""
-    from territorial._assets import inline_assets
 
     with _compact_json():
         root = fmap.get_root()

@@ -26,6 +26,7 @@ import pandas as pd
 from territorial._format import fr_number
 from territorial._text import normalise_column_name, to_number
 from territorial.columns import RESULT_COLUMNS, ROLE_NAMES
+from territorial.schemes import territories
 
 logger = logging.getLogger(__name__)
 
@@ -517,7 +518,6 @@ def programme_by_territory(checked: pd.DataFrame, *, scheme="cper2000") -> pd.Da
     ``territoire``); rows without a territory or an objective are left out of the sums
     (they stay in the checked table).
     """
-    from territorial.schemes import territories
 
     population = territories(scheme).set_index("territoire")["population"]
     partner_columns = {p: f"{_slug(p)}_eur" for p in (*PARTNERS, "FEDER") if f"{_slug(p)}_eur" in checked}

@@ -21,7 +21,14 @@ import pandas as pd
 
 from territorial import _page, geography
 from territorial._format import fr_number, production_date
-from territorial.maps import commune_breaks, default_indicators, indicator_label, kind_label
+from territorial.analysis import normalise_kind
+from territorial.maps import (
+    KIND_STYLES,
+    commune_breaks,
+    default_indicators,
+    indicator_label,
+    kind_label,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -76,10 +83,6 @@ def static_map(analysis, facilities: gpd.GeoDataFrame | None, indicator: str, *,
     outlines.boundary.plot(ax=ax, color="#222222", linewidth=0.9)
     handles = [Patch(facecolor=c, edgecolor="#777777", label=label) for c, label in zip(breaks.colours, breaks.labels())]
     if facilities is not None and len(facilities):
-        from territorial.maps import KIND_STYLES
-
-        from territorial.analysis import normalise_kind
-
         # by canonical kind (ASCII): raw kind text never reaches matplotlib, whose labels parse $...$ as maths
         for kind, group in facilities.groupby(facilities["kind"].map(normalise_kind)):
             colour = KIND_STYLES.get(kind, {}).get("color", "#636363")
@@ -100,7 +103,6 @@ def static_map(analysis, facilities: gpd.GeoDataFrame | None, indicator: str, *,
 def lorenz_figure(analysis) -> bytes:
     """PNG of the Lorenz curves (facilities against population) of every kind."""
     plt = _matplotlib()
-    from territorial.maps import KIND_STYLES
 
     fig, ax = plt.subplots(figsize=(5, 5))
     ax.plot([0, 1], [0, 1], color="#999999", linestyle="--", linewidth=1, label="égalité parfaite")

@@ -29,7 +29,21 @@ import pandas as pd
 import shapely
 
 from territorial import geography
+from territorial._atomic import atomic_write as _atomic
+from territorial._atomic import points_table as _points_table
 from territorial._errors import ArgumentError, InputFileError
+from territorial.geocode import (
+    ACCEPTED,
+    RESULT_COLUMNS,
+    _index,
+    duplicate_table,
+    find_repeated_ids,
+    geocode,
+    location_columns,
+    summary_lines,
+)
+from territorial.io import TEXT_SUFFIXES, sniff_text, to_degrees, to_number
+from territorial.schemes import resolve_scheme
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +148,6 @@ def _partition_entry(part_size: tuple[int, int], *, seed: int, path: str) -> gpd
 def _assign(points: gpd.GeoDataFrame, path: str, scheme_pairs) -> pd.DataFrame:
     if str(geography.geodata_path()) != path:
         geography.use_geography(path)
-    from territorial.geocode import _index
 
     index = _index()
     geoms = points.geometry.to_numpy() if points.crs is None or points.crs.to_epsg() == 2154 else \
@@ -168,7 +181,6 @@ def assign_points(points, *, scheme="cper2000", engine: str = "memory"):
     pandas.DataFrame or dask.dataframe.DataFrame
         ``code_insee`` and ``territoire`` (categoricals) on the points' index.
     """
-    from territorial.schemes import resolve_scheme
 
     _check_engine(engine)
     pairs = tuple(resolve_scheme(scheme).items())
@@ -209,7 +221,6 @@ def point_coverage(points, facilities: gpd.GeoDataFrame | None, *, radius_km: fl
         ``part_couverte`` — every commune of the geography, plus a row ``hors zone``
         for points outside it.
     """
-    from territorial.schemes import resolve_scheme
 
     _check_engine(engine)
     scheme_series = resolve_scheme(scheme)
@@ -241,7 +252,6 @@ def point_coverage(points, facilities: gpd.GeoDataFrame | None, *, radius_km: fl
 
 def _geocode_all(frame: pd.DataFrame, path: str, options: dict, offsets=None, partition_info=None) -> pd.DataFrame:
     """Every row with its geocoding columns (accepted or rejected) and x, y in Lambert-93."""
-    from territorial.geocode import RESULT_COLUMNS
 
     number = partition_info["number"] if offsets is not None and partition_info is not None else None
     result = _geocode_part(frame, path, options, 1 + (offsets[number] if number is not None else 0))
@@ -257,7 +267,6 @@ def _geocode_part(frame: pd.DataFrame, path: str, options: dict, first_row: int)
     """:func:`territorial.geocode` of one partition, on the caller's geography, rows numbered from ``first_row``."""
     if str(geography.geodata_path()) != path:  # a worker process
         geography.use_geography(path)
-    from territorial.geocode import geocode
 
     return geocode(frame, first_row=first_row, **options)
 
@@ -294,7 +303,6 @@ class CsvGeocodeSummary:
 
     def summary_text(self) -> str:
         """The summary as French lines, for the CLI and logs."""
-        from territorial.geocode import summary_lines
 
         return "\n".join(summary_lines(self.n_input, self.statuses, self.duplicate_ids,
                                        heading=f" en {self.partitions} partition(s)"))
@@ -302,7 +310,6 @@ class CsvGeocodeSummary:
     @property
     def n_rejected(self) -> int:
         """Rows not accepted."""
-        from territorial.geocode import ACCEPTED
 
         return self.n_input - int(self.statuses.reindex(list(ACCEPTED), fill_value=0).sum())
 
@@ -361,11 +368,6 @@ def geocode_csv(source, *, accepted, rejected, partition_rows: int = PARTITION_P
     import dask
     import dask.dataframe as dd
 
-    from territorial._atomic import atomic_write as _atomic
-    from territorial._atomic import points_table as _points_table
-    from territorial.geocode import duplicate_table, find_repeated_ids, location_columns
-    from territorial.io import TEXT_SUFFIXES, sniff_text
-
     source = Path(source)
     if source.suffix.lower() not in TEXT_SUFFIXES:
         raise InputFileError(f"{source}: the Dask engine reads delimited text ({', '.join(TEXT_SUFFIXES)}); "
@@ -422,7 +424,6 @@ def geocode_csv(source, *, accepted, rejected, partition_rows: int = PARTITION_P
 
 def read_points_table(frame: pd.DataFrame, columns: dict[str, str], crs) -> gpd.GeoDataFrame:
     """Points from x/y or longitude/latitude text columns (a partition of a large file); unreadable rows are empty."""
-    from territorial.io import to_degrees, to_number
 
     if "x" in columns:
         a, b = to_number(frame[columns["x"]]), to_number(frame[columns["y"]])

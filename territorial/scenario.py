@@ -1,7 +1,6 @@
 """Scenarios: one TOML file that says what to geocode, analyse, map and report — and running it.
 
 A scenario looks like this (paths are relative to the scenario file)::
-
     title = "Couverture des cyber-centres"
     example_data = false
     scheme = "cper2000"            # or a file: table INSEE code -> territory, or polygons
@@ -49,7 +48,20 @@ import geopandas as gpd
 import pandas as pd
 
 from territorial._errors import InputFileError
-from territorial.analysis import normalise_kind
+from territorial.analysis import analyse, normalise_kind
+from territorial.export import (
+    export_analysis,
+    write_analysis_tables,
+    write_programme_tables,
+    write_table,
+)
+from territorial.geocode import geocode_file
+from territorial.io import read_scheme
+from territorial.maps import coverage_map, save_map, siting_map
+from territorial.pipeline import programme_from_file
+from territorial.report import write_report
+from territorial.schemes import resolve_scheme
+from territorial.siting import site
 
 logger = logging.getLogger(__name__)
 
@@ -254,14 +266,6 @@ def run_scenario(scenario: Scenario, *, output_dir: str | Path | None = None,
     progress : callable, optional
         Called with a short French description before each step (for progress bars).
     """
-    from territorial.analysis import analyse
-    from territorial.export import export_analysis, write_analysis_tables, write_programme_tables, write_table
-    from territorial.geocode import geocode_file
-    from territorial.maps import coverage_map, save_map
-    from territorial.pipeline import programme_from_file
-    from territorial.report import write_report
-    from territorial.io import read_scheme
-    from territorial.schemes import resolve_scheme
 
     step = progress or (lambda message: None)
     folder = Path(output_dir) if output_dir is not None else scenario.output_dir
@@ -318,9 +322,6 @@ def run_scenario(scenario: Scenario, *, output_dir: str | Path | None = None,
 
 def _run_siting(scenario: Scenario, analysis, facilities, scheme, folder: Path):
     """The scenario's siting step: the next sites of one kind, toward its target or a given k."""
-    from territorial.export import write_table
-    from territorial.maps import save_map, siting_map
-    from territorial.siting import site
 
     options = scenario.siting
     kind = options["kind"]

@@ -17,8 +17,13 @@ import pandas as pd
 
 from territorial import geography
 from territorial._errors import InputFileError, SchemeError
-from territorial._validate import check_columns, check_crs, check_frame, normalise_insee_code
 from territorial._text import normalise_column_name
+from territorial._validate import (
+    check_columns,
+    check_crs,
+    check_frame,
+    normalise_insee_code,
+)
 
 logger = logging.getLogger(__name__)
 

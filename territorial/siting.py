@@ -26,7 +26,10 @@ from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.spatial import cKDTree
 
+from territorial import geography
 from territorial._errors import ArgumentError, TerritorialError
+from territorial._format import fr_number
+from territorial.schemes import resolve_scheme
 
 logger = logging.getLogger(__name__)
 
@@ -298,7 +301,6 @@ class SitingResult:
 
     def summary_lines(self, *, timing: bool = True) -> list[str]:
         """French summary; ``timing=False`` leaves out the solving time (for reproducible files)."""
-        from territorial._format import fr_number
 
         s = self.solution
         total = self.coverage.set_index("territoire").at["Région", "population"]
@@ -324,9 +326,6 @@ def _points_xy(frame: gpd.GeoDataFrame | None, name: str) -> np.ndarray:
 
 
 def _problem(radius_km, existing, candidates, weights, scheme):
-    from territorial import geography
-    from territorial.schemes import resolve_scheme
-
     territory = resolve_scheme(scheme)
     communes = geography.communes()
     halls = geography.town_halls().set_index("code_insee").geometry.reindex(communes["code_insee"])
