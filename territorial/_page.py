@@ -26,13 +26,13 @@ import math
 from typing import Any
 
 import branca
-from jinja2 import PackageLoader, select_autoescape
+from jinja2 import PackageLoader, Template, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
 from territorial._text import repair_surrogates
 
-__all__ = ["Markup", "Panel", "render", "script_json", "snippet", "text"]
+__all__ = ["Markup", "Panel", "render", "script_json", "snippet", "template", "text"]
 
 _BRACES = str.maketrans({"{": "&#123;", "}": "&#125;"})
 _SCRIPT_UNSAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027",
@@ -82,6 +82,14 @@ _ENV = SandboxedEnvironment(
 def render(template_name: str, **context: Any) -> str:
     """Render one of the package's templates (``territorial/templates``) with ``context`` as data."""
     return _ENV.get_template(template_name).render(**context)
+
+
+def template(source: str) -> Template:
+    """Compile one of the project's own template sources (never user text) in the sandboxed environment.
+
+    Used for the page elements of :mod:`territorial.maps`, whose macros folium renders.
+    """
+    return _ENV.from_string(source)
 
 
 def snippet(source: str, **context: Any) -> Markup:

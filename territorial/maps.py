@@ -29,13 +29,12 @@ import shapely
 from branca.element import MacroElement
 from folium.elements import JSCSSMixin
 from folium.plugins import Fullscreen, MarkerCluster, Search
-from jinja2 import Template
 
 from territorial import geography
 from territorial._assets import inline_assets
 from territorial._errors import ArgumentError
 from territorial._format import fr_number
-from territorial._page import Markup, Panel, script_json, snippet, text
+from territorial._page import Markup, Panel, script_json, snippet, template, text
 from territorial._validate import check_columns, check_crs, check_frame
 from territorial.analysis import normalise_kind
 
@@ -253,7 +252,7 @@ def _sources_block(extra: Markup | str = "") -> Markup:
 class _LegendToggle(MacroElement):
     """Shows a legend box while its layer is on the map and hides it while the layer is off (ids only)."""
 
-    _template = Template("""
+    _template = template("""
         {% macro script(this, kwargs) %}
         {{ this.map_name }}.on('overlayadd', function (e) {
             if (e.layer === {{ this.layer_name }}) { document.getElementById({{ this.element_id|tojson }}).style.display = 'block'; }
@@ -282,7 +281,7 @@ class _TileFreeMiniMap(JSCSSMixin, MacroElement):
     default_js = [("Control_MiniMap_js", "https://cdnjs.cloudflare.com/ajax/libs/leaflet-minimap/3.6.1/Control.MiniMap.js")]
     default_css = [("Control_MiniMap_css",
                     "https://cdnjs.cloudflare.com/ajax/libs/leaflet-minimap/3.6.1/Control.MiniMap.css")]
-    _template = Template("""
+    _template = template("""
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = new L.Control.MiniMap(
             L.geoJSON({{ this.data }}, {style: {color: '#555', weight: 1, fillColor: '#bbb', fillOpacity: 0.6}}),
