@@ -25,7 +25,7 @@ from territorial.geocode import GeocodeError, GeocodeResult, geocode, geocode_fi
 from territorial.geography import gazetteer, metadata, town_halls
 from territorial.io import detect_columns, read_input, read_scheme
 from territorial.maps import coverage_map, save_map, territories_map
-from territorial.pipeline import programme_from_file
+from territorial.pipeline import programme_from_file, run_scenario
 from territorial.programme import (
     check_projects,
     load_programme,
@@ -33,7 +33,7 @@ from territorial.programme import (
     validate_source,
 )
 from territorial.report import write_report
-from territorial.scenario import default_scenario, load_scenario, run_scenario
+from territorial.scenario import default_scenario, load_scenario
 from territorial.schemes import (
     CPER2000_TERRITORIES,
     communes,

@@ -228,24 +228,22 @@ def _kind_for(kinds: list[str] | None, position: int, n_inputs: int) -> str | No
 
 def _facilities(inputs: list[Path], *, kind, kind_column, scheme, rejects_dir: Path | None = None):
     """Geocode every input, give each row its kind; return the accepted rows and the rejected ones (with `source`)."""
-    import geopandas as gpd
     import pandas as pd
 
-    from territorial.export import write_table
-    from territorial.geocode import geocode_file
-    from territorial.scenario import assign_kind
+    from territorial.pipeline import geocode_layers
+    from territorial.scenario import InputLayer
 
-    frames, rejected = [], []
-    for position, path in enumerate(inputs):
-        result = geocode_file(path, scheme=scheme)
-        if rejects_dir is not None:
-            write_table(result.rejected, rejects_dir / f"{path.stem}_rejets.csv")
-        rejected.append(pd.DataFrame(result.rejected).assign(source=path.name))
-        typer.echo(f"{path.name} : {len(result.accepted)} lignes acceptées, {len(result.rejected)} rejetées")
-        frames.append(assign_kind(result.accepted, kind=_kind_for(kind, position, len(inputs)),
-                                  kind_column=kind_column, path=path))
-    facilities = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs="EPSG:2154")
-    return facilities, pd.concat(rejected, ignore_index=True)
+    layers = [InputLayer(path=path, kind=_kind_for(kind, position, len(inputs)), kind_column=kind_column)
+              for position, path in enumerate(inputs)]
+
+    def echo(layer, result):
+        if result is not None:
+            typer.echo(f"{layer.path.name} : {len(result.accepted)} lignes acceptées, {len(result.rejected)} rejetées")
+
+    facilities, results, _ = geocode_layers(layers, scheme=scheme, rejects_dir=rejects_dir, on_layer=echo)
+    rejected = pd.concat([pd.DataFrame(r.rejected).assign(source=name) for name, r in results.items()],
+                         ignore_index=True)
+    return facilities, rejected
 
 
 def _echo_region(analysis) -> None:
@@ -517,7 +515,8 @@ def run_command(
     """Run the main job: geocode, analyse, and write the map, the report, the figures and the tables."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from territorial.scenario import default_scenario, load_scenario, run_scenario
+    from territorial.pipeline import run_scenario
+    from territorial.scenario import default_scenario, load_scenario
 
     with _user_errors():
         plan = load_scenario(scenario) if scenario is not None else default_scenario()

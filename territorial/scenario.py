@@ -40,33 +40,17 @@ from __future__ import annotations
 
 import logging
 import tomllib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
-import pandas as pd
 
 from territorial._errors import InputFileError
-from territorial.analysis import analyse, normalise_kind
-from territorial.export import (
-    export_analysis,
-    write_analysis_tables,
-    write_programme_tables,
-    write_table,
-)
-from territorial.geocode import geocode_file
-from territorial.io import read_scheme
-from territorial.maps import coverage_map, save_map, siting_map
-from territorial.pipeline import programme_from_file
-from territorial.report import write_report
-from territorial.schemes import resolve_scheme
-from territorial.siting import site
+from territorial.analysis import normalise_kind
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["InputLayer", "Scenario", "RunResult", "assign_kind", "default_scenario", "load_scenario",
-           "run_scenario"]
+__all__ = ["InputLayer", "Scenario", "assign_kind", "default_scenario", "load_scenario"]
 
 _TOP_KEYS = {"title", "example_data", "scheme", "detour", "inputs", "radii_km", "targets", "priority", "map",
              "outputs", "projects", "siting"}
@@ -240,106 +224,3 @@ def assign_kind(frame: gpd.GeoDataFrame, *, kind: str | None = None, kind_column
                              "`kind` in the scenario) or name the column that holds it (--kind-column)")
     logger.info("%s: kind %s taken from the file name", name, guessed)
     return frame.assign(kind=guessed)
-
-
-@dataclass
-class RunResult:
-    """What a run produced."""
-
-    analysis: object
-    facilities: gpd.GeoDataFrame
-    geocoding: dict[str, object]
-    written: list[Path]
-    programme: object = None
-    siting: object = None
-
-
-def run_scenario(scenario: Scenario, *, output_dir: str | Path | None = None,
-                 progress: Callable[[str], None] | None = None) -> RunResult:
-    """Geocode, analyse, map and report a scenario; return what was written.
-
-    Parameters
-    ----------
-    scenario : Scenario
-    output_dir : path, optional
-        Overrides the scenario's output folder.
-    progress : callable, optional
-        Called with a short French description before each step (for progress bars).
-    """
-
-    step = progress or (lambda message: None)
-    folder = Path(output_dir) if output_dir is not None else scenario.output_dir
-    scheme = read_scheme(scenario.scheme) if isinstance(scenario.scheme, Path) else resolve_scheme(scenario.scheme)
-    written, frames, results = [], [], {}
-    for layer in scenario.inputs:
-        step(f"géocodage de {layer.path.name}")
-        result = geocode_file(layer.path, sep=layer.sep, encoding=layer.encoding, layer=layer.layer,
-                              sheet=layer.sheet, columns=layer.columns or None, crs=layer.crs, scheme=scheme,
-                              online=layer.online)
-        results[layer.path.name] = result
-        written.append(write_table(result.rejected, folder / f"{layer.path.stem}_rejets.csv"))
-        frames.append(assign_kind(result.accepted, kind=layer.kind, kind_column=layer.kind_column, path=layer.path))
-    facilities = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs="EPSG:2154")
-    step("analyse de l'équilibre territorial")
-    analysis = analyse(facilities, radii_km=scenario.radii_km, scheme=scheme, targets=scenario.targets,
-                       priority=scenario.priority or None, detour=scenario.detour)
-    written += write_analysis_tables(analysis, folder)
-    ledger = None
-    if scenario.projects is not None:
-        step(f"programme : contrôle de {scenario.projects.name}")
-        ledger = programme_from_file(scenario.projects, scheme=scheme)
-        written += write_programme_tables(ledger, folder)
-    sited = None
-    if scenario.siting is not None:
-        step("implantation de nouveaux sites")
-        sited, siting_files = _run_siting(scenario, analysis, facilities, scheme, folder)
-        written += siting_files
-    step("carte interactive")
-    fmap = coverage_map(analysis, facilities, indicator=scenario.indicator,
-                        territory_indicator=scenario.territory_indicator, classification=scenario.classification,
-                        title=scenario.title, example_data=scenario.example_data,
-                        projects=ledger.located if ledger is not None else None)
-    written.append(save_map(fmap, folder / scenario.map_name, self_contained=scenario.self_contained))
-    step("export SIG")
-    rejects = pd.concat([pd.DataFrame(r.rejected).assign(source=name) for name, r in results.items()],
-                        ignore_index=True)
-    written += export_analysis(analysis, facilities, folder / scenario.gpkg_name, rejects=rejects, overwrite=True,
-                               projects=ledger.located if ledger is not None else None,
-                               sites=sited.sites if sited is not None else None,
-                               indicator=scenario.indicator, territory_indicator=scenario.territory_indicator,
-                               classification=scenario.classification,
-                               parameters={"scénario": str(scenario.source), "découpage": str(scenario.scheme),
-                                           "détour": scenario.detour, "cibles": scenario.targets,
-                                           "priorités": scenario.priority},
-                               command=f"territorial run {scenario.source}")
-    step("rapport")
-    written += write_report(analysis, facilities, results, folder / scenario.report_name, title=scenario.title,
-                            example_data=scenario.example_data, indicator=scenario.indicator,
-                            classification=scenario.classification, programme=ledger, siting=sited)
-    return RunResult(analysis=analysis, facilities=facilities, geocoding=results, written=written, programme=ledger,
-                     siting=sited)
-
-
-def _run_siting(scenario: Scenario, analysis, facilities, scheme, folder: Path):
-    """The scenario's siting step: the next sites of one kind, toward its target or a given k."""
-
-    options = scenario.siting
-    kind = options["kind"]
-    existing = facilities[facilities["kind"] == kind]
-    if options.get("toward_target"):
-        target = {**{"cyber_centre": 200}, **scenario.targets}.get(kind)
-        if target is None:
-            raise InputFileError(f"[siting] toward_target: no target for {kind!r}; add it under [targets] or give k")
-        k = max(int(target) - len(existing), 0)
-    else:
-        k = int(options["k"])
-    radius = float(options.get("radius_km", analysis.radii_km.get(kind, 5.0)))
-    result = site(k=k, radius_km=radius, existing=existing, weights=options.get("weights"),
-                  min_per_territory=options.get("min_per_territory"), solver=options.get("solver", "auto"),
-                  scheme=scheme)
-    written = [write_table(result.sites.drop(columns="geometry"), folder / "sites_proposes.csv"),
-               write_table(result.coverage, folder / "sites_couverture.csv"),
-               save_map(siting_map(result, existing=existing, kind=kind,
-                                   title=f"{scenario.title} — prochains sites"),
-                        folder / "carte_sites.html", self_contained=scenario.self_contained)]
-    return result, written

@@ -15,7 +15,8 @@ from territorial import InputFileError
 from territorial.cli import app
 from territorial.maps import class_breaks, coverage_map, render_map
 from territorial.report import write_report
-from territorial.scenario import assign_kind, default_scenario, load_scenario, run_scenario
+from territorial.pipeline import run_scenario
+from territorial.scenario import assign_kind, default_scenario, load_scenario
 
 runner = CliRunner()
 HOSTILE = "<script>window.__pwned=1</script>"
