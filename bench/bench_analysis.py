@@ -16,10 +16,10 @@ import time
 
 import geopandas as gpd
 import numpy as np
+from _timing import median_time
 from scipy.spatial import cKDTree
 
 import territorial
-from _timing import median_time
 from territorial import coverage
 from territorial.analysis import analyse
 
@@ -31,10 +31,15 @@ def facilities(n: int, seed: int = 4) -> gpd.GeoDataFrame:
     weights = communes["population"].to_numpy(float)
     pick = rng.choice(len(communes), size=n, p=weights / weights.sum())
     points = communes.geometry.iloc[pick].sample_points(1, rng=rng).get_geometry(0)
-    return gpd.GeoDataFrame({"code_insee": communes["code_insee"].to_numpy()[pick],
-                             "kind": np.where(rng.random(n) < 0.4, "cyber_centre", "broadband_access_point"),
-                             "postes": rng.integers(4, 17, n)},
-                            geometry=points.to_numpy(), crs=2154)
+    return gpd.GeoDataFrame(
+        {
+            "code_insee": communes["code_insee"].to_numpy()[pick],
+            "kind": np.where(rng.random(n) < 0.4, "cyber_centre", "broadband_access_point"),
+            "postes": rng.integers(4, 17, n),
+        },
+        geometry=points.to_numpy(),
+        crs=2154,
+    )
 
 
 def main(n: int = 10_000) -> None:
@@ -51,8 +56,7 @@ def main(n: int = 10_000) -> None:
     start = time.perf_counter()
     result = analyse(frame)
     elapsed = time.perf_counter() - start
-    print(f"full analysis of {n:,} facilities ({len(result.kinds)} kinds, 999 bootstrap draws each): "
-          f"{elapsed:5.2f} s")
+    print(f"full analysis of {n:,} facilities ({len(result.kinds)} kinds, 999 bootstrap draws each): {elapsed:5.2f} s")
 
 
 if __name__ == "__main__":

@@ -40,9 +40,13 @@ def make_rows(n: int, seed: int = 10) -> pd.DataFrame:
 def main(n: int = 1_000_000) -> None:
     rows = make_rows(n)
     communes = territorial.communes(scheme=None)
-    reference = pd.DataFrame({
-        "commune": communes["nom"], "code_postal": communes["codes_postaux"].str.split(";").str[0],
-        "code_insee": communes["code_insee"]})
+    reference = pd.DataFrame(
+        {
+            "commune": communes["nom"],
+            "code_postal": communes["codes_postaux"].str.split(";").str[0],
+            "code_insee": communes["code_insee"],
+        }
+    )
     geocode(rows.head(1000))  # build the reference index once, as any session does
 
     start = time.perf_counter()
@@ -55,10 +59,14 @@ def main(n: int = 1_000_000) -> None:
 
     statuses = result.summary.set_index("geocode_status")["rows"]
     print(f"rows: {n:,}")
-    print(f"bare pandas merge on exact keys: {baseline:7.2f} s  {n / baseline:12,.0f} rows/s  "
-          f"found {merged['code_insee'].notna().mean():.2%}")
-    print(f"territorial geocode():           {ours:7.2f} s  {n / ours:12,.0f} rows/s  "
-          f"accepted {len(result.accepted) / n:.2%}  ratio to merge {ours / baseline:5.1f}x")
+    print(
+        f"bare pandas merge on exact keys: {baseline:7.2f} s  {n / baseline:12,.0f} rows/s  "
+        f"found {merged['code_insee'].notna().mean():.2%}"
+    )
+    print(
+        f"territorial geocode():           {ours:7.2f} s  {n / ours:12,.0f} rows/s  "
+        f"accepted {len(result.accepted) / n:.2%}  ratio to merge {ours / baseline:5.1f}x"
+    )
     print(f"fuzzy share: {statuses['fuzzy'] / n:.2%}; statuses: {statuses.to_dict()}")
 
 

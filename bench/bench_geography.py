@@ -11,11 +11,10 @@ import subprocess
 import sys
 
 import pyogrio
+from _timing import median_time
 
 import territorial
-from _timing import median_time
 from territorial import geography
-
 
 
 def cold_start() -> float:

@@ -20,8 +20,10 @@ from territorial.scenario import assign_kind, default_scenario
 
 def main() -> None:
     scenario = default_scenario()
-    frames = [assign_kind(territorial.geocode_file(layer.path).accepted, kind=layer.kind, path=layer.path)
-              for layer in scenario.inputs]
+    frames = [
+        assign_kind(territorial.geocode_file(layer.path).accepted, kind=layer.kind, path=layer.path)
+        for layer in scenario.inputs
+    ]
     facilities = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=2154)
     analysis = territorial.analyse(facilities)
 
@@ -32,8 +34,9 @@ def main() -> None:
 
     halls = territorial.town_halls().set_index("code_insee").geometry
     reference = analysis.communes.explore(name="communes", column="dist_cyber_centre_km")
-    gpd.GeoDataFrame(analysis.territories.merge(territorial.territories()[["territoire", "geometry"]]),
-                     crs=2154).explore(m=reference)
+    gpd.GeoDataFrame(
+        analysis.territories.merge(territorial.territories()[["territoire", "geometry"]]), crs=2154
+    ).explore(m=reference)
     analysis.zones.explore(m=reference)
     facilities.explore(m=reference)
     far = analysis.underserved.drop_duplicates("code_insee")

@@ -81,8 +81,9 @@ def assignment(n: int = 1_000_000) -> None:
     bare = min(timed(lambda: tree.query(geoms, predicate="intersects")) for _ in range(3))
     ours = min(timed(lambda: scale.assign_points(points)) for _ in range(3))
     communes = territorial.communes()[["code_insee", "territoire", "geometry"]]
-    sjoin = min(timed(lambda: gpd.sjoin(points[["geometry"]], communes, predicate="intersects", how="left"))
-                for _ in range(3))
+    sjoin = min(
+        timed(lambda: gpd.sjoin(points[["geometry"]], communes, predicate="intersects", how="left")) for _ in range(3)
+    )
     print(f"assignment of {n:,} points (predicate intersects)")
     print(f"  bare shapely STRtree.query:  {bare:6.2f} s (baseline)")
     print(f"  territorial assign_points:   {ours:6.2f} s  ratio {ours / bare:4.2f}")
@@ -101,8 +102,10 @@ def engines(n: int) -> None:
     same = pd.read_csv(memory[2]).equals(pd.read_csv(dask[2]))
     print(f"draw {n:,} points and count them per commune and territory")
     print(f"  in memory:              {memory[0]['seconds']:7.1f} s  peak {memory[1]:5.2f} GB (baseline)")
-    print(f"  Dask, 2 worker procs:   {dask[0]['seconds']:7.1f} s  peak {dask[1]:5.2f} GB  "
-          f"ratio {dask[0]['seconds'] / memory[0]['seconds']:4.2f}  identical counts: {same}")
+    print(
+        f"  Dask, 2 worker procs:   {dask[0]['seconds']:7.1f} s  peak {dask[1]:5.2f} GB  "
+        f"ratio {dask[0]['seconds'] / memory[0]['seconds']:4.2f}  identical counts: {same}"
+    )
 
 
 def main(sizes: list[int]) -> None:

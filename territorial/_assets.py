@@ -48,9 +48,12 @@ class AssetsError(TerritorialError, RuntimeError):
 
 def assets_dir() -> Path:
     """Folder holding the npm packages (a ``node_modules``)."""
-    candidates = [os.environ.get("TERRITORIAL_ASSETS"), Path.cwd() / "node_modules",
-                  Path(__file__).resolve().parent.parent / "node_modules",  # a checkout
-                  Path(sys.prefix).parent / "node_modules"]  # a virtual environment inside the checkout
+    candidates = [
+        os.environ.get("TERRITORIAL_ASSETS"),
+        Path.cwd() / "node_modules",
+        Path(__file__).resolve().parent.parent / "node_modules",  # a checkout
+        Path(sys.prefix).parent / "node_modules",
+    ]  # a virtual environment inside the checkout
     for candidate in candidates:
         if candidate and (Path(candidate) / "leaflet" / "dist" / "leaflet.js").is_file():
             return Path(candidate)

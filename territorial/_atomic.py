@@ -39,5 +39,6 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> Path:
 def points_table(frame: gpd.GeoDataFrame) -> pd.DataFrame:
     """The attributes of a point layer plus ``x``, ``y`` in Lambert-93 (EPSG:2154), rounded to the centimetre."""
     l93 = frame.to_crs(2154)
-    return pd.DataFrame(l93.drop(columns=l93.geometry.name)).assign(x=l93.geometry.x.round(2),
-                                                                    y=l93.geometry.y.round(2))
+    return pd.DataFrame(l93.drop(columns=l93.geometry.name)).assign(
+        x=l93.geometry.x.round(2), y=l93.geometry.y.round(2)
+    )

@@ -35,8 +35,18 @@ from territorial._text import repair_surrogates
 __all__ = ["Markup", "Panel", "render", "script_json", "snippet", "template", "text"]
 
 _BRACES = str.maketrans({"{": "&#123;", "}": "&#125;"})
-_SCRIPT_UNSAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027",
-                                "{": "\\u007b", "}": "\\u007d", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+_SCRIPT_UNSAFE = str.maketrans(
+    {
+        "<": "\\u003c",
+        ">": "\\u003e",
+        "&": "\\u0026",
+        "'": "\\u0027",
+        "{": "\\u007b",
+        "}": "\\u007d",
+        "\u2028": "\\u2028",
+        "\u2029": "\\u2029",
+    }
+)
 
 
 def text(value: Any, *, quote: bool = True) -> Markup:
@@ -145,12 +155,20 @@ class Panel(branca.element.Element):
         '<div{% if this.element_id %} id="{{ this.element_id }}"{% endif %} class="{{ this.css_class }}" '
         'style="position:fixed;{{ this.position }};z-index:{{ this.z_index }};background:rgba(255,255,255,.92);'
         "padding:6px 10px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);font:12px/1.4 sans-serif;"
-        'max-width:{{ this.max_width }}px;display:{{ \'block\' if this.shown else \'none\' }}">{{ this.content }}</div>'
+        "max-width:{{ this.max_width }}px;display:{{ 'block' if this.shown else 'none' }}\">{{ this.content }}</div>"
     )
 
-    def __init__(self, content: Markup | str, *, position: str, element_id: str = "",
-                 css_class: str = "territorial-panel", shown: bool = True, max_width: int = 360,
-                 z_index: int = 9999) -> None:
+    def __init__(
+        self,
+        content: Markup | str,
+        *,
+        position: str,
+        element_id: str = "",
+        css_class: str = "territorial-panel",
+        shown: bool = True,
+        max_width: int = 360,
+        z_index: int = 9999,
+    ) -> None:
         super().__init__()
         self._name = "Panel"
         self.content = content if isinstance(content, Markup) else text(content)

@@ -34,11 +34,28 @@ OTHER_RADIUS_KM = 5.0
 #: Targets of the plan (priority 10, objective 44): 200 cyber-centres by the end of 2002.
 DEFAULT_TARGETS = {"cyber_centre": 200}
 KIND_SYNONYMS = {
-    "cyber_centre": ("cyber_centre", "cybercentre", "cyber_centres", "cyber_base", "cyberbase", "epn",
-                     "espace_public_numerique", "lieu_de_mediation_numerique", "mediation_numerique"),
-    "broadband_access_point": ("broadband_access_point", "point_d_acces", "point_acces", "points_acces",
-                               "point_d_acces_haut_debit", "point_acces_haut_debit", "acces_haut_debit",
-                               "haut_debit", "access_point"),
+    "cyber_centre": (
+        "cyber_centre",
+        "cybercentre",
+        "cyber_centres",
+        "cyber_base",
+        "cyberbase",
+        "epn",
+        "espace_public_numerique",
+        "lieu_de_mediation_numerique",
+        "mediation_numerique",
+    ),
+    "broadband_access_point": (
+        "broadband_access_point",
+        "point_d_acces",
+        "point_acces",
+        "points_acces",
+        "point_d_acces_haut_debit",
+        "point_acces_haut_debit",
+        "acces_haut_debit",
+        "haut_debit",
+        "access_point",
+    ),
     "project": ("project", "projet", "projets", "projects"),
 }
 LISA_LABELS = {
@@ -108,14 +125,19 @@ def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> flo
     return float(np.percentile(values[keep], q, weights=weights[keep], method="inverted_cdf"))
 
 
-def _aggregate(table: pd.DataFrame, by: str, kinds: list[str], targets: dict[str, float],
-               priority: dict[str, float] | None) -> pd.DataFrame:
+def _aggregate(
+    table: pd.DataFrame, by: str, kinds: list[str], targets: dict[str, float], priority: dict[str, float] | None
+) -> pd.DataFrame:
     """Indicators of ``table`` (one row per commune) grouped by column ``by``."""
     rows = []
     for key, group in table.groupby(by, sort=False):
         pop = group["population"].to_numpy(float)
-        row = {by: key, "population": int(pop.sum()), "superficie_km2": round(float(group["area_km2"].sum()), 4),
-               "n_communes": len(group)}
+        row = {
+            by: key,
+            "population": int(pop.sum()),
+            "superficie_km2": round(float(group["area_km2"].sum()), 4),
+            "n_communes": len(group),
+        }
         for k in kinds:
             n = int(group[f"n_{k}"].sum())
             dist = group[f"dist_{k}_km"].to_numpy(float)
@@ -134,8 +156,7 @@ def _aggregate(table: pd.DataFrame, by: str, kinds: list[str], targets: dict[str
     out = pd.DataFrame(rows)
     if by == "territoire":  # the plan's order for its own territories, then by name
         rank = {name: i for i, name in enumerate(CPER2000_TERRITORIES)}
-        out = out.sort_values(by, key=lambda s: s.map(lambda t: (rank.get(t, len(rank)), str(t))),
-                              ignore_index=True)
+        out = out.sort_values(by, key=lambda s: s.map(lambda t: (rank.get(t, len(rank)), str(t))), ignore_index=True)
     else:
         out = out.sort_values(by, ignore_index=True)
     for k in kinds:
@@ -201,35 +222,59 @@ def analyse(
     zones, lorenz_rows, equity_rows, underserved, theil_groups = [], [], [], [], []
     for k in kinds:
         subset = facilities[kinds_of == k]
-        zones.append(_access_columns(table, subset, k, origins=origins, radius_km=radii[k], detour=detour,
-                                     capacity_column=capacity_column))
+        zones.append(
+            _access_columns(
+                table, subset, k, origins=origins, radius_km=radii[k], detour=detour, capacity_column=capacity_column
+            )
+        )
         counts = table[f"n_{k}"].to_numpy()
         row, groups = _equity(table, k, weights=weights, target=targets.get(k), n_boot=n_boot, seed=seed)
         equity_rows.append({"kind": k, "n": len(subset), "rayon_km": radii[k], **row})
         if groups is not None:
             theil_groups.append(groups)
         lorenz_rows.append(balance.lorenz(counts, pop).assign(kind=k)[["kind", "part_population", "part_equipements"]])
-        far = table.loc[table[f"couvert_{k}"] == 0, ["code_insee", "commune", "territoire", "population",
-                                                       f"dist_{k}_km"]]
+        far = table.loc[
+            table[f"couvert_{k}"] == 0, ["code_insee", "commune", "territoire", "population", f"dist_{k}_km"]
+        ]
         underserved.append(far.rename(columns={f"dist_{k}_km": "dist_km"}).assign(kind=k))
 
-    results = _assemble(table, kinds, radii, targets=targets, priority=priority, equity=equity_rows, zones=zones,
-                        lorenz=lorenz_rows, underserved=underserved, theil_groups=theil_groups)
+    results = _assemble(
+        table,
+        kinds,
+        radii,
+        targets=targets,
+        priority=priority,
+        equity=equity_rows,
+        zones=zones,
+        lorenz=lorenz_rows,
+        underserved=underserved,
+        theil_groups=theil_groups,
+    )
     results.notes.extend(_method_notes(results, detour, capacity_column if capacity_column in facilities else None))
     return results
 
 
-def _assemble(table: gpd.GeoDataFrame, kinds: list[str], radii: dict[str, float], *, targets: dict,
-              priority: dict | None, equity: list[dict], zones: list[dict], lorenz: list[pd.DataFrame],
-              underserved: list[pd.DataFrame], theil_groups: list[pd.DataFrame]) -> Analysis:
+def _assemble(
+    table: gpd.GeoDataFrame,
+    kinds: list[str],
+    radii: dict[str, float],
+    *,
+    targets: dict,
+    priority: dict | None,
+    equity: list[dict],
+    zones: list[dict],
+    lorenz: list[pd.DataFrame],
+    underserved: list[pd.DataFrame],
+    theil_groups: list[pd.DataFrame],
+) -> Analysis:
     """The analysis from the commune table and the per-kind parts: aggregates at every level."""
     region = table.assign(region="Nord-Pas de Calais")
     return Analysis(
         communes=table,
         territories=_aggregate(table, "territoire", kinds, targets, priority),
-        epci=_aggregate(table, "epci_siren", kinds, targets, None).merge(
-            table[["epci_siren", "epci_nom"]].drop_duplicates(), on="epci_siren").pipe(
-            lambda f: f[["epci_siren", "epci_nom", *[c for c in f.columns if c not in ("epci_siren", "epci_nom")]]]),
+        epci=_aggregate(table, "epci_siren", kinds, targets, None)
+        .merge(table[["epci_siren", "epci_nom"]].drop_duplicates(), on="epci_siren")
+        .pipe(lambda f: f[["epci_siren", "epci_nom", *[c for c in f.columns if c not in ("epci_siren", "epci_nom")]]]),
         departements=_aggregate(table, "departement", kinds, targets, None),
         region=_aggregate(region, "region", kinds, targets, None),
         equity=pd.DataFrame(equity),
@@ -239,7 +284,8 @@ def _assemble(table: gpd.GeoDataFrame, kinds: list[str], radii: dict[str, float]
         zones=gpd.GeoDataFrame(zones, geometry="geometry", crs=2154),
         lorenz=pd.concat(lorenz, ignore_index=True),
         theil_groups=pd.concat(theil_groups, ignore_index=True)[
-            ["kind", "territoire", "part_equipements", "part_population", "theil_interne"]],
+            ["kind", "territoire", "part_equipements", "part_population", "theil_interne"]
+        ],
         kinds=kinds,
         radii_km=radii,
     )
@@ -250,8 +296,9 @@ def _checked(facilities: gpd.GeoDataFrame, kind_column: str) -> tuple[gpd.GeoDat
     check_frame(facilities, name="facilities", geo=True)
     check_crs(facilities, name="facilities")
     if facilities.crs.is_geographic:
-        raise ValueError("`facilities` has a geographic CRS (degrees); distances need metres: "
-                         "pass facilities.to_crs('EPSG:2154')")
+        raise ValueError(
+            "`facilities` has a geographic CRS (degrees); distances need metres: pass facilities.to_crs('EPSG:2154')"
+        )
     check_columns(facilities, ["code_insee", kind_column], name="facilities")
     facilities = facilities.to_crs(2154)
     kinds_of = facilities[kind_column].map(normalise_kind)
@@ -266,18 +313,39 @@ def _commune_table(facilities: gpd.GeoDataFrame, scheme) -> tuple[gpd.GeoDataFra
     base = schemes.communes(scheme=scheme)
     unknown = ~facilities["code_insee"].isin(base["code_insee"])
     if unknown.any():
-        raise ValueError(f"{int(unknown.sum())} facilities have a code_insee that is not a current commune of 59/62 "
-                         f"(e.g. {facilities.loc[unknown, 'code_insee'].iloc[0]!r}); geocode them with "
-                         "territorial.geocode first")
+        raise ValueError(
+            f"{int(unknown.sum())} facilities have a code_insee that is not a current commune of 59/62 "
+            f"(e.g. {facilities.loc[unknown, 'code_insee'].iloc[0]!r}); geocode them with "
+            "territorial.geocode first"
+        )
     halls = geography.town_halls().set_index("code_insee").geometry.reindex(base["code_insee"])
     origins = np.column_stack([halls.x.to_numpy(), halls.y.to_numpy()])
-    table = base[["code_insee", "nom", "territoire", "epci_siren", "epci_nom", "departement", "population",
-                  "area_km2", "geometry"]].rename(columns={"nom": "commune"})
+    table = base[
+        [
+            "code_insee",
+            "nom",
+            "territoire",
+            "epci_siren",
+            "epci_nom",
+            "departement",
+            "population",
+            "area_km2",
+            "geometry",
+        ]
+    ].rename(columns={"nom": "commune"})
     return table, origins
 
 
-def _access_columns(table: gpd.GeoDataFrame, subset: gpd.GeoDataFrame, k: str, *, origins: np.ndarray,
-                    radius_km: float, detour: float, capacity_column: str | None) -> dict:
+def _access_columns(
+    table: gpd.GeoDataFrame,
+    subset: gpd.GeoDataFrame,
+    k: str,
+    *,
+    origins: np.ndarray,
+    radius_km: float,
+    detour: float,
+    capacity_column: str | None,
+) -> dict:
     """Add the counts, densities, distances, coverage and 2SFCA columns of kind ``k``; return its coverage zone."""
     pop = table["population"].to_numpy(float)
     xy = np.column_stack([subset.geometry.x.to_numpy(), subset.geometry.y.to_numpy()])
@@ -290,19 +358,27 @@ def _access_columns(table: gpd.GeoDataFrame, subset: gpd.GeoDataFrame, k: str, *
     table[f"dist_{k}_km"] = np.round(distance / 1000, 4)
     table[f"couvert_{k}"] = (distance <= radius_m).astype(int)
     table[f"couvert_surface_{k}"] = np.round(
-        coverage.covered_share_of_area(table.geometry.to_numpy(), xy, radius_m / detour), 6)
+        coverage.covered_share_of_area(table.geometry.to_numpy(), xy, radius_m / detour), 6
+    )
     capacity = subset[capacity_column] if capacity_column in subset else None
     if capacity is not None and pd.to_numeric(capacity, errors="coerce").notna().all():
         cap = pd.to_numeric(capacity).to_numpy(float)
         table[f"acces_2sfca_{k}"] = coverage.two_step_fca(origins, pop, xy, cap, radius=radius_m, detour=detour) * 1e4
-        table[f"acces_e2sfca_{k}"] = coverage.two_step_fca(
-            origins, pop, xy, cap, radius=radius_m, steps=coverage.E2SFCA_STEPS, detour=detour) * 1e4
-    return {"kind": k, "rayon_km": radius_km, "n_equipements": len(subset),
-            "geometry": coverage.coverage_zone(xy, radius_m / detour)}
+        table[f"acces_e2sfca_{k}"] = (
+            coverage.two_step_fca(origins, pop, xy, cap, radius=radius_m, steps=coverage.E2SFCA_STEPS, detour=detour)
+            * 1e4
+        )
+    return {
+        "kind": k,
+        "rayon_km": radius_km,
+        "n_equipements": len(subset),
+        "geometry": coverage.coverage_zone(xy, radius_m / detour),
+    }
 
 
-def _equity(table: gpd.GeoDataFrame, k: str, *, weights, target: float | None, n_boot: int,
-            seed: int) -> tuple[dict, pd.DataFrame | None]:
+def _equity(
+    table: gpd.GeoDataFrame, k: str, *, weights, target: float | None, n_boot: int, seed: int
+) -> tuple[dict, pd.DataFrame | None]:
     """Equity figures of kind ``k`` (Theil and its intervals, Gini, CV, Moran) and Theil by territory.
 
     Adds the LISA cluster column ``lisa_{k}`` to ``table``.
@@ -315,22 +391,28 @@ def _equity(table: gpd.GeoDataFrame, k: str, *, weights, target: float | None, n
     table[f"lisa_{k}"] = np.where(moran.local_p < 0.05, pd.Series(moran.local_quadrant).map(LISA_LABELS), "")
     t = balance.theil(counts, pop, territory)
     ci = balance.theil_bootstrap(counts, pop, territory, n_boot=n_boot, seed=seed)
-    groups = (t.by_group.rename(columns={"groupe": "territoire"}).assign(kind=k)
-              if t.by_group is not None else None)
+    groups = t.by_group.rename(columns={"groupe": "territoire"}).assign(kind=k) if t.by_group is not None else None
     per_territory = table.groupby("territoire")[[f"n_{k}", "population"]].sum()
     per_epci = table.groupby("epci_siren")[[f"n_{k}", "population"]].sum()
     n = int(counts.sum())
     row = {
-        "theil": t.total, "theil_inter": t.between, "theil_intra": t.within,
-        "theil_ic_bas": ci.at["total", "low"], "theil_ic_haut": ci.at["total", "high"],
-        "theil_inter_ic_bas": ci.at["between", "low"], "theil_inter_ic_haut": ci.at["between", "high"],
-        "theil_intra_ic_bas": ci.at["within", "low"], "theil_intra_ic_haut": ci.at["within", "high"],
-        "gini_territoires": balance.weighted_gini(per_territory[f"n_{k}"] / per_territory["population"],
-                                                  per_territory["population"]),
+        "theil": t.total,
+        "theil_inter": t.between,
+        "theil_intra": t.within,
+        "theil_ic_bas": ci.at["total", "low"],
+        "theil_ic_haut": ci.at["total", "high"],
+        "theil_inter_ic_bas": ci.at["between", "low"],
+        "theil_inter_ic_haut": ci.at["between", "high"],
+        "theil_intra_ic_bas": ci.at["within", "low"],
+        "theil_intra_ic_haut": ci.at["within", "high"],
+        "gini_territoires": balance.weighted_gini(
+            per_territory[f"n_{k}"] / per_territory["population"], per_territory["population"]
+        ),
         "gini_epci": balance.weighted_gini(per_epci[f"n_{k}"] / per_epci["population"], per_epci["population"]),
         "gini_distance": balance.weighted_gini(dist_km, pop),
         "cv": balance.weighted_cv(dist_km, pop),
-        "moran_i": moran.i, "moran_p": moran.p_value,
+        "moran_i": moran.i,
+        "moran_p": moran.p_value,
         "cible": target if target is not None else np.nan,
         "progression": n / target if target else np.nan,
     }
@@ -362,7 +444,9 @@ def _method_notes(results: Analysis, detour: float, capacity_column: str | None)
         "analytique sous randomisation) et LISA (999 permutations, seuil 5 %).",
     ]
     if capacity_column:
-        notes.append(f"- Accessibilité 2SFCA : capacité (colonne « {capacity_column} ») pour 10 000 habitants "
-                     "accessibles dans le rayon ; version améliorée (E2SFCA) avec poids 1 / 0,68 / 0,22 par tiers "
-                     "du rayon.")
+        notes.append(
+            f"- Accessibilité 2SFCA : capacité (colonne « {capacity_column} ») pour 10 000 habitants "
+            "accessibles dans le rayon ; version améliorée (E2SFCA) avec poids 1 / 0,68 / 0,22 par tiers "
+            "du rayon."
+        )
     return notes

@@ -107,8 +107,9 @@ def theil(counts, population, groups=None) -> Theil:
     return Theil(total, between, within, table)
 
 
-def theil_bootstrap(counts, population, groups=None, *, n_boot: int = 999, level: float = 0.95,
-                    seed: int = 0) -> pd.DataFrame:
+def theil_bootstrap(
+    counts, population, groups=None, *, n_boot: int = 999, level: float = 0.95, seed: int = 0
+) -> pd.DataFrame:
     """Percentile bootstrap intervals of the Theil index and its two parts.
 
     Units (communes) are resampled with replacement within each group (stratified
@@ -247,5 +248,6 @@ def moran(values, weights, *, permutations: int = 999, seed: int = 0) -> Moran:
     with warnings.catch_warnings():  # esda announces a future change of its default alternative; we keep "directed"
         warnings.filterwarnings("ignore", message="The alternative hypothesis", category=DeprecationWarning)
         local = esda.Moran_Local(y, weights, permutations=permutations, seed=seed)
-    return Moran(float(global_.I), float(global_.EI), float(global_.p_rand), np.asarray(local.q),
-                 np.asarray(local.p_sim))
+    return Moran(
+        float(global_.I), float(global_.EI), float(global_.p_rand), np.asarray(local.q), np.asarray(local.p_sim)
+    )

@@ -56,7 +56,9 @@ def _multipart(fields: list[tuple[str, str]], file_field: str, filename: str, co
         parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
     parts.append(
         f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; filename="{filename}"\r\n'
-        "Content-Type: text/csv\r\n\r\n".encode() + content + b"\r\n"
+        "Content-Type: text/csv\r\n\r\n".encode()
+        + content
+        + b"\r\n"
     )
     parts.append(f"--{boundary}--\r\n".encode())
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"

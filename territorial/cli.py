@@ -63,20 +63,25 @@ def _scheme(scheme: Path | None, code_column, territory_column, layer):
         return _schemes.DEFAULT_SCHEME
     from territorial.io import read_scheme
 
-    return read_scheme(
-        scheme, code_column=code_column, territory_column=territory_column, layer=layer
-    )
+    return read_scheme(scheme, code_column=code_column, territory_column=territory_column, layer=layer)
 
 
 @app.callback()
 def _main(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress to stderr.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show the full traceback of an unexpected error.")] = False,
-    geography_path: Annotated[Optional[Path], typer.Option(
-        "--geography", help="Another geography built by geodata/build.py (e.g. all of France); default: the "
-        "embedded Nord-Pas de Calais, or $TERRITORIAL_GEOGRAPHY.")] = None,
+    geography_path: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--geography",
+            help="Another geography built by geodata/build.py (e.g. all of France); default: the "
+            "embedded Nord-Pas de Calais, or $TERRITORIAL_GEOGRAPHY.",
+        ),
+    ] = None,
 ):
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     from territorial import geography
 
     with _user_errors():
@@ -108,8 +113,13 @@ def territories_command(
     rows = [*table.to_dict("records"), total]
     headers = ("Territoire", "Communes", "Population", "Superficie (km²)", "Densité (hab./km²)")
     cells = [
-        (str(r["territoire"]), fr_number(r["n_communes"]), fr_number(r["population"]),
-         fr_number(r["area_km2"], 1), fr_number(r["densite"], 1))
+        (
+            str(r["territoire"]),
+            fr_number(r["n_communes"]),
+            fr_number(r["population"]),
+            fr_number(r["area_km2"], 1),
+            fr_number(r["densite"], 1),
+        )
         for r in rows
     ]
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
@@ -136,23 +146,60 @@ def _parse_pairs(pairs: list[str] | None, *, option: str) -> dict[str, str]:
 
 @app.command("geocode")
 def geocode_command(
-    input: Annotated[Path, typer.Argument(help="CSV/TXT, XLSX, GeoJSON, GeoPackage, Shapefile (.shp/.zip) or FlatGeobuf.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Accepted rows: .csv (x, y in Lambert-93), .gpkg or .geojson.")],
-    rejects: Annotated[Optional[Path], typer.Option("--rejects", help="Rejected rows (CSV). Default: OUTPUT's stem + _rejets.csv.")] = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Exit with code 1 if any row is rejected (outputs are still written).")] = False,
+    input: Annotated[
+        Path, typer.Argument(help="CSV/TXT, XLSX, GeoJSON, GeoPackage, Shapefile (.shp/.zip) or FlatGeobuf.")
+    ],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Accepted rows: .csv (x, y in Lambert-93), .gpkg or .geojson.")
+    ],
+    rejects: Annotated[
+        Optional[Path], typer.Option("--rejects", help="Rejected rows (CSV). Default: OUTPUT's stem + _rejets.csv.")
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit with code 1 if any row is rejected (outputs are still written).")
+    ] = False,
     scheme: SchemeOption = None,
-    crs: Annotated[Optional[str], typer.Option("--crs", help="CRS of the coordinate columns, e.g. EPSG:2154 (default: WGS84 for lat/lon, inferred for x/y).")] = None,
-    column: Annotated[Optional[list[str]], typer.Option("--column", help="ROLE=COLUMN override, repeatable; roles: id, code_insee, commune, code_postal, adresse, departement, latitude, longitude, x, y.")] = None,
+    crs: Annotated[
+        Optional[str],
+        typer.Option(
+            "--crs",
+            help="CRS of the coordinate columns, e.g. EPSG:2154 (default: WGS84 for lat/lon, inferred for x/y).",
+        ),
+    ] = None,
+    column: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--column",
+            help="ROLE=COLUMN override, repeatable; roles: id, code_insee, commune, code_postal, adresse, "
+            "departement, latitude, longitude, x, y.",
+        ),
+    ] = None,
     sep: Annotated[Optional[str], typer.Option("--sep", help="Delimiter of a text file (default: detected).")] = None,
-    encoding: Annotated[Optional[str], typer.Option("--encoding", help="Encoding of a text file (default: detected).")] = None,
+    encoding: Annotated[
+        Optional[str], typer.Option("--encoding", help="Encoding of a text file (default: detected).")
+    ] = None,
     layer: LayerOption = None,
     sheet: Annotated[Optional[str], typer.Option("--sheet", help="Worksheet of a spreadsheet.")] = None,
-    online: Annotated[bool, typer.Option("--online", help="Also locate addresses with the national address service (BAN); off by default.")] = False,
-    ban_url: Annotated[Optional[str], typer.Option("--ban-url", help="Batch CSV endpoint of the address service.")] = None,
-    ban_cache: Annotated[Optional[Path], typer.Option("--ban-cache", help="Cache folder of the address service's answers.")] = None,
-    engine: Annotated[str, typer.Option("--engine", help="memory, or dask: a large CSV streamed partition by partition (CSV outputs).")] = "memory",
-    scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Address of an existing Dask cluster (default: a local one).")] = None,
-    partition_rows: Annotated[int, typer.Option("--partition-rows", min=1, help="Rows per partition with --engine dask.")] = 250_000,
+    online: Annotated[
+        bool,
+        typer.Option("--online", help="Also locate addresses with the national address service (BAN); off by default."),
+    ] = False,
+    ban_url: Annotated[
+        Optional[str], typer.Option("--ban-url", help="Batch CSV endpoint of the address service.")
+    ] = None,
+    ban_cache: Annotated[
+        Optional[Path], typer.Option("--ban-cache", help="Cache folder of the address service's answers.")
+    ] = None,
+    engine: Annotated[
+        str,
+        typer.Option("--engine", help="memory, or dask: a large CSV streamed partition by partition (CSV outputs)."),
+    ] = "memory",
+    scheduler: Annotated[
+        Optional[str], typer.Option("--scheduler", help="Address of an existing Dask cluster (default: a local one).")
+    ] = None,
+    partition_rows: Annotated[
+        int, typer.Option("--partition-rows", min=1, help="Rows per partition with --engine dask.")
+    ] = 250_000,
 ):
     """Geocode a file onto the communes of Nord and Pas-de-Calais; every row is accepted or rejected with its reason."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -163,19 +210,50 @@ def geocode_command(
     columns = _parse_pairs(column, option="--column")
     rejects = rejects or output.with_name(f"{output.stem}_rejets.csv")
     if engine == "dask":
-        _geocode_on_dask(input, output, rejects, scheduler=scheduler, partition_rows=partition_rows, sep=sep,
-                         encoding=encoding, columns=columns, crs=crs, scheme=scheme, strict=strict, online=online)
+        _geocode_on_dask(
+            input,
+            output,
+            rejects,
+            scheduler=scheduler,
+            partition_rows=partition_rows,
+            sep=sep,
+            encoding=encoding,
+            columns=columns,
+            crs=crs,
+            scheme=scheme,
+            strict=strict,
+            online=online,
+        )
         return
     if engine != "memory":
         raise typer.BadParameter("choose memory or dask", param_hint="--engine")
     failed = None
-    with _user_errors(), Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                                  transient=True, disable=not sys.stderr.isatty()) as bar:
+    with (
+        _user_errors(),
+        Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            transient=True,
+            disable=not sys.stderr.isatty(),
+        ) as bar,
+    ):
         task = bar.add_task(f"lecture et géocodage de {input.name}", total=2)
         try:
-            result = geocode_file(input, sep=sep, encoding=encoding, layer=layer, sheet=sheet, columns=columns,
-                                  crs=crs, scheme=_scheme(scheme, None, None, None), strict=strict,
-                                  online=online, ban_url=ban_url, ban_cache=ban_cache)
+            result = geocode_file(
+                input,
+                sep=sep,
+                encoding=encoding,
+                layer=layer,
+                sheet=sheet,
+                columns=columns,
+                crs=crs,
+                scheme=_scheme(scheme, None, None, None),
+                strict=strict,
+                online=online,
+                ban_url=ban_url,
+                ban_cache=ban_cache,
+            )
         except GeocodeError as exc:
             result, failed = exc.result, exc
         bar.update(task, description=f"écriture de {fr_number(result.n_input)} lignes", advance=1)
@@ -189,8 +267,21 @@ def geocode_command(
         raise typer.Exit(1)
 
 
-def _geocode_on_dask(input: Path, output: Path, rejects: Path, *, scheduler, partition_rows, sep, encoding, columns,
-                     crs, scheme, strict, online) -> None:
+def _geocode_on_dask(
+    input: Path,
+    output: Path,
+    rejects: Path,
+    *,
+    scheduler,
+    partition_rows,
+    sep,
+    encoding,
+    columns,
+    crs,
+    scheme,
+    strict,
+    online,
+) -> None:
     """`geocode --engine dask`: stream a large text file through a Dask cluster into two CSV files."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
@@ -200,14 +291,30 @@ def _geocode_on_dask(input: Path, output: Path, rejects: Path, *, scheduler, par
         if path.suffix.lower() != ".csv":
             raise typer.BadParameter(f"{path.name}: --engine dask writes CSV; end the name in .csv", param_hint=option)
     if online:
-        raise typer.BadParameter("the address service is not called from Dask workers; drop --online or use "
-                                 "--engine memory", param_hint="--online")
-    with _user_errors(), Progress(BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True,
-                                  disable=not sys.stderr.isatty()) as bar, dask_client(scheduler):
+        raise typer.BadParameter(
+            "the address service is not called from Dask workers; drop --online or use --engine memory",
+            param_hint="--online",
+        )
+    with (
+        _user_errors(),
+        Progress(
+            BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True, disable=not sys.stderr.isatty()
+        ) as bar,
+        dask_client(scheduler),
+    ):
         task = bar.add_task("géocodage", total=None)
-        summary = geocode_csv(input, accepted=output, rejected=rejects, partition_rows=partition_rows, sep=sep,
-                              encoding=encoding, columns=columns, crs=crs, scheme=_scheme(scheme, None, None, None),
-                              progress=lambda rows: bar.update(task, completed=rows))
+        summary = geocode_csv(
+            input,
+            accepted=output,
+            rejected=rejects,
+            partition_rows=partition_rows,
+            sep=sep,
+            encoding=encoding,
+            columns=columns,
+            crs=crs,
+            scheme=_scheme(scheme, None, None, None),
+            progress=lambda rows: bar.update(task, completed=rows),
+        )
     typer.echo(summary.summary_text())
     typer.echo(f"acceptées : {output}")
     typer.echo(f"rejets : {rejects}")
@@ -221,8 +328,9 @@ def _kind_for(kinds: list[str] | None, position: int, n_inputs: int) -> str | No
     if not kinds:
         return None
     if len(kinds) not in (1, n_inputs):
-        raise typer.BadParameter(f"give one --kind for all inputs or one per input ({n_inputs}), got {len(kinds)}",
-                                 param_hint="--kind")
+        raise typer.BadParameter(
+            f"give one --kind for all inputs or one per input ({n_inputs}), got {len(kinds)}", param_hint="--kind"
+        )
     return kinds[0] if len(kinds) == 1 else kinds[position]
 
 
@@ -233,16 +341,19 @@ def _facilities(inputs: list[Path], *, kind, kind_column, scheme, rejects_dir: P
     from territorial.pipeline import geocode_layers
     from territorial.scenario import InputLayer
 
-    layers = [InputLayer(path=path, kind=_kind_for(kind, position, len(inputs)), kind_column=kind_column)
-              for position, path in enumerate(inputs)]
+    layers = [
+        InputLayer(path=path, kind=_kind_for(kind, position, len(inputs)), kind_column=kind_column)
+        for position, path in enumerate(inputs)
+    ]
 
     def echo(layer, result):
         if result is not None:
             typer.echo(f"{layer.path.name} : {len(result.accepted)} lignes acceptées, {len(result.rejected)} rejetées")
 
     facilities, results, _ = geocode_layers(layers, scheme=scheme, rejects_dir=rejects_dir, on_layer=echo)
-    rejected = pd.concat([pd.DataFrame(r.rejected).assign(source=name) for name, r in results.items()],
-                         ignore_index=True)
+    rejected = pd.concat(
+        [pd.DataFrame(r.rejected).assign(source=name) for name, r in results.items()], ignore_index=True
+    )
     return facilities, rejected
 
 
@@ -250,10 +361,12 @@ def _echo_region(analysis) -> None:
     """One line per kind: facilities, population share within the radius, mean distance."""
     region = analysis.region.iloc[0]
     for k in analysis.kinds:
-        typer.echo(f"  {k} : {fr_number(region[f'n_{k}'])} équipements, "
-                   f"{fr_number(100 * region[f'part_pop_couverte_{k}'], 1)} % de la population à moins de "
-                   f"{fr_number(analysis.radii_km[k], 1)} km (mairie), distance moyenne "
-                   f"{fr_number(region[f'dist_moy_{k}_km'], 1)} km")
+        typer.echo(
+            f"  {k} : {fr_number(region[f'n_{k}'])} équipements, "
+            f"{fr_number(100 * region[f'part_pop_couverte_{k}'], 1)} % de la population à moins de "
+            f"{fr_number(analysis.radii_km[k], 1)} km (mairie), distance moyenne "
+            f"{fr_number(region[f'dist_moy_{k}_km'], 1)} km"
+        )
 
 
 def _parse_numbers(pairs: list[str] | None, *, option: str) -> dict[str, float]:
@@ -270,14 +383,34 @@ def _parse_numbers(pairs: list[str] | None, *, option: str) -> dict[str, float]:
 def analyse_command(
     inputs: Annotated[list[Path], typer.Argument(help="Files of facilities (any format `geocode` reads).")],
     output_dir: Annotated[Path, typer.Option("--output-dir", "-o", help="Folder of the result tables.")],
-    kind: Annotated[Optional[list[str]], typer.Option("--kind", help="Kind of the facilities: once for all inputs, or once per input in order.")] = None,
-    kind_column: Annotated[Optional[str], typer.Option("--kind-column", help="Column holding each row's kind (default: `kind` or `type` when present).")] = None,
-    radius: Annotated[Optional[list[str]], typer.Option("--radius", help="KIND=KM coverage radius, repeatable (defaults: cyber_centre=5, broadband_access_point=3, others 5).")] = None,
+    kind: Annotated[
+        Optional[list[str]],
+        typer.Option("--kind", help="Kind of the facilities: once for all inputs, or once per input in order."),
+    ] = None,
+    kind_column: Annotated[
+        Optional[str],
+        typer.Option("--kind-column", help="Column holding each row's kind (default: `kind` or `type` when present)."),
+    ] = None,
+    radius: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--radius",
+            help="KIND=KM coverage radius, repeatable (defaults: cyber_centre=5, broadband_access_point=3, others 5).",
+        ),
+    ] = None,
     scheme: SchemeOption = None,
-    target: Annotated[Optional[list[str]], typer.Option("--target", help="KIND=N facilities expected over the region (default cyber_centre=200).")] = None,
-    priority: Annotated[Optional[list[str]], typer.Option("--priority", help="TERRITOIRE=WEIGHT of the fair share (default 1).")] = None,
+    target: Annotated[
+        Optional[list[str]],
+        typer.Option("--target", help="KIND=N facilities expected over the region (default cyber_centre=200)."),
+    ] = None,
+    priority: Annotated[
+        Optional[list[str]], typer.Option("--priority", help="TERRITOIRE=WEIGHT of the fair share (default 1).")
+    ] = None,
     detour: Annotated[float, typer.Option("--detour", help="Factor applied to straight-line distances.")] = 1.0,
-    capacity_column: Annotated[Optional[str], typer.Option("--capacity-column", help="Facility capacity for 2SFCA (default `postes` or `capacite`).")] = None,
+    capacity_column: Annotated[
+        Optional[str],
+        typer.Option("--capacity-column", help="Facility capacity for 2SFCA (default `postes` or `capacite`)."),
+    ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit with code 1 if any input row is rejected.")] = False,
 ):
     """Measure spatial balance: counts, distances, coverage, equity, fair share, hot and cold spots."""
@@ -288,10 +421,18 @@ def analyse_command(
     weights = _parse_numbers(priority, option="--priority")
     with _user_errors():
         resolved = _scheme(scheme, None, None, None)
-        facilities, rejected = _facilities(inputs, kind=kind, kind_column=kind_column, scheme=resolved,
-                                           rejects_dir=output_dir)
-        results = analyse(facilities, radii_km=radii, scheme=resolved, targets=targets, priority=weights or None,
-                          detour=detour, capacity_column=capacity_column)
+        facilities, rejected = _facilities(
+            inputs, kind=kind, kind_column=kind_column, scheme=resolved, rejects_dir=output_dir
+        )
+        results = analyse(
+            facilities,
+            radii_km=radii,
+            scheme=resolved,
+            targets=targets,
+            priority=weights or None,
+            detour=detour,
+            capacity_column=capacity_column,
+        )
         from territorial.export import write_analysis_tables
 
         written = write_analysis_tables(results, output_dir)
@@ -306,15 +447,25 @@ def analyse_command(
 @app.command("export")
 def export_command(
     inputs: Annotated[list[Path], typer.Argument(help="Files of facilities (any format `geocode` reads).")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Target: .gpkg, .shp, .zip (zipped Shapefiles), .geojson, .fgb or .csv.")],
+    output: Annotated[
+        Path,
+        typer.Option("--output", "-o", help="Target: .gpkg, .shp, .zip (zipped Shapefiles), .geojson, .fgb or .csv."),
+    ],
     crs: Annotated[str, typer.Option("--crs", help="Output CRS (GeoJSON is always EPSG:4326).")] = "EPSG:2154",
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace existing files.")] = False,
     excel_fr: Annotated[bool, typer.Option("--excel-fr", help="CSV for French Excel: `;` and UTF-8 with BOM.")] = False,
-    kind: Annotated[Optional[list[str]], typer.Option("--kind", help="Kind of the facilities: once for all inputs, or once per input.")] = None,
+    kind: Annotated[
+        Optional[list[str]],
+        typer.Option("--kind", help="Kind of the facilities: once for all inputs, or once per input."),
+    ] = None,
     kind_column: Annotated[Optional[str], typer.Option("--kind-column", help="Column holding each row's kind.")] = None,
-    radius: Annotated[Optional[list[str]], typer.Option("--radius", help="KIND=KM coverage radius, repeatable.")] = None,
+    radius: Annotated[
+        Optional[list[str]], typer.Option("--radius", help="KIND=KM coverage radius, repeatable.")
+    ] = None,
     scheme: SchemeOption = None,
-    indicator: Annotated[Optional[str], typer.Option("--indicator", help="Commune indicator of the communes layer's style.")] = None,
+    indicator: Annotated[
+        Optional[str], typer.Option("--indicator", help="Commune indicator of the communes layer's style.")
+    ] = None,
 ):
     """Geocode and analyse facilities, then export the layers for GIS (QGIS styles in the GeoPackage)."""
     from territorial.analysis import analyse
@@ -325,19 +476,33 @@ def export_command(
         resolved = _scheme(scheme, None, None, None)
         facilities, rejects = _facilities(inputs, kind=kind, kind_column=kind_column, scheme=resolved)
         results = analyse(facilities, radii_km=radii, scheme=resolved)
-        written = export_analysis(results, facilities, output, rejects=rejects, crs=crs, overwrite=overwrite,
-                                  excel_fr=excel_fr, indicator=indicator,
-                                  parameters={"entrées": ", ".join(str(p) for p in inputs),
-                                              "découpage": str(scheme or "cper2000")},
-                                  command="territorial " + " ".join(sys.argv[1:]))
+        written = export_analysis(
+            results,
+            facilities,
+            output,
+            rejects=rejects,
+            crs=crs,
+            overwrite=overwrite,
+            excel_fr=excel_fr,
+            indicator=indicator,
+            parameters={"entrées": ", ".join(str(p) for p in inputs), "découpage": str(scheme or "cper2000")},
+            command="territorial " + " ".join(sys.argv[1:]),
+        )
     for path in written:
         typer.echo(str(path))
 
 
 @app.command("programme")
 def programme_command(
-    projects: Annotated[Optional[Path], typer.Option("--projects", help="Projects file (CSV/XLSX): one row per funded project.")] = None,
-    output_dir: Annotated[Optional[Path], typer.Option("--output-dir", "-o", help="Write programme.csv, controle_source.csv and the project tables here.")] = None,
+    projects: Annotated[
+        Optional[Path], typer.Option("--projects", help="Projects file (CSV/XLSX): one row per funded project.")
+    ] = None,
+    output_dir: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--output-dir", "-o", help="Write programme.csv, controle_source.csv and the project tables here."
+        ),
+    ] = None,
     scheme: SchemeOption = None,
 ):
     """Print priority 10 by objective and partner, check the source, and check and aggregate funded projects."""
@@ -362,17 +527,23 @@ def programme_command(
             cells.append(text.ljust(width))
         typer.echo(f"{objective:<10}" + "".join(cells))
     totals = table.groupby("partenaire")["montant_mf"].sum()
-    typer.echo("total     " + "".join(
-        f"{fr_number(totals.get(p, 0), 1)} ({fr_number(totals.get(p, 0) / 6.55957, 4)})".ljust(width)
-        for p in PARTNERS))
+    typer.echo(
+        "total     "
+        + "".join(
+            f"{fr_number(totals.get(p, 0), 1)} ({fr_number(totals.get(p, 0) / 6.55957, 4)})".ljust(width)
+            for p in PARTNERS
+        )
+    )
     check = report.source_check
     typer.echo(f"Contrôle de la source : {len(check)} constat(s)")
     for row in check.itertuples():
         typer.echo(f"  [{row.type}] {row.message} ({row.ou})")
     if report.projects is not None:
         checked = report.projects
-        typer.echo(f"Projets : {len(checked.projects)} lignes, {int((checked.projects['n_violations'] > 0).sum())} "
-                   f"avec au moins une anomalie, {len(checked.violations)} anomalie(s)")
+        typer.echo(
+            f"Projets : {len(checked.projects)} lignes, {int((checked.projects['n_violations'] > 0).sum())} "
+            f"avec au moins une anomalie, {len(checked.violations)} anomalie(s)"
+        )
         for line in checked.lines():
             typer.echo(f"  {line}")
     if output_dir is not None:
@@ -394,14 +565,30 @@ def site_command(
     output: Annotated[Path, typer.Option("--output", "-o", help="CSV of the chosen sites (x, y in Lambert-93).")],
     k: Annotated[Optional[int], typer.Option("--k", help="Number of new sites.")] = None,
     radius: Annotated[float, typer.Option("--radius", help="Coverage radius, km.")] = 5.0,
-    candidates: Annotated[Optional[Path], typer.Option("--candidates", help="Candidate sites (any readable file); default: every town hall.")] = None,
-    existing: Annotated[Optional[Path], typer.Option("--existing", help="Existing facilities (kept, never moved).")] = None,
-    weights: Annotated[Optional[list[str]], typer.Option("--weights", help='Priority weights, e.g. "Bassin Minier=1.5,Sud Nord=1.5".')] = None,
-    min_per_territory: Annotated[Optional[int], typer.Option("--min-per-territory", help="Minimum number of new sites in every territory.")] = None,
-    solver: Annotated[str, typer.Option("--solver", help="exact (MILP, HiGHS), heuristic (greedy + swaps) or auto.")] = "auto",
-    share: Annotated[Optional[float], typer.Option("--share", help="Instead of --k: the fewest sites covering this share (0-1) of the population.")] = None,
+    candidates: Annotated[
+        Optional[Path],
+        typer.Option("--candidates", help="Candidate sites (any readable file); default: every town hall."),
+    ] = None,
+    existing: Annotated[
+        Optional[Path], typer.Option("--existing", help="Existing facilities (kept, never moved).")
+    ] = None,
+    weights: Annotated[
+        Optional[list[str]], typer.Option("--weights", help='Priority weights, e.g. "Bassin Minier=1.5,Sud Nord=1.5".')
+    ] = None,
+    min_per_territory: Annotated[
+        Optional[int], typer.Option("--min-per-territory", help="Minimum number of new sites in every territory.")
+    ] = None,
+    solver: Annotated[
+        str, typer.Option("--solver", help="exact (MILP, HiGHS), heuristic (greedy + swaps) or auto.")
+    ] = "auto",
+    share: Annotated[
+        Optional[float],
+        typer.Option("--share", help="Instead of --k: the fewest sites covering this share (0-1) of the population."),
+    ] = None,
     scheme: SchemeOption = None,
-    map_path: Annotated[Optional[Path], typer.Option("--map", help="Also write the side-by-side today / scenario map (HTML).")] = None,
+    map_path: Annotated[
+        Optional[Path], typer.Option("--map", help="Also write the side-by-side today / scenario map (HTML).")
+    ] = None,
 ):
     """Where the next k sites would cover the most people within the radius (maximal covering)."""
     from territorial.export import write_table
@@ -415,15 +602,25 @@ def site_command(
         existing_points = geocode_file(existing, scheme=resolved).accepted if existing else None
         candidate_points = geocode_file(candidates, scheme=resolved).accepted if candidates else None
         if share is not None:
-            result = sites_for_share(share, radius_km=radius, existing=existing_points, candidates=candidate_points,
-                                     scheme=resolved)
+            result = sites_for_share(
+                share, radius_km=radius, existing=existing_points, candidates=candidate_points, scheme=resolved
+            )
         else:
-            result = site(k=k, radius_km=radius, existing=existing_points, candidates=candidate_points,
-                          weights=_weights(weights) or None, min_per_territory=min_per_territory, solver=solver,
-                          scheme=resolved)
+            result = site(
+                k=k,
+                radius_km=radius,
+                existing=existing_points,
+                candidates=candidate_points,
+                weights=_weights(weights) or None,
+                min_per_territory=min_per_territory,
+                solver=solver,
+                scheme=resolved,
+            )
         table = result.sites.drop(columns="geometry")
-        written = [write_table(table, output),
-                   write_table(result.coverage, output.with_name(f"{output.stem}_couverture.csv"))]
+        written = [
+            write_table(table, output),
+            write_table(result.coverage, output.with_name(f"{output.stem}_couverture.csv")),
+        ]
         if map_path is not None:
             from territorial.maps import save_map, siting_map
 
@@ -437,14 +634,27 @@ def site_command(
 @app.command("points")
 def points_command(
     output: Annotated[Path, typer.Option("--output", "-o", help="CSV: per commune, the points and those covered.")],
-    source: Annotated[Optional[Path], typer.Argument(help="CSV of points with x/y (Lambert-93) or latitude/longitude columns.")] = None,
-    synthetic: Annotated[Optional[int], typer.Option("--synthetic", help="Instead of a file: this many synthetic address points (seeded).")] = None,
-    facilities: Annotated[Optional[Path], typer.Option("--facilities", help="Facilities (any readable file) whose radius covers the points.")] = None,
+    source: Annotated[
+        Optional[Path], typer.Argument(help="CSV of points with x/y (Lambert-93) or latitude/longitude columns.")
+    ] = None,
+    synthetic: Annotated[
+        Optional[int],
+        typer.Option("--synthetic", help="Instead of a file: this many synthetic address points (seeded)."),
+    ] = None,
+    facilities: Annotated[
+        Optional[Path],
+        typer.Option("--facilities", help="Facilities (any readable file) whose radius covers the points."),
+    ] = None,
     radius: Annotated[float, typer.Option("--radius", help="Coverage radius, km.")] = 3.0,
     engine: Annotated[str, typer.Option("--engine", help="memory, or dask (partition by partition).")] = "memory",
-    scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Address of an existing Dask cluster (default: a local one).")] = None,
+    scheduler: Annotated[
+        Optional[str], typer.Option("--scheduler", help="Address of an existing Dask cluster (default: a local one).")
+    ] = None,
     partition_rows: Annotated[int, typer.Option("--partition-rows", help="Points per partition.")] = 1_000_000,
-    crs: Annotated[Optional[str], typer.Option("--crs", help="CRS of the coordinates (default: Lambert-93 for x/y, WGS84 for lat/lon).")] = None,
+    crs: Annotated[
+        Optional[str],
+        typer.Option("--crs", help="CRS of the coordinates (default: Lambert-93 for x/y, WGS84 for lat/lon)."),
+    ] = None,
     scheme: SchemeOption = None,
 ):
     """Assign many points (premises, addresses) to communes and territories and count those covered."""
@@ -461,13 +671,18 @@ def points_command(
         existing = geocode_file(facilities, scheme=resolved).accepted if facilities else None
         context = dask_client(scheduler) if engine == "dask" else contextlib.nullcontext()
         with context:
-            points = synthetic_points(synthetic, partition_size=partition_rows, engine=engine) if synthetic \
+            points = (
+                synthetic_points(synthetic, partition_size=partition_rows, engine=engine)
+                if synthetic
                 else _read_points(source, engine, partition_rows, crs)
+            )
             table = point_coverage(points, existing, radius_km=radius, scheme=resolved, engine=engine)
         path = write_table(table, output)
     total, covered = int(table["points"].sum()), int(table["points_couverts"].sum())
-    typer.echo(f"{fr_number(total)} points, {fr_number(covered)} à moins de {fr_number(radius, 1)} km d'un équipement "
-               f"({fr_number(100 * covered / max(total, 1), 1)} %) ; moteur : {engine}")
+    typer.echo(
+        f"{fr_number(total)} points, {fr_number(covered)} à moins de {fr_number(radius, 1)} km d'un équipement "
+        f"({fr_number(100 * covered / max(total, 1), 1)} %) ; moteur : {engine}"
+    )
     typer.echo(str(path))
 
 
@@ -487,14 +702,17 @@ def _read_points(source: Path, engine: str, partition_rows: int, crs):
     header = pd_read_head(source, sep, encoding)
     columns = detect_columns(header)
     if not ({"x", "y"} <= set(columns) or {"latitude", "longitude"} <= set(columns)):
-        raise InputFileError(f"{source}: no x/y or latitude/longitude columns among {list(header.columns)}; "
-                             "name them x, y (Lambert-93) or latitude, longitude")
+        raise InputFileError(
+            f"{source}: no x/y or latitude/longitude columns among {list(header.columns)}; "
+            "name them x, y (Lambert-93) or latitude, longitude"
+        )
     crs = crs or ("EPSG:2154" if "x" in columns else "EPSG:4326")
     if engine == "dask":
         import dask.dataframe as dd
 
-        table = dd.read_csv(source, sep=sep, encoding=encoding, dtype=str, keep_default_na=False, na_values=[""],
-                            blocksize=64_000_000)
+        table = dd.read_csv(
+            source, sep=sep, encoding=encoding, dtype=str, keep_default_na=False, na_values=[""], blocksize=64_000_000
+        )
         meta = read_points_table(header.iloc[:0], columns, crs)
         return table.map_partitions(read_points_table, columns, crs, meta=meta)
     return read_points_table(read_input(source), columns, crs)
@@ -508,9 +726,20 @@ def pd_read_head(source: Path, sep: str, encoding: str):
 
 @app.command("run")
 def run_command(
-    scenario: Annotated[Optional[Path], typer.Argument(help="Scenario file (TOML). Default: the embedded scenario on the example data.")] = None,
-    output_dir: Annotated[Optional[Path], typer.Option("--output-dir", "-o", help="Folder of the outputs (default: the scenario's, `maps`).")] = None,
-    self_contained: Annotated[Optional[bool], typer.Option("--self-contained/--no-self-contained", help="Inline the map's scripts so it opens with no network (default: the scenario's, on).")] = None,
+    scenario: Annotated[
+        Optional[Path], typer.Argument(help="Scenario file (TOML). Default: the embedded scenario on the example data.")
+    ] = None,
+    output_dir: Annotated[
+        Optional[Path],
+        typer.Option("--output-dir", "-o", help="Folder of the outputs (default: the scenario's, `maps`)."),
+    ] = None,
+    self_contained: Annotated[
+        Optional[bool],
+        typer.Option(
+            "--self-contained/--no-self-contained",
+            help="Inline the map's scripts so it opens with no network (default: the scenario's, on).",
+        ),
+    ] = None,
 ):
     """Run the main job: geocode, analyse, and write the map, the report, the figures and the tables."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -523,16 +752,24 @@ def run_command(
         if self_contained is not None:
             plan.self_contained = self_contained
         steps = len(plan.inputs) + 4
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=True,
-                      disable=not sys.stderr.isatty()) as bar:
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            transient=True,
+            disable=not sys.stderr.isatty(),
+        ) as bar:
             task = bar.add_task("démarrage", total=steps)
-            result = run_scenario(plan, output_dir=output_dir,
-                                  progress=lambda message: bar.update(task, description=message, advance=1))
+            result = run_scenario(
+                plan, output_dir=output_dir, progress=lambda message: bar.update(task, description=message, advance=1)
+            )
     analysis = result.analysis
     typer.echo(f"Scénario : {plan.source}")
     for name, geocoded in result.geocoding.items():
-        typer.echo(f"  {name} : {fr_number(len(geocoded.accepted))} lignes acceptées, "
-                   f"{fr_number(len(geocoded.rejected))} rejetées")
+        typer.echo(
+            f"  {name} : {fr_number(len(geocoded.accepted))} lignes acceptées, "
+            f"{fr_number(len(geocoded.rejected))} rejetées"
+        )
     _echo_region(analysis)
     if result.siting is not None:
         typer.echo(f"  Implantation de {len(result.siting.sites)} nouveaux sites :")
@@ -547,11 +784,24 @@ def run_command(
 def map_command(
     inputs: Annotated[list[Path], typer.Argument(help="Files of facilities (any format `geocode` reads).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="The HTML map to write.")],
-    indicator: Annotated[Optional[str], typer.Option("--indicator", help="Commune indicator of the choropleth, e.g. dist_cyber_centre_km, part ..., n_cyber_centre.")] = None,
-    self_contained: Annotated[bool, typer.Option("--self-contained", help="Inline scripts and styles: the map opens with no network.")] = False,
-    kind: Annotated[Optional[list[str]], typer.Option("--kind", help="Kind of the facilities: once for all inputs, or once per input.")] = None,
+    indicator: Annotated[
+        Optional[str],
+        typer.Option(
+            "--indicator",
+            help="Commune indicator of the choropleth, e.g. dist_cyber_centre_km, part ..., n_cyber_centre.",
+        ),
+    ] = None,
+    self_contained: Annotated[
+        bool, typer.Option("--self-contained", help="Inline scripts and styles: the map opens with no network.")
+    ] = False,
+    kind: Annotated[
+        Optional[list[str]],
+        typer.Option("--kind", help="Kind of the facilities: once for all inputs, or once per input."),
+    ] = None,
     kind_column: Annotated[Optional[str], typer.Option("--kind-column", help="Column holding each row's kind.")] = None,
-    radius: Annotated[Optional[list[str]], typer.Option("--radius", help="KIND=KM coverage radius, repeatable.")] = None,
+    radius: Annotated[
+        Optional[list[str]], typer.Option("--radius", help="KIND=KM coverage radius, repeatable.")
+    ] = None,
     scheme: SchemeOption = None,
     title: Annotated[Optional[str], typer.Option("--title", help="Title of the map.")] = None,
 ):
@@ -591,7 +841,8 @@ def main() -> None:
         typer.echo(
             f"error: territorial stopped on an unexpected problem ({type(exc).__name__}: {exc}). Your files were not "
             "changed. Rerun the same command with --debug to see where, and report it with the input if you can.",
-            err=True)
+            err=True,
+        )
         sys.exit(1)
 
 

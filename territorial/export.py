@@ -42,9 +42,19 @@ from territorial.styles import LayerStyle, graduated_style, qml, single_style, s
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["EXPORT_FORMATS", "ExistingFileError", "ExportLayer", "analysis_layers", "export_analysis",
-           "export_layers", "shapefile_field_names", "write_analysis_tables", "write_points",
-           "write_programme_tables", "write_table"]
+__all__ = [
+    "EXPORT_FORMATS",
+    "ExistingFileError",
+    "ExportLayer",
+    "analysis_layers",
+    "export_analysis",
+    "export_layers",
+    "shapefile_field_names",
+    "write_analysis_tables",
+    "write_points",
+    "write_programme_tables",
+    "write_table",
+]
 
 EXPORT_FORMATS = (".gpkg", ".shp", ".zip", ".geojson", ".fgb", ".csv")
 WRITERS = {".csv", ".gpkg", ".geojson"}
@@ -103,14 +113,18 @@ def write_analysis_tables(analysis, folder: str | Path) -> list[Path]:
 def write_programme_tables(report, folder: str | Path) -> list[Path]:
     """Write programme.csv, controle_source.csv and, with projects, the project tables into ``folder``."""
     folder = Path(folder)
-    written = [write_table(report.table, folder / "programme.csv"),
-               write_table(report.source_check, folder / "controle_source.csv")]
+    written = [
+        write_table(report.table, folder / "programme.csv"),
+        write_table(report.source_check, folder / "controle_source.csv"),
+    ]
     if report.projects is not None:
-        written += [write_table(report.projects.projects, folder / "projets_controle.csv"),
-                    write_table(report.projects.violations, folder / "projets_violations.csv"),
-                    write_table(report.by_territory, folder / "programme_territoires.csv"),
-                    write_table(report.indicators, folder / "programme_indicateurs.csv"),
-                    write_table(report.targets, folder / "programme_cibles.csv")]
+        written += [
+            write_table(report.projects.projects, folder / "projets_controle.csv"),
+            write_table(report.projects.violations, folder / "projets_violations.csv"),
+            write_table(report.by_territory, folder / "programme_territoires.csv"),
+            write_table(report.indicators, folder / "programme_indicateurs.csv"),
+            write_table(report.targets, folder / "programme_cibles.csv"),
+        ]
     return written
 
 
@@ -128,8 +142,9 @@ def write_points(frame: gpd.GeoDataFrame, path: str | Path, *, layer: str | None
         return write_table(_points_table(frame), path)
     if suffix == ".geojson":
         web = frame.to_crs(4326)
-        return _atomic(path, lambda tmp: pyogrio.write_dataframe(web, tmp, driver="GeoJSON",
-                                                                 layer_options={"RFC7946": "YES"}))
+        return _atomic(
+            path, lambda tmp: pyogrio.write_dataframe(web, tmp, driver="GeoJSON", layer_options={"RFC7946": "YES"})
+        )
     l93 = frame.to_crs(2154)
     return _atomic(path, lambda tmp: pyogrio.write_dataframe(l93, tmp, driver="GPKG", layer=layer or path.stem))
 
@@ -137,13 +152,31 @@ def write_points(frame: gpd.GeoDataFrame, path: str | Path, *, layer: str | None
 # --------------------------------------------------------------------------- field names
 
 _ABBREVIATIONS = (
-    ("broadband_access_point", "bap"), ("cyber_centre", "cc"), ("project", "prj"),
-    ("part_pop_couverte_surface", "ppcs"), ("part_pop_couverte", "ppc"), ("couvert_surface", "csurf"),
-    ("couvert", "cov"), ("pour_10000_hab", "p10k"), ("pour_100km2", "p100k"), ("dist_moy", "dmoy"),
-    ("dist_med", "dmed"), ("dist_p90", "dp90"), ("acces_e2sfca", "ae2s"), ("acces_2sfca", "a2s"),
-    ("superficie_km2", "surf_km2"), ("n_communes", "ncom"), ("population", "pop"), ("territoire", "terr"),
-    ("departement", "dep"), ("attendu", "att"), ("geocode_", "gc_"), ("precision", "prec"), ("commune", "com"),
-    ("_source", "_src"), ("input_row", "ligne"),
+    ("broadband_access_point", "bap"),
+    ("cyber_centre", "cc"),
+    ("project", "prj"),
+    ("part_pop_couverte_surface", "ppcs"),
+    ("part_pop_couverte", "ppc"),
+    ("couvert_surface", "csurf"),
+    ("couvert", "cov"),
+    ("pour_10000_hab", "p10k"),
+    ("pour_100km2", "p100k"),
+    ("dist_moy", "dmoy"),
+    ("dist_med", "dmed"),
+    ("dist_p90", "dp90"),
+    ("acces_e2sfca", "ae2s"),
+    ("acces_2sfca", "a2s"),
+    ("superficie_km2", "surf_km2"),
+    ("n_communes", "ncom"),
+    ("population", "pop"),
+    ("territoire", "terr"),
+    ("departement", "dep"),
+    ("attendu", "att"),
+    ("geocode_", "gc_"),
+    ("precision", "prec"),
+    ("commune", "com"),
+    ("_source", "_src"),
+    ("input_row", "ligne"),
 )
 
 
@@ -176,6 +209,7 @@ def shapefile_field_names(columns) -> dict[str, str]:
 
 # --------------------------------------------------------------------------- layers of an analysis
 
+
 @dataclass
 class ExportLayer:
     """One layer to export: its frame, a description, and how QGIS draws it (None: a table)."""
@@ -185,10 +219,17 @@ class ExportLayer:
     style: LayerStyle | None = None
 
 
-def analysis_layers(analysis, facilities: gpd.GeoDataFrame, *, rejects: pd.DataFrame | None = None,
-                    indicator: str | None = None, territory_indicator: str | None = None,
-                    classification: str = "quantiles", projects: gpd.GeoDataFrame | None = None,
-                    sites: gpd.GeoDataFrame | None = None) -> dict[str, ExportLayer]:
+def analysis_layers(
+    analysis,
+    facilities: gpd.GeoDataFrame,
+    *,
+    rejects: pd.DataFrame | None = None,
+    indicator: str | None = None,
+    territory_indicator: str | None = None,
+    classification: str = "quantiles",
+    projects: gpd.GeoDataFrame | None = None,
+    sites: gpd.GeoDataFrame | None = None,
+) -> dict[str, ExportLayer]:
     """The layers of an analysis, with descriptions and styles (classes as on the HTML map)."""
 
     default_commune, default_territory = default_indicators(analysis)
@@ -197,42 +238,58 @@ def analysis_layers(analysis, facilities: gpd.GeoDataFrame, *, rejects: pd.DataF
     communes = analysis.communes
     geometry = communes.set_index("code_insee").geometry
     territories_geometry = communes.dissolve("territoire")[["geometry"]].reset_index()
-    territories = gpd.GeoDataFrame(analysis.territories.merge(territories_geometry, on="territoire", how="left"),
-                                   geometry="geometry", crs=communes.crs)
+    territories = gpd.GeoDataFrame(
+        analysis.territories.merge(territories_geometry, on="territoire", how="left"),
+        geometry="geometry",
+        crs=communes.crs,
+    )
     label = indicator_label(indicator, analysis.kinds, analysis.radii_km)
     t_label = indicator_label(territory_indicator, analysis.kinds, analysis.radii_km)
     layers = {
         "communes": ExportLayer(
-            communes, f"Communes du Nord et du Pas-de-Calais et leurs indicateurs ; style : {label}",
-            graduated_style(indicator, commune_breaks(analysis, indicator, classification), title=label)),
+            communes,
+            f"Communes du Nord et du Pas-de-Calais et leurs indicateurs ; style : {label}",
+            graduated_style(indicator, commune_breaks(analysis, indicator, classification), title=label),
+        ),
         "territoires": ExportLayer(
-            territories, f"Territoires et leurs indicateurs agrégés ; style : {t_label}",
-            graduated_style(territory_indicator, territory_breaks(analysis, territory_indicator, classification),
-                            title=t_label)),
+            territories,
+            f"Territoires et leurs indicateurs agrégés ; style : {t_label}",
+            graduated_style(
+                territory_indicator, territory_breaks(analysis, territory_indicator, classification), title=t_label
+            ),
+        ),
     }
     kinds_of = facilities["kind"].map(normalise_kind)
     for k in analysis.kinds:
         colour = KIND_STYLES.get(k, {}).get("color", "#636363")
         layers[f"equipements_{k}"] = ExportLayer(
-            facilities[kinds_of == k], f"{kind_label(k).capitalize()} géocodés (colonnes geocode_* : méthode, "
-                                       "score, statut, remarque)",
-            single_style("marker", colour, outline="#ffffff", title=kind_label(k)))
+            facilities[kinds_of == k],
+            f"{kind_label(k).capitalize()} géocodés (colonnes geocode_* : méthode, score, statut, remarque)",
+            single_style("marker", colour, outline="#ffffff", title=kind_label(k)),
+        )
     layers["zones_couverture"] = ExportLayer(
-        analysis.zones, "Zones à moins du rayon de couverture des équipements, par type",
-        single_style("fill", "#3182bd", outline="#08519c", opacity=0.25, title="Zones de couverture"))
+        analysis.zones,
+        "Zones à moins du rayon de couverture des équipements, par type",
+        single_style("fill", "#3182bd", outline="#08519c", opacity=0.25, title="Zones de couverture"),
+    )
     far = analysis.underserved
     layers["communes_sous_desservies"] = ExportLayer(
         gpd.GeoDataFrame(far, geometry=geometry.reindex(far["code_insee"]).to_numpy(), crs=communes.crs),
         "Communes au-delà du rayon de couverture, par type, avec leur distance",
-        single_style("fill", "#a50f15", outline="#67000d", opacity=0.5, title="Communes sous-desservies"))
+        single_style("fill", "#a50f15", outline="#67000d", opacity=0.5, title="Communes sous-desservies"),
+    )
     if projects is not None:
         layers["projets"] = ExportLayer(
-            projects, "Projets programmés (priorité 10) localisés, avec leurs montants en euros et leurs anomalies",
-            single_style("marker", "#31a354", outline="#ffffff", title="Projets programmés"))
+            projects,
+            "Projets programmés (priorité 10) localisés, avec leurs montants en euros et leurs anomalies",
+            single_style("marker", "#31a354", outline="#ffffff", title="Projets programmés"),
+        )
     if sites is not None:
         layers["sites_proposes"] = ExportLayer(
-            sites, "Nouveaux sites proposés (couverture maximale), avec leur rang et la population qu'ils couvrent",
-            single_style("marker", "#fd8d3c", outline="#000000", size=3.4, title="Sites proposés"))
+            sites,
+            "Nouveaux sites proposés (couverture maximale), avec leur rang et la population qu'ils couvrent",
+            single_style("marker", "#fd8d3c", outline="#000000", size=3.4, title="Sites proposés"),
+        )
     if rejects is not None:
         layers["rejets"] = ExportLayer(rejects, "Lignes des fichiers d'entrée rejetées au géocodage, avec le motif")
     return layers
@@ -240,11 +297,12 @@ def analysis_layers(analysis, facilities: gpd.GeoDataFrame, *, rejects: pd.DataF
 
 # --------------------------------------------------------------------------- writing
 
+
 def _targets(path: Path, names: list[str], spatial: dict[str, bool]) -> dict[str, Path]:
     """Target file of each layer for a format (one GeoPackage, or one file per layer)."""
     suffix = path.suffix.lower()
     if suffix in (".gpkg", ".zip"):
-        return {name: path for name in names}
+        return dict.fromkeys(names, path)
     out = {}
     for name in names:
         ext = suffix if spatial[name] or suffix == ".csv" else ".csv"
@@ -268,16 +326,24 @@ def _prepare(frame: pd.DataFrame, crs, suffix: str) -> pd.DataFrame:
     """Codes as text, booleans as integers, and the wanted CRS (EPSG:4326 for GeoJSON)."""
     out = frame.copy()
     for column in out.columns:
-        if column in ("code_insee", "code_postal", "epci_siren", "departement", "codes_postaux") or \
-                column.endswith(("_source", "code_insee")):
+        if column in ("code_insee", "code_postal", "epci_siren", "departement", "codes_postaux") or column.endswith(
+            ("_source", "code_insee")
+        ):
             out[column] = out[column].astype("string")
     if isinstance(out, gpd.GeoDataFrame):
         out = out.to_crs(4326 if suffix == ".geojson" else crs)
     return out
 
 
-def export_layers(layers: dict[str, ExportLayer], path: str | Path, *, crs="EPSG:2154", overwrite: bool = False,
-                  excel_fr: bool = False, readme: str = "") -> list[Path]:
+def export_layers(
+    layers: dict[str, ExportLayer],
+    path: str | Path,
+    *,
+    crs="EPSG:2154",
+    overwrite: bool = False,
+    excel_fr: bool = False,
+    readme: str = "",
+) -> list[Path]:
     """Write layers in the format of ``path``'s extension; return the files written.
 
     Parameters
@@ -313,8 +379,12 @@ def export_layers(layers: dict[str, ExportLayer], path: str | Path, *, crs="EPSG
     targets = _targets(path, list(layers), spatial)
     every = sorted(set(targets.values()) | set(_sidecar_files(path, targets)))
     if suffix == ".shp":
-        every += [p.with_suffix(ext) for p in set(targets.values()) if p.suffix == ".shp"
-                  for ext in (".shx", ".dbf", ".prj", ".cpg")]
+        every += [
+            p.with_suffix(ext)
+            for p in set(targets.values())
+            if p.suffix == ".shp"
+            for ext in (".shx", ".dbf", ".prj", ".cpg")
+        ]
     existing = [p for p in every if p.exists()]
     if existing and not overwrite:
         raise ExistingFileError(
@@ -332,15 +402,25 @@ def export_layers(layers: dict[str, ExportLayer], path: str | Path, *, crs="EPSG
             target = targets[name]
             frame = _prepare(layer.frame, crs, suffix)
             if target.suffix == ".csv":
-                table = _points_table(frame) if spatial[name] and _all_points(frame) else (
-                    pd.DataFrame(frame.drop(columns=frame.geometry.name)) if spatial[name] else frame)
+                table = (
+                    _points_table(frame)
+                    if spatial[name] and _all_points(frame)
+                    else (pd.DataFrame(frame.drop(columns=frame.geometry.name)) if spatial[name] else frame)
+                )
                 written.append(write_table(table, target, excel_fr=excel_fr))
             elif suffix == ".geojson":
-                written.append(_atomic(target, lambda tmp, f=frame: pyogrio.write_dataframe(
-                    f, tmp, driver="GeoJSON", layer_options={"RFC7946": "YES"})))
+                written.append(
+                    _atomic(
+                        target,
+                        lambda tmp, f=frame: pyogrio.write_dataframe(
+                            f, tmp, driver="GeoJSON", layer_options={"RFC7946": "YES"}
+                        ),
+                    )
+                )
             else:
-                written.append(_atomic(target, lambda tmp, f=frame: pyogrio.write_dataframe(
-                    f, tmp, driver="FlatGeobuf")))
+                written.append(
+                    _atomic(target, lambda tmp, f=frame: pyogrio.write_dataframe(f, tmp, driver="FlatGeobuf"))
+                )
     written.append(_atomic(_readme_path(path), lambda tmp: tmp.write_text(readme, encoding="utf-8")))
     return written
 
@@ -357,8 +437,14 @@ def _write_gpkg(layers: dict[str, ExportLayer], tmp: Path, crs, readme: str) -> 
         options = {"DESCRIPTION": layer.description, "IDENTIFIER": name}
         pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG", append=tmp.exists(), layer_options=options)
     metadata = pd.DataFrame({"ligne": range(1, len(readme.splitlines()) + 1), "texte": readme.splitlines()})
-    pyogrio.write_dataframe(metadata, tmp, layer="metadonnees", driver="GPKG", append=True,
-                            layer_options={"DESCRIPTION": "Sources, millésimes, paramètres et commande"})
+    pyogrio.write_dataframe(
+        metadata,
+        tmp,
+        layer="metadonnees",
+        driver="GPKG",
+        append=True,
+        layer_options={"DESCRIPTION": "Sources, millésimes, paramètres et commande"},
+    )
     _write_layer_styles(tmp, {name: layer for name, layer in layers.items() if layer.style is not None})
 
 
@@ -370,23 +456,36 @@ def _write_layer_styles(gpkg: Path, layers: dict[str, ExportLayer]) -> None:
             "CREATE TABLE IF NOT EXISTS layer_styles (id INTEGER PRIMARY KEY AUTOINCREMENT, "
             "f_table_catalog TEXT(256), f_table_schema TEXT(256), f_table_name TEXT(256), "
             "f_geometry_column TEXT(256), styleName TEXT(30), styleQML TEXT, styleSLD TEXT, useAsDefault BOOLEAN, "
-            "description TEXT, owner TEXT(30), ui TEXT(30), update_time DATETIME DEFAULT CURRENT_TIMESTAMP)")
+            "description TEXT, owner TEXT(30), ui TEXT(30), update_time DATETIME DEFAULT CURRENT_TIMESTAMP)"
+        )
         for name, layer in layers.items():
-            (column,) = db.execute("SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?",
-                                   (name,)).fetchone()
+            (column,) = db.execute(
+                "SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?", (name,)
+            ).fetchone()
             db.execute(
                 "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, "
                 "styleName, styleQML, styleSLD, useAsDefault, description, owner, ui, update_time) "
                 "VALUES ('', '', ?, ?, ?, ?, ?, 1, ?, '', NULL, ?)",
-                (name, column, name, qml(layer.style), sld(layer.style, name),
-                 f"Style territorial : {layer.style.title or name}", now))
+                (
+                    name,
+                    column,
+                    name,
+                    qml(layer.style),
+                    sld(layer.style, name),
+                    f"Style territorial : {layer.style.title or name}",
+                    now,
+                ),
+            )
         db.execute(
             "INSERT OR REPLACE INTO gpkg_contents (table_name, data_type, identifier, description, last_change) "
-            "VALUES ('layer_styles', 'attributes', 'layer_styles', 'Styles QGIS des couches', ?)", (now,))
+            "VALUES ('layer_styles', 'attributes', 'layer_styles', 'Styles QGIS des couches', ?)",
+            (now,),
+        )
 
 
-def _write_shapefiles(layers: dict[str, ExportLayer], path: Path, targets: dict[str, Path], crs,
-                      excel_fr: bool) -> list[Path]:
+def _write_shapefiles(
+    layers: dict[str, ExportLayer], path: Path, targets: dict[str, Path], crs, excel_fr: bool
+) -> list[Path]:
     """Shapefile sets (UTF-8 .cpg, .prj) with 10-character field names, plus the name sidecar."""
     staging = Path(tempfile.mkdtemp(prefix=f".{path.stem}.", dir=path.parent))
     rows, produced = [], []
@@ -394,13 +493,19 @@ def _write_shapefiles(layers: dict[str, ExportLayer], path: Path, targets: dict[
         for name, layer in layers.items():
             frame = _prepare(layer.frame, crs, ".shp")
             if not isinstance(frame, gpd.GeoDataFrame):
-                frame.to_csv(staging / f"{path.stem}_{name}.csv", index=False,
-                             sep=";" if excel_fr else ",", encoding="utf-8-sig" if excel_fr else "utf-8")
+                frame.to_csv(
+                    staging / f"{path.stem}_{name}.csv",
+                    index=False,
+                    sep=";" if excel_fr else ",",
+                    encoding="utf-8-sig" if excel_fr else "utf-8",
+                )
                 produced.append(staging / f"{path.stem}_{name}.csv")
                 continue
             fields = shapefile_field_names([c for c in frame.columns if c != frame.geometry.name])
-            rows += [{"couche": f"{path.stem}_{name}", "champ_shp": short, "nom_complet": full}
-                     for full, short in fields.items()]
+            rows += [
+                {"couche": f"{path.stem}_{name}", "champ_shp": short, "nom_complet": full}
+                for full, short in fields.items()
+            ]
             frame = frame.rename(columns=fields)
             target = staging / f"{path.stem}_{name}.shp"
             pyogrio.write_dataframe(frame, target, driver="ESRI Shapefile", layer_options={"ENCODING": "UTF-8"})
@@ -414,23 +519,43 @@ def _write_shapefiles(layers: dict[str, ExportLayer], path: Path, targets: dict[
                 for file in produced:
                     z.write(file, file.name)
             return [_atomic(path, lambda tmp: shutil.copyfile(archive, tmp))] + [
-                _atomic(path.with_name(champs.name), lambda tmp: shutil.copyfile(champs, tmp))]
+                _atomic(path.with_name(champs.name), lambda tmp: shutil.copyfile(champs, tmp))
+            ]
         return [_atomic(path.with_name(file.name), lambda tmp, f=file: shutil.copyfile(f, tmp)) for file in produced]
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def export_analysis(analysis, facilities: gpd.GeoDataFrame, path: str | Path, *, rejects: pd.DataFrame | None = None,
-                    crs="EPSG:2154", overwrite: bool = False, excel_fr: bool = False, indicator: str | None = None,
-                    territory_indicator: str | None = None, classification: str = "quantiles",
-                    parameters: dict | None = None, command: str | None = None,
-                    projects: gpd.GeoDataFrame | None = None, sites: gpd.GeoDataFrame | None = None) -> list[Path]:
+def export_analysis(
+    analysis,
+    facilities: gpd.GeoDataFrame,
+    path: str | Path,
+    *,
+    rejects: pd.DataFrame | None = None,
+    crs="EPSG:2154",
+    overwrite: bool = False,
+    excel_fr: bool = False,
+    indicator: str | None = None,
+    territory_indicator: str | None = None,
+    classification: str = "quantiles",
+    parameters: dict | None = None,
+    command: str | None = None,
+    projects: gpd.GeoDataFrame | None = None,
+    sites: gpd.GeoDataFrame | None = None,
+) -> list[Path]:
     """Export an analysis: communes, territories, facilities by kind, coverage zones, under-served communes,
     rejects, with QGIS styles (GeoPackage) and a metadata sidecar. See :func:`export_layers` for formats."""
 
-    layers = analysis_layers(analysis, facilities, rejects=rejects, indicator=indicator,
-                             territory_indicator=territory_indicator, classification=classification,
-                             projects=projects, sites=sites)
+    layers = analysis_layers(
+        analysis,
+        facilities,
+        rejects=rejects,
+        indicator=indicator,
+        territory_indicator=territory_indicator,
+        classification=classification,
+        projects=projects,
+        sites=sites,
+    )
     meta = geography.metadata()
     lines = [
         "territorial — export des résultats",

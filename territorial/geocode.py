@@ -67,8 +67,11 @@ CRS_DOMAINS = {
     "EPSG:2154": ((-400_000.0, 1_400_000.0), (5_900_000.0, 7_300_000.0)),
     "EPSG:27572": ((-100_000.0, 1_300_000.0), (1_500_000.0, 2_800_000.0)),
 }
-CRS_LABELS = {"EPSG:4326": "WGS84 (EPSG:4326)", "EPSG:2154": "Lambert-93 (EPSG:2154)",
-              "EPSG:27572": "Lambert II étendu (EPSG:27572)"}
+CRS_LABELS = {
+    "EPSG:4326": "WGS84 (EPSG:4326)",
+    "EPSG:2154": "Lambert-93 (EPSG:2154)",
+    "EPSG:27572": "Lambert II étendu (EPSG:27572)",
+}
 
 
 class GeocodeError(TerritorialError, ValueError):
@@ -123,25 +126,37 @@ class GeocodeResult:
         return "\n".join(lines + [f"  note : {n}" for n in self.notes])
 
 
-_STATUS_LABELS = {"matched": "trouvées", "fuzzy": "trouvées (nom approché)", "ambiguous": "ambiguës",
-                  "unmatched": "introuvables", "outside_region": "hors région", "invalid": "invalides"}
+_STATUS_LABELS = {
+    "matched": "trouvées",
+    "fuzzy": "trouvées (nom approché)",
+    "ambiguous": "ambiguës",
+    "unmatched": "introuvables",
+    "outside_region": "hors région",
+    "invalid": "invalides",
+}
 
 
-def summary_lines(n_input: int, rows_per_status: pd.Series, duplicate_ids: pd.DataFrame, *,
-                  heading: str = "") -> list[str]:
+def summary_lines(
+    n_input: int, rows_per_status: pd.Series, duplicate_ids: pd.DataFrame, *, heading: str = ""
+) -> list[str]:
     """French summary lines: rows read, accepted, rejected, rows per status, repeated identifiers."""
     counts = rows_per_status.reindex(list(STATUSES), fill_value=0).astype(int)
     n_accepted = int(counts[list(ACCEPTED)].sum())
-    lines = [f"{fr_number(n_input)} lignes lues{heading} : {fr_number(n_accepted)} acceptées, "
-             f"{fr_number(n_input - n_accepted)} rejetées"]
+    lines = [
+        f"{fr_number(n_input)} lignes lues{heading} : {fr_number(n_accepted)} acceptées, "
+        f"{fr_number(n_input - n_accepted)} rejetées"
+    ]
     lines += [f"  {status:<15} {count:>8}  {_STATUS_LABELS[status]}" for status, count in counts.items()]
     if len(duplicate_ids):
-        lines.append(f"  identifiants en double : {', '.join(map(str, duplicate_ids['id'][:20]))}"
-                     + (" …" if len(duplicate_ids) > 20 else ""))
+        lines.append(
+            f"  identifiants en double : {', '.join(map(str, duplicate_ids['id'][:20]))}"
+            + (" …" if len(duplicate_ids) > 20 else "")
+        )
     return lines
 
 
 # --------------------------------------------------------------------------- reference index
+
 
 @dataclass(frozen=True)
 class _Index:
@@ -237,6 +252,7 @@ def _stripped(values: pd.Series) -> pd.Series:
 
 # --------------------------------------------------------------------------- by code and name
 
+
 @dataclass(frozen=True)
 class _Found:
     status: str
@@ -265,15 +281,23 @@ class _Row:
     name_method: str = "name"
     hint_dep: str = ""
 
-    def found(self, status: str, code: str | None = None, method: str = "", score: float = np.nan, *,
-              note: str = "", candidates: frozenset[str] = frozenset()) -> _Found:
+    def found(
+        self,
+        status: str,
+        code: str | None = None,
+        method: str = "",
+        score: float = np.nan,
+        *,
+        note: str = "",
+        candidates: frozenset[str] = frozenset(),
+    ) -> _Found:
         """A result carrying the notes gathered so far (and ``note`` last)."""
-        return _Found(status, code, method, score, "; ".join(self.notes + [note] if note else self.notes),
-                      candidates)
+        return _Found(status, code, method, score, "; ".join(self.notes + [note] if note else self.notes), candidates)
 
 
-def _resolve(index: _Index, code_raw: str, cp_raw: str, dep_raw: str, name_raw: str, address_raw: str,
-             fuzzy_cutoff: float) -> _Found:
+def _resolve(
+    index: _Index, code_raw: str, cp_raw: str, dep_raw: str, name_raw: str, address_raw: str, fuzzy_cutoff: float
+) -> _Found:
     """Locate one combination of code, postal code, département, name and address.
 
     The rules are tried in order — INSEE code (current or old), name in 59/62 (narrowed by
@@ -292,8 +316,9 @@ def _resolve(index: _Index, code_raw: str, cp_raw: str, dep_raw: str, name_raw: 
     return row.found("unmatched", note="aucune commune ne correspond")
 
 
-def _read_row(index: _Index, code_raw: str, cp_raw: str, dep_raw: str, name_raw: str,
-              address_raw: str) -> _Row | _Found:
+def _read_row(
+    index: _Index, code_raw: str, cp_raw: str, dep_raw: str, name_raw: str, address_raw: str
+) -> _Row | _Found:
     """Normalise the raw values (noting what could not be read); ``invalid`` when nothing locates the row."""
     notes: list[str] = []
     name, cp_in_name, dep_in_name = normalise.split_place(name_raw)
@@ -311,8 +336,9 @@ def _read_row(index: _Index, code_raw: str, cp_raw: str, dep_raw: str, name_raw:
         notes.append(f"code postal « {cp_raw} » illisible, ignoré")
     row = _Row(name=name, key=key, code=code, cp=cp, dep=dep, notes=notes)
     if not (code or cp or key or dep):
-        return row.found("invalid", note="aucune information de localisation (coordonnées, code, code postal ou "
-                                         "commune)")
+        return row.found(
+            "invalid", note="aucune information de localisation (coordonnées, code, code postal ou commune)"
+        )
     row.names, row.name_method = _names_for(index, name, key, notes)
     return row
 
@@ -345,18 +371,27 @@ def _by_code(index: _Index, row: _Row) -> _Found | None:
                 row.notes.append(f"le code {code} est un code postal, pas un code INSEE")
                 row.cp = code
                 return None
-            return row.found("ambiguous", candidates=row.names | {current}, note=(
-                f"le code INSEE {code} désigne {index.label(current)} mais le nom « {row.name} » désigne "
-                + ", ".join(index.label(c) for c in sorted(row.names))))
+            return row.found(
+                "ambiguous",
+                candidates=row.names | {current},
+                note=(
+                    f"le code INSEE {code} désigne {index.label(current)} mais le nom « {row.name} » désigne "
+                    + ", ".join(index.label(c) for c in sorted(row.names))
+                ),
+            )
         if current != code:
             old = index.old_code_names.get(code)
-            row.notes.append(f"ancien code INSEE {code}" + (f" ({old})" if old else "")
-                             + f", aujourd'hui {index.label(current)}")
+            row.notes.append(
+                f"ancien code INSEE {code}" + (f" ({old})" if old else "") + f", aujourd'hui {index.label(current)}"
+            )
             return row.found("matched", current, "old_insee_code", 100.0)
         return row.found("matched", current, "insee_code", 100.0)
     if code in index.france_codes:
-        return row.found("outside_region", note=f"code INSEE {code} d'une commune {index.zone['hors']} "
-                                                f"({_departement_name(index.france_codes[code])})")
+        return row.found(
+            "outside_region",
+            note=f"code INSEE {code} d'une commune {index.zone['hors']} "
+            f"({_departement_name(index.france_codes[code])})",
+        )
     if code[:2] in index.region and code != row.cp:
         row.notes.append(f"code INSEE {code} inconnu, ignoré")
     return None
@@ -384,14 +419,24 @@ def _by_name(index: _Index, row: _Row) -> _Found | None:
         if narrowed:
             candidates, method = narrowed, "departement+" + row.name_method
     if len(candidates) > 1:
-        return row.found("ambiguous", candidates=candidates, note=(
-            f"homonymes : {', '.join(index.label(c) for c in sorted(candidates))} ; précisez le code postal "
-            "ou le département"))
+        return row.found(
+            "ambiguous",
+            candidates=candidates,
+            note=(
+                f"homonymes : {', '.join(index.label(c) for c in sorted(candidates))} ; précisez le code postal "
+                "ou le département"
+            ),
+        )
     (found,) = candidates
     if hint_dep and hint_dep not in index.region:
-        return row.found("ambiguous", candidates=candidates, note=(
-            f"« {row.name} » est {index.label(found)} mais le code postal ou le département indique le "
-            f"{_departement_name(hint_dep)}"))
+        return row.found(
+            "ambiguous",
+            candidates=candidates,
+            note=(
+                f"« {row.name} » est {index.label(found)} mais le code postal ou le département indique le "
+                f"{_departement_name(hint_dep)}"
+            ),
+        )
     if cp in index.by_postal and cp not in index.postal_of[found]:
         row.notes.append(f"code postal {cp} différent de ceux de {index.label(found)}")
     elif cp in index.by_postal and method == row.name_method:
@@ -420,8 +465,10 @@ def _elsewhere(index: _Index, row: _Row) -> _Found | None:
         return row.found("outside_region", note=f"{where} {index.zone['hors']}")
     if row.key and row.key in index.france_by_name and not row.hint_dep:
         deps = ", ".join(sorted(index.france_by_name[row.key]))
-        return row.found("outside_region", note=(
-            f"« {row.name} » n'est pas une commune {index.zone['de']} (commune du département {deps})"))
+        return row.found(
+            "outside_region",
+            note=(f"« {row.name} » n'est pas une commune {index.zone['de']} (commune du département {deps})"),
+        )
     return None
 
 
@@ -433,9 +480,14 @@ def _by_postal_code(index: _Index, row: _Row) -> _Found | None:
     if len(candidates) == 1:
         (found,) = candidates
         return row.found("matched", found, "postal_code", 100.0)
-    return row.found("ambiguous", candidates=candidates, note=(
-        f"le code postal {row.cp} dessert {len(candidates)} communes : "
-        + ", ".join(index.label(c) for c in sorted(candidates))))
+    return row.found(
+        "ambiguous",
+        candidates=candidates,
+        note=(
+            f"le code postal {row.cp} dessert {len(candidates)} communes : "
+            + ", ".join(index.label(c) for c in sorted(candidates))
+        ),
+    )
 
 
 def _fuzzy(index: _Index, key: str, name: str, cp: str, dep: str, notes: list[str], cutoff: float) -> _Found:
@@ -453,14 +505,20 @@ def _fuzzy(index: _Index, key: str, name: str, cp: str, dep: str, notes: list[st
     best = hits[0][1]
     codes = frozenset().union(*(index.fuzzy_codes[choices[i]] for _, s, i in hits if best - s < 3.0))
     if len(codes) > 1:
-        return _Found("ambiguous", note="; ".join(notes + [
-            f"« {name} » ressemble autant à " + ", ".join(index.label(c) for c in sorted(codes))]), candidates=codes)
+        return _Found(
+            "ambiguous",
+            note="; ".join(
+                notes + [f"« {name} » ressemble autant à " + ", ".join(index.label(c) for c in sorted(codes))]
+            ),
+            candidates=codes,
+        )
     (found,) = codes
     notes.append(f"nom approché : « {name} » lu comme {index.info.at[found, 'nom']} (score {best:.0f})")
     return _Found("fuzzy", found, "fuzzy_name", round(best, 1), "; ".join(notes))
 
 
 # --------------------------------------------------------------------------- coordinates
+
 
 def _in_domain(crs: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     (x0, x1), (y0, y1) = CRS_DOMAINS[crs]
@@ -472,8 +530,7 @@ def _infer_crs(a: np.ndarray, b: np.ndarray) -> str | None:
     ok = np.isfinite(a) & np.isfinite(b)
     if not ok.any():
         return None
-    fits = [crs for crs in CRS_DOMAINS
-            if (_in_domain(crs, a[ok], b[ok]) | _in_domain(crs, b[ok], a[ok])).all()]
+    fits = [crs for crs in CRS_DOMAINS if (_in_domain(crs, a[ok], b[ok]) | _in_domain(crs, b[ok], a[ok])).all()]
     return fits[0] if len(fits) == 1 else None
 
 
@@ -498,20 +555,26 @@ class _Points:
     note: np.ndarray
 
 
-def _coordinates(index: _Index, frame: pd.DataFrame, columns: dict[str, str], crs, notes: list[str],
-                 decimal: str | None) -> _Points | None:
+def _coordinates(
+    index: _Index, frame: pd.DataFrame, columns: dict[str, str], crs, notes: list[str], decimal: str | None
+) -> _Points | None:
     n = len(frame)
-    geometry_given = (isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns
-                      and (~shapely.is_missing(frame.geometry.to_numpy())).any())
+    geometry_given = (
+        isinstance(frame, gpd.GeoDataFrame)
+        and frame.geometry.name in frame.columns
+        and (~shapely.is_missing(frame.geometry.to_numpy())).any()
+    )
     if geometry_given:
         if frame.crs is None and crs is None:
-            raise InputFileError("the input layer has no CRS (a Shapefile without its .prj?); give it with "
-                                 "--crs EPSG:2154 (crs='EPSG:2154'), or set it (gdf.set_crs(...))")
+            raise InputFileError(
+                "the input layer has no CRS (a Shapefile without its .prj?); give it with "
+                "--crs EPSG:2154 (crs='EPSG:2154'), or set it (gdf.set_crs(...))"
+            )
         if frame.crs is None:
             frame = frame.set_crs(crs)
         geoms = shapely.make_valid(frame.geometry.to_numpy())
         geoms = np.where(shapely.is_empty(geoms), None, geoms)  # an empty geometry gives no coordinates
-        surface = (shapely.get_type_id(geoms) > 0)
+        surface = shapely.get_type_id(geoms) > 0
         if surface.any():
             geoms = np.where(surface, shapely.point_on_surface(geoms), geoms)
         a, b, source_crs = shapely.get_x(geoms), shapely.get_y(geoms), frame.crs
@@ -521,7 +584,9 @@ def _coordinates(index: _Index, frame: pd.DataFrame, columns: dict[str, str], cr
         a = to_degrees(frame[columns["longitude"]], decimal=decimal)
         b = to_degrees(frame[columns["latitude"]], decimal=decimal)
         source_crs = crs or "EPSG:4326"
-        given = (_text(frame, columns["longitude"]) != "").to_numpy() | (_text(frame, columns["latitude"]) != "").to_numpy()
+        given = (_text(frame, columns["longitude"]) != "").to_numpy() | (
+            _text(frame, columns["latitude"]) != ""
+        ).to_numpy()
         row_notes = np.full(n, "", dtype=object)
     elif "x" in columns:
         a, b = to_number(frame[columns["x"]], decimal=decimal), to_number(frame[columns["y"]], decimal=decimal)
@@ -534,7 +599,9 @@ def _coordinates(index: _Index, frame: pd.DataFrame, columns: dict[str, str], cr
                     f"cannot tell the CRS of columns {columns['x']!r}/{columns['y']!r} from their values; "
                     "declare it with crs='EPSG:2154' (CLI: --crs EPSG:2154) or the CRS the file uses"
                 )
-            notes.append(f"CRS des colonnes {columns['x']}/{columns['y']} déduit des valeurs : {CRS_LABELS[source_crs]}")
+            notes.append(
+                f"CRS des colonnes {columns['x']}/{columns['y']} déduit des valeurs : {CRS_LABELS[source_crs]}"
+            )
         row_notes = np.full(n, "", dtype=object)
     elif "point" in columns:
         b, a = split_point(frame[columns["point"]])  # "latitude, longitude"; the other order is caught as swapped
@@ -564,11 +631,11 @@ def _coordinates(index: _Index, frame: pd.DataFrame, columns: dict[str, str], cr
         row_notes[fixed] = "coordonnées inversées (x/y ou latitude/longitude), corrigées"
     bad = given & ~usable
     row_notes[bad] = "coordonnées illisibles ou hors de toute plage plausible, ignorées"
-    return _Points(x=np.where(usable, x, np.nan), y=np.where(usable, y, np.nan), code=code, given=given,
-                   note=row_notes)
+    return _Points(x=np.where(usable, x, np.nan), y=np.where(usable, y, np.nan), code=code, given=given, note=row_notes)
 
 
 # --------------------------------------------------------------------------- main entry points
+
 
 def geocode(
     data: pd.DataFrame,
@@ -644,8 +711,11 @@ def geocode(
     frame = data.reset_index(drop=True)
     n = len(frame)
     cols = location_columns(frame, columns)
-    notes = [f"colonnes reconnues : {', '.join(f'{r}={c}' for r, c in cols.items())}" if cols else
-             "aucune colonne de localisation reconnue"]
+    notes = [
+        f"colonnes reconnues : {', '.join(f'{r}={c}' for r, c in cols.items())}"
+        if cols
+        else "aucune colonne de localisation reconnue"
+    ]
     logger.info("geocoding %d rows with columns %s", n, cols)
 
     found, combo_of_row = _resolve_combinations(index, frame, cols, fuzzy_cutoff)
@@ -659,8 +729,9 @@ def geocode(
         notes.append("géocodage en ligne demandé mais aucune colonne d'adresse reconnue")
     geometry = _points(index, out)
     duplicates = _duplicate_ids(frame, cols.get("id"), out.note, first_row, repeated_ids)
-    return _assemble(frame, data, index, territory_of, cols, out, geometry, duplicates, notes,
-                     strict=strict, first_row=first_row)
+    return _assemble(
+        frame, data, index, territory_of, cols, out, geometry, duplicates, notes, strict=strict, first_row=first_row
+    )
 
 
 @dataclass
@@ -680,16 +751,21 @@ class _Outcome:
     def of(cls, found: list[_Found], combo_of_row: np.ndarray) -> _Outcome:
         """Each row takes the result of its combination of raw values; no point yet."""
         n = len(combo_of_row)
-        return cls(status=np.array([f.status for f in found], dtype=object)[combo_of_row],
-                   code=np.array([f.code or "" for f in found], dtype=object)[combo_of_row],
-                   method=np.array([f.method for f in found], dtype=object)[combo_of_row],
-                   score=np.array([f.score for f in found], dtype=float)[combo_of_row],
-                   note=np.array([f.note for f in found], dtype=object)[combo_of_row],
-                   precision=np.full(n, "", dtype=object), x=np.full(n, np.nan), y=np.full(n, np.nan))
+        return cls(
+            status=np.array([f.status for f in found], dtype=object)[combo_of_row],
+            code=np.array([f.code or "" for f in found], dtype=object)[combo_of_row],
+            method=np.array([f.method for f in found], dtype=object)[combo_of_row],
+            score=np.array([f.score for f in found], dtype=float)[combo_of_row],
+            note=np.array([f.note for f in found], dtype=object)[combo_of_row],
+            precision=np.full(n, "", dtype=object),
+            x=np.full(n, np.nan),
+            y=np.full(n, np.nan),
+        )
 
 
-def _resolve_combinations(index: _Index, frame: pd.DataFrame, cols: dict[str, str],
-                          fuzzy_cutoff: float) -> tuple[list[_Found], np.ndarray]:
+def _resolve_combinations(
+    index: _Index, frame: pd.DataFrame, cols: dict[str, str], fuzzy_cutoff: float
+) -> tuple[list[_Found], np.ndarray]:
     """Resolve by code and name once per distinct combination of the raw values; the combination of each row."""
     roles = ("code_insee", "code_postal", "departement", "commune", "adresse")
     factors = {role: _factorize(frame, cols.get(role)) for role in roles}
@@ -717,8 +793,9 @@ def _points(index: _Index, out: _Outcome) -> np.ndarray:
     return geometry
 
 
-def _merge_coordinates(index: _Index, points, found: list[_Found], combo_of_row: np.ndarray, out: _Outcome,
-                       tolerance_m: float) -> None:
+def _merge_coordinates(
+    index: _Index, points, found: list[_Found], combo_of_row: np.ndarray, out: _Outcome, tolerance_m: float
+) -> None:
     """Let usable coordinates decide, unless they contradict the commune the row names."""
     status, code, method, score, note = out.status, out.code, out.method, out.score, out.note
     precision, x, y = out.precision, out.x, out.y
@@ -740,21 +817,48 @@ def _merge_coordinates(index: _Index, points, found: list[_Found], combo_of_row:
             distance = index.polygons[declared.code].distance(shapely.Point(points.x[i], points.y[i]))
             if distance <= tolerance_m:
                 status[i], code[i], method[i], score[i] = "matched", here, "coordinates", 100.0
-                note[i] = "; ".join(filter(None, [extra, f"point dans {index.label(here)}, à "
-                                                  f"{fr_number(distance)} m de {index.label(declared.code)} indiquée"]))
+                note[i] = "; ".join(
+                    filter(
+                        None,
+                        [
+                            extra,
+                            f"point dans {index.label(here)}, à "
+                            f"{fr_number(distance)} m de {index.label(declared.code)} indiquée",
+                        ],
+                    )
+                )
             else:
                 status[i], code[i] = "ambiguous", ""
-                note[i] = "; ".join(filter(None, [extra, f"les coordonnées sont dans {index.label(here)} mais la "
-                                                  f"ligne indique {index.label(declared.code)}, à "
-                                                  f"{fr_number(distance / 1000, 1)} km"]))
+                note[i] = "; ".join(
+                    filter(
+                        None,
+                        [
+                            extra,
+                            f"les coordonnées sont dans {index.label(here)} mais la "
+                            f"ligne indique {index.label(declared.code)}, à "
+                            f"{fr_number(distance / 1000, 1)} km",
+                        ],
+                    )
+                )
         elif here:  # the row names a place that is ambiguous, unmatched or elsewhere
             status[i], code[i], method[i], score[i] = "ambiguous", "", "", np.nan
-            note[i] = "; ".join(filter(None, [extra, f"les coordonnées sont dans {index.label(here)}, en "
-                                              f"contradiction avec : {declared.note}"]))
+            note[i] = "; ".join(
+                filter(
+                    None,
+                    [extra, f"les coordonnées sont dans {index.label(here)}, en contradiction avec : {declared.note}"],
+                )
+            )
         elif declared.code is not None:
             status[i], code[i] = "ambiguous", ""
-            note[i] = "; ".join(filter(None, [extra, f"les coordonnées sont {index.zone['hors']} mais la "
-                                              f"ligne indique {index.label(declared.code)}"]))
+            note[i] = "; ".join(
+                filter(
+                    None,
+                    [
+                        extra,
+                        f"les coordonnées sont {index.zone['hors']} mais la ligne indique {index.label(declared.code)}",
+                    ],
+                )
+            )
         else:
             status[i], code[i], method[i] = "outside_region", "", "coordinates"
             note[i] = "; ".join(filter(None, [extra, f"point {index.zone['hors']}"]))
@@ -764,8 +868,9 @@ def _merge_coordinates(index: _Index, points, found: list[_Found], combo_of_row:
             precision[i] = "coordonnées"
 
 
-def _apply_ban(index: _Index, frame: pd.DataFrame, cols: dict[str, str], out: _Outcome, *, url: str | None,
-               cache, min_score: float) -> None:
+def _apply_ban(
+    index: _Index, frame: pd.DataFrame, cols: dict[str, str], out: _Outcome, *, url: str | None, cache, min_score: float
+) -> None:
     """Refine or rescue rows with an address through the BAN; every decision is written in the note."""
     status, code, method, score, note = out.status, out.code, out.method, out.score, out.note
     precision, x, y = out.precision, out.x, out.y
@@ -777,12 +882,15 @@ def _apply_ban(index: _Index, frame: pd.DataFrame, cols: dict[str, str], out: _O
     postcodes = _text(frame, cols.get("code_postal")).map(normalise.postal_code)
     answers = ban_geocode(address[todo], postcodes=postcodes[todo], url=url or BAN_URL, cache_dir=cache)
     bx, by = pyproj.Transformer.from_crs(4326, 2154, always_xy=True).transform(
-        answers["ban_longitude"].to_numpy(float), answers["ban_latitude"].to_numpy(float))
+        answers["ban_longitude"].to_numpy(float), answers["ban_latitude"].to_numpy(float)
+    )
     for j, i in enumerate(np.flatnonzero(todo)):
         ban_score, citycode = answers["ban_score"].iloc[j], str(answers["ban_citycode"].iloc[j] or "")
         label = answers["ban_label"].iloc[j]
         if not np.isfinite(ban_score) or ban_score < min_score or not np.isfinite(bx[j]):
-            extra = f"adresse non retenue par la BAN (score {fr_number(ban_score, 2) if np.isfinite(ban_score) else 'nul'})"
+            extra = (
+                f"adresse non retenue par la BAN (score {fr_number(ban_score, 2) if np.isfinite(ban_score) else 'nul'})"
+            )
         else:
             found = index.code_to_current.get(normalise.insee_code(citycode))
             where = index.label(found) if found else f"la commune {citycode}"
@@ -791,8 +899,10 @@ def _apply_ban(index: _Index, frame: pd.DataFrame, cols: dict[str, str], out: _O
                 precision[i], method[i] = "adresse (BAN)", f"{method[i]}+ban_address"
                 extra = f"adresse localisée par la BAN : {label} (score {fr_number(ban_score, 2)})"
             elif status[i] in ACCEPTED:
-                extra = (f"à vérifier : la BAN place l'adresse dans {where} (score {fr_number(ban_score, 2)}), "
-                         f"pas dans {index.label(code[i])}")
+                extra = (
+                    f"à vérifier : la BAN place l'adresse dans {where} (score {fr_number(ban_score, 2)}), "
+                    f"pas dans {index.label(code[i])}"
+                )
             elif found:
                 status[i], code[i], method[i], score[i] = "fuzzy", found, "ban_address", round(100 * ban_score, 1)
                 x[i], y[i], precision[i] = bx[j], by[j], "adresse (BAN)"
@@ -811,7 +921,8 @@ def location_columns(frame: pd.DataFrame, columns: dict[str, str] | None = None)
         raise InputFileError(
             f"no location column recognised among {list(frame.columns)[:12]}; name them (code_insee, commune, "
             "code_postal, adresse, latitude/longitude, x/y...) or map them with --column ROLE=COLUMN "
-            "(columns={...}); if every name is in one column, the delimiter is wrong (--sep)")
+            "(columns={...}); if every name is in one column, the delimiter is wrong (--sep)"
+        )
     return cols
 
 
@@ -819,36 +930,60 @@ def find_repeated_ids(ids: pd.Series, *, first_row: int = 1) -> dict[str, list[i
     """Identifiers found on several rows and their row numbers (empty values ignored)."""
     values = _stripped(ids).reset_index(drop=True)
     repeated = values[(values != "") & values.duplicated(keep=False)]
-    return {value: [int(i) + first_row for i in rows]
-            for value, rows in repeated.groupby(repeated, sort=False).groups.items()}
+    return {
+        value: [int(i) + first_row for i in rows]
+        for value, rows in repeated.groupby(repeated, sort=False).groups.items()
+    }
 
 
 def duplicate_table(repeated: Mapping[str, Sequence[int]]) -> pd.DataFrame:
     """Repeated identifiers as a table: ``id``, ``rows`` (how many), ``input_rows`` (``;``-separated)."""
-    return pd.DataFrame({"id": pd.Series(list(repeated), dtype=object),
-                         "rows": pd.Series([len(r) for r in repeated.values()], dtype=int),
-                         "input_rows": pd.Series([";".join(map(str, r)) for r in repeated.values()], dtype=object)})
+    return pd.DataFrame(
+        {
+            "id": pd.Series(list(repeated), dtype=object),
+            "rows": pd.Series([len(r) for r in repeated.values()], dtype=int),
+            "input_rows": pd.Series([";".join(map(str, r)) for r in repeated.values()], dtype=object),
+        }
+    )
 
 
-def _duplicate_ids(frame: pd.DataFrame, id_column: str | None, note: np.ndarray, first_row: int,
-                   known: Mapping[str, Sequence[int]] | None) -> pd.DataFrame:
+def _duplicate_ids(
+    frame: pd.DataFrame,
+    id_column: str | None,
+    note: np.ndarray,
+    first_row: int,
+    known: Mapping[str, Sequence[int]] | None,
+) -> pd.DataFrame:
     if id_column is None:
         return duplicate_table({})
     ids = _text(frame, id_column)
     if known is None:
         known = find_repeated_ids(ids, first_row=first_row)
     found = {value: known[value] for value in dict.fromkeys(ids) if value in known}
-    texts = {value: f"identifiant {value} en double (lignes {', '.join(map(str, numbers))})"
-             for value, numbers in found.items()}
+    texts = {
+        value: f"identifiant {value} en double (lignes {', '.join(map(str, numbers))})"
+        for value, numbers in found.items()
+    }
     values = ids.to_numpy()
     for position in np.flatnonzero(ids.isin(texts).to_numpy()):
         note[position] = "; ".join(filter(None, [note[position], texts[values[position]]]))
     return duplicate_table(found)
 
 
-def _assemble(frame: pd.DataFrame, data: pd.DataFrame, index: _Index, territory_of: pd.Series, cols: dict[str, str],
-              out: _Outcome, geometry: np.ndarray, duplicates: pd.DataFrame, notes: list[str], *, strict: bool,
-              first_row: int) -> GeocodeResult:
+def _assemble(
+    frame: pd.DataFrame,
+    data: pd.DataFrame,
+    index: _Index,
+    territory_of: pd.Series,
+    cols: dict[str, str],
+    out: _Outcome,
+    geometry: np.ndarray,
+    duplicates: pd.DataFrame,
+    notes: list[str],
+    *,
+    strict: bool,
+    first_row: int,
+) -> GeocodeResult:
     status, code, method, score, note, precision = out.status, out.code, out.method, out.score, out.note, out.precision
     n = len(frame)
     geometry_name = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
@@ -858,8 +993,9 @@ def _assemble(frame: pd.DataFrame, data: pd.DataFrame, index: _Index, territory_
     input_row = np.arange(first_row, first_row + n)
 
     accepted_mask = np.isin(status, ACCEPTED)
-    kept = table[accepted_mask].rename(columns={c: f"{c}_source" for c in table.columns if c in RESULT_COLUMNS
-                                                or c in ("input_row", "geometry")})
+    kept = table[accepted_mask].rename(
+        columns={c: f"{c}_source" for c in table.columns if c in RESULT_COLUMNS or c in ("input_row", "geometry")}
+    )
     codes = pd.Index(code[accepted_mask])
     info = index.info.reindex(codes)
     accepted = gpd.GeoDataFrame(
@@ -887,8 +1023,9 @@ def _assemble(frame: pd.DataFrame, data: pd.DataFrame, index: _Index, territory_
         geocode_note=note[~accepted_mask],
     )
     rejected.index = data.index[~accepted_mask]
-    result = GeocodeResult(accepted=accepted, rejected=rejected, n_input=n, columns=cols,
-                           duplicate_ids=duplicates, notes=notes)
+    result = GeocodeResult(
+        accepted=accepted, rejected=rejected, n_input=n, columns=cols, duplicate_ids=duplicates, notes=notes
+    )
     if len(accepted) + len(rejected) != n:  # pragma: no cover - the invariant the whole module keeps
         raise AssertionError("row accounting broken")
     logger.info("geocoded %d rows: %d accepted, %d rejected", n, len(accepted), len(rejected))
@@ -901,13 +1038,22 @@ def _enforce(result: GeocodeResult, strict: bool) -> GeocodeResult:
         raise GeocodeError(
             f"{len(result.rejected)} of {result.n_input} rows rejected "
             f"({', '.join(f'{s}: {c}' for s, c in counts.items())}); "
-            "see the rejects table, fix the rows, or run without strict mode", result)
+            "see the rejects table, fix the rows, or run without strict mode",
+            result,
+        )
     return result
 
 
-def geocode_file(path: str | Path, *, sep: str | None = None, encoding: str | None = None,
-                 decimal: str | None = None, layer: str | None = None, sheet: str | int | None = None,
-                 **options) -> GeocodeResult:
+def geocode_file(
+    path: str | Path,
+    *,
+    sep: str | None = None,
+    encoding: str | None = None,
+    decimal: str | None = None,
+    layer: str | None = None,
+    sheet: str | int | None = None,
+    **options,
+) -> GeocodeResult:
     """Read a file with :func:`territorial.io.read_input` and :func:`geocode` it.
 
     Keyword options other than the reader's go to :func:`geocode`.

@@ -25,7 +25,16 @@ T = TypeVar("T")
 GEODATA_NAME = "npdc.gpkg"
 CRS = "EPSG:2154"
 
-__all__ = ["geodata_path", "per_geography", "use_geography", "communes", "town_halls", "gazetteer", "metadata", "zone_labels"]
+__all__ = [
+    "geodata_path",
+    "per_geography",
+    "use_geography",
+    "communes",
+    "town_halls",
+    "gazetteer",
+    "metadata",
+    "zone_labels",
+]
 
 #: Environment variable naming another geography (a GeoPackage made by ``geodata/build.py``).
 GEOGRAPHY_ENV = "TERRITORIAL_GEOGRAPHY"
@@ -42,10 +51,13 @@ def use_geography(path: str | Path | None) -> Path:
     if path is not None:
         path = Path(path)
         if not path.is_file():
-            raise FileNotFoundError(f"{path}: no such geography; build one with `python geodata/build.py "
-                                    "--departements ... --output PATH` or `--france`")
+            raise FileNotFoundError(
+                f"{path}: no such geography; build one with `python geodata/build.py "
+                "--departements ... --output PATH` or `--france`"
+            )
         missing = {"communes", "mairies", "territoires", "gazetteer", "communes_france", "metadonnees"} - {
-            name for name, _ in pyogrio.list_layers(path)}
+            name for name, _ in pyogrio.list_layers(path)
+        }
         if missing:
             raise ValueError(f"{path} is not a territorial geography: it lacks layer(s) {sorted(missing)}")
     _chosen = Path(path) if path is not None else None
@@ -58,6 +70,7 @@ def per_geography(maxsize: int = 8) -> Callable[[Callable[..., T]], Callable[...
     Switching geography (:func:`use_geography`, ``$TERRITORIAL_GEOGRAPHY``) needs no cache
     to be cleared: the next call is keyed on the new path. Arguments must be hashable.
     """
+
     def decorate(func: Callable[..., T]) -> Callable[..., T]:
         @lru_cache(maxsize=maxsize)
         def cached(path: Path, *args: Any) -> T:
@@ -156,6 +169,8 @@ def metadata() -> dict[str, str]:
 def zone_labels() -> dict[str, str]:
     """How messages name the area the geography covers (« Nord et Pas-de-Calais » by default)."""
     meta = metadata()
-    return {"hors": meta.get("zone_hors", "hors Nord et Pas-de-Calais"),
-            "de": meta.get("zone_de", "du Nord ou du Pas-de-Calais"),
-            "nom": meta.get("zone_nom", "Nord et Pas-de-Calais")}
+    return {
+        "hors": meta.get("zone_hors", "hors Nord et Pas-de-Calais"),
+        "de": meta.get("zone_de", "du Nord ou du Pas-de-Calais"),
+        "nom": meta.get("zone_nom", "Nord et Pas-de-Calais"),
+    }

@@ -21,8 +21,19 @@ from territorial.schemes import scheme_from_polygons, scheme_from_table
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ROLE_NAMES", "detect_columns", "read_input", "read_table", "read_layer", "normalise_column_name",
-           "to_number", "to_degrees", "split_point", "sniff_text", "read_scheme"]
+__all__ = [
+    "ROLE_NAMES",
+    "detect_columns",
+    "read_input",
+    "read_table",
+    "read_layer",
+    "normalise_column_name",
+    "to_number",
+    "to_degrees",
+    "split_point",
+    "sniff_text",
+    "read_scheme",
+]
 
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm"}
@@ -36,8 +47,9 @@ def _decode(raw: bytes, path: Path, encoding: str | None) -> tuple[str, str]:
         try:
             return raw.decode(encoding), encoding
         except (UnicodeDecodeError, LookupError) as exc:
-            raise InputFileError(f"{path}: cannot decode the file as {encoding} ({exc}); "
-                                 "omit the encoding to let it be detected") from exc
+            raise InputFileError(
+                f"{path}: cannot decode the file as {encoding} ({exc}); omit the encoding to let it be detected"
+            ) from exc
     try:
         return raw.decode("utf-8-sig"), "utf-8-sig"
     except UnicodeDecodeError:
@@ -45,8 +57,9 @@ def _decode(raw: bytes, path: Path, encoding: str | None) -> tuple[str, str]:
     lines = raw.splitlines(keepends=True)
     utf8 = sum(1 for line in lines if not line.isascii() and _is_utf8(line))
     if utf8:  # some lines in UTF-8, others not: decode each line on its own
-        return "".join(line.decode("utf-8") if _is_utf8(line) else line.decode("cp1252", errors="replace")
-                       for line in lines), "mixte (utf-8 et cp1252, ligne par ligne)"
+        return "".join(
+            line.decode("utf-8") if _is_utf8(line) else line.decode("cp1252", errors="replace") for line in lines
+        ), "mixte (utf-8 et cp1252, ligne par ligne)"
     for candidate in ENCODINGS[1:]:  # latin-1 decodes anything: the last resort
         try:
             return raw.decode(candidate), candidate
@@ -66,8 +79,9 @@ def _is_utf8(line: bytes) -> bool:
 _DECIMAL_COMMA = re.compile(r"^-?\d+,\d+$")
 
 
-def _read_text(path: Path, *, sep: str | None = None, encoding: str | None = None,
-               decimal: str | None = None) -> pd.DataFrame:
+def _read_text(
+    path: Path, *, sep: str | None = None, encoding: str | None = None, decimal: str | None = None
+) -> pd.DataFrame:
     raw = path.read_bytes()
     if b"\x00" in raw[:4096]:
         raise InputFileError(f"{path} is a binary file, not delimited text; save it as CSV (UTF-8 or Windows-1252)")
@@ -85,12 +99,21 @@ def _read_text(path: Path, *, sep: str | None = None, encoding: str | None = Non
     try:
         with warnings.catch_warnings():  # a row longer than the header must not shift or lose data silently
             warnings.simplefilter("error", pd.errors.ParserWarning)
-            frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""],
-                                skiprows=skipped, index_col=False)
+            frame = pd.read_csv(
+                io.StringIO(text),
+                sep=sep,
+                dtype=str,
+                keep_default_na=False,
+                na_values=[""],
+                skiprows=skipped,
+                index_col=False,
+            )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, pd.errors.ParserWarning) as exc:
-        raise InputFileError(f"{path} is not a well-formed delimited file ({exc}); check its separator "
-                             f"(detected {sep!r}; give it with --sep) and look for a quote (\") left open or a "
-                             "row with more fields than the header") from exc
+        raise InputFileError(
+            f"{path} is not a well-formed delimited file ({exc}); check its separator "
+            f'(detected {sep!r}; give it with --sep) and look for a quote (") left open or a '
+            "row with more fields than the header"
+        ) from exc
     if frame.empty:
         raise InputFileError(f"{path} has a header but no data rows; add one row per record")
     if decimal is None:
@@ -192,12 +215,15 @@ def _check_zip(path: Path) -> list[str]:
     size = sum(e.file_size for e in entries)
     packed = max(sum(e.compress_size for e in entries), 1)
     if size > MAX_UNZIPPED or size / packed > MAX_RATIO:
-        raise InputFileError(f"{path} would unpack to {size / 2**20:.0f} MB ({size / packed:.0f} times its size); "
-                             "it is refused as a possible zip bomb — unzip it yourself if you trust it")
+        raise InputFileError(
+            f"{path} would unpack to {size / 2**20:.0f} MB ({size / packed:.0f} times its size); "
+            "it is refused as a possible zip bomb — unzip it yourself if you trust it"
+        )
     data = sorted(e.filename for e in entries if e.filename.lower().endswith((".shp", ".gpkg", ".geojson", ".fgb")))
     if not data:
-        raise InputFileError(f"{path} holds no .shp, .gpkg, .geojson or .fgb file; it has "
-                             f"{[e.filename for e in entries][:5]}")
+        raise InputFileError(
+            f"{path} holds no .shp, .gpkg, .geojson or .fgb file; it has {[e.filename for e in entries][:5]}"
+        )
     return data
 
 
@@ -271,7 +297,9 @@ def read_input(
         return _header_below_titles(_read_text(path, sep=sep, encoding=encoding, decimal=decimal))
     if suffix in GIS_SUFFIXES:
         frame = read_layer(path, layer=layer)
-        frame.attrs["read_note"] = f"couche {layer or 'par défaut'}, CRS {frame.crs.to_string() if getattr(frame, 'crs', None) else 'absent'}"
+        frame.attrs["read_note"] = (
+            f"couche {layer or 'par défaut'}, CRS {frame.crs.to_string() if getattr(frame, 'crs', None) else 'absent'}"
+        )
         return frame
     frame = read_table(path, sheet=sheet)
     frame.attrs["read_note"] = f"feuille {sheet if sheet is not None else '1'}"
@@ -295,10 +323,13 @@ def _header_below_titles(frame: pd.DataFrame, *, look: int = 15) -> pd.DataFrame
         row = frame.iloc[position]
         if _known_names(row.tolist()) >= 2:
             header = [str(v) if isinstance(v, str) and v.strip() else f"colonne_{i + 1}" for i, v in enumerate(row)]
-            body = frame.iloc[position + 1:].reset_index(drop=True)
+            body = frame.iloc[position + 1 :].reset_index(drop=True)
             body.columns = header
-            body.attrs = {**frame.attrs, "read_note": f"{frame.attrs.get('read_note', '')}, en-tête à la ligne "
-                          f"{position + 2} ({position + 1} ligne(s) de titre au-dessus, ignorées)".lstrip(", ")}
+            body.attrs = {
+                **frame.attrs,
+                "read_note": f"{frame.attrs.get('read_note', '')}, en-tête à la ligne "
+                f"{position + 2} ({position + 1} ligne(s) de titre au-dessus, ignorées)".lstrip(", "),
+            }
             logger.info("header found on row %d below %d title row(s)", position + 2, position + 1)
             return body
     return frame

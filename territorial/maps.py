@@ -82,7 +82,10 @@ def kind_label(kind: str) -> str:
 
 
 def indicator_label(name: str, kinds=(), radii_km: dict | None = None) -> str:
-    """French label of an indicator column (``dist_cyber_centre_km`` -> ``Distance au plus proche des cyber-centres (km)``)."""
+    """French label of an indicator column.
+
+    ``dist_cyber_centre_km`` -> ``Distance au plus proche des cyber-centres (km)``.
+    """
     radii_km = radii_km or {}
     for k in sorted(kinds, key=len, reverse=True):
         label = kind_label(k)
@@ -107,6 +110,7 @@ def indicator_label(name: str, kinds=(), radii_km: dict | None = None) -> str:
 
 # --------------------------------------------------------------------------- classes
 
+
 @dataclass(frozen=True)
 class ClassBreaks:
     """Upper bounds of the classes of an indicator, shared by the HTML legend, the PNG maps and the QGIS styles."""
@@ -126,12 +130,15 @@ class ClassBreaks:
     def labels(self, unit: str = "") -> list[str]:
         edges = [self.lower, *self.bins]
         suffix = f" {unit}" if unit else ""
-        return [f"{fr_number(lo, self.decimals)} – {fr_number(hi, self.decimals)}{suffix}"
-                for lo, hi in zip(edges[:-1], edges[1:])]
+        return [
+            f"{fr_number(lo, self.decimals)} – {fr_number(hi, self.decimals)}{suffix}"
+            for lo, hi in zip(edges[:-1], edges[1:])
+        ]
 
 
-def class_breaks(values, *, k: int = 5, scheme: str = "quantiles", palette: str = "YlOrRd",
-                 decimals: int | None = None) -> ClassBreaks:
+def class_breaks(
+    values, *, k: int = 5, scheme: str = "quantiles", palette: str = "YlOrRd", decimals: int | None = None
+) -> ClassBreaks:
     """Classes of an indicator with mapclassify, bounds rounded to what the legend shows.
 
     Parameters
@@ -157,19 +164,26 @@ def class_breaks(values, *, k: int = 5, scheme: str = "quantiles", palette: str 
     if decimals is None:
         decimals = 0 if spread >= 50 else 1 if spread >= 2 else 2 if spread >= 0.05 else 3
     k = max(1, min(k, len(np.unique(x))))
-    methods = {"quantiles": mapclassify.Quantiles, "fisher_jenks": mapclassify.FisherJenks,
-               "natural_breaks": mapclassify.NaturalBreaks, "equal_interval": mapclassify.EqualInterval}
+    methods = {
+        "quantiles": mapclassify.Quantiles,
+        "fisher_jenks": mapclassify.FisherJenks,
+        "natural_breaks": mapclassify.NaturalBreaks,
+        "equal_interval": mapclassify.EqualInterval,
+    }
     if scheme not in methods:
         raise ValueError(f"`scheme` must be one of {sorted(methods)}, got {scheme!r}")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         raw = methods[scheme](x, k=k).bins if k > 1 else np.array([x.max()])
-    step = 10.0 ** -decimals
+    step = 10.0**-decimals
     bins = np.unique(np.round(raw, decimals))
     bins[-1] = max(bins[-1], np.ceil(x.max() / step) * step)
     lower = float(np.floor(x.min() / step) * step)
-    colours = tuple(branca.utilities.color_brewer(palette, max(len(bins), 3))[-len(bins):]) if len(bins) > 1 \
+    colours = (
+        tuple(branca.utilities.color_brewer(palette, max(len(bins), 3))[-len(bins) :])
+        if len(bins) > 1
         else (branca.utilities.color_brewer(palette, 3)[1],)
+    )
     return ClassBreaks(tuple(float(b) for b in bins), lower, colours, decimals)
 
 
@@ -192,11 +206,16 @@ def commune_breaks(analysis, indicator: str, classification: str = "quantiles") 
 def territory_breaks(analysis, indicator: str, classification: str = "quantiles") -> ClassBreaks:
     """Classes of a territory indicator (equal intervals when there are only a handful of territories)."""
     values = analysis.territories[indicator].to_numpy(float)
-    return class_breaks(values, k=min(5, len(values)), palette=_palette(indicator),
-                        scheme="equal_interval" if len(values) < 6 else classification)
+    return class_breaks(
+        values,
+        k=min(5, len(values)),
+        palette=_palette(indicator),
+        scheme="equal_interval" if len(values) < 6 else classification,
+    )
 
 
 # --------------------------------------------------------------------------- geometry
+
 
 def web_geometry(frame: gpd.GeoDataFrame, *, tolerance_m: float = 100.0, decimals: int = 5) -> gpd.GeoDataFrame:
     """Lighten polygons for display: shared edges simplified together, coordinates rounded.
@@ -226,8 +245,11 @@ def web_geometry(frame: gpd.GeoDataFrame, *, tolerance_m: float = 100.0, decimal
 
 
 def _web_points(frame: gpd.GeoDataFrame, decimals: int = 5) -> gpd.GeoSeries:
-    return gpd.GeoSeries(shapely.set_precision(frame.to_crs(WEB_CRS).geometry.to_numpy(), 10.0**-decimals),
-                         index=frame.index, crs=WEB_CRS)
+    return gpd.GeoSeries(
+        shapely.set_precision(frame.to_crs(WEB_CRS).geometry.to_numpy(), 10.0**-decimals),
+        index=frame.index,
+        crs=WEB_CRS,
+    )
 
 
 def _features(frame: gpd.GeoDataFrame) -> dict:
@@ -242,11 +264,15 @@ def _colours(names) -> dict[str, str]:
 
 # --------------------------------------------------------------------------- page furniture
 
+
 def _sources_block(extra: Markup | str = "") -> Markup:
     meta = geography.metadata()
     return snippet(
         "Sources : {{ m.source_cog }} ; {{ m.source_polygones }}<br>Population : {{ m.population_millesime }}"
-        "<br>Licence : {{ m.licence }}{% if extra %}<br>{{ extra }}{% endif %}", m=meta, extra=extra)
+        "<br>Licence : {{ m.licence }}{% if extra %}<br>{{ extra }}{% endif %}",
+        m=meta,
+        extra=extra,
+    )
 
 
 class _LegendToggle(MacroElement):
@@ -270,17 +296,29 @@ class _LegendToggle(MacroElement):
 
 def _layer_legend(fmap, layer, content: Markup, *, element_id: str, position: str, shown: bool) -> None:
     """A legend box tied to a layer: the box is a fixed panel, the toggle a script that knows only ids."""
-    fmap.get_root().html.add_child(Panel(content, position=position, element_id=element_id,
-                                         css_class="territorial-legend", shown=shown, max_width=300, z_index=9998))
+    fmap.get_root().html.add_child(
+        Panel(
+            content,
+            position=position,
+            element_id=element_id,
+            css_class="territorial-legend",
+            shown=shown,
+            max_width=300,
+            z_index=9998,
+        )
+    )
     _LegendToggle(fmap, layer, element_id=element_id).add_to(fmap)
 
 
 class _TileFreeMiniMap(JSCSSMixin, MacroElement):
     """leaflet-minimap drawing the territories (no tiles: it works offline)."""
 
-    default_js = [("Control_MiniMap_js", "https://cdnjs.cloudflare.com/ajax/libs/leaflet-minimap/3.6.1/Control.MiniMap.js")]
-    default_css = [("Control_MiniMap_css",
-                    "https://cdnjs.cloudflare.com/ajax/libs/leaflet-minimap/3.6.1/Control.MiniMap.css")]
+    default_js = [
+        ("Control_MiniMap_js", "https://cdnjs.cloudflare.com/ajax/libs/leaflet-minimap/3.6.1/Control.MiniMap.js")
+    ]
+    default_css = [
+        ("Control_MiniMap_css", "https://cdnjs.cloudflare.com/ajax/libs/leaflet-minimap/3.6.1/Control.MiniMap.css")
+    ]
     _template = template("""
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = new L.Control.MiniMap(
@@ -303,12 +341,16 @@ def _base_map(bounds, title: str) -> folium.Map:
     fmap = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25, maxZoom=18, minZoom=6)
     folium.FeatureGroup(name="Fond uni (hors ligne)", overlay=False, control=True).add_to(fmap)
     folium.TileLayer("OpenStreetMap", name="OpenStreetMap (en ligne)", show=False, overlay=False).add_to(fmap)
-    folium.TileLayer("OpenStreetMap.France", name="OpenStreetMap France (en ligne)", show=False,
-                     overlay=False).add_to(fmap)
-    fmap.get_root().header.add_child(branca.element.Element(
-        f"<style>.leaflet-container{{background:{BACKGROUND};}}"
-        "span.sw{display:inline-block;width:12px;height:12px;margin-right:6px;"
-        "border:1px solid #555;vertical-align:middle}</style>"))
+    folium.TileLayer("OpenStreetMap.France", name="OpenStreetMap France (en ligne)", show=False, overlay=False).add_to(
+        fmap
+    )
+    fmap.get_root().header.add_child(
+        branca.element.Element(
+            f"<style>.leaflet-container{{background:{BACKGROUND};}}"
+            "span.sw{display:inline-block;width:12px;height:12px;margin-right:6px;"
+            "border:1px solid #555;vertical-align:middle}</style>"
+        )
+    )
     fmap.get_root().title = text(title)
     west, south, east, north = bounds
     fmap.fit_bounds([[south, west], [north, east]])
@@ -316,20 +358,28 @@ def _base_map(bounds, title: str) -> folium.Map:
 
 
 def _legend_html(title: str, breaks: ClassBreaks, unit: str = "") -> Markup:
-    return snippet('<b>{{ title }}</b>{% for colour, label in rows %}<div><span class="sw" '
-                   'style="background:{{ colour }}"></span>{{ label }}</div>{% endfor %}',
-                   title=title, rows=list(zip(breaks.colours, breaks.labels(unit))))
+    return snippet(
+        '<b>{{ title }}</b>{% for colour, label in rows %}<div><span class="sw" '
+        'style="background:{{ colour }}"></span>{{ label }}</div>{% endfor %}',
+        title=title,
+        rows=list(zip(breaks.colours, breaks.labels(unit))),
+    )
 
 
 def _swatches(title: str, items: dict[str, str], *, round_: bool = False) -> Markup:
     """Legend of named colours (territories, facility kinds)."""
     shape = ";border-radius:50%" if round_ else ""
-    return snippet('<b>{{ title }}</b>{% for name, colour in items %}<div><span class="sw" '
-                   'style="background:{{ colour }}{{ shape }}"></span>{{ name }}</div>{% endfor %}',
-                   title=title, items=list(items.items()), shape=shape)
+    return snippet(
+        '<b>{{ title }}</b>{% for name, colour in items %}<div><span class="sw" '
+        'style="background:{{ colour }}{{ shape }}"></span>{{ name }}</div>{% endfor %}',
+        title=title,
+        items=list(items.items()),
+        shape=shape,
+    )
 
 
 # --------------------------------------------------------------------------- maps
+
 
 def territories_map(
     territories: gpd.GeoDataFrame,
@@ -372,8 +422,13 @@ def territories_map(
     layer = folium.GeoJson(
         shown,
         name="Territoires",
-        style_function=lambda f: {"fillColor": f["properties"]["couleur"], "color": "#333333", "weight": 1.2,
-                                  "fillOpacity": 0.55, "className": "territoire"},
+        style_function=lambda f: {
+            "fillColor": f["properties"]["couleur"],
+            "color": "#333333",
+            "weight": 1.2,
+            "fillOpacity": 0.55,
+            "className": "territoire",
+        },
         highlight_function=lambda f: {"weight": 3, "fillOpacity": 0.75},
         tooltip=folium.GeoJsonTooltip(
             fields=["territoire", "population", "superficie", "communes", "densite"],
@@ -381,10 +436,17 @@ def territories_map(
             sticky=True,
         ),
     ).add_to(fmap)
-    _layer_legend(fmap, layer, _swatches("Territoires", colours), element_id="legende-territoires",
-                  position="top:120px;left:10px", shown=True)
-    fmap.get_root().html.add_child(Panel(snippet("<b>{{ t }}</b>", t=title), position="top:10px;left:60px",
-                                         element_id="titre"))
+    _layer_legend(
+        fmap,
+        layer,
+        _swatches("Territoires", colours),
+        element_id="legende-territoires",
+        position="top:120px;left:10px",
+        shown=True,
+    )
+    fmap.get_root().html.add_child(
+        Panel(snippet("<b>{{ t }}</b>", t=title), position="top:10px;left:60px", element_id="titre")
+    )
     fmap.get_root().html.add_child(Panel(_sources_block(), position="bottom:50px;left:10px", element_id="sources"))
     Fullscreen(title="Plein écran", title_cancel="Quitter le plein écran").add_to(fmap)
     _TileFreeMiniMap(fmap, shown).add_to(fmap)
@@ -392,13 +454,24 @@ def territories_map(
     return fmap
 
 
-def _point_layer(frame: gpd.GeoDataFrame, popups: list[str], *, name: str, marker: folium.CircleMarker,
-                 style: dict, show: bool = True) -> folium.GeoJson:
+def _point_layer(
+    frame: gpd.GeoDataFrame,
+    popups: list[str],
+    *,
+    name: str,
+    marker: folium.CircleMarker,
+    style: dict,
+    show: bool = True,
+) -> folium.GeoJson:
     """Points with an HTML popup each (already escaped), in one light GeoJSON layer."""
     return folium.GeoJson(
         _features(gpd.GeoDataFrame({"info": popups}, geometry=_web_points(frame).to_numpy(), crs=WEB_CRS)),
-        name=name, marker=marker, style_function=lambda f, s=style: s,
-        popup=folium.GeoJsonPopup(fields=["info"], labels=False), show=show)
+        name=name,
+        marker=marker,
+        style_function=lambda f, s=style: s,
+        popup=folium.GeoJsonPopup(fields=["info"], labels=False),
+        show=show,
+    )
 
 
 def _popup_table(rows: list[tuple[str, str]]) -> str:
@@ -462,8 +535,7 @@ def coverage_map(
     check_columns(facilities, [kind_column, "code_insee"], name="facilities")
     indicator, territory_indicator = _indicators(analysis, indicator, territory_indicator)
     # communes: topologically simplified, then territories dissolved from the same simplified edges
-    web = web_geometry(analysis.communes[["code_insee", "territoire", "geometry"]], tolerance_m=tolerance_m,
-                       decimals=4)
+    web = web_geometry(analysis.communes[["code_insee", "territoire", "geometry"]], tolerance_m=tolerance_m, decimals=4)
     outlines = _territory_outlines(analysis.communes["territoire"], web)
     fmap = _base_map(web.total_bounds, title)
     territory_layer, territory_legend = _territory_layer(analysis, outlines, territory_indicator, classification)
@@ -483,12 +555,26 @@ def coverage_map(
     quality = _quality_layer(facilities)
     if quality is not None:
         quality.add_to(fmap)
-    _layer_legend(fmap, commune_layer, commune_legend, element_id="legende-communes",
-                  position="top:120px;left:10px", shown=True)
-    _layer_legend(fmap, territory_layer, territory_legend, element_id="legende-territoires",
-                  position="top:340px;left:10px", shown=False)
-    _coverage_furniture(fmap, commune_layer, analysis.kinds, outlines, title=title, example_data=example_data,
-                        classification=classification)
+    _layer_legend(
+        fmap, commune_layer, commune_legend, element_id="legende-communes", position="top:120px;left:10px", shown=True
+    )
+    _layer_legend(
+        fmap,
+        territory_layer,
+        territory_legend,
+        element_id="legende-territoires",
+        position="top:340px;left:10px",
+        shown=False,
+    )
+    _coverage_furniture(
+        fmap,
+        commune_layer,
+        analysis.kinds,
+        outlines,
+        title=title,
+        example_data=example_data,
+        classification=classification,
+    )
     return fmap
 
 
@@ -498,37 +584,51 @@ def _indicators(analysis, indicator: str | None, territory_indicator: str | None
     indicator = indicator or default_commune
     territory_indicator = territory_indicator or default_territory
     if indicator not in analysis.communes.columns:
-        raise ArgumentError(f"`indicator` {indicator!r} is not a commune indicator; choose among "
-                            f"{[c for c in analysis.communes.columns if c not in ('geometry', 'code_insee', 'commune')]}")
+        raise ArgumentError(
+            f"`indicator` {indicator!r} is not a commune indicator; choose among "
+            f"{[c for c in analysis.communes.columns if c not in ('geometry', 'code_insee', 'commune')]}"
+        )
     if territory_indicator not in analysis.territories.columns:
-        raise ArgumentError(f"`territory_indicator` {territory_indicator!r} is not a territory indicator; choose "
-                            f"among {list(analysis.territories.columns)}")
+        raise ArgumentError(
+            f"`territory_indicator` {territory_indicator!r} is not a territory indicator; choose "
+            f"among {list(analysis.territories.columns)}"
+        )
     return indicator, territory_indicator
 
 
 def _territory_outlines(territory: pd.Series, web: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Territories dissolved from the simplified communes, simplified again (about 300 m)."""
-    outlines = (gpd.GeoDataFrame({"territoire": territory.to_numpy()}, geometry=web.geometry.to_numpy(), crs=WEB_CRS)
-                .dissolve("territoire").reset_index())
+    outlines = (
+        gpd.GeoDataFrame({"territoire": territory.to_numpy()}, geometry=web.geometry.to_numpy(), crs=WEB_CRS)
+        .dissolve("territoire")
+        .reset_index()
+    )
     outlines["geometry"] = shapely.set_precision(shapely.coverage_simplify(outlines.geometry.to_numpy(), 0.004), 1e-4)
     return outlines
 
 
 def _outline_layer(outlines: gpd.GeoDataFrame) -> folium.GeoJson:
     return folium.GeoJson(
-        _features(outlines[["geometry"]]), name="Limites des territoires",
+        _features(outlines[["geometry"]]),
+        name="Limites des territoires",
         style_function=lambda f: {"fill": False, "color": "#222222", "weight": 2, "className": "limite"},
         interactive=False,
     )
 
 
 def _choropleth_style(colours, *, outline: str, weight: float, opacity: float, css: str):
-    return lambda f: {"fillColor": colours[f["properties"]["c"]] if f["properties"]["c"] >= 0 else "#cccccc",
-                      "color": outline, "weight": weight, "fillOpacity": opacity, "className": css}
+    return lambda f: {
+        "fillColor": colours[f["properties"]["c"]] if f["properties"]["c"] >= 0 else "#cccccc",
+        "color": outline,
+        "weight": weight,
+        "fillOpacity": opacity,
+        "className": css,
+    }
 
 
-def _commune_layer(analysis, web: gpd.GeoDataFrame, indicator: str,
-                   classification: str) -> tuple[folium.GeoJson, Markup]:
+def _commune_layer(
+    analysis, web: gpd.GeoDataFrame, indicator: str, classification: str
+) -> tuple[folium.GeoJson, Markup]:
     """Commune choropleth of ``indicator`` (searchable by name) and its legend."""
     communes = analysis.communes
     label = indicator_label(indicator, analysis.kinds, analysis.radii_km)
@@ -551,14 +651,16 @@ def _commune_layer(analysis, web: gpd.GeoDataFrame, indicator: str,
         name="Communes : " + text(label),
         style_function=_choropleth_style(breaks.colours, outline="#777777", weight=0.4, opacity=0.75, css="commune"),
         highlight_function=lambda f: {"weight": 2, "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(fields=["commune", "t", "p", "v"],
-                                      aliases=["Commune", "Territoire", "Population", text(label)], sticky=True),
+        tooltip=folium.GeoJsonTooltip(
+            fields=["commune", "t", "p", "v"], aliases=["Commune", "Territoire", "Population", text(label)], sticky=True
+        ),
     )
     return layer, _legend_html(label, breaks)
 
 
-def _territory_layer(analysis, outlines: gpd.GeoDataFrame, indicator: str,
-                     classification: str) -> tuple[folium.GeoJson, Markup]:
+def _territory_layer(
+    analysis, outlines: gpd.GeoDataFrame, indicator: str, classification: str
+) -> tuple[folium.GeoJson, Markup]:
     """Territory choropleth of ``indicator`` (hidden at first) and its legend."""
     label = indicator_label(indicator, analysis.kinds, analysis.radii_km)
     table = analysis.territories.set_index("territoire")
@@ -568,8 +670,10 @@ def _territory_layer(analysis, outlines: gpd.GeoDataFrame, indicator: str,
         nom=outlines["territoire"].map(text),
         valeur=[fr_number(v, breaks.decimals + 1) if np.isfinite(v) else "—" for v in values],
         population=table["population"].reindex(outlines["territoire"]).map(fr_number).to_numpy(),
-        equipements=[", ".join(f"{fr_number(table.at[t, f'n_{k}'])} {kind_label(k)}" for k in analysis.kinds)
-                     for t in outlines["territoire"]],
+        equipements=[
+            ", ".join(f"{fr_number(table.at[t, f'n_{k}'])} {kind_label(k)}" for k in analysis.kinds)
+            for t in outlines["territoire"]
+        ],
         c=breaks.classify(values),
     ).drop(columns="territoire")
     layer = folium.GeoJson(
@@ -577,8 +681,11 @@ def _territory_layer(analysis, outlines: gpd.GeoDataFrame, indicator: str,
         name="Territoires : " + text(label),
         style_function=_choropleth_style(breaks.colours, outline="#222222", weight=2.5, opacity=0.6, css="territoire"),
         highlight_function=lambda f: {"weight": 4},
-        tooltip=folium.GeoJsonTooltip(fields=["nom", "valeur", "population", "equipements"],
-                                      aliases=["Territoire", text(label), "Population", "Équipements"], sticky=True),
+        tooltip=folium.GeoJsonTooltip(
+            fields=["nom", "valeur", "population", "equipements"],
+            aliases=["Territoire", text(label), "Population", "Équipements"],
+            sticky=True,
+        ),
         show=False,
     )
     return layer, _legend_html(label, breaks)
@@ -591,13 +698,21 @@ def _zone_layers(analysis) -> list[folium.GeoJson]:
         k = zone["kind"]
         geometry = gpd.GeoSeries([zone.geometry], crs=2154).simplify(150).to_crs(WEB_CRS)
         geometry = shapely.set_precision(geometry.to_numpy(), 1e-4)
-        layers.append(folium.GeoJson(
-            _features(gpd.GeoDataFrame({"k": [0]}, geometry=geometry, crs=WEB_CRS)),
-            name=f"Zone à moins de {fr_number(zone['rayon_km'], 1)} km des {text(kind_label(k))}",
-            style_function=lambda f, c=_kind_colour(k, analysis.kinds): {
-                "color": c, "weight": 1, "fillColor": c, "fillOpacity": 0.15, "className": "zone"},
-            interactive=False, show=False,
-        ))
+        layers.append(
+            folium.GeoJson(
+                _features(gpd.GeoDataFrame({"k": [0]}, geometry=geometry, crs=WEB_CRS)),
+                name=f"Zone à moins de {fr_number(zone['rayon_km'], 1)} km des {text(kind_label(k))}",
+                style_function=lambda f, c=_kind_colour(k, analysis.kinds): {
+                    "color": c,
+                    "weight": 1,
+                    "fillColor": c,
+                    "fillOpacity": 0.15,
+                    "className": "zone",
+                },
+                interactive=False,
+                show=False,
+            )
+        )
     return layers
 
 
@@ -607,15 +722,21 @@ def _underserved_layer(analysis) -> folium.GeoJson:
     halls = geography.town_halls().set_index("code_insee").geometry
     codes = analysis.underserved["code_insee"].drop_duplicates()
     table = analysis.communes.set_index("code_insee").loc[codes]
-    distances = {f"d{i}": table[f"dist_{k}_km"].map(lambda v: fr_number(v, 1) + " km").to_numpy()
-                 for i, k in enumerate(kinds)}
-    data = gpd.GeoDataFrame({
-        "n": table["commune"].map(lambda s: text(s, quote=False)).to_numpy(),
-        "p": table["population"].map(fr_number).to_numpy(),
-        **distances,
-        "r": np.clip(np.sqrt(table["population"].to_numpy(float)) / 15, 2, 18).round(0).astype(int),
-    }, geometry=_web_points(gpd.GeoDataFrame(geometry=halls.reindex(codes).to_numpy(), crs=2154),
-                            decimals=4).to_numpy(), crs=WEB_CRS)
+    distances = {
+        f"d{i}": table[f"dist_{k}_km"].map(lambda v: fr_number(v, 1) + " km").to_numpy() for i, k in enumerate(kinds)
+    }
+    data = gpd.GeoDataFrame(
+        {
+            "n": table["commune"].map(lambda s: text(s, quote=False)).to_numpy(),
+            "p": table["population"].map(fr_number).to_numpy(),
+            **distances,
+            "r": np.clip(np.sqrt(table["population"].to_numpy(float)) / 15, 2, 18).round(0).astype(int),
+        },
+        geometry=_web_points(
+            gpd.GeoDataFrame(geometry=halls.reindex(codes).to_numpy(), crs=2154), decimals=4
+        ).to_numpy(),
+        crs=WEB_CRS,
+    )
     return folium.GeoJson(
         _features(data),
         name=f"Communes sous-desservies ({fr_number(len(data))})",
@@ -623,9 +744,15 @@ def _underserved_layer(analysis) -> folium.GeoJson:
         style_function=lambda f: {"radius": f["properties"]["r"], "className": "sous-desservie"},
         tooltip=folium.GeoJsonTooltip(
             fields=["n", "p", *distances],
-            aliases=["Commune sous-desservie", "Population",
-                     *(text(f"Distance aux {kind_label(k)} (rayon {fr_number(analysis.radii_km[k], 1)} km)",
-                            quote=False) for k in kinds)]),
+            aliases=[
+                "Commune sous-desservie",
+                "Population",
+                *(
+                    text(f"Distance aux {kind_label(k)} (rayon {fr_number(analysis.radii_km[k], 1)} km)", quote=False)
+                    for k in kinds
+                ),
+            ],
+        ),
         show=False,
     )
 
@@ -635,20 +762,31 @@ def _facility_layer(subset: gpd.GeoDataFrame, k: str, kinds) -> folium.GeoJson |
     names = _facility_name(subset)
     colour = _kind_colour(k, kinds)
     popups = [
-        _popup_table([
-            ("Nom", text(names.get(i, ""))),
-            ("Type", text(kind_label(k), quote=False)),
-            ("Commune", text(row.get("commune"))),
-            ("Adresse", text(row.get("adresse") if "adresse" in row else row.get("adresse_source"))),
-            ("Localisation", text(row.get("geocode_precision"))),
-        ])
+        _popup_table(
+            [
+                ("Nom", text(names.get(i, ""))),
+                ("Type", text(kind_label(k), quote=False)),
+                ("Commune", text(row.get("commune"))),
+                ("Adresse", text(row.get("adresse") if "adresse" in row else row.get("adresse_source"))),
+                ("Localisation", text(row.get("geocode_precision"))),
+            ]
+        )
         for i, row in subset.iterrows()
     ]
     layer = _point_layer(
-        subset, popups, name=f"{text(kind_label(k)).capitalize()} ({fr_number(len(subset))})",
-        marker=folium.CircleMarker(radius=KIND_STYLES.get(k, {}).get("radius", 5), weight=1.5, color="#ffffff",
-                                   fill=True, fill_color=colour, fill_opacity=0.95),
-        style={"fillColor": colour, "className": f"equipement {_css_class(k)}"})
+        subset,
+        popups,
+        name=f"{text(kind_label(k)).capitalize()} ({fr_number(len(subset))})",
+        marker=folium.CircleMarker(
+            radius=KIND_STYLES.get(k, {}).get("radius", 5),
+            weight=1.5,
+            color="#ffffff",
+            fill=True,
+            fill_color=colour,
+            fill_opacity=0.95,
+        ),
+        style={"fillColor": colour, "className": f"equipement {_css_class(k)}"},
+    )
     if len(subset) <= CLUSTER_ABOVE:
         return layer
     cluster = MarkerCluster(name=layer.layer_name, options={"disableClusteringAtZoom": 12})
@@ -661,62 +799,105 @@ def _project_layer(projects: gpd.GeoDataFrame) -> folium.GeoJson:
     """Located funded projects, with their objective, cost and anomalies (hidden at first)."""
     titles = _facility_name(projects)
     info = [
-        _popup_table([
-            ("Projet", text(titles.get(i, ""))),
-            ("Objectif", text(row.get("objectif"))),
-            ("Coût total", fr_number(row["cout_total_eur"]) + " €" if np.isfinite(row["cout_total_eur"]) else ""),
-            ("Commune", text(row.get("commune"))),
-            ("Anomalies", text(row.get("violations"))),
-        ])
+        _popup_table(
+            [
+                ("Projet", text(titles.get(i, ""))),
+                ("Objectif", text(row.get("objectif"))),
+                ("Coût total", fr_number(row["cout_total_eur"]) + " €" if np.isfinite(row["cout_total_eur"]) else ""),
+                ("Commune", text(row.get("commune"))),
+                ("Anomalies", text(row.get("violations"))),
+            ]
+        )
         for i, row in projects.iterrows()
     ]
-    return _point_layer(projects, info, name=f"Projets programmés ({fr_number(len(projects))})",
-                        marker=folium.CircleMarker(radius=5, weight=1.5, color="#ffffff", fill=True,
-                                                   fill_color="#31a354", fill_opacity=0.95),
-                        style={"className": "projet"}, show=False)
+    return _point_layer(
+        projects,
+        info,
+        name=f"Projets programmés ({fr_number(len(projects))})",
+        marker=folium.CircleMarker(
+            radius=5, weight=1.5, color="#ffffff", fill=True, fill_color="#31a354", fill_opacity=0.95
+        ),
+        style={"className": "projet"},
+        show=False,
+    )
 
 
 def _quality_layer(facilities: gpd.GeoDataFrame) -> folium.GeoJson | None:
     """Rows to check: fuzzy matches and rows with a geocoding remark (hidden at first); None if there are none."""
-    doubtful = facilities[(facilities.get("geocode_status", pd.Series(index=facilities.index)) == "fuzzy")
-                          | facilities.get("geocode_note", pd.Series("", index=facilities.index)).fillna("").ne("")]
+    doubtful = facilities[
+        (facilities.get("geocode_status", pd.Series(index=facilities.index)) == "fuzzy")
+        | facilities.get("geocode_note", pd.Series("", index=facilities.index)).fillna("").ne("")
+    ]
     if doubtful.empty:
         return None
     names = _facility_name(doubtful)
     info = [
-        _popup_table([
-            ("Nom", text(names.get(i, ""))),
-            ("Statut", text(row.get("geocode_status"))),
-            ("Méthode", text(row.get("geocode_method"))),
-            ("Score", text(row.get("geocode_score"))),
-            ("Remarque", text(row.get("geocode_note"))),
-        ])
+        _popup_table(
+            [
+                ("Nom", text(names.get(i, ""))),
+                ("Statut", text(row.get("geocode_status"))),
+                ("Méthode", text(row.get("geocode_method"))),
+                ("Score", text(row.get("geocode_score"))),
+                ("Remarque", text(row.get("geocode_note"))),
+            ]
+        )
         for i, row in doubtful.iterrows()
     ]
-    return _point_layer(doubtful, info, name=f"Qualité du géocodage : lignes à vérifier ({fr_number(len(doubtful))})",
-                        marker=folium.CircleMarker(radius=8, weight=2, color="#7a0177", fill=False, dash_array="3,3"),
-                        style={"className": "qualite"}, show=False)
+    return _point_layer(
+        doubtful,
+        info,
+        name=f"Qualité du géocodage : lignes à vérifier ({fr_number(len(doubtful))})",
+        marker=folium.CircleMarker(radius=8, weight=2, color="#7a0177", fill=False, dash_array="3,3"),
+        style={"className": "qualite"},
+        show=False,
+    )
 
 
-def _coverage_furniture(fmap: folium.Map, commune_layer, kinds, outlines: gpd.GeoDataFrame, *, title: str,
-                        example_data: bool, classification: str) -> None:
+def _coverage_furniture(
+    fmap: folium.Map,
+    commune_layer,
+    kinds,
+    outlines: gpd.GeoDataFrame,
+    *,
+    title: str,
+    example_data: bool,
+    classification: str,
+) -> None:
     """Kind legend, search, title, sources, full screen, mini-map and layer control."""
     symbols = _swatches("Équipements", {kind_label(k): _kind_colour(k, kinds) for k in kinds}, round_=True)
     fmap.get_root().html.add_child(Panel(symbols, position="top:260px;left:10px", element_id="legende-equipements"))
-    Search(layer=commune_layer, search_label="commune", placeholder="Rechercher une commune", collapsed=False,
-           position="topright", search_zoom=11).add_to(fmap)
-    heading = snippet('<b>{{ title }}</b>{% if example %}<div id="donnees-exemple" style="color:#b30000;'
-                      "font-weight:bold\">DONNÉES D'EXEMPLE — fictives, aucune valeur réelle</div>{% endif %}",
-                      title=title, example=example_data)
+    Search(
+        layer=commune_layer,
+        search_label="commune",
+        placeholder="Rechercher une commune",
+        collapsed=False,
+        position="topright",
+        search_zoom=11,
+    ).add_to(fmap)
+    heading = snippet(
+        '<b>{{ title }}</b>{% if example %}<div id="donnees-exemple" style="color:#b30000;'
+        "font-weight:bold\">DONNÉES D'EXEMPLE — fictives, aucune valeur réelle</div>{% endif %}",
+        title=title,
+        example=example_data,
+    )
     fmap.get_root().html.add_child(Panel(heading, position="top:10px;left:60px", element_id="titre"))
-    method = {"quantiles": "quantiles", "fisher_jenks": "seuils naturels (Fisher-Jenks)",
-              "natural_breaks": "seuils naturels", "equal_interval": "intervalles égaux"}[classification]
-    fmap.get_root().html.add_child(Panel(_sources_block(
-        f"Distances en ligne droite (Lambert-93) depuis la mairie ; classes : {method}"),
-        position="bottom:50px;left:10px", element_id="sources"))
+    method = {
+        "quantiles": "quantiles",
+        "fisher_jenks": "seuils naturels (Fisher-Jenks)",
+        "natural_breaks": "seuils naturels",
+        "equal_interval": "intervalles égaux",
+    }[classification]
+    fmap.get_root().html.add_child(
+        Panel(
+            _sources_block(f"Distances en ligne droite (Lambert-93) depuis la mairie ; classes : {method}"),
+            position="bottom:50px;left:10px",
+            element_id="sources",
+        )
+    )
     Fullscreen(title="Plein écran", title_cancel="Quitter le plein écran").add_to(fmap)
     overview = outlines[["geometry"]].assign(
-        geometry=shapely.set_precision(shapely.coverage_simplify(outlines.geometry.to_numpy(), 0.02), 1e-3))
+        geometry=shapely.set_precision(shapely.coverage_simplify(outlines.geometry.to_numpy(), 0.02), 1e-3)
+    )
     _TileFreeMiniMap(fmap, overview).add_to(fmap)
     folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
 
@@ -798,8 +979,14 @@ def save_map(fmap: folium.Map, path: str | Path, *, self_contained: bool = False
     return path
 
 
-def siting_map(result, *, existing: gpd.GeoDataFrame | None = None, kind: str = "cyber_centre",
-               title: str = "Implantation des prochains sites", tolerance_m: float = 350.0):
+def siting_map(
+    result,
+    *,
+    existing: gpd.GeoDataFrame | None = None,
+    kind: str = "cyber_centre",
+    title: str = "Implantation des prochains sites",
+    tolerance_m: float = 350.0,
+):
     """Side-by-side « aujourd'hui / scénario » map of a siting result (two synchronised maps).
 
     Parameters
@@ -818,57 +1005,103 @@ def siting_map(result, *, existing: gpd.GeoDataFrame | None = None, kind: str = 
     radius = fr_number(result.radius_km, 1)
     dual = DualMap(tiles=None, control_scale=True, zoom_snap=0.25, maxZoom=18, minZoom=6)
     west, south, east, north = web.total_bounds
-    for side, column, heading in ((dual.m1, "couverte_avant", "Aujourd'hui"),
-                                  (dual.m2, "couverte_apres", f"Scénario : {len(result.sites)} nouveaux sites")):
-        data = gpd.GeoDataFrame({
-            "commune": communes["commune" if "commune" in communes else "nom"].map(
-                lambda s: text(s, quote=False)),
-            "p": communes["population"].map(fr_number),
-            "c": communes[column].to_numpy(int),
-        }, geometry=web.geometry.to_numpy(), crs=WEB_CRS)
+    for side, column, heading in (
+        (dual.m1, "couverte_avant", "Aujourd'hui"),
+        (dual.m2, "couverte_apres", f"Scénario : {len(result.sites)} nouveaux sites"),
+    ):
         folium.FeatureGroup(name="Fond uni (hors ligne)", overlay=False).add_to(side)
-        folium.GeoJson(
-            _features(data), name=f"Communes à moins de {radius} km — {text(heading)}",
-            style_function=lambda f: {"fillColor": "#41ab5d" if f["properties"]["c"] else "#d9d9d9",
-                                      "color": "#777777", "weight": 0.4, "fillOpacity": 0.75, "className": "commune"},
-            tooltip=folium.GeoJsonTooltip(fields=["commune", "p"], aliases=["Commune", "Population"]),
-        ).add_to(side)
+        _covered_layer(communes, web, column, f"Communes à moins de {radius} km — {text(heading)}").add_to(side)
         if existing is not None and len(existing):
             folium.GeoJson(
                 _features(gpd.GeoDataFrame(geometry=_web_points(existing).to_numpy(), crs=WEB_CRS)),
                 name=f"{text(label).capitalize()} existants",
-                marker=folium.CircleMarker(radius=4, weight=1, color="#ffffff", fill=True, fill_color="#08519c",
-                                           fill_opacity=0.95),
+                marker=folium.CircleMarker(
+                    radius=4, weight=1, color="#ffffff", fill=True, fill_color="#08519c", fill_opacity=0.95
+                ),
                 style_function=lambda f: {"className": "existant"},
             ).add_to(side)
         side.fit_bounds([[south, west], [north, east]])
         covered = result.covered_before if column == "couverte_avant" else result.covered_after
-        panel = snippet("<b>{{ title }}</b><br>{{ heading }} : {{ share }} % de la population à moins de {{ radius }} km",
-                        title=title, heading=heading, radius=radius,
-                        share=fr_number(100 * covered / communes["population"].sum(), 1))
-        side.get_root().html.add_child(Panel(panel, position="top:10px;left:"
-                                             + ("60px" if side is dual.m1 else "calc(50% + 60px)")))
-    sites = result.sites
-    if len(sites):
-        data = gpd.GeoDataFrame({
-            "info": [_popup_table([("Rang", text(r.rang)), ("Commune", text(r.commune, quote=False)),
-                                   ("Territoire", text(r.territoire)),
-                                   ("Population nouvellement couverte", fr_number(r.gain_population))])
-                     for r in sites.itertuples()],
-        }, geometry=_web_points(sites).to_numpy(), crs=WEB_CRS)
-        folium.GeoJson(
-            _features(data), name=f"Nouveaux sites ({len(sites)})",
-            marker=folium.CircleMarker(radius=6, weight=2, color="#000000", fill=True, fill_color="#fd8d3c",
-                                       fill_opacity=1),
-            style_function=lambda f: {"className": "nouveau-site"},
-            popup=folium.GeoJsonPopup(fields=["info"], labels=False),
-        ).add_to(dual.m2)
-    dual.get_root().header.add_child(branca.element.Element(
-        f"<style>.leaflet-container{{background:{BACKGROUND};}}</style>"))
-    dual.get_root().html.add_child(Panel(_sources_block(
-        f"Solveur : {result.solution.solver} ; écart à l'optimum ≤ {fr_number(100 * result.solution.gap, 3)} %"),
-        position="bottom:40px;left:10px", element_id="sources"))
+        panel = snippet(
+            "<b>{{ title }}</b><br>{{ heading }} : {{ share }} % de la population à moins de {{ radius }} km",
+            title=title,
+            heading=heading,
+            radius=radius,
+            share=fr_number(100 * covered / communes["population"].sum(), 1),
+        )
+        side.get_root().html.add_child(
+            Panel(panel, position="top:10px;left:" + ("60px" if side is dual.m1 else "calc(50% + 60px)"))
+        )
+    if len(result.sites):
+        _new_sites_layer(result.sites).add_to(dual.m2)
+    dual.get_root().header.add_child(
+        branca.element.Element(f"<style>.leaflet-container{{background:{BACKGROUND};}}</style>")
+    )
+    dual.get_root().html.add_child(
+        Panel(
+            _sources_block(
+                f"Solveur : {result.solution.solver} ; écart à l'optimum ≤ {fr_number(100 * result.solution.gap, 3)} %"
+            ),
+            position="bottom:40px;left:10px",
+            element_id="sources",
+        )
+    )
     dual.get_root().title = text(title)
     folium.LayerControl(collapsed=True).add_to(dual.m1)
     folium.LayerControl(collapsed=True).add_to(dual.m2)
     return dual
+
+
+def _new_sites_layer(sites: gpd.GeoDataFrame) -> folium.GeoJson:
+    """The chosen sites, with their rank, commune, territory and the population they newly cover."""
+    data = gpd.GeoDataFrame(
+        {
+            "info": [
+                _popup_table(
+                    [
+                        ("Rang", text(r.rang)),
+                        ("Commune", text(r.commune, quote=False)),
+                        ("Territoire", text(r.territoire)),
+                        ("Population nouvellement couverte", fr_number(r.gain_population)),
+                    ]
+                )
+                for r in sites.itertuples()
+            ],
+        },
+        geometry=_web_points(sites).to_numpy(),
+        crs=WEB_CRS,
+    )
+    return folium.GeoJson(
+        _features(data),
+        name=f"Nouveaux sites ({len(sites)})",
+        marker=folium.CircleMarker(
+            radius=6, weight=2, color="#000000", fill=True, fill_color="#fd8d3c", fill_opacity=1
+        ),
+        style_function=lambda f: {"className": "nouveau-site"},
+        popup=folium.GeoJsonPopup(fields=["info"], labels=False),
+    )
+
+
+def _covered_layer(communes: gpd.GeoDataFrame, web: gpd.GeoDataFrame, column: str, name: str) -> folium.GeoJson:
+    """Communes covered (green) or not (grey) according to ``column`` of a siting result."""
+    data = gpd.GeoDataFrame(
+        {
+            "commune": communes["commune" if "commune" in communes else "nom"].map(lambda s: text(s, quote=False)),
+            "p": communes["population"].map(fr_number),
+            "c": communes[column].to_numpy(int),
+        },
+        geometry=web.geometry.to_numpy(),
+        crs=WEB_CRS,
+    )
+    return folium.GeoJson(
+        _features(data),
+        name=name,
+        style_function=lambda f: {
+            "fillColor": "#41ab5d" if f["properties"]["c"] else "#d9d9d9",
+            "color": "#777777",
+            "weight": 0.4,
+            "fillOpacity": 0.75,
+            "className": "commune",
+        },
+        tooltip=folium.GeoJsonTooltip(fields=["commune", "p"], aliases=["Commune", "Population"]),
+    )

@@ -25,7 +25,9 @@ __all__ = [
 ARTICLES = ("le", "la", "les", "l")
 _CEDEX = re.compile(r"\bcedex\b.*$", re.IGNORECASE)
 _SUR = re.compile(r"\bs/\s*", re.IGNORECASE)
-_ARTICLE_AFTER = re.compile(r"^(?P<name>.+?)\s*(?:\((?P<a1>le|la|les|l')\)|,\s*(?P<a2>le|la|les|l'))\s*$", re.IGNORECASE)
+_ARTICLE_AFTER = re.compile(
+    r"^(?P<name>.+?)\s*(?:\((?P<a1>le|la|les|l')\)|,\s*(?P<a2>le|la|les|l'))\s*$", re.IGNORECASE
+)
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 _TOKENS = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes", "lez": "les", "s": "saint"}
 _CODE_LIKE = re.compile(r"^\d+(\.0+)?$")

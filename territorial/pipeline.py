@@ -53,9 +53,13 @@ def _unique_name(path: Path, taken: dict) -> str:
     return path.name if path.name not in taken else str(path)
 
 
-def geocode_layers(layers: Sequence[InputLayer], *, scheme, rejects_dir: Path | None = None,
-                   on_layer: Callable[[InputLayer, GeocodeResult | None], object] | None = None,
-                   ) -> tuple[gpd.GeoDataFrame, dict[str, GeocodeResult], list[Path]]:
+def geocode_layers(
+    layers: Sequence[InputLayer],
+    *,
+    scheme,
+    rejects_dir: Path | None = None,
+    on_layer: Callable[[InputLayer, GeocodeResult | None], object] | None = None,
+) -> tuple[gpd.GeoDataFrame, dict[str, GeocodeResult], list[Path]]:
     """Geocode every input layer and give each accepted row its kind.
 
     Parameters
@@ -79,9 +83,17 @@ def geocode_layers(layers: Sequence[InputLayer], *, scheme, rejects_dir: Path | 
     frames, results, written = [], {}, []
     for layer in layers:
         notify(layer, None)
-        result = geocode_file(layer.path, sep=layer.sep, encoding=layer.encoding, layer=layer.layer,
-                              sheet=layer.sheet, columns=layer.columns or None, crs=layer.crs, scheme=scheme,
-                              online=layer.online)
+        result = geocode_file(
+            layer.path,
+            sep=layer.sep,
+            encoding=layer.encoding,
+            layer=layer.layer,
+            sheet=layer.sheet,
+            columns=layer.columns or None,
+            crs=layer.crs,
+            scheme=scheme,
+            online=layer.online,
+        )
         results[_unique_name(layer.path, results)] = result
         if rejects_dir is not None:
             written.append(write_table(result.rejected, Path(rejects_dir) / f"{layer.path.stem}_rejets.csv"))
@@ -103,8 +115,9 @@ class RunResult:
     siting: object = None
 
 
-def run_scenario(scenario: Scenario, *, output_dir: str | Path | None = None,
-                 progress: Callable[[str], None] | None = None) -> RunResult:
+def run_scenario(
+    scenario: Scenario, *, output_dir: str | Path | None = None, progress: Callable[[str], None] | None = None
+) -> RunResult:
     """Geocode, analyse, map and report a scenario; return what was written.
 
     Parameters
@@ -120,11 +133,20 @@ def run_scenario(scenario: Scenario, *, output_dir: str | Path | None = None,
     folder = Path(output_dir) if output_dir is not None else scenario.output_dir
     scheme = read_scheme(scenario.scheme) if isinstance(scenario.scheme, Path) else resolve_scheme(scenario.scheme)
     facilities, results, written = geocode_layers(
-        scenario.inputs, scheme=scheme, rejects_dir=folder,
-        on_layer=lambda layer, result: step(f"géocodage de {layer.path.name}") if result is None else None)
+        scenario.inputs,
+        scheme=scheme,
+        rejects_dir=folder,
+        on_layer=lambda layer, result: step(f"géocodage de {layer.path.name}") if result is None else None,
+    )
     step("analyse de l'équilibre territorial")
-    analysis = analyse(facilities, radii_km=scenario.radii_km, scheme=scheme, targets=scenario.targets,
-                       priority=scenario.priority or None, detour=scenario.detour)
+    analysis = analyse(
+        facilities,
+        radii_km=scenario.radii_km,
+        scheme=scheme,
+        targets=scenario.targets,
+        priority=scenario.priority or None,
+        detour=scenario.detour,
+    )
     written += write_analysis_tables(analysis, folder)
     ledger = None
     if scenario.projects is not None:
@@ -137,29 +159,35 @@ def run_scenario(scenario: Scenario, *, output_dir: str | Path | None = None,
         sited, siting_files = _run_siting(scenario, analysis, facilities, scheme, folder)
         written += siting_files
     step("carte interactive")
-    fmap = coverage_map(analysis, facilities, indicator=scenario.indicator,
-                        territory_indicator=scenario.territory_indicator, classification=scenario.classification,
-                        title=scenario.title, example_data=scenario.example_data,
-                        projects=ledger.located if ledger is not None else None)
+    fmap = coverage_map(
+        analysis,
+        facilities,
+        indicator=scenario.indicator,
+        territory_indicator=scenario.territory_indicator,
+        classification=scenario.classification,
+        title=scenario.title,
+        example_data=scenario.example_data,
+        projects=ledger.located if ledger is not None else None,
+    )
     written.append(save_map(fmap, folder / scenario.map_name, self_contained=scenario.self_contained))
     step("export SIG")
-    rejects = pd.concat([pd.DataFrame(r.rejected).assign(source=name) for name, r in results.items()],
-                        ignore_index=True)
-    written += export_analysis(analysis, facilities, folder / scenario.gpkg_name, rejects=rejects, overwrite=True,
-                               projects=ledger.located if ledger is not None else None,
-                               sites=sited.sites if sited is not None else None,
-                               indicator=scenario.indicator, territory_indicator=scenario.territory_indicator,
-                               classification=scenario.classification,
-                               parameters={"scénario": str(scenario.source), "découpage": str(scenario.scheme),
-                                           "détour": scenario.detour, "cibles": scenario.targets,
-                                           "priorités": scenario.priority},
-                               command=f"territorial run {scenario.source}")
+    written += _export_gpkg(scenario, folder, analysis, facilities, results, ledger, sited)
     step("rapport")
-    written += write_report(analysis, facilities, results, folder / scenario.report_name, title=scenario.title,
-                            example_data=scenario.example_data, indicator=scenario.indicator,
-                            classification=scenario.classification, programme=ledger, siting=sited)
-    return RunResult(analysis=analysis, facilities=facilities, geocoding=results, written=written, programme=ledger,
-                     siting=sited)
+    written += write_report(
+        analysis,
+        facilities,
+        results,
+        folder / scenario.report_name,
+        title=scenario.title,
+        example_data=scenario.example_data,
+        indicator=scenario.indicator,
+        classification=scenario.classification,
+        programme=ledger,
+        siting=sited,
+    )
+    return RunResult(
+        analysis=analysis, facilities=facilities, geocoding=results, written=written, programme=ledger, siting=sited
+    )
 
 
 def _run_siting(scenario: Scenario, analysis, facilities, scheme, folder: Path):
@@ -176,12 +204,57 @@ def _run_siting(scenario: Scenario, analysis, facilities, scheme, folder: Path):
     else:
         k = int(options["k"])
     radius = float(options.get("radius_km", analysis.radii_km.get(kind, 5.0)))
-    result = site(k=k, radius_km=radius, existing=existing, weights=options.get("weights"),
-                  min_per_territory=options.get("min_per_territory"), solver=options.get("solver", "auto"),
-                  scheme=scheme)
-    written = [write_table(result.sites.drop(columns="geometry"), folder / "sites_proposes.csv"),
-               write_table(result.coverage, folder / "sites_couverture.csv"),
-               save_map(siting_map(result, existing=existing, kind=kind,
-                                   title=f"{scenario.title} — prochains sites"),
-                        folder / "carte_sites.html", self_contained=scenario.self_contained)]
+    result = site(
+        k=k,
+        radius_km=radius,
+        existing=existing,
+        weights=options.get("weights"),
+        min_per_territory=options.get("min_per_territory"),
+        solver=options.get("solver", "auto"),
+        scheme=scheme,
+    )
+    written = [
+        write_table(result.sites.drop(columns="geometry"), folder / "sites_proposes.csv"),
+        write_table(result.coverage, folder / "sites_couverture.csv"),
+        save_map(
+            siting_map(result, existing=existing, kind=kind, title=f"{scenario.title} — prochains sites"),
+            folder / "carte_sites.html",
+            self_contained=scenario.self_contained,
+        ),
+    ]
     return result, written
+
+
+def _export_gpkg(
+    scenario: Scenario,
+    folder: Path,
+    analysis,
+    facilities: gpd.GeoDataFrame,
+    results: dict[str, GeocodeResult],
+    ledger,
+    sited,
+) -> list[Path]:
+    """The run's GeoPackage: every layer, the rejected rows of every input, the run's parameters."""
+    rejects = pd.concat(
+        [pd.DataFrame(r.rejected).assign(source=name) for name, r in results.items()], ignore_index=True
+    )
+    return export_analysis(
+        analysis,
+        facilities,
+        folder / scenario.gpkg_name,
+        rejects=rejects,
+        overwrite=True,
+        projects=ledger.located if ledger is not None else None,
+        sites=sited.sites if sited is not None else None,
+        indicator=scenario.indicator,
+        territory_indicator=scenario.territory_indicator,
+        classification=scenario.classification,
+        parameters={
+            "scénario": str(scenario.source),
+            "découpage": str(scenario.scheme),
+            "détour": scenario.detour,
+            "cibles": scenario.targets,
+            "priorités": scenario.priority,
+        },
+        command=f"territorial run {scenario.source}",
+    )

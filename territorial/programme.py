@@ -30,8 +30,17 @@ from territorial.schemes import territories
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["PARTNERS", "FRANCS_PER_EURO", "load_programme", "programme_table", "validate_source",
-           "amounts_in_text", "check_projects", "ProjectCheck", "programme_by_territory"]
+__all__ = [
+    "PARTNERS",
+    "FRANCS_PER_EURO",
+    "load_programme",
+    "programme_table",
+    "validate_source",
+    "amounts_in_text",
+    "check_projects",
+    "ProjectCheck",
+    "programme_by_territory",
+]
 
 FRANCS_PER_EURO = 6.55957
 #: Sums of contributions are compared with the total cost to the euro (amounts written in MF are rounded).
@@ -42,8 +51,13 @@ FUNDER_COLUMNS = {
     "Etat": ("etat", "state"),
     "Région": ("region", "conseil_regional", "cr"),
     "Département du Nord": ("departement_nord", "dep_nord", "cg59", "departement_du_nord", "nord"),
-    "Département du Pas-de-Calais": ("departement_pas_de_calais", "dep_pas_de_calais", "cg62",
-                                     "departement_du_pas_de_calais", "pas_de_calais"),
+    "Département du Pas-de-Calais": (
+        "departement_pas_de_calais",
+        "dep_pas_de_calais",
+        "cg62",
+        "departement_du_pas_de_calais",
+        "pas_de_calais",
+    ),
     "FEDER": ("feder", "europe", "ue"),
     "Autres": ("autres", "autofinancement", "autres_financements", "other"),
 }
@@ -58,6 +72,7 @@ PROJECT_COLUMNS = {
 
 
 # --------------------------------------------------------------------------- the programme as data
+
 
 @lru_cache(maxsize=1)
 def _load() -> dict:
@@ -95,8 +110,12 @@ def programme_table(programme: dict | None = None) -> pd.DataFrame:
 
 
 def _amount_row(amount: dict) -> dict:
-    return {"partenaire": amount["partenaire"], "montant_mf": amount.get("mf", np.nan),
-            "montant_meur": amount.get("meur", np.nan), "ou": amount.get("ou", "")}
+    return {
+        "partenaire": amount["partenaire"],
+        "montant_mf": amount.get("mf", np.nan),
+        "montant_meur": amount.get("meur", np.nan),
+        "ou": amount.get("ou", ""),
+    }
 
 
 def _to_meur(mf: float) -> float:
@@ -133,8 +152,16 @@ class _SourceFindings:
         self.rows: list[dict] = []
 
     def add(self, kind: str, objective: str, action: str, partner: str, where: str, message: str) -> None:
-        self.rows.append({"type": kind, "objectif": objective, "action": action, "partenaire": partner,
-                          "ou": where, "message": message})
+        self.rows.append(
+            {
+                "type": kind,
+                "objectif": objective,
+                "action": action,
+                "partenaire": partner,
+                "ou": where,
+                "message": message,
+            }
+        )
 
     def objective(self, objective: dict) -> None:
         """Pairs, table against text, and each action of one objective; the split between its actions."""
@@ -142,8 +169,14 @@ class _SourceFindings:
         self.pairs(code, "", objective.get("texte", []))
         self.pairs(code, "", objective.get("tableau", []))
         if "tableau" not in objective:
-            self.add("omission", code, "", "", "tableau récapitulatif",
-                     f"l'objectif {code} ne figure pas au tableau récapitulatif de la priorité")
+            self.add(
+                "omission",
+                code,
+                "",
+                "",
+                "tableau récapitulatif",
+                f"l'objectif {code} ne figure pas au tableau récapitulatif de la priorité",
+            )
         else:
             self.compare(code, "", objective["tableau"], objective.get("texte", []), f"objectif {code}")
         for action in objective.get("actions", []):
@@ -159,15 +192,33 @@ class _SourceFindings:
             if mf is not None and meur is not None:
                 expected = round(mf / rate, 4)
                 if abs(expected - meur) > 5e-5:
-                    self.add("conversion", objective, action, a["partenaire"], where,
-                             f"{fr_number(mf, 2)} MF = {fr_number(expected, 4)} M€ au taux de {rate} F pour 1 €, "
-                             f"le texte écrit {fr_number(meur, 4)} M€")
+                    self.add(
+                        "conversion",
+                        objective,
+                        action,
+                        a["partenaire"],
+                        where,
+                        f"{fr_number(mf, 2)} MF = {fr_number(expected, 4)} M€ au taux de {rate} F pour 1 €, "
+                        f"le texte écrit {fr_number(meur, 4)} M€",
+                    )
             elif mf is not None:
-                self.add("omission", objective, action, a["partenaire"], where,
-                         f"{fr_number(mf, 2)} MF sans montant en M€ (soit {fr_number(round(mf / rate, 4), 4)} M€)")
+                self.add(
+                    "omission",
+                    objective,
+                    action,
+                    a["partenaire"],
+                    where,
+                    f"{fr_number(mf, 2)} MF sans montant en M€ (soit {fr_number(round(mf / rate, 4), 4)} M€)",
+                )
             elif meur is not None:
-                self.add("omission", objective, action, a["partenaire"], where,
-                         f"{fr_number(meur, 4)} M€ sans montant en MF (soit {fr_number(meur * rate, 2)} MF)")
+                self.add(
+                    "omission",
+                    objective,
+                    action,
+                    a["partenaire"],
+                    where,
+                    f"{fr_number(meur, 4)} M€ sans montant en MF (soit {fr_number(meur * rate, 2)} MF)",
+                )
 
     def compare(self, objective: str, action: str, table: list[dict], text: list[dict], what: str) -> None:
         """An amount given both in the summary table and in the text is the same in both."""
@@ -177,15 +228,27 @@ class _SourceFindings:
             left, right = by_partner_table.get(partner), by_partner_text.get(partner)
             if left is None or right is None:
                 present = left or right
-                self.add("omission", objective, action, partner, present.get("ou", ""),
-                         f"{what} : montant donné {'au tableau' if left else 'dans le texte'} mais pas "
-                         f"{'dans le texte' if left else 'au tableau'}")
+                self.add(
+                    "omission",
+                    objective,
+                    action,
+                    partner,
+                    present.get("ou", ""),
+                    f"{what} : montant donné {'au tableau' if left else 'dans le texte'} mais pas "
+                    f"{'dans le texte' if left else 'au tableau'}",
+                )
                 continue
             for key, unit, digits in (("mf", "MF", 2), ("meur", "M€", 4)):
                 if left.get(key) is not None and right.get(key) is not None and abs(left[key] - right[key]) > 1e-9:
-                    self.add("doublon", objective, action, partner, f"{left.get('ou')} / {right.get('ou')}",
-                             f"{what} : {fr_number(left[key], digits)} {unit} au tableau mais "
-                             f"{fr_number(right[key], digits)} {unit} dans le texte")
+                    self.add(
+                        "doublon",
+                        objective,
+                        action,
+                        partner,
+                        f"{left.get('ou')} / {right.get('ou')}",
+                        f"{what} : {fr_number(left[key], digits)} {unit} au tableau mais "
+                        f"{fr_number(right[key], digits)} {unit} dans le texte",
+                    )
 
     def action(self, objective: dict, action: dict) -> None:
         """One action line: its pairs, its place in the table, and its « dont » parts within it."""
@@ -194,18 +257,31 @@ class _SourceFindings:
         self.pairs(code, action["code"], action.get("tableau", []))
         self.pairs(code, action["code"], action.get("dont", []))
         if "tableau" in objective and "tableau" not in action:
-            self.add("omission", code, action["code"], "", "tableau récapitulatif",
-                     f"le moyen d'action {action['code']} ne figure pas au tableau récapitulatif")
+            self.add(
+                "omission",
+                code,
+                action["code"],
+                "",
+                "tableau récapitulatif",
+                f"le moyen d'action {action['code']} ne figure pas au tableau récapitulatif",
+            )
         elif "tableau" in action:
-            self.compare(code, action["code"], action["tableau"], action.get("texte", []),
-                         f"moyen d'action {action['code']}")
+            self.compare(
+                code, action["code"], action["tableau"], action.get("texte", []), f"moyen d'action {action['code']}"
+            )
         parents = {a["partenaire"]: a for a in action.get("texte", [])}
         for part in action.get("dont", []):
             parent = parents.get(part["partenaire"])
             if parent and part.get("mf") is not None and part["mf"] > parent.get("mf", np.inf):
-                self.add("somme", code, action["code"], part["partenaire"], part.get("ou", ""),
-                         f"la part « {part['libelle']} » ({fr_number(part['mf'], 2)} MF) dépasse le montant du "
-                         f"moyen d'action ({fr_number(parent['mf'], 2)} MF)")
+                self.add(
+                    "somme",
+                    code,
+                    action["code"],
+                    part["partenaire"],
+                    part.get("ou", ""),
+                    f"la part « {part['libelle']} » ({fr_number(part['mf'], 2)} MF) dépasse le montant du "
+                    f"moyen d'action ({fr_number(parent['mf'], 2)} MF)",
+                )
 
     def split(self, objective: dict) -> None:
         """Each partner's objective total equals the sum of its amounts over the actions (or the split is missing)."""
@@ -214,19 +290,37 @@ class _SourceFindings:
             partner = total["partenaire"]
             parts = [a for action in actions for a in action.get("texte", []) if a["partenaire"] == partner]
             if not parts:
-                self.add("omission", code, "", partner, total.get("ou", ""),
-                         f"objectif {code} : la répartition entre moyens d'action n'est pas donnée pour {partner}")
+                self.add(
+                    "omission",
+                    code,
+                    "",
+                    partner,
+                    total.get("ou", ""),
+                    f"objectif {code} : la répartition entre moyens d'action n'est pas donnée pour {partner}",
+                )
                 continue
             mf_sum = sum(p.get("mf", 0) for p in parts)
             if abs(mf_sum - total.get("mf", mf_sum)) > 1e-9:
-                self.add("somme", code, "", partner, total.get("ou", ""),
-                         f"objectif {code} : {fr_number(total['mf'], 2)} MF au total mais "
-                         f"{fr_number(mf_sum, 2)} MF pour la somme des moyens d'action")
+                self.add(
+                    "somme",
+                    code,
+                    "",
+                    partner,
+                    total.get("ou", ""),
+                    f"objectif {code} : {fr_number(total['mf'], 2)} MF au total mais "
+                    f"{fr_number(mf_sum, 2)} MF pour la somme des moyens d'action",
+                )
             meur_sum = round(sum(p.get("meur", 0) for p in parts), 4)
             if total.get("meur") is not None and abs(meur_sum - total["meur"]) > 1e-4 * len(parts):
-                self.add("somme", code, "", partner, total.get("ou", ""),
-                         f"objectif {code} : {fr_number(total['meur'], 4)} M€ au total mais "
-                         f"{fr_number(meur_sum, 4)} M€ pour la somme des moyens d'action")
+                self.add(
+                    "somme",
+                    code,
+                    "",
+                    partner,
+                    total.get("ou", ""),
+                    f"objectif {code} : {fr_number(total['meur'], 4)} M€ au total mais "
+                    f"{fr_number(meur_sum, 4)} M€ pour la somme des moyens d'action",
+                )
 
 
 def _partner_rank(partner: str) -> int:
@@ -242,6 +336,7 @@ def amounts_in_text(text: str) -> list[tuple[float, float]]:
 
 
 # --------------------------------------------------------------------------- projects
+
 
 @dataclass
 class ProjectCheck:
@@ -302,19 +397,29 @@ def check_projects(projects: pd.DataFrame, programme: dict | None = None) -> Pro
     violations: list[dict] = []
 
     def flag(i, rule, message):
-        violations.append({"input_row": int(row_numbers[i]), "id": ledger.ids.iloc[i], "regle": rule,
-                           "message": message})
+        violations.append(
+            {"input_row": int(row_numbers[i]), "id": ledger.ids.iloc[i], "regle": rule, "message": message}
+        )
 
     for i in range(n):
         for rule, message in _row_violations(ledger, i):
             flag(i, rule, message)
-    _cumulative_envelopes(frame, ledger.columns, ledger.objectives, ledger.actions, ledger.codes, ledger.objective_of,
-                          ledger.amounts, flag)
+    _cumulative_envelopes(
+        frame,
+        ledger.columns,
+        ledger.objectives,
+        ledger.actions,
+        ledger.codes,
+        ledger.objective_of,
+        ledger.amounts,
+        flag,
+    )
     table = pd.DataFrame(violations, columns=["input_row", "id", "regle", "message"])
     by_row = table.groupby("input_row")["message"].agg(list)
     cost, contract = ledger.cost, ledger.contract
     out = frame.assign(
-        objectif=ledger.objective_of.to_numpy(), action_code=ledger.codes.to_numpy(),
+        objectif=ledger.objective_of.to_numpy(),
+        action_code=ledger.codes.to_numpy(),
         cout_total_eur=np.round(cost, 2),
         **{f"{_slug(p)}_eur": np.round(v, 2) for p, v in ledger.amounts.items()},
         taux_partenaires=np.where(cost > 0, np.round(contract / np.where(cost > 0, cost, 1), 4), np.nan),
@@ -355,10 +460,14 @@ class _Ledger:
         frame = projects.reset_index(drop=True)
         n = len(frame)
         # currency: euros unless the row says MF (millions of francs)
-        currency = (frame[columns["devise"]].astype(str).str.strip().str.upper() if columns["devise"]
-                    else pd.Series("EUR", index=frame.index))
-        factor = np.where(currency.isin(FRANC_CURRENCIES).to_numpy(),
-                          1e6 / programme.get("francs_par_euro", FRANCS_PER_EURO), 1.0)
+        currency = (
+            frame[columns["devise"]].astype(str).str.strip().str.upper()
+            if columns["devise"]
+            else pd.Series("EUR", index=frame.index)
+        )
+        factor = np.where(
+            currency.isin(FRANC_CURRENCIES).to_numpy(), 1e6 / programme.get("francs_par_euro", FRANCS_PER_EURO), 1.0
+        )
 
         def euros(column):
             return (_money(frame[column]) if column else np.zeros(n)) * factor
@@ -367,12 +476,18 @@ class _Ledger:
         amounts = {partner: np.nan_to_num(euros(column), nan=0.0) for partner, column in funders.items() if column}
         codes = frame[columns["action"]].map(_action_code) if columns["action"] else pd.Series("", index=frame.index)
         return cls(
-            frame=frame, columns=columns, objectives=objectives, actions=actions,
+            frame=frame,
+            columns=columns,
+            objectives=objectives,
+            actions=actions,
             ids=frame[columns["id"]].astype(str) if columns["id"] else pd.Series([str(i + 1) for i in range(n)]),
             row_numbers=frame["input_row"].to_numpy() if "input_row" in frame else np.arange(1, n + 1),
-            currency=currency, cost=euros(columns["cout_total"]), amounts=amounts,
+            currency=currency,
+            cost=euros(columns["cout_total"]),
+            amounts=amounts,
             contract=sum((amounts.get(p, np.zeros(n)) for p in PARTNERS), np.zeros(n)),
-            funded=sum(amounts.values(), np.zeros(n)), codes=codes,
+            funded=sum(amounts.values(), np.zeros(n)),
+            codes=codes,
             objective_of=codes.map(lambda c: c if c in objectives else actions.get(c, {}).get("objectif", "")),
         )
 
@@ -412,21 +527,31 @@ def _currency_rule(ledger: _Ledger, i: int) -> list[tuple[str, str]]:
 def _action_rule(ledger: _Ledger, i: int) -> list[tuple[str, str]]:
     if ledger.objective_of.iloc[i]:
         return []
-    return [("action", f"l'action « {ledger.codes.iloc[i]} » n'existe pas dans la priorité 10 (actions : "
-                       f"{', '.join(sorted(ledger.actions))} ; objectifs : {', '.join(ledger.objectives)})")]
+    return [
+        (
+            "action",
+            f"l'action « {ledger.codes.iloc[i]} » n'existe pas dans la priorité 10 (actions : "
+            f"{', '.join(sorted(ledger.actions))} ; objectifs : {', '.join(ledger.objectives)})",
+        )
+    ]
 
 
 def _amount_rules(ledger: _Ledger, i: int) -> list[tuple[str, str]]:
     """Amounts are not negative; contributions do not exceed the cost, and make it when ``Autres`` is given."""
-    found = [("montant", f"montant négatif pour {partner} : {fr_number(values[i], 2)} €")
-             for partner, values in ledger.amounts.items() if np.isfinite(values[i]) and values[i] < 0]
+    found = [
+        ("montant", f"montant négatif pour {partner} : {fr_number(values[i], 2)} €")
+        for partner, values in ledger.amounts.items()
+        if np.isfinite(values[i]) and values[i] < 0
+    ]
     cost, funded = ledger.cost[i], ledger.funded[i]
     if funded > cost + TOLERANCE_EUR:
-        found.append(("somme", f"les financements ({fr_number(funded, 2)} €) dépassent le coût total "
-                               f"({fr_number(cost, 2)} €)"))
+        found.append(
+            ("somme", f"les financements ({fr_number(funded, 2)} €) dépassent le coût total ({fr_number(cost, 2)} €)")
+        )
     elif "Autres" in ledger.amounts and abs(funded - cost) > TOLERANCE_EUR:
-        found.append(("somme", f"les financements ({fr_number(funded, 2)} €) ne font pas le coût total "
-                               f"({fr_number(cost, 2)} €)"))
+        found.append(
+            ("somme", f"les financements ({fr_number(funded, 2)} €) ne font pas le coût total ({fr_number(cost, 2)} €)")
+        )
     return found
 
 
@@ -439,22 +564,42 @@ def _rate_rules(ledger: _Ledger, i: int) -> list[tuple[str, str]]:
     level = f"du moyen d'action {code}" if "taux" in action else f"de l'objectif {objective}"
     found = []
     if "min" in rules and share * 100 < rules["min"] - 1e-9:
-        found.append(("taux", f"taux des partenaires du contrat {fr_number(100 * share, 1)} % sous le minimum de "
-                              f"{rules['min']} % {level}"))
+        found.append(
+            (
+                "taux",
+                f"taux des partenaires du contrat {fr_number(100 * share, 1)} % sous le minimum de "
+                f"{rules['min']} % {level}",
+            )
+        )
     if "max" in rules and share * 100 > rules["max"] + 1e-9:
-        found.append(("taux", f"taux des partenaires du contrat {fr_number(100 * share, 1)} % au-dessus du maximum "
-                              f"de {rules['max']} % {level}"))
+        found.append(
+            (
+                "taux",
+                f"taux des partenaires du contrat {fr_number(100 * share, 1)} % au-dessus du maximum "
+                f"de {rules['max']} % {level}",
+            )
+        )
     if "max_cumule" in rules:
         cumulated = sum((ledger.amount(p, i) for p in rules.get("cumul", [])), 0.0)
         if cumulated / cost * 100 > rules["max_cumule"] + 1e-9:
-            found.append(("plafond", f"taux cumulé {' + '.join(rules.get('cumul', []))} "
-                                     f"{fr_number(100 * cumulated / cost, 1)} % au-dessus du plafond de "
-                                     f"{rules['max_cumule']} % de l'objectif {objective}"))
+            found.append(
+                (
+                    "plafond",
+                    f"taux cumulé {' + '.join(rules.get('cumul', []))} "
+                    f"{fr_number(100 * cumulated / cost, 1)} % au-dessus du plafond de "
+                    f"{rules['max_cumule']} % de l'objectif {objective}",
+                )
+            )
     for partner, expected in rules.get("partenaire_taux", {}).items():
         value = ledger.amount(partner, i)
         if value > 0 and abs(value / cost * 100 - expected) > 0.5:
-            found.append(("taux", f"{partner} intervient à hauteur de {expected} % dans l'objectif {objective} "
-                                  f"(ici {fr_number(100 * value / cost, 1)} %)"))
+            found.append(
+                (
+                    "taux",
+                    f"{partner} intervient à hauteur de {expected} % dans l'objectif {objective} "
+                    f"(ici {fr_number(100 * value / cost, 1)} %)",
+                )
+            )
     return found
 
 
@@ -462,23 +607,33 @@ def _home_rule(ledger: _Ledger, i: int) -> list[tuple[str, str]]:
     """A Département funds projects located in it."""
     where = ledger.frame["departement"].iloc[i] if "departement" in ledger.frame else None
     home = {"Département du Nord": "59", "Département du Pas-de-Calais": "62"}
-    return [("territoire", f"{partner} finance un projet situé hors de son département ({where})")
-            for partner, code_dep in home.items()
-            if ledger.amount(partner, i) > 0 and isinstance(where, str) and where != code_dep]
+    return [
+        ("territoire", f"{partner} finance un projet situé hors de son département ({where})")
+        for partner, code_dep in home.items()
+        if ledger.amount(partner, i) > 0 and isinstance(where, str) and where != code_dep
+    ]
 
 
 def _envelope_rule(ledger: _Ledger, i: int) -> list[tuple[str, str]]:
     """A partner funds only objectives where the plan gives it an envelope."""
     objective = ledger.objective_of.iloc[i]
     envelope = {a["partenaire"] for a in ledger.objectives[objective].get("texte", [])}
-    return [("enveloppe", f"{partner} n'a pas d'enveloppe pour l'objectif {objective}")
-            for partner in PARTNERS if ledger.amount(partner, i) > 0 and partner not in envelope]
+    return [
+        ("enveloppe", f"{partner} n'a pas d'enveloppe pour l'objectif {objective}")
+        for partner in PARTNERS
+        if ledger.amount(partner, i) > 0 and partner not in envelope
+    ]
 
 
 def _slug(partner: str) -> str:
-    return {"Etat": "etat", "Région": "region", "Département du Nord": "departement_nord",
-            "Département du Pas-de-Calais": "departement_pas_de_calais", "FEDER": "feder",
-            "Autres": "autres"}[partner]
+    return {
+        "Etat": "etat",
+        "Région": "region",
+        "Département du Nord": "departement_nord",
+        "Département du Pas-de-Calais": "departement_pas_de_calais",
+        "FEDER": "feder",
+        "Autres": "autres",
+    }[partner]
 
 
 def _cumulative_envelopes(frame, columns, objectives, actions, codes, objective_of, amounts, flag) -> None:
@@ -506,9 +661,13 @@ def _cumulative_envelopes(frame, columns, objectives, actions, codes, objective_
                 limit = envelopes[(key_code, partner)]
                 if before <= limit < before + value[i]:
                     level = "moyen d'action" if key_code in actions else "objectif"
-                    flag(i, "enveloppe", f"avec ce projet, {partner} dépasse son enveloppe du {level} {key_code} "
-                                         f"({fr_number((before + value[i]) / 1e6, 4)} M€ programmés pour "
-                                         f"{fr_number(limit / 1e6, 4)} M€)")
+                    flag(
+                        i,
+                        "enveloppe",
+                        f"avec ce projet, {partner} dépasse son enveloppe du {level} {key_code} "
+                        f"({fr_number((before + value[i]) / 1e6, 4)} M€ programmés pour "
+                        f"{fr_number(limit / 1e6, 4)} M€)",
+                    )
 
 
 def programme_by_territory(checked: pd.DataFrame, *, scheme="cper2000") -> pd.DataFrame:
@@ -522,15 +681,20 @@ def programme_by_territory(checked: pd.DataFrame, *, scheme="cper2000") -> pd.Da
     population = territories(scheme).set_index("territoire")["population"]
     partner_columns = {p: f"{_slug(p)}_eur" for p in (*PARTNERS, "FEDER") if f"{_slug(p)}_eur" in checked}
     usable = checked[(checked["objectif"] != "") & checked["territoire"].notna()]
-    long = usable.melt(id_vars=["territoire", "objectif"], value_vars=list(partner_columns.values()),
-                       var_name="colonne", value_name="montant_eur")
+    long = usable.melt(
+        id_vars=["territoire", "objectif"],
+        value_vars=list(partner_columns.values()),
+        var_name="colonne",
+        value_name="montant_eur",
+    )
     long["partenaire"] = long["colonne"].map({v: k for k, v in partner_columns.items()})
     table = long.groupby(["territoire", "objectif", "partenaire"], as_index=False)["montant_eur"].sum()
     table["montant_meur"] = (table["montant_eur"] / 1e6).round(6)
     table["montant_meur_par_hab"] = table["montant_meur"] / table["territoire"].map(population)
     table["montant_eur_par_hab"] = (table["montant_eur"] / table["territoire"].map(population)).round(4)
-    return table[["territoire", "objectif", "partenaire", "montant_meur", "montant_meur_par_hab",
-                  "montant_eur_par_hab"]]
+    return table[
+        ["territoire", "objectif", "partenaire", "montant_meur", "montant_meur_par_hab", "montant_eur_par_hab"]
+    ]
 
 
 #: Columns of a projects file that are not indicator values.
@@ -540,10 +704,20 @@ _NOT_INDICATORS = {n for names in (*PROJECT_COLUMNS.values(), *FUNDER_COLUMNS.va
 def indicators_by_territory(checked: pd.DataFrame) -> pd.DataFrame:
     """Sum of every numeric indicator column (users, jobs, men, women...) per territory and objective."""
     location = {name for names in ROLE_NAMES.values() for name in names}
-    skip = _NOT_INDICATORS | location | set(RESULT_COLUMNS) | {
-        "input_row", "objectif", "action_code", "taux_partenaires", "n_violations", "violations", "epci_siren"}
-    candidates = [c for c in checked.columns if normalise_column_name(c) not in skip and not c.endswith("_eur")
-                  and c != "geometry" and not c.endswith("_source")]
+    skip = (
+        _NOT_INDICATORS
+        | location
+        | set(RESULT_COLUMNS)
+        | {"input_row", "objectif", "action_code", "taux_partenaires", "n_violations", "violations", "epci_siren"}
+    )
+    candidates = [
+        c
+        for c in checked.columns
+        if normalise_column_name(c) not in skip
+        and not c.endswith("_eur")
+        and c != "geometry"
+        and not c.endswith("_source")
+    ]
     values = {c: _money(checked[c]) for c in candidates}
     indicators = [c for c, v in values.items() if np.isfinite(v).mean() >= 0.5]
     usable = checked[(checked["objectif"] != "") & checked["territoire"].notna()]
@@ -563,14 +737,23 @@ def target_progress(checked: pd.DataFrame, programme: dict | None = None) -> pd.
     programme = programme or _load()
     in_44 = checked[checked["objectif"] == "44"]
     jobs_column = _find(checked, ("emplois_animateurs", "emplois", "jobs"))
-    achieved = {"cyber_centres": float(len(in_44)),
-                "emplois_animateurs": float(_money(in_44[jobs_column]).sum()) if jobs_column else np.nan}
+    achieved = {
+        "cyber_centres": float(len(in_44)),
+        "emplois_animateurs": float(_money(in_44[jobs_column]).sum()) if jobs_column else np.nan,
+    }
     rows = []
     for target in programme.get("cibles", []):
         done = achieved.get(target["code"], np.nan)
-        rows.append({"cible": target["libelle"], "valeur_cible": target["valeur"], "realise": done,
-                     "progression": done / target["valeur"] if np.isfinite(done) else np.nan,
-                     "echeance": target.get("echeance", ""), "ou": target.get("ou", "")})
+        rows.append(
+            {
+                "cible": target["libelle"],
+                "valeur_cible": target["valeur"],
+                "realise": done,
+                "progression": done / target["valeur"] if np.isfinite(done) else np.nan,
+                "echeance": target.get("echeance", ""),
+                "ou": target.get("ou", ""),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -602,8 +785,10 @@ def programme_report(projects=None, *, scheme="cper2000") -> ProgrammeReport:
     if projects is None:
         return report
     if not (hasattr(projects, "accepted") and hasattr(projects, "rejected")):
-        raise TypeError("`projects` must be a GeocodeResult (territorial.geocode of the projects table), got "
-                        f"{type(projects).__name__}; to read a file, use territorial.programme_from_file(path)")
+        raise TypeError(
+            "`projects` must be a GeocodeResult (territorial.geocode of the projects table), got "
+            f"{type(projects).__name__}; to read a file, use territorial.programme_from_file(path)"
+        )
     rows = pd.concat([pd.DataFrame(projects.accepted.drop(columns="geometry")), projects.rejected])
     rows = rows.sort_values("input_row", kind="stable").reset_index(drop=True)
     checked = check_projects(rows)
@@ -611,6 +796,7 @@ def programme_report(projects=None, *, scheme="cper2000") -> ProgrammeReport:
     report.by_territory = programme_by_territory(checked.projects, scheme=scheme)
     report.indicators = indicators_by_territory(checked.projects)
     report.targets = target_progress(checked.projects)
-    report.located = projects.accepted.merge(checked.projects[["input_row", "objectif", "cout_total_eur",
-                                                              "n_violations", "violations"]], on="input_row")
+    report.located = projects.accepted.merge(
+        checked.projects[["input_row", "objectif", "cout_total_eur", "n_violations", "violations"]], on="input_row"
+    )
     return report

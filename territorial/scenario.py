@@ -52,8 +52,20 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["InputLayer", "Scenario", "assign_kind", "default_scenario", "load_scenario"]
 
-_TOP_KEYS = {"title", "example_data", "scheme", "detour", "inputs", "radii_km", "targets", "priority", "map",
-             "outputs", "projects", "siting"}
+_TOP_KEYS = {
+    "title",
+    "example_data",
+    "scheme",
+    "detour",
+    "inputs",
+    "radii_km",
+    "targets",
+    "priority",
+    "map",
+    "outputs",
+    "projects",
+    "siting",
+}
 _SITING_KEYS = {"kind", "k", "toward_target", "radius_km", "weights", "min_per_territory", "solver"}
 _INPUT_KEYS = {"path", "kind", "kind_column", "columns", "crs", "sep", "encoding", "layer", "sheet", "online"}
 _MAP_KEYS = {"indicator", "territory_indicator", "classification"}
@@ -143,11 +155,15 @@ def load_scenario(path: str | Path) -> Scenario:
     for key in ("map", "report", "gpkg"):
         name = outputs.get(key)
         if name is not None and (Path(name).name != name or name in ("", ".", "..")):
-            raise InputFileError(f"{path}: [outputs] {key} = {name!r} must be a plain file name (it is written in "
-                                 "the output folder); set the folder with `dir`")
+            raise InputFileError(
+                f"{path}: [outputs] {key} = {name!r} must be a plain file name (it is written in "
+                "the output folder); set the folder with `dir`"
+            )
     if ".." in Path(outputs.get("dir", "maps")).parts:
-        raise InputFileError(f"{path}: [outputs] dir = {outputs['dir']!r} climbs out with '..'; give a folder below "
-                             "the current one, an absolute path, or -o DIR on the command line")
+        raise InputFileError(
+            f"{path}: [outputs] dir = {outputs['dir']!r} climbs out with '..'; give a folder below "
+            "the current one, an absolute path, or -o DIR on the command line"
+        )
     return Scenario(
         inputs=inputs,
         title=str(data.get("title", Scenario.title)),
@@ -185,13 +201,20 @@ def default_scenario() -> Scenario:
     return load_scenario(Path(str(resources.files("territorial.examples").joinpath("scenario.toml"))))
 
 
-_FILE_KINDS = (("cyber", "cyber_centre"), ("mediation", "cyber_centre"), ("haut_debit", "broadband_access_point"),
-               ("acces", "broadband_access_point"), ("broadband", "broadband_access_point"),
-               ("projet", "project"), ("project", "project"))
+_FILE_KINDS = (
+    ("cyber", "cyber_centre"),
+    ("mediation", "cyber_centre"),
+    ("haut_debit", "broadband_access_point"),
+    ("acces", "broadband_access_point"),
+    ("broadband", "broadband_access_point"),
+    ("projet", "project"),
+    ("project", "project"),
+)
 
 
-def assign_kind(frame: gpd.GeoDataFrame, *, kind: str | None = None, kind_column: str | None = None,
-                path: str | Path | None = None) -> gpd.GeoDataFrame:
+def assign_kind(
+    frame: gpd.GeoDataFrame, *, kind: str | None = None, kind_column: str | None = None, path: str | Path | None = None
+) -> gpd.GeoDataFrame:
     """A copy of ``frame`` with a normalised ``kind`` column.
 
     The kind is ``kind`` if given; else the values of ``kind_column`` (default: a
@@ -214,13 +237,17 @@ def assign_kind(frame: gpd.GeoDataFrame, *, kind: str | None = None, kind_column
         blank = frame[column].isna() | (frame[column].astype(str).str.strip() == "")
         if blank.any():
             rows = ", ".join(map(str, frame.loc[blank, "input_row"].head(10))) if "input_row" in frame else ""
-            raise InputFileError(f"{name}: rows {rows} have no kind in column {column!r}; fill them or give the "
-                                 "kind of the whole file (--kind)")
+            raise InputFileError(
+                f"{name}: rows {rows} have no kind in column {column!r}; fill them or give the "
+                "kind of the whole file (--kind)"
+            )
         return frame.assign(kind=frame[column].map(normalise_kind))
     stem = normalise_kind(Path(path).stem) if path is not None else ""
     guessed = next((k for marker, k in _FILE_KINDS if marker in stem), None)
     if guessed is None:
-        raise InputFileError(f"cannot tell the kind of the facilities in {name}: give it (--kind cyber_centre, or "
-                             "`kind` in the scenario) or name the column that holds it (--kind-column)")
+        raise InputFileError(
+            f"cannot tell the kind of the facilities in {name}: give it (--kind cyber_centre, or "
+            "`kind` in the scenario) or name the column that holds it (--kind-column)"
+        )
     logger.info("%s: kind %s taken from the file name", name, guessed)
     return frame.assign(kind=guessed)

@@ -112,8 +112,9 @@ def validate_scheme(scheme: pd.Series, *, name: str = "scheme") -> pd.Series:
         (old codes are named with the commune they now belong to).
     """
     if not isinstance(scheme, pd.Series):
-        raise TypeError(f"`{name}` must be a pandas Series of territory names indexed by INSEE code, "
-                        f"got {type(scheme).__name__}")
+        raise TypeError(
+            f"`{name}` must be a pandas Series of territory names indexed by INSEE code, got {type(scheme).__name__}"
+        )
     codes = pd.Index([normalise_insee_code(c) for c in scheme.index], name="code_insee")
     values = scheme.astype("string").str.strip().to_numpy()
     scheme = pd.Series(values, index=codes, name="territoire", dtype="string")
@@ -126,20 +127,28 @@ def validate_scheme(scheme: pd.Series, *, name: str = "scheme") -> pd.Series:
     missing = reference.index.difference(scheme.index[~blank])
     problems = []
     if len(missing):
-        problems.append(f"{len(missing)} commune(s) without a territory: "
-                        + ", ".join(f"{c} {reference[c]}" for c in missing))
+        problems.append(
+            f"{len(missing)} commune(s) without a territory: " + ", ".join(f"{c} {reference[c]}" for c in missing)
+        )
     if len(duplicated):
-        problems.append(f"{len(duplicated)} code(s) given more than once: "
-                        + ", ".join(f"{c} {reference.get(c, '')}".strip() for c in duplicated))
+        problems.append(
+            f"{len(duplicated)} code(s) given more than once: "
+            + ", ".join(f"{c} {reference.get(c, '')}".strip() for c in duplicated)
+        )
     if len(unknown):
-        problems.append(f"{len(unknown)} code(s) that are not current communes of the geography in use: "
-                        + ", ".join(_describe_unknown(unknown)))
+        problems.append(
+            f"{len(unknown)} code(s) that are not current communes of the geography in use: "
+            + ", ".join(_describe_unknown(unknown))
+        )
     if problems:
         raise SchemeError(
             f"`{name}` must assign every one of the {len(reference)} communes of the geography in use to "
-            "exactly one territory. " + "; ".join(problems)
+            "exactly one territory. "
+            + "; ".join(problems)
             + ". Fix these rows (current INSEE codes are listed by territorial.communes()).",
-            missing=list(missing), duplicated=list(duplicated), unknown=list(unknown),
+            missing=list(missing),
+            duplicated=list(duplicated),
+            unknown=list(unknown),
         )
     return scheme.sort_index()
 
@@ -254,8 +263,10 @@ def resolve_scheme(scheme=DEFAULT_SCHEME) -> pd.Series:
     if isinstance(scheme, str) and scheme.lower() == DEFAULT_SCHEME:
         return default_scheme()
     if isinstance(scheme, (str, Path)):
-        raise TypeError(f"`scheme` {str(scheme)!r} is not 'cper2000': read a scheme file first with "
-                        "territorial.read_scheme(path) and pass its result (--scheme FILE on the command line)")
+        raise TypeError(
+            f"`scheme` {str(scheme)!r} is not 'cper2000': read a scheme file first with "
+            "territorial.read_scheme(path) and pass its result (--scheme FILE on the command line)"
+        )
     if isinstance(scheme, gpd.GeoDataFrame):
         return scheme_from_polygons(scheme)
     if isinstance(scheme, pd.DataFrame):

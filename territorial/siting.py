@@ -33,8 +33,17 @@ from territorial.schemes import resolve_scheme
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["InfeasibleError", "Solution", "SitingResult", "coverage_matrix", "solve_mclp", "solve_set_cover",
-           "greedy_mclp", "site", "sites_for_share"]
+__all__ = [
+    "InfeasibleError",
+    "Solution",
+    "SitingResult",
+    "coverage_matrix",
+    "solve_mclp",
+    "solve_set_cover",
+    "greedy_mclp",
+    "site",
+    "sites_for_share",
+]
 
 SOLVERS = ("auto", "exact", "heuristic")
 
@@ -50,8 +59,9 @@ def coverage_matrix(demand_xy, candidate_xy, radius: float) -> sparse.csr_matrix
     if len(demand_xy) == 0 or len(candidate_xy) == 0:
         return sparse.csr_matrix((len(demand_xy), len(candidate_xy)), dtype=bool)
     pairs = cKDTree(demand_xy).sparse_distance_matrix(cKDTree(candidate_xy), radius, output_type="ndarray")
-    return sparse.csr_matrix((np.ones(len(pairs), dtype=bool), (pairs["i"], pairs["j"])),
-                             shape=(len(demand_xy), len(candidate_xy)))
+    return sparse.csr_matrix(
+        (np.ones(len(pairs), dtype=bool), (pairs["i"], pairs["j"])), shape=(len(demand_xy), len(candidate_xy))
+    )
 
 
 @dataclass
@@ -84,13 +94,15 @@ def _checked(A, weights, k, covered, groups, minimums):
     minimums = dict(minimums or {})
     need = sum(minimums.values())
     if need > k:
-        raise InfeasibleError(f"the minimums per territory ask for {need} new sites but k = {k}: raise k or lower "
-                              "the minimums")
+        raise InfeasibleError(
+            f"the minimums per territory ask for {need} new sites but k = {k}: raise k or lower the minimums"
+        )
     for group, minimum in minimums.items():
         available = int((groups == group).sum())
         if available < minimum:
-            raise InfeasibleError(f"territory {group!r} needs {minimum} new site(s) but has only {available} "
-                                  "candidate(s)")
+            raise InfeasibleError(
+                f"territory {group!r} needs {minimum} new site(s) but has only {available} candidate(s)"
+            )
     return A, weights, covered, groups, minimums
 
 
@@ -108,24 +120,32 @@ def _milp(A, weights, k, covered, groups, minimums, *, relax=False, time_limit=1
     n_y, n_x = len(active), A.shape[1]
     c = np.concatenate([np.zeros(n_x), -weights[active]])
     link = sparse.hstack([-sub.astype(float), sparse.identity(n_y, format="csr")], format="csr")
-    rows = [LinearConstraint(link, -np.inf, 0.0),
-            LinearConstraint(sparse.hstack([sparse.csr_matrix(np.ones((1, n_x))),
-                                            sparse.csr_matrix((1, n_y))]), k, k)]
+    rows = [
+        LinearConstraint(link, -np.inf, 0.0),
+        LinearConstraint(sparse.hstack([sparse.csr_matrix(np.ones((1, n_x))), sparse.csr_matrix((1, n_y))]), k, k),
+    ]
     for group, minimum in minimums.items():
         member = (groups == group).astype(float)[None, :]
-        rows.append(LinearConstraint(sparse.hstack([sparse.csr_matrix(member), sparse.csr_matrix((1, n_y))]),
-                                     minimum, np.inf))
+        rows.append(
+            LinearConstraint(sparse.hstack([sparse.csr_matrix(member), sparse.csr_matrix((1, n_y))]), minimum, np.inf)
+        )
     # the relaxation is the same programme with continuous x (HiGHS solves it as an LP)
     integrality = np.concatenate([np.zeros(n_x) if relax else np.ones(n_x), np.zeros(n_y)])
-    result = milp(c, constraints=rows, integrality=integrality, bounds=Bounds(0, 1),
-                  options={"time_limit": time_limit, "mip_rel_gap": mip_rel_gap, "disp": False})
+    result = milp(
+        c,
+        constraints=rows,
+        integrality=integrality,
+        bounds=Bounds(0, 1),
+        options={"time_limit": time_limit, "mip_rel_gap": mip_rel_gap, "disp": False},
+    )
     if result.x is None:
         raise InfeasibleError(f"no feasible choice of sites ({result.message})")
     return result
 
 
-def solve_mclp(A, weights, k: int, *, covered=None, groups=None, minimums=None, solver: str = "auto",
-               time_limit: float = 120.0) -> Solution:
+def solve_mclp(
+    A, weights, k: int, *, covered=None, groups=None, minimums=None, solver: str = "auto", time_limit: float = 120.0
+) -> Solution:
     """Choose ``k`` candidates that maximise the weighted demand newly covered.
 
     Parameters
@@ -153,8 +173,15 @@ def solve_mclp(A, weights, k: int, *, covered=None, groups=None, minimums=None, 
         bound = -float(_milp(A, weights, k, covered, groups, minimums, relax=True).fun)
         seconds = time.perf_counter() - start
         gap = (bound - objective) / bound if bound > 0 else 0.0
-        return Solution(np.sort(chosen), objective, max(bound, objective), max(gap, 0.0), "heuristic (glouton + "
-                        "échanges), borne de la relaxation linéaire (HiGHS)", seconds, "heuristique")
+        return Solution(
+            np.sort(chosen),
+            objective,
+            max(bound, objective),
+            max(gap, 0.0),
+            "heuristic (glouton + échanges), borne de la relaxation linéaire (HiGHS)",
+            seconds,
+            "heuristique",
+        )
     result = _milp(A, weights, k, covered, groups, minimums, time_limit=time_limit)
     chosen = np.flatnonzero(result.x[: A.shape[1]] > 0.5)
     objective = _objective(A, weights, covered, chosen)
@@ -217,8 +244,11 @@ def _improve_by_swaps(A, weights, covered, groups, minimums, chosen, rounds):
             for candidate in np.argsort(-gains)[:50]:
                 if gains[candidate] <= loss[position]:
                     break
-                if groups[out] in minimums and groups[candidate] != groups[out] and \
-                        group_counts.get(groups[out], 0) <= minimums[groups[out]]:
+                if (
+                    groups[out] in minimums
+                    and groups[candidate] != groups[out]
+                    and group_counts.get(groups[out], 0) <= minimums[groups[out]]
+                ):
                     continue
                 trial = chosen.copy()
                 trial[position] = candidate
@@ -244,8 +274,10 @@ def solve_set_cover(A, weights, share: float, *, covered=None, time_limit: float
     already = weights[covered].sum()
     reachable = weights[covered | (np.asarray(A.sum(axis=1)).ravel() > 0)].sum()
     if reachable < share * total - 1e-9:
-        raise InfeasibleError(f"even with every candidate, only {reachable / total:.1%} of the demand can be "
-                              f"covered, below the {share:.1%} asked")
+        raise InfeasibleError(
+            f"even with every candidate, only {reachable / total:.1%} of the demand can be "
+            f"covered, below the {share:.1%} asked"
+        )
     start = time.perf_counter()
     target = share * total - already
     if target <= 0:
@@ -256,19 +288,31 @@ def solve_set_cover(A, weights, share: float, *, covered=None, time_limit: float
     c = np.concatenate([np.ones(n_x), np.zeros(n_y)])
     link = sparse.hstack([-sub.astype(float), sparse.identity(n_y, format="csr")], format="csr")
     demand = sparse.hstack([sparse.csr_matrix((1, n_x)), sparse.csr_matrix(weights[active][None, :])])
-    result = milp(c, constraints=[LinearConstraint(link, -np.inf, 0.0), LinearConstraint(demand, target, np.inf)],
-                  integrality=np.concatenate([np.ones(n_x), np.zeros(n_y)]), bounds=Bounds(0, 1),
-                  options={"time_limit": time_limit, "disp": False})
+    result = milp(
+        c,
+        constraints=[LinearConstraint(link, -np.inf, 0.0), LinearConstraint(demand, target, np.inf)],
+        integrality=np.concatenate([np.ones(n_x), np.zeros(n_y)]),
+        bounds=Bounds(0, 1),
+        options={"time_limit": time_limit, "disp": False},
+    )
     if result.x is None:
         raise InfeasibleError(f"no set of sites reaches the share ({result.message})")
     chosen = np.flatnonzero(result.x[:n_x] > 0.5)
     bound = float(result.mip_dual_bound) if result.mip_dual_bound is not None else len(chosen)
     gap = (len(chosen) - bound) / len(chosen) if len(chosen) else 0.0
-    return Solution(chosen, float(len(chosen)), bound, max(gap, 0.0), "exact (MILP, HiGHS)",
-                    time.perf_counter() - start, "optimal" if result.status == 0 else "limite de temps atteinte")
+    return Solution(
+        chosen,
+        float(len(chosen)),
+        bound,
+        max(gap, 0.0),
+        "exact (MILP, HiGHS)",
+        time.perf_counter() - start,
+        "optimal" if result.status == 0 else "limite de temps atteinte",
+    )
 
 
 # --------------------------------------------------------------------------- adapters on the geography
+
 
 @dataclass
 class SitingResult:
@@ -334,12 +378,14 @@ def _problem(radius_km, existing, candidates, weights, scheme):
     demand_territory = communes["code_insee"].map(territory).to_numpy()
     unknown = set(weights or {}) - set(territory.unique())
     if unknown:
-        raise ArgumentError(f"`weights` names unknown territories {sorted(unknown)}; territories are "
-                            f"{sorted(territory.unique())}")
+        raise ArgumentError(
+            f"`weights` names unknown territories {sorted(unknown)}; territories are {sorted(territory.unique())}"
+        )
     priority = pd.Series(demand_territory).map(weights or {}).fillna(1.0).to_numpy(float)
     if candidates is None:
-        candidates = gpd.GeoDataFrame({"code_insee": communes["code_insee"].to_numpy()},
-                                      geometry=halls.to_numpy(), crs=2154)
+        candidates = gpd.GeoDataFrame(
+            {"code_insee": communes["code_insee"].to_numpy()}, geometry=halls.to_numpy(), crs=2154
+        )
     candidate_xy = _points_xy(candidates, "candidates")
     if "code_insee" not in candidates:
         raise ArgumentError("`candidates` needs a `code_insee` column (geocode them first)")
@@ -350,12 +396,34 @@ def _problem(radius_km, existing, candidates, weights, scheme):
         covered = coverage_matrix(demand_xy, existing_xy, radius).sum(axis=1).A1 > 0
     A = coverage_matrix(demand_xy, candidate_xy, radius)
     info = communes.set_index("code_insee")
-    return communes, population, population * priority, demand_territory, candidates, candidate_xy, A, covered, \
-        info, territory
+    return (
+        communes,
+        population,
+        population * priority,
+        demand_territory,
+        candidates,
+        candidate_xy,
+        A,
+        covered,
+        info,
+        territory,
+    )
 
 
-def _result(solution, communes, population, weighted, demand_territory, candidates, candidate_xy, A, covered,
-            info, territory, radius_km) -> SitingResult:
+def _result(
+    solution,
+    communes,
+    population,
+    weighted,
+    demand_territory,
+    candidates,
+    candidate_xy,
+    A,
+    covered,
+    info,
+    territory,
+    radius_km,
+) -> SitingResult:
     # rank the chosen sites by marginal gain, each given the existing ones and those ranked before it
     remaining = list(solution.chosen)
     now = covered.copy()
@@ -368,32 +436,65 @@ def _result(solution, communes, population, weighted, demand_territory, candidat
         hit = A_csc[:, j].nonzero()[0]
         new = hit[~now[hit]]
         code = candidates["code_insee"].iloc[j]
-        rows.append({"rang": len(rows) + 1, "code_insee": code, "commune": info.at[code, "nom"] if code in info.index
-                     else "", "territoire": territory.get(code, None), "x": round(candidate_xy[j, 0], 2),
-                     "y": round(candidate_xy[j, 1], 2), "gain_population": float(population[new].sum()),
-                     "gain_pondere": float(weighted[new].sum())})
+        rows.append(
+            {
+                "rang": len(rows) + 1,
+                "code_insee": code,
+                "commune": info.at[code, "nom"] if code in info.index else "",
+                "territoire": territory.get(code, None),
+                "x": round(candidate_xy[j, 0], 2),
+                "y": round(candidate_xy[j, 1], 2),
+                "gain_population": float(population[new].sum()),
+                "gain_pondere": float(weighted[new].sum()),
+            }
+        )
         now[new] = True
-    sites = gpd.GeoDataFrame(pd.DataFrame(rows, columns=["rang", "code_insee", "commune", "territoire", "x", "y",
-                                                         "gain_population", "gain_pondere"]),
-                             geometry=gpd.points_from_xy([r["x"] for r in rows], [r["y"] for r in rows]), crs=2154)
-    frame = pd.DataFrame({"territoire": demand_territory, "population": population,
-                          "couverte_avant": population * covered, "couverte_apres": population * now})
+    sites = gpd.GeoDataFrame(
+        pd.DataFrame(
+            rows, columns=["rang", "code_insee", "commune", "territoire", "x", "y", "gain_population", "gain_pondere"]
+        ),
+        geometry=gpd.points_from_xy([r["x"] for r in rows], [r["y"] for r in rows]),
+        crs=2154,
+    )
+    frame = pd.DataFrame(
+        {
+            "territoire": demand_territory,
+            "population": population,
+            "couverte_avant": population * covered,
+            "couverte_apres": population * now,
+        }
+    )
     table = frame.groupby("territoire", sort=False)[["population", "couverte_avant", "couverte_apres"]].sum()
     table.loc["Région"] = table.sum()
     table["part_avant"] = table["couverte_avant"] / table["population"]
     table["part_apres"] = table["couverte_apres"] / table["population"]
     coverage = table.reset_index()
-    per_commune = communes.assign(territoire=demand_territory, couverte_avant=covered.astype(int),
-                                  couverte_apres=now.astype(int))
-    return SitingResult(sites=sites, coverage=coverage, solution=solution,
-                        covered_before=float(population[covered].sum()), covered_after=float(population[now].sum()),
-                        radius_km=radius_km, communes=per_commune)
+    per_commune = communes.assign(
+        territoire=demand_territory, couverte_avant=covered.astype(int), couverte_apres=now.astype(int)
+    )
+    return SitingResult(
+        sites=sites,
+        coverage=coverage,
+        solution=solution,
+        covered_before=float(population[covered].sum()),
+        covered_after=float(population[now].sum()),
+        radius_km=radius_km,
+        communes=per_commune,
+    )
 
 
-def site(*, k: int, radius_km: float, existing: gpd.GeoDataFrame | None = None,
-         candidates: gpd.GeoDataFrame | None = None, weights: dict[str, float] | None = None,
-         min_per_territory: int | dict[str, int] | None = None, solver: str = "auto", scheme="cper2000",
-         time_limit: float = 120.0) -> SitingResult:
+def site(
+    *,
+    k: int,
+    radius_km: float,
+    existing: gpd.GeoDataFrame | None = None,
+    candidates: gpd.GeoDataFrame | None = None,
+    weights: dict[str, float] | None = None,
+    min_per_territory: int | dict[str, int] | None = None,
+    solver: str = "auto",
+    scheme="cper2000",
+    time_limit: float = 120.0,
+) -> SitingResult:
     """Where ``k`` new sites would cover the most (priority-weighted) population within ``radius_km``.
 
     Parameters
@@ -413,26 +514,59 @@ def site(*, k: int, radius_km: float, existing: gpd.GeoDataFrame | None = None,
     solver : {"auto", "exact", "heuristic"}
     scheme : territory scheme (default ``cper2000``)
     """
-    (communes, population, weighted, demand_territory, candidates, candidate_xy, A, covered, info,
-     territory) = _problem(radius_km, existing, candidates, weights, scheme)
+    (communes, population, weighted, demand_territory, candidates, candidate_xy, A, covered, info, territory) = (
+        _problem(radius_km, existing, candidates, weights, scheme)
+    )
     groups = candidates["code_insee"].map(territory).to_numpy()
     if isinstance(min_per_territory, int):
-        minimums = {t: min_per_territory for t in sorted(territory.unique())}
+        minimums = dict.fromkeys(sorted(territory.unique()), min_per_territory)
     else:
         minimums = dict(min_per_territory or {})
-    solution = solve_mclp(A, weighted, k, covered=covered, groups=groups, minimums=minimums, solver=solver,
-                          time_limit=time_limit)
+    solution = solve_mclp(
+        A, weighted, k, covered=covered, groups=groups, minimums=minimums, solver=solver, time_limit=time_limit
+    )
     logger.info("siting: %s, objective %.1f, bound %.1f", solution.solver, solution.objective, solution.bound)
-    return _result(solution, communes, population, weighted, demand_territory, candidates, candidate_xy, A,
-                   covered, info, territory, radius_km)
+    return _result(
+        solution,
+        communes,
+        population,
+        weighted,
+        demand_territory,
+        candidates,
+        candidate_xy,
+        A,
+        covered,
+        info,
+        territory,
+        radius_km,
+    )
 
 
-def sites_for_share(share: float, *, radius_km: float, existing: gpd.GeoDataFrame | None = None,
-                    candidates: gpd.GeoDataFrame | None = None, scheme="cper2000",
-                    time_limit: float = 120.0) -> SitingResult:
+def sites_for_share(
+    share: float,
+    *,
+    radius_km: float,
+    existing: gpd.GeoDataFrame | None = None,
+    candidates: gpd.GeoDataFrame | None = None,
+    scheme="cper2000",
+    time_limit: float = 120.0,
+) -> SitingResult:
     """The fewest new sites covering ``share`` (0-1) of the population within ``radius_km`` (set covering)."""
-    (communes, population, weighted, demand_territory, candidates, candidate_xy, A, covered, info,
-     territory) = _problem(radius_km, existing, candidates, None, scheme)
+    (communes, population, weighted, demand_territory, candidates, candidate_xy, A, covered, info, territory) = (
+        _problem(radius_km, existing, candidates, None, scheme)
+    )
     solution = solve_set_cover(A, population, share, covered=covered, time_limit=time_limit)
-    return _result(solution, communes, population, weighted, demand_territory, candidates, candidate_xy, A,
-                   covered, info, territory, radius_km)
+    return _result(
+        solution,
+        communes,
+        population,
+        weighted,
+        demand_territory,
+        candidates,
+        candidate_xy,
+        A,
+        covered,
+        info,
+        territory,
+        radius_km,
+    )

@@ -13,10 +13,26 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-RESULT_COLUMNS = ["latitude", "longitude", "result_label", "result_score", "result_score_next", "result_type",
-                  "result_id", "result_housenumber", "result_name", "result_street", "result_postcode",
-                  "result_city", "result_context", "result_citycode", "result_oldcitycode", "result_oldcity",
-                  "result_district", "result_status"]
+RESULT_COLUMNS = [
+    "latitude",
+    "longitude",
+    "result_label",
+    "result_score",
+    "result_score_next",
+    "result_type",
+    "result_id",
+    "result_housenumber",
+    "result_name",
+    "result_street",
+    "result_postcode",
+    "result_city",
+    "result_context",
+    "result_citycode",
+    "result_oldcitycode",
+    "result_oldcity",
+    "result_district",
+    "result_status",
+]
 
 
 class BanStub:
@@ -29,7 +45,8 @@ class BanStub:
             def do_POST(self):  # noqa: N802 - http.server's naming
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 message = BytesParser(policy=HTTP).parsebytes(
-                    f"Content-Type: {self.headers['Content-Type']}\r\n\r\n".encode() + body)
+                    f"Content-Type: {self.headers['Content-Type']}\r\n\r\n".encode() + body
+                )
                 fields, upload = {}, b""
                 for part in message.iter_parts():
                     name = part.get_param("name", header="content-disposition")
@@ -38,15 +55,16 @@ class BanStub:
                     else:
                         fields.setdefault(name, []).append(part.get_content().strip())
                 rows = list(csv.DictReader(io.StringIO(upload.decode("utf-8"))))
-                stub.requests.append({"path": self.path, "fields": fields, "rows": rows,
-                                      "columns": list(rows[0]) if rows else []})
+                stub.requests.append(
+                    {"path": self.path, "fields": fields, "rows": rows, "columns": list(rows[0]) if rows else []}
+                )
                 out = io.StringIO()
                 writer = csv.DictWriter(out, fieldnames=[*(rows[0] if rows else []), *RESULT_COLUMNS])
                 writer.writeheader()
                 for row in rows:
                     query = " ".join(row[c] for c in fields.get("columns", [])).lower()
                     answer = stub.answers.get(query)
-                    result = {c: "" for c in RESULT_COLUMNS}
+                    result = dict.fromkeys(RESULT_COLUMNS, "")
                     if answer:
                         result.update(answer, result_status="ok")
                     else:

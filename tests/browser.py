@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-CHROMIUM = next((p for p in (shutil.which("chromium"), shutil.which("chromium-browser"),
-                             shutil.which("google-chrome")) if p), None)
+CHROMIUM = next(
+    (p for p in (shutil.which("chromium"), shutil.which("chromium-browser"), shutil.which("google-chrome")) if p), None
+)
 
 HEAD_PROBE = """<script>window.__errors=[];window.addEventListener('error',function(e){
 window.__errors.push(String(e.message||e.type)+' @ '+String(e.filename||(e.target&&(e.target.src||e.target.href))||''));},true);
@@ -122,16 +123,35 @@ def probe(page: Path, tmp_path: Path, *, every_overlay: bool = False, texts: boo
     html = page.read_text(encoding="utf-8")
     inline_scripts = len(re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", html)) + 1  # + the head probe
     probed = html.replace("<head>", "<head>" + HEAD_PROBE, 1).replace(
-        "</body>", TAIL_PROBE % {"inline_scripts": inline_scripts + 1,
-                      "options": json.dumps({"every_overlay": every_overlay, "texts": texts})} + "</body>", 1)
+        "</body>",
+        TAIL_PROBE
+        % {
+            "inline_scripts": inline_scripts + 1,
+            "options": json.dumps({"every_overlay": every_overlay, "texts": texts}),
+        }
+        + "</body>",
+        1,
+    )
     target = tmp_path / f"probe_{page.name}"
     target.write_text(probed, encoding="utf-8")
     command = [
-        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--disable-quic", f"--user-data-dir={tmp_path / 'profile'}",
-        "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
-        "--host-resolver-rules=MAP * ~NOTFOUND", "--window-size=1280,900",
-        "--virtual-time-budget=5000", "--dump-dom", target.as_uri(),
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-quic",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--proxy-server=http://127.0.0.1:9",
+        "--proxy-bypass-list=<-loopback>",
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        "--window-size=1280,900",
+        "--virtual-time-budget=5000",
+        "--dump-dom",
+        target.as_uri(),
     ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=180)
     match = re.search(r'<pre id="probe">(.*?)</pre>', done.stdout, re.S)

@@ -47,8 +47,9 @@ def default_run(tmp_path_factory):
 try:  # a fixed, derandomised profile: the property tests give the same cases on every run and in CI
     from hypothesis import HealthCheck, settings
 
-    settings.register_profile("territorial", max_examples=60, derandomize=True, deadline=None,
-                              suppress_health_check=[HealthCheck.too_slow])
+    settings.register_profile(
+        "territorial", max_examples=60, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    )
     settings.load_profile("territorial")
 except ImportError:  # pragma: no cover - hypothesis is in the test extra
     pass

@@ -20,16 +20,21 @@ runner = CliRunner()
 
 def at_town_halls(codes, kind, **extra):
     halls = territorial.town_halls().set_index("code_insee")
-    return gpd.GeoDataFrame({"code_insee": list(codes), "kind": kind, **extra},
-                            geometry=halls.geometry.reindex(list(codes)).to_numpy(), crs=2154)
+    return gpd.GeoDataFrame(
+        {"code_insee": list(codes), "kind": kind, **extra},
+        geometry=halls.geometry.reindex(list(codes)).to_numpy(),
+        crs=2154,
+    )
 
 
 @pytest.fixture(scope="module")
 def small():
-    facilities = pd.concat([
-        at_town_halls(["59350", "62041", "59183", "59350"], "cyber_centre", postes=[10, 8, 6, 4]),
-        at_town_halls(["59512", "59606"], "Point d'accès"),
-    ])
+    facilities = pd.concat(
+        [
+            at_town_halls(["59350", "62041", "59183", "59350"], "cyber_centre", postes=[10, 8, 6, 4]),
+            at_town_halls(["59512", "59606"], "Point d'accès"),
+        ]
+    )
     return analyse(gpd.GeoDataFrame(facilities, crs=2154), n_boot=50)
 
 
@@ -63,7 +68,8 @@ def test_every_territory_number_is_recomputed_from_the_commune_table(small):
             assert row[f"dist_p90_{k}_km"] == dist[order][np.searchsorted(cum, 0.9)]
             assert row[f"part_pop_couverte_{k}"] == pytest.approx((group[f"couvert_{k}"] * pop).sum() / pop.sum())
             assert row[f"part_pop_couverte_surface_{k}"] == pytest.approx(
-                (group[f"couvert_surface_{k}"] * pop).sum() / pop.sum())
+                (group[f"couvert_surface_{k}"] * pop).sum() / pop.sum()
+            )
 
 
 def test_equity_is_recomputed_from_the_commune_table(small):
@@ -74,10 +80,12 @@ def test_equity_is_recomputed_from_the_commune_table(small):
         assert (row.theil, row.theil_inter, row.theil_intra) == pytest.approx((t.total, t.between, t.within))
         assert row.theil == pytest.approx(row.theil_inter + row.theil_intra, abs=1e-12)
         per = communes.groupby("territoire")[[f"n_{k}", "population"]].sum()
-        assert row.gini_territoires == pytest.approx(balance.weighted_gini(per[f"n_{k}"] / per["population"],
-                                                                           per["population"]))
-        assert row.gini_distance == pytest.approx(balance.weighted_gini(communes[f"dist_{k}_km"],
-                                                                        communes["population"]))
+        assert row.gini_territoires == pytest.approx(
+            balance.weighted_gini(per[f"n_{k}"] / per["population"], per["population"])
+        )
+        assert row.gini_distance == pytest.approx(
+            balance.weighted_gini(communes[f"dist_{k}_km"], communes["population"])
+        )
         assert row.cv == pytest.approx(balance.weighted_cv(communes[f"dist_{k}_km"], communes["population"]))
         assert -1 <= row.moran_i <= 1 and 0 <= row.moran_p <= 1
 
@@ -122,9 +130,10 @@ def test_radius_detour_and_zones():
     wide = analyse(facilities, radii_km={"cyber_centre": 20}, n_boot=10)
     narrow = analyse(facilities, radii_km={"cyber_centre": 20}, detour=1.5, n_boot=10)
     assert wide.communes["couvert_cyber_centre"].sum() > narrow.communes["couvert_cyber_centre"].sum()
-    assert wide.zones.geometry.iloc[0].area == pytest.approx(np.pi * 20_000 ** 2, rel=0.01)
+    assert wide.zones.geometry.iloc[0].area == pytest.approx(np.pi * 20_000**2, rel=0.01)
     assert narrow.communes["dist_cyber_centre_km"].max() == pytest.approx(
-        1.5 * wide.communes["dist_cyber_centre_km"].max(), rel=1e-4)
+        1.5 * wide.communes["dist_cyber_centre_km"].max(), rel=1e-4
+    )
 
 
 def test_geographic_crs_is_refused():
@@ -132,18 +141,40 @@ def test_geographic_crs_is_refused():
         analyse(at_town_halls(["62041"], "cyber_centre").to_crs(4326))
 
 
-@pytest.mark.parametrize(("raw", "kind"), [("Cyber-centre", "cyber_centre"), ("EPN", "cyber_centre"),
-                                          ("Point d'accès haut débit", "broadband_access_point"),
-                                          ("lycée", "lycee"), ("Ville numérique", "ville_numerique")])
+@pytest.mark.parametrize(
+    ("raw", "kind"),
+    [
+        ("Cyber-centre", "cyber_centre"),
+        ("EPN", "cyber_centre"),
+        ("Point d'accès haut débit", "broadband_access_point"),
+        ("lycée", "lycee"),
+        ("Ville numérique", "ville_numerique"),
+    ],
+)
 def test_normalise_kind(raw, kind):
     assert normalise_kind(raw) == kind
 
 
 def test_cli_contract_on_the_example_files(tmp_path):
     out = tmp_path / "analyse"
-    result = runner.invoke(app, ["analyse", str(example_path(CYBER_FILE)), str(example_path(ACCESS_FILE)),
-                                 "-o", str(out), "--kind", "cyber_centre", "--kind", "broadband_access_point",
-                                 "--radius", "cyber_centre=10", "--target", "cyber_centre=100"])
+    result = runner.invoke(
+        app,
+        [
+            "analyse",
+            str(example_path(CYBER_FILE)),
+            str(example_path(ACCESS_FILE)),
+            "-o",
+            str(out),
+            "--kind",
+            "cyber_centre",
+            "--kind",
+            "broadband_access_point",
+            "--radius",
+            "cyber_centre=10",
+            "--target",
+            "cyber_centre=100",
+        ],
+    )
     assert result.exit_code == 0, result.output
     communes = pd.read_csv(out / "communes.csv", dtype={"code_insee": str})
     territories = pd.read_csv(out / "territoires.csv")
@@ -151,12 +182,26 @@ def test_cli_contract_on_the_example_files(tmp_path):
     underserved = pd.read_csv(out / "sous_desservies.csv", dtype={"code_insee": str})
     for k in ("cyber_centre", "broadband_access_point"):
         assert {f"n_{k}", f"dist_{k}_km", f"couvert_{k}"} <= set(communes.columns)
-        assert {f"n_{k}", f"{k}_pour_10000_hab", f"dist_moy_{k}_km", f"dist_p90_{k}_km", f"part_pop_couverte_{k}",
-                f"part_pop_couverte_surface_{k}"} <= set(territories.columns)
+        assert {
+            f"n_{k}",
+            f"{k}_pour_10000_hab",
+            f"dist_moy_{k}_km",
+            f"dist_p90_{k}_km",
+            f"part_pop_couverte_{k}",
+            f"part_pop_couverte_surface_{k}",
+        } <= set(territories.columns)
     assert {"territoire", "population", "superficie_km2", "attendu_cyber_centre"} <= set(territories.columns)
     assert list(equity.columns[:1]) == ["kind"]
-    assert {"theil", "theil_inter", "theil_intra", "gini_territoires", "gini_distance", "cv", "moran_i",
-            "moran_p"} <= set(equity.columns)
+    assert {
+        "theil",
+        "theil_inter",
+        "theil_intra",
+        "gini_territoires",
+        "gini_distance",
+        "cv",
+        "moran_i",
+        "moran_p",
+    } <= set(equity.columns)
     assert list(underserved.columns) == ["code_insee", "commune", "territoire", "population", "kind", "dist_km"]
     assert len(communes) == 1534 and communes["code_insee"].str.len().eq(5).all()
     assert territories["n_cyber_centre"].sum() == 79 and territories["n_broadband_access_point"].sum() == 148

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from ban_stub import BanStub
 from pyproj import Transformer
 from typer.testing import CliRunner
 
@@ -11,8 +12,6 @@ import territorial
 from territorial.ban import BanError, ban_geocode
 from territorial.cli import app
 from territorial.geocode import geocode
-
-from ban_stub import BanStub
 
 TO_WGS84 = Transformer.from_crs(2154, 4326, always_xy=True)
 
@@ -22,9 +21,16 @@ def answer(code: str, label: str, score: float, lonlat: tuple[float, float] | No
         polygon = territorial.communes(scheme=None).set_index("code_insee").geometry[code]
         lonlat = TO_WGS84.transform(*polygon.representative_point().coords[0])
     lon, lat = lonlat
-    return {"latitude": f"{lat:.6f}", "longitude": f"{lon:.6f}", "result_label": label,
-            "result_score": f"{score}", "result_type": "housenumber", "result_citycode": code,
-            "result_postcode": "", "result_city": label.split()[-1]}
+    return {
+        "latitude": f"{lat:.6f}",
+        "longitude": f"{lon:.6f}",
+        "result_label": label,
+        "result_score": f"{score}",
+        "result_type": "housenumber",
+        "result_citycode": code,
+        "result_postcode": "",
+        "result_city": label.split()[-1],
+    }
 
 
 @pytest.fixture
@@ -40,12 +46,21 @@ def stub():
         yield server
 
 
-ROWS = pd.DataFrame({
-    "nom": ["secret A", "secret B", "secret C", "secret D", "secret E", "secret F"],
-    "adresse": ["12 place des Héros", "3 rue de la Gare", "1 chemin perdu", "40 rue Nationale", "8 rue de Paris", ""],
-    "code_postal": ["62000", "62000", "62000", "", "", ""],
-    "commune": ["Arras", "Arras", "Arras", "Nulle-Part", "Nulle-Part", "Lens"],
-})
+ROWS = pd.DataFrame(
+    {
+        "nom": ["secret A", "secret B", "secret C", "secret D", "secret E", "secret F"],
+        "adresse": [
+            "12 place des Héros",
+            "3 rue de la Gare",
+            "1 chemin perdu",
+            "40 rue Nationale",
+            "8 rue de Paris",
+            "",
+        ],
+        "code_postal": ["62000", "62000", "62000", "", "", ""],
+        "commune": ["Arras", "Arras", "Arras", "Nulle-Part", "Nulle-Part", "Lens"],
+    }
+)
 
 
 def test_online_geocoding_refines_flags_and_rescues(stub, tmp_path):
@@ -56,14 +71,16 @@ def test_online_geocoding_refines_flags_and_rescues(stub, tmp_path):
     assert arras["geocode_precision"] == "adresse (BAN)" and arras["geocode_method"].endswith("+ban_address")
     assert not arras.geometry.equals(halls["62041"])
     mismatch = rows.loc["secret B"]
-    assert mismatch["code_insee"] == "62041" and "la BAN place l'adresse dans Avion (62065)" in mismatch[
-        "geocode_note"]
+    assert mismatch["code_insee"] == "62041" and "la BAN place l'adresse dans Avion (62065)" in mismatch["geocode_note"]
     assert mismatch.geometry.equals(halls["62041"])
     low = rows.loc["secret C"]
     assert "adresse non retenue par la BAN (score 0,31)" in low["geocode_note"]
     rescued = rows.loc["secret D"]
     assert (rescued["geocode_status"], rescued["code_insee"], rescued["geocode_method"]) == (
-        "fuzzy", "59350", "ban_address")
+        "fuzzy",
+        "59350",
+        "ban_address",
+    )
     assert rescued["geocode_score"] == 95.0
     assert rows.loc["secret E", "geocode_status"] == "outside_region"
     assert rows.loc["secret F", "geocode_precision"] == "mairie"  # no address: not sent
@@ -95,7 +112,19 @@ def test_cli_online(stub, tmp_path):
     path = tmp_path / "in.csv"
     ROWS.to_csv(path, sep=";", index=False)
     out = tmp_path / "out.csv"
-    result = CliRunner().invoke(app, ["geocode", str(path), "-o", str(out), "--online", "--ban-url", stub.url,
-                                      "--ban-cache", str(tmp_path / "cache")])
+    result = CliRunner().invoke(
+        app,
+        [
+            "geocode",
+            str(path),
+            "-o",
+            str(out),
+            "--online",
+            "--ban-url",
+            stub.url,
+            "--ban-cache",
+            str(tmp_path / "cache"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "adresse (BAN)" in set(pd.read_csv(out, dtype=str)["geocode_precision"])

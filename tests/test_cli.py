@@ -57,11 +57,26 @@ def test_unknown_option_is_a_usage_error():
 @pytest.mark.slow
 def test_run_writes_the_main_outputs(default_run):
     folder, output = default_run.folder, default_run.output
-    for name in ("carte.html", "rapport.html", "communes.csv", "territoires.csv", "equite.csv",
-                 "sous_desservies.csv", "lorenz.png", "carte_dist_cyber_centre_km.png",
-                 "cyber_centres_exemple_rejets.csv", "couverture.gpkg", "couverture_gpkg_LISEZMOI.txt",
-                 "programme.csv", "controle_source.csv", "projets_controle.csv", "programme_territoires.csv",
-                 "sites_proposes.csv", "sites_couverture.csv", "carte_sites.html"):
+    for name in (
+        "carte.html",
+        "rapport.html",
+        "communes.csv",
+        "territoires.csv",
+        "equite.csv",
+        "sous_desservies.csv",
+        "lorenz.png",
+        "carte_dist_cyber_centre_km.png",
+        "cyber_centres_exemple_rejets.csv",
+        "couverture.gpkg",
+        "couverture_gpkg_LISEZMOI.txt",
+        "programme.csv",
+        "controle_source.csv",
+        "projets_controle.csv",
+        "programme_territoires.csv",
+        "sites_proposes.csv",
+        "sites_couverture.csv",
+        "carte_sites.html",
+    ):
         assert (folder / name).is_file(), name
         assert str(folder / name) in output
     assert "Bassin Minier" in (folder / "carte.html").read_text(encoding="utf-8")
@@ -76,8 +91,9 @@ def test_console_script_runs_from_any_directory(tmp_path):
     exe = str(beside) if beside.is_file() else shutil.which("territorial")
     if exe is None:
         pytest.skip("the territorial console script is not on PATH (package not installed in this environment)")
-    done = subprocess.run([exe, "run", "--no-self-contained"], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=600)
+    done = subprocess.run(
+        [exe, "run", "--no-self-contained"], cwd=tmp_path, capture_output=True, text=True, timeout=600
+    )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "maps" / "carte.html").is_file() and (tmp_path / "maps" / "rapport.html").is_file()
     assert "maps/carte.html" in done.stdout

@@ -41,7 +41,11 @@ def test_csv_output_with_default_rejects(messy_csv, tmp_path):
     assert {"x", "y"} <= set(accepted.columns)
     assert 550_000 < float(accepted["x"][0]) < 800_000 and 6_900_000 < float(accepted["y"][0]) < 7_150_000
     assert dict(zip(rejected["id"], rejected["geocode_status"])) == {
-        "3": "outside_region", "4": "ambiguous", "5": "invalid", "6": "unmatched"}
+        "3": "outside_region",
+        "4": "ambiguous",
+        "5": "invalid",
+        "6": "unmatched",
+    }
     assert list(rejected.columns[:6]) == ["id", "nom", "commune", "cp", "latitude", "longitude"]
     assert "6 lignes lues : 2 acceptées, 4 rejetées" in result.output
 
@@ -84,8 +88,10 @@ def test_column_override(tmp_path):
 
 @pytest.mark.parametrize(
     ("name", "accepted", "rejected"),
-    [(CYBER_FILE, 79, {"outside_region": 1, "unmatched": 1, "ambiguous": 1, "invalid": 1}),
-     (ACCESS_FILE, 148, {"outside_region": 2})],
+    [
+        (CYBER_FILE, 79, {"outside_region": 1, "unmatched": 1, "ambiguous": 1, "invalid": 1}),
+        (ACCESS_FILE, 148, {"outside_region": 2}),
+    ],
 )
 def test_example_files_geocode_with_their_deliberate_defects(tmp_path, name, accepted, rejected):
     out = tmp_path / "ex.csv"
@@ -108,10 +114,10 @@ def test_example_generator_is_deterministic(tmp_path):
 LAMEDNUM = (
     "id,pivot,nom,commune,code_postal,code_insee,adresse,complement_adresse,latitude,longitude,services,"
     "source,date_maj,typologie\n"
-    'lieu-1,21590350600018,Médiathèque <i>Jean Lévy</i>,Lille,59000,59350,32-34 rue Edouard Delesalle,,50.6338,'
+    "lieu-1,21590350600018,Médiathèque <i>Jean Lévy</i>,Lille,59000,59350,32-34 rue Edouard Delesalle,,50.6338,"
     '3.0621,"Prendre en main un ordinateur;Réaliser des démarches administratives",hub,2024-05-02,BIB\n'
     "lieu-2,,Espace numérique,Béthune,62400,,2 rue Sadi Carnot,1er étage,,,Accès libre|Emploi,hub,2024-05-02,MUNI\n"
-    'lieu-3,,EPN \'Le Clic\',Amiens,80000,80021,1 place,,49.8941,2.2957,"Accès libre, Emploi",hub,2024-05-02,ASSO\n'
+    "lieu-3,,EPN 'Le Clic',Amiens,80000,80021,1 place,,49.8941,2.2957,\"Accès libre, Emploi\",hub,2024-05-02,ASSO\n"
 )
 
 

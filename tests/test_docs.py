@@ -33,8 +33,9 @@ def test_every_command_and_option_is_in_the_readme():
 
 
 def test_every_scenario_key_is_in_the_readme():
-    keys = (scenario._TOP_KEYS | scenario._INPUT_KEYS | scenario._MAP_KEYS | scenario._OUTPUT_KEYS
-            | scenario._SITING_KEYS)
+    keys = (
+        scenario._TOP_KEYS | scenario._INPUT_KEYS | scenario._MAP_KEYS | scenario._OUTPUT_KEYS | scenario._SITING_KEYS
+    )
     block = README.split("## Scenario file", 1)[1].split("## Python API", 1)[0]
     for key in sorted(keys):
         assert re.search(rf"(^|[\s\[{{]){key}(\s*=|\]|\.)", block, re.M), key

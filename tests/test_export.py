@@ -21,8 +21,14 @@ from territorial.maps import commune_breaks, coverage_map, render_map, territory
 from territorial.scenario import assign_kind
 
 runner = CliRunner()
-SPATIAL = ["communes", "territoires", "equipements_broadband_access_point", "equipements_cyber_centre",
-           "zones_couverture", "communes_sous_desservies"]
+SPATIAL = [
+    "communes",
+    "territoires",
+    "equipements_broadband_access_point",
+    "equipements_cyber_centre",
+    "zones_couverture",
+    "communes_sous_desservies",
+]
 
 
 @pytest.fixture(scope="module")
@@ -85,8 +91,10 @@ def test_layer_styles_match_the_html_legend(example, gpkg):
     assert all(s[3] == 1 for s in styles)
     qml = {name: q for name, q, _, _ in styles}
     page = render_map(coverage_map(analysis, facilities))
-    for layer, breaks in (("communes", commune_breaks(analysis, "dist_cyber_centre_km")),
-                          ("territoires", territory_breaks(analysis, "part_pop_couverte_cyber_centre"))):
+    for layer, breaks in (
+        ("communes", commune_breaks(analysis, "dist_cyber_centre_km")),
+        ("territoires", territory_breaks(analysis, "part_pop_couverte_cyber_centre")),
+    ):
         uppers = [float(v) for v in re.findall(r'<range lower="[^"]+" upper="([^"]+)"', qml[layer])]
         assert uppers == list(breaks.bins)
         labels = re.findall(r'<range [^>]*label="([^"]+)"', qml[layer])
@@ -124,11 +132,24 @@ def test_no_overwrite_without_asking_and_atomic_failure(example, tmp_path, monke
 
 
 def test_shapefile_field_names_rule():
-    names = shapefile_field_names(["code_insee", "part_pop_couverte_cyber_centre", "dist_moy_cyber_centre_km",
-                                   "dist_moy_cyber_centre_m", "Évaluation finale", "population"])
-    assert names == {"code_insee": "code_insee", "part_pop_couverte_cyber_centre": "ppc_cc",
-                     "dist_moy_cyber_centre_km": "dmoy_cc_km", "dist_moy_cyber_centre_m": "dmoy_cc_m",
-                     "Évaluation finale": "evaluation", "population": "population"}
+    names = shapefile_field_names(
+        [
+            "code_insee",
+            "part_pop_couverte_cyber_centre",
+            "dist_moy_cyber_centre_km",
+            "dist_moy_cyber_centre_m",
+            "Évaluation finale",
+            "population",
+        ]
+    )
+    assert names == {
+        "code_insee": "code_insee",
+        "part_pop_couverte_cyber_centre": "ppc_cc",
+        "dist_moy_cyber_centre_km": "dmoy_cc_km",
+        "dist_moy_cyber_centre_m": "dmoy_cc_m",
+        "Évaluation finale": "evaluation",
+        "population": "population",
+    }
     clash = shapefile_field_names(["abcdefghijk1", "abcdefghijk2", "abcdefghijk3"])
     assert list(clash.values()) == ["abcdefghij", "abcdefgh_2", "abcdefgh_3"]
     assert all(len(v) <= 10 for v in names.values())
@@ -169,8 +190,7 @@ def test_geojson_fgb_and_csv(example, tmp_path):
     export_analysis(analysis, facilities, tmp_path / "c" / "nord.csv", excel_fr=True)
     raw = (tmp_path / "c" / "nord_equipements_cyber_centre.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf") and b";" in raw.splitlines()[0]
-    points = pd.read_csv(tmp_path / "c" / "nord_equipements_cyber_centre.csv", sep=";", dtype=str,
-                         encoding="utf-8-sig")
+    points = pd.read_csv(tmp_path / "c" / "nord_equipements_cyber_centre.csv", sep=";", dtype=str, encoding="utf-8-sig")
     assert {"x", "y", "code_insee"} <= set(points.columns) and points["code_insee"].str.len().eq(5).all()
     export_analysis(analysis, facilities, tmp_path / "l93" / "nord.gpkg", crs="EPSG:4326")
     assert pyogrio.read_info(tmp_path / "l93" / "nord.gpkg", layer="communes")["crs"] == "EPSG:4326"
@@ -178,8 +198,16 @@ def test_geojson_fgb_and_csv(example, tmp_path):
 
 def test_export_cli(tmp_path):
     out = tmp_path / "nord.gpkg"
-    args = ["export", str(example_path(CYBER_FILE)), "-o", str(out), "--kind", "cyber_centre",
-            "--radius", "cyber_centre=8"]
+    args = [
+        "export",
+        str(example_path(CYBER_FILE)),
+        "-o",
+        str(out),
+        "--kind",
+        "cyber_centre",
+        "--radius",
+        "cyber_centre=8",
+    ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert pyogrio.read_dataframe(out, layer="equipements_cyber_centre").shape[0] == 79
@@ -199,15 +227,19 @@ def test_qgis_opens_the_layers_with_their_default_styles(example, gpkg):
     from pathlib import Path
 
     system_python = Path("/usr/bin/python3")
-    probe = subprocess.run([str(system_python), "-c", "import qgis.core"], capture_output=True) \
-        if system_python.exists() else None
+    probe = (
+        subprocess.run([str(system_python), "-c", "import qgis.core"], capture_output=True)
+        if system_python.exists()
+        else None
+    )
     if probe is None or probe.returncode != 0:
         if os.environ.get("CI"):
             pytest.fail("python3-qgis is missing on CI: .ci/run must install Debian's python3-qgis")
         pytest.skip("QGIS is not installed here (apt-get install python3-qgis qgis-providers); CI installs it")
     script = Path(__file__).with_name("qgis_open.py")
-    done = subprocess.run([str(system_python), str(script), str(gpkg), *SPATIAL], capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run(
+        [str(system_python), str(script), str(gpkg), *SPATIAL], capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     layers = json.loads(done.stdout.strip().splitlines()[-1])
     facilities, analysis, _ = example

@@ -30,14 +30,14 @@ def single(**values):
     [
         ({"commune": "Lille", "code_postal": "59000"}, "matched", "59350", "postal_code+name"),
         ({"commune": "LILLE"}, "matched", "59350", "name"),
-        ({"code_insee": "59178.0"}, "matched", "59178", "insee_code"),          # Douai, code from a float
+        ({"code_insee": "59178.0"}, "matched", "59178", "insee_code"),  # Douai, code from a float
         ({"code_insee": 59178}, "matched", "59178", "insee_code"),
-        ({"code_insee": "2285"}, "matched", "59545", "old_insee_code"),         # Escaufourt, lost zero, now Saint-Souplet
-        ({"code_insee": "59355"}, "matched", "59350", "old_insee_code"),        # Lomme's old code
+        ({"code_insee": "2285"}, "matched", "59545", "old_insee_code"),  # Escaufourt, lost zero, now Saint-Souplet
+        ({"code_insee": "59355"}, "matched", "59350", "old_insee_code"),  # Lomme's old code
         ({"commune": "Portel (Le)"}, "matched", "62667", "name"),
         ({"commune": "le-portel"}, "matched", "62667", "name"),
         ({"commune": "Portel"}, "matched", "62667", "name_without_article"),
-        ({"commune": "Longueville"}, "matched", "62526", "name"),                # not La Longueville (59)
+        ({"commune": "Longueville"}, "matched", "62526", "name"),  # not La Longueville (59)
         ({"commune": "La Longueville"}, "matched", "59357", "name"),
         ({"commune": "Maisnil"}, "matched", "62539", "name"),
         ({"commune": "Le Maisnil"}, "matched", "59371", "name"),
@@ -51,13 +51,13 @@ def single(**values):
         ({"commune": "VILLENEUVE D'ASCQ CEDEX", "code_postal": "59653"}, "matched", "59009", "name"),
         ({"commune": "59000 Lille"}, "matched", "59350", "postal_code+name"),
         ({"adresse": "12 rue Nationale 59800 Lille"}, "matched", "59350", "postal_code+name"),
-        ({"code_postal": "59100"}, "matched", "59512", "postal_code"),           # Roubaix only
+        ({"code_postal": "59100"}, "matched", "59512", "postal_code"),  # Roubaix only
         ({"code_insee": "59100", "commune": "Roubaix"}, "matched", "59512", "postal_code+name"),  # a postal code
-        ({"commune": "Saint-Aubin"}, "ambiguous", None, None),                    # 59529 and 62742
+        ({"commune": "Saint-Aubin"}, "ambiguous", None, None),  # 59529 and 62742
         ({"commune": "Saint-Aubin", "code_postal": "62170"}, "matched", "62742", "postal_code+name"),
         ({"commune": "Saint-Aubin", "departement": "Nord"}, "matched", "59529", "departement+name"),
         ({"commune": "Saint-Aubin (62)"}, "matched", "62742", "departement+name"),
-        ({"code_postal": "62170"}, "ambiguous", None, None),                       # 29 communes
+        ({"code_postal": "62170"}, "ambiguous", None, None),  # 29 communes
         ({"code_insee": "59350", "commune": "Roubaix"}, "ambiguous", None, None),  # code and name disagree
         ({"commune": "Amiens", "code_postal": "80000"}, "outside_region", None, None),
         ({"commune": "Paris"}, "outside_region", None, None),
@@ -174,20 +174,40 @@ def test_rows_by_commune_are_placed_at_the_town_hall():
 
 
 def test_output_columns_index_and_input_untouched():
-    frame = pd.DataFrame({"commune": ["Arras", "Nowhere", "Lille"], "code_insee": ["", "", ""], "x1": [1, 2, 3]},
-                         index=[10, 20, 30])
+    frame = pd.DataFrame(
+        {"commune": ["Arras", "Nowhere", "Lille"], "code_insee": ["", "", ""], "x1": [1, 2, 3]}, index=[10, 20, 30]
+    )
     before = frame.copy()
     result = geocode(frame)
     pd.testing.assert_frame_equal(frame, before)
     accepted = result.accepted
     assert accepted.crs.to_epsg() == 2154
     assert list(accepted.index) == [10, 30] and list(result.rejected.index) == [20]
-    for column in ("code_insee", "commune", "territoire", "epci", "departement", "geocode_method", "geocode_score",
-                   "geocode_status", "geocode_note", "x1", "commune_source", "code_insee_source", "input_row"):
+    for column in (
+        "code_insee",
+        "commune",
+        "territoire",
+        "epci",
+        "departement",
+        "geocode_method",
+        "geocode_score",
+        "geocode_status",
+        "geocode_note",
+        "x1",
+        "commune_source",
+        "code_insee_source",
+        "input_row",
+    ):
         assert column in accepted.columns
     assert accepted["territoire"].tolist() == ["Artois-Ternois", "Métropole"]
-    assert list(result.rejected.columns) == ["commune", "code_insee", "x1", "input_row", "geocode_status",
-                                             "geocode_note"]
+    assert list(result.rejected.columns) == [
+        "commune",
+        "code_insee",
+        "x1",
+        "input_row",
+        "geocode_status",
+        "geocode_note",
+    ]
 
 
 def test_duplicate_ids_are_reported():
@@ -224,12 +244,14 @@ def test_row_accounting_on_random_garbage():
     communes = territorial.communes(scheme=None)
     pool = [*communes["nom"].sample(40, random_state=1), "", "???", "Paris", "Saint-Aubin", "12", None]
     n = 500
-    frame = pd.DataFrame({
-        "commune": rng.choice(np.array(pool, dtype=object), n),
-        "code_postal": rng.choice(np.array(["", "59000", "62170", "80000", "abc", "5900", None], dtype=object), n),
-        "latitude": rng.choice(np.array(["", "50,63", "3.06", "x", "95", None], dtype=object), n),
-        "longitude": rng.choice(np.array(["", "3,06", "50.63", "y", "-200", None], dtype=object), n),
-    })
+    frame = pd.DataFrame(
+        {
+            "commune": rng.choice(np.array(pool, dtype=object), n),
+            "code_postal": rng.choice(np.array(["", "59000", "62170", "80000", "abc", "5900", None], dtype=object), n),
+            "latitude": rng.choice(np.array(["", "50,63", "3.06", "x", "95", None], dtype=object), n),
+            "longitude": rng.choice(np.array(["", "3,06", "50.63", "y", "-200", None], dtype=object), n),
+        }
+    )
     result = geocode(frame)
     rows = sorted([*result.accepted["input_row"], *result.rejected["input_row"]])
     assert rows == list(range(1, n + 1))
@@ -248,8 +270,11 @@ def messy(name: str, i: int) -> str:
         name.upper(),
         unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode(),
         name.replace("Saint-", "St-").replace("Sainte-", "Ste-"),
-        (f"{name.split(' ', 1)[1]} ({name.split(' ', 1)[0]})" if name.split(" ")[0] in ("Le", "La", "Les")
-         else name.lower()),
+        (
+            f"{name.split(' ', 1)[1]} ({name.split(' ', 1)[0]})"
+            if name.split(" ")[0] in ("Le", "La", "Les")
+            else name.lower()
+        ),
         name.replace("-", " ") + " CEDEX",
     ]
     return variants[i % len(variants)]
@@ -257,10 +282,12 @@ def messy(name: str, i: int) -> str:
 
 def test_every_commune_written_messily_is_found():
     communes = territorial.communes(scheme=None)
-    frame = pd.DataFrame({
-        "commune": [messy(n, i) for i, n in enumerate(communes["nom"])],
-        "code_postal": [cps.split(";")[0] if i % 3 else "" for i, cps in enumerate(communes["codes_postaux"])],
-    })
+    frame = pd.DataFrame(
+        {
+            "commune": [messy(n, i) for i, n in enumerate(communes["nom"])],
+            "code_postal": [cps.split(";")[0] if i % 3 else "" for i, cps in enumerate(communes["codes_postaux"])],
+        }
+    )
     result = geocode(frame)
     truth = communes["code_insee"].to_numpy()
     accepted = result.accepted

@@ -54,42 +54,85 @@ def case_files(tmp: Path) -> dict[str, tuple[Path, list[str], int, str]]:
         "empty": (write(tmp / "vide.csv", b""), [], 2, "is empty"),
         "header only": (write(tmp / "entete.csv", b"commune;code_postal\r\n"), [], 2, "no data rows"),
         "binary": (write(tmp / "binaire.csv", bytes(range(256)) * 40), [], 2, "binary file"),
-        "wrong delimiter": (write(tmp / "delim.csv", b"commune;code_postal\nLille;59000\n"), ["--sep", ","], 2,
-                            "no location column recognised"),
-        "unterminated quote": (write(tmp / "guillemet.csv", b'commune;code_postal\n"Lille;59000\nArras;62000\n'),
-                               [], 2, "quote"),
-        "too many fields": (write(tmp / "champs.csv", b"commune;code_postal\nLille;59000;x;y\n"), [], 2,
-                            "more fields than the header"),
+        "wrong delimiter": (
+            write(tmp / "delim.csv", b"commune;code_postal\nLille;59000\n"),
+            ["--sep", ","],
+            2,
+            "no location column recognised",
+        ),
+        "unterminated quote": (
+            write(tmp / "guillemet.csv", b'commune;code_postal\n"Lille;59000\nArras;62000\n'),
+            [],
+            2,
+            "quote",
+        ),
+        "too many fields": (
+            write(tmp / "champs.csv", b"commune;code_postal\nLille;59000;x;y\n"),
+            [],
+            2,
+            "more fields than the header",
+        ),
         "missing file": (tmp / "absent.csv", [], 2, "no such file"),
         "unsupported": (write(tmp / "tableau.ods", b"PK\x03\x04 not really"), [], 2, "unsupported file type"),
     }
-    lines = "commune;code_postal\n".encode() + "Béthune;62400\n".encode("cp1252") + "Hénin-Beaumont;62110\n".encode()
+    lines = b"commune;code_postal\n" + "Béthune;62400\n".encode("cp1252") + "Hénin-Beaumont;62110\n".encode()
     cases["mixed encodings"] = (write(tmp / "mixte.csv", lines), [], 0, "2 acceptées")
-    cases["duplicate and short"] = (write(tmp / "doublons.csv", b"commune;commune;code_postal\nLille;Roubaix\n"),
-                                    [], 0, "1 lignes lues")
-    cases["absurd coordinates"] = (write(tmp / "coords.csv", b"nom;latitude;longitude\na;inf;3\nb;nan;nan\n"
-                                                                b"c;1e308;-1e308\nd;50,63;3,06\n"), [], 0,
-                                   "4 lignes lues : 1 acceptées, 3 rejetées")
+    cases["duplicate and short"] = (
+        write(tmp / "doublons.csv", b"commune;commune;code_postal\nLille;Roubaix\n"),
+        [],
+        0,
+        "1 lignes lues",
+    )
+    cases["absurd coordinates"] = (
+        write(tmp / "coords.csv", b"nom;latitude;longitude\na;inf;3\nb;nan;nan\nc;1e308;-1e308\nd;50,63;3,06\n"),
+        [],
+        0,
+        "4 lignes lues : 1 acceptées, 3 rejetées",
+    )
     bowtie = Polygon([(704_000, 7_059_000), (705_000, 7_060_000), (705_000, 7_059_000), (704_000, 7_060_000)])
-    layer = gpd.GeoDataFrame({"nom": ["noeud", "vide", "point"]},
-                             geometry=[bowtie, Polygon(), Point(*LILLE_L93)], crs=2154)
+    layer = gpd.GeoDataFrame(
+        {"nom": ["noeud", "vide", "point"]}, geometry=[bowtie, Polygon(), Point(*LILLE_L93)], crs=2154
+    )
     layer.to_file(tmp / "geometries.geojson")
     cases["invalid and empty geometries"] = (tmp / "geometries.geojson", [], 0, "3 lignes lues")
-    crs_member = {"type": "FeatureCollection",
-                  "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::2154"}},
-                  "features": [{"type": "Feature", "properties": {"nom": "x"},
-                                "geometry": {"type": "Point", "coordinates": list(LILLE_L93)}}]}
-    cases["GeoJSON with a CRS member"] = (write(tmp / "l93.geojson", json.dumps(crs_member).encode()), [], 0,
-                                          "1 acceptées")
+    crs_member = {
+        "type": "FeatureCollection",
+        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::2154"}},
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"nom": "x"},
+                "geometry": {"type": "Point", "coordinates": list(LILLE_L93)},
+            }
+        ],
+    }
+    cases["GeoJSON with a CRS member"] = (
+        write(tmp / "l93.geojson", json.dumps(crs_member).encode()),
+        [],
+        0,
+        "1 acceptées",
+    )
     shapefile(tmp / "sans_prj", prj=False)
     cases["Shapefile without .prj"] = (tmp / "sans_prj" / "points.shp", [], 2, "--crs EPSG:2154")
-    cases["Shapefile without .prj, CRS given"] = (tmp / "sans_prj" / "points.shp", ["--crs", "EPSG:2154"], 0,
-                                                  "1 acceptées")
+    cases["Shapefile without .prj, CRS given"] = (
+        tmp / "sans_prj" / "points.shp",
+        ["--crs", "EPSG:2154"],
+        0,
+        "1 acceptées",
+    )
     parts = {f"donnees/{p.name}": p.read_bytes() for p in shapefile(tmp / "zip_src")}
-    cases["zip with nested and extra files"] = (zipped(tmp / "niche.zip", {**parts, "LISEZMOI.txt": b"hello"}),
-                                                [], 0, "1 acceptées")
-    cases["zip path traversal"] = (zipped(tmp / "evasion.zip", {"../points.shp": b"x"}), [], 2,
-                                   "outside its own folder")
+    cases["zip with nested and extra files"] = (
+        zipped(tmp / "niche.zip", {**parts, "LISEZMOI.txt": b"hello"}),
+        [],
+        0,
+        "1 acceptées",
+    )
+    cases["zip path traversal"] = (
+        zipped(tmp / "evasion.zip", {"../points.shp": b"x"}),
+        [],
+        2,
+        "outside its own folder",
+    )
     cases["zip bomb"] = (zipped(tmp / "bombe.zip", {"points.shp": b"\0" * 60_000_000}), [], 2, "zip bomb")
     return cases
 
@@ -100,10 +143,26 @@ def matrix(tmp_path_factory):
     return tmp, case_files(tmp)
 
 
-CASES = ["empty", "header only", "binary", "wrong delimiter", "unterminated quote", "too many fields",
-         "missing file", "unsupported", "mixed encodings", "duplicate and short", "absurd coordinates",
-         "invalid and empty geometries", "GeoJSON with a CRS member", "Shapefile without .prj",
-         "Shapefile without .prj, CRS given", "zip with nested and extra files", "zip path traversal", "zip bomb"]
+CASES = [
+    "empty",
+    "header only",
+    "binary",
+    "wrong delimiter",
+    "unterminated quote",
+    "too many fields",
+    "missing file",
+    "unsupported",
+    "mixed encodings",
+    "duplicate and short",
+    "absurd coordinates",
+    "invalid and empty geometries",
+    "GeoJSON with a CRS member",
+    "Shapefile without .prj",
+    "Shapefile without .prj, CRS given",
+    "zip with nested and extra files",
+    "zip path traversal",
+    "zip bomb",
+]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -118,12 +177,18 @@ def test_bad_input_matrix_geocode(matrix, case):
     assert words in text
     if code == 2:
         assert source.name in done.stderr  # the message names the file
-        assert not out.exists()           # nothing half-written
+        assert not out.exists()  # nothing half-written
 
 
-@pytest.mark.parametrize("command", [["analyse", "-o", "dossier"], ["map", "-o", "carte.html"],
-                                     ["export", "-o", "export.gpkg"], ["site", "--k", "2", "-o", "s.csv",
-                                                                       "--existing"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["analyse", "-o", "dossier"],
+        ["map", "-o", "carte.html"],
+        ["export", "-o", "export.gpkg"],
+        ["site", "--k", "2", "-o", "s.csv", "--existing"],
+    ],
+)
 def test_every_reading_command_reports_bad_files(matrix, command):
     tmp, cases = matrix
     binary = cases["binary"][0]
@@ -158,8 +223,9 @@ def test_unexpected_errors_show_no_traceback_unless_debug(tmp_path):
 
 
 def test_formulas_are_neutralised_for_excel(tmp_path):
-    frame = pd.DataFrame({"nom": ["=cmd|' /C calc'!A0", "+33 1 23", "@SUM(A1)", "-5", "Lille", "-2,5"],
-                          "valeur": [1, 2, 3, -5, 6, 7]})
+    frame = pd.DataFrame(
+        {"nom": ["=cmd|' /C calc'!A0", "+33 1 23", "@SUM(A1)", "-5", "Lille", "-2,5"], "valeur": [1, 2, 3, -5, 6, 7]}
+    )
     safe = neutralise_formulas(frame)
     assert safe["nom"].tolist() == ["'=cmd|' /C calc'!A0", "'+33 1 23", "'@SUM(A1)", "-5", "Lille", "-2,5"]
     assert safe["valeur"].tolist() == [1, 2, 3, -5, 6, 7]
@@ -169,9 +235,14 @@ def test_formulas_are_neutralised_for_excel(tmp_path):
     assert "'=cmd" not in (tmp_path / "plain.csv").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize(("outputs", "message"), [("map = '../../evil.html'", "must be a plain file name"),
-                                                  ("dir = '../../etc'", "climbs out with '..'"),
-                                                  ("report = '/tmp/x.html'", "must be a plain file name")])
+@pytest.mark.parametrize(
+    ("outputs", "message"),
+    [
+        ("map = '../../evil.html'", "must be a plain file name"),
+        ("dir = '../../etc'", "climbs out with '..'"),
+        ("report = '/tmp/x.html'", "must be a plain file name"),
+    ],
+)
 def test_scenario_outputs_stay_where_asked(tmp_path, outputs, message):
     path = tmp_path / "s.toml"
     path.write_text(f"[[inputs]]\npath = 'a.csv'\n[outputs]\n{outputs}\n", encoding="utf-8")

@@ -29,9 +29,10 @@ def test_web_geometry_keeps_neighbours_without_gaps_or_overlaps():
     web = web_geometry(pair, tolerance_m=100.0)
     assert web.crs.to_epsg() == 4326
     back = web.to_crs(2154)
-    assert shapely.get_num_coordinates(back.geometry.to_numpy()).sum() < shapely.get_num_coordinates(
-        pair.geometry.to_numpy()
-    ).sum() / 5
+    assert (
+        shapely.get_num_coordinates(back.geometry.to_numpy()).sum()
+        < shapely.get_num_coordinates(pair.geometry.to_numpy()).sum() / 5
+    )
     left, right = back.geometry
     assert left.intersection(right).area < 1.0  # m², rounding only
     union = shapely.union_all([left, right])

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import pytest
-
+from browser import probe
 from typer.testing import CliRunner
 
-from browser import probe
 from territorial.cli import app
 
 runner = CliRunner()
 
 HOSTILE = (
     "id;nom;commune;adresse\n"
-    "H1;<script>window.__pwned=1</script>;Lille;<img src=x onerror=\"window.__pwned=1\">\n"
+    'H1;<script>window.__pwned=1</script>;Lille;<img src=x onerror="window.__pwned=1">\n'
     "H2;\"Quote\" 'single' `back` </td></table>;Arras;1 rue `${window.__pwned=1}`\n"
     "H3;Normal;Dunkerque;\n"
 )
@@ -47,8 +46,20 @@ def test_hostile_names_show_as_text(tmp_path):
     source = tmp_path / "lieux_hostiles.csv"
     source.write_text(HOSTILE, encoding="utf-8")
     out = tmp_path / "hostile.html"
-    result = runner.invoke(app, ["map", str(source), "-o", str(out), "--kind", "cyber_centre", "--self-contained",
-                                 "--title", "Titre <script>window.__pwned=1</script>"])
+    result = runner.invoke(
+        app,
+        [
+            "map",
+            str(source),
+            "-o",
+            str(out),
+            "--kind",
+            "cyber_centre",
+            "--self-contained",
+            "--title",
+            "Titre <script>window.__pwned=1</script>",
+        ],
+    )
     assert result.exit_code == 0, result.output
     page = out.read_text(encoding="utf-8")
     assert "<script>window.__pwned" not in page and "<img src=x" not in page
@@ -69,9 +80,15 @@ def test_numerous_facilities_are_clustered(tmp_path):
 
     halls = territorial.town_halls()
     pick = np.random.default_rng(5).choice(len(halls), 400, replace=False)
-    facilities = gpd.GeoDataFrame({"code_insee": halls["code_insee"].to_numpy()[pick], "kind": "cyber_centre",
-                                   "nom": [f"Lieu {i}" for i in range(400)]},
-                                  geometry=halls.geometry.to_numpy()[pick], crs=2154)
+    facilities = gpd.GeoDataFrame(
+        {
+            "code_insee": halls["code_insee"].to_numpy()[pick],
+            "kind": "cyber_centre",
+            "nom": [f"Lieu {i}" for i in range(400)],
+        },
+        geometry=halls.geometry.to_numpy()[pick],
+        crs=2154,
+    )
     analysis = territorial.analyse(facilities, n_boot=10)
     out = save_map(coverage_map(analysis, facilities), tmp_path / "many.html", self_contained=True)
     found = probe(out, tmp_path)

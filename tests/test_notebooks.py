@@ -15,8 +15,13 @@ pytestmark = pytest.mark.slow  # a real browser / real kernels: minutes on 2 cor
 
 
 def test_the_five_notebooks_are_there():
-    assert [p.stem for p in NOTEBOOKS] == ["01_prise_en_main", "02_equilibre_territorial", "03_implantation",
-                                           "04_programme", "05_export_sig"]
+    assert [p.stem for p in NOTEBOOKS] == [
+        "01_prise_en_main",
+        "02_equilibre_territorial",
+        "03_implantation",
+        "04_programme",
+        "05_export_sig",
+    ]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -48,10 +48,19 @@ def test_every_conversion_in_the_seed_is_right():
 
 @pytest.mark.parametrize(
     ("objective", "partner", "mf", "meur"),
-    [("43", "Etat", 102, 15.5498), ("43", "Région", 86, 13.1106), ("43", "Département du Nord", 2.9, 0.4421),
-     ("44", "Etat", 10, 1.5245), ("45", "Etat", 144, 21.9527), ("45", "Région", 90.5, 13.7966),
-     ("45", "Département du Nord", 30, 4.5735), ("46", "Département du Pas-de-Calais", 12, 1.8294),
-     ("47", "Région", 14, 2.1343), ("48", "Département du Nord", 5, 0.7622), ("49", "Etat", 7, 1.0671)],
+    [
+        ("43", "Etat", 102, 15.5498),
+        ("43", "Région", 86, 13.1106),
+        ("43", "Département du Nord", 2.9, 0.4421),
+        ("44", "Etat", 10, 1.5245),
+        ("45", "Etat", 144, 21.9527),
+        ("45", "Région", 90.5, 13.7966),
+        ("45", "Département du Nord", 30, 4.5735),
+        ("46", "Département du Pas-de-Calais", 12, 1.8294),
+        ("47", "Région", 14, 2.1343),
+        ("48", "Département du Nord", 5, 0.7622),
+        ("49", "Etat", 7, 1.0671),
+    ],
 )
 def test_objective_totals_equal_the_seed(objective, partner, mf, meur):
     table = prog.programme_table()
@@ -63,8 +72,26 @@ def test_programme_structure():
     data = prog.load_programme()
     assert [o["code"] for o in data["objectifs"]] == ["43", "44", "45", "46", "47", "48", "49"]
     actions = [a["code"] for o in data["objectifs"] for a in o.get("actions", [])]
-    assert actions == ["43.1", "43.2", "43.3", "43.4", "45.1", "45.2", "46.1", "46.2", "46.3",
-                       "48.1", "48.2", "48.3", "48.4", "48.5", "49.1", "49.2", "49.3", "49.4"]
+    assert actions == [
+        "43.1",
+        "43.2",
+        "43.3",
+        "43.4",
+        "45.1",
+        "45.2",
+        "46.1",
+        "46.2",
+        "46.3",
+        "48.1",
+        "48.2",
+        "48.3",
+        "48.4",
+        "48.5",
+        "49.1",
+        "49.2",
+        "49.3",
+        "49.4",
+    ]
     targets = {t["code"]: t["valeur"] for t in data["cibles"]}
     assert targets == {"cyber_centres": 200, "emplois_animateurs": 300}
     objective = {o["code"]: o for o in data["objectifs"]}
@@ -72,7 +99,8 @@ def test_programme_structure():
     assert objective["45"]["taux"]["partenaire_taux"] == {"Département du Pas-de-Calais": 50}
     assert "Bassin Minier" in objective["44"]["territorial"] and "EuraTechnologies" in objective["43"]["territorial"]
     assert objective["46"]["indicateurs_resultat"] == [
-        "Nombre de points d'accès aux services haut débit par type de services"]
+        "Nombre de points d'accès aux services haut débit par type de services"
+    ]
 
 
 def test_the_real_source_has_only_omissions():
@@ -120,31 +148,53 @@ def test_a_missing_table_row_is_an_omission():
 
 
 def project(**values) -> pd.DataFrame:
-    base = {"id": "T1", "action": "46.2", "cout_total": "100000", "etat": "20000", "region": "20000",
-            "feder": "0", "autres": "60000", "date": "01/02/2003"}
+    base = {
+        "id": "T1",
+        "action": "46.2",
+        "cout_total": "100000",
+        "etat": "20000",
+        "region": "20000",
+        "feder": "0",
+        "autres": "60000",
+        "date": "01/02/2003",
+    }
     return pd.DataFrame([{**base, **values}])
 
 
 @pytest.mark.parametrize(
     ("values", "rule", "fragment"),
-    [({}, None, None),
-     ({"action": "46.9"}, "action", "l'action « 46.9 » n'existe pas"),
-     ({"etat": "40000", "autres": "40000"}, "taux", "60,0 % au-dessus du maximum de 50 %"),
-     ({"etat": "5000", "region": "5000", "autres": "90000"}, "taux", "10,0 % sous le minimum de 20 %"),
-     ({"action": "43.4", "etat": "10000", "region": "15000", "autres": "75000"}, "taux",
-      "25,0 % sous le minimum de 30 % du moyen d'action 43.4"),
-     ({"action": "43.1", "feder": "40000", "autres": "20000"}, "plafond", "80,0 % au-dessus du plafond de 75 %"),
-     ({"action": "45.1", "departement_pas_de_calais": "10000", "autres": "50000"}, "taux",
-      "Département du Pas-de-Calais intervient à hauteur de 50 %"),
-     ({"action": "47", "departement_nord": "1000", "autres": "59000"}, "enveloppe",
-      "Département du Nord n'a pas d'enveloppe pour l'objectif 47"),
-     ({"region": "-1000", "autres": "81000"}, "montant", "montant négatif pour Région"),
-     ({"autres": "70000"}, "somme", "dépassent le coût total"),
-     ({"autres": "50000"}, "somme", "ne font pas le coût total"),
-     ({"devise": "USD"}, "devise", "devise « USD » inconnue"),
-     ({"cout_total": ""}, "montant", "coût total absent"),
-     ({"etat": "3500000", "region": "0", "autres": "4500000", "cout_total": "8000000"}, "enveloppe",
-      "dépasse son enveloppe du moyen d'action 46.2")],
+    [
+        ({}, None, None),
+        ({"action": "46.9"}, "action", "l'action « 46.9 » n'existe pas"),
+        ({"etat": "40000", "autres": "40000"}, "taux", "60,0 % au-dessus du maximum de 50 %"),
+        ({"etat": "5000", "region": "5000", "autres": "90000"}, "taux", "10,0 % sous le minimum de 20 %"),
+        (
+            {"action": "43.4", "etat": "10000", "region": "15000", "autres": "75000"},
+            "taux",
+            "25,0 % sous le minimum de 30 % du moyen d'action 43.4",
+        ),
+        ({"action": "43.1", "feder": "40000", "autres": "20000"}, "plafond", "80,0 % au-dessus du plafond de 75 %"),
+        (
+            {"action": "45.1", "departement_pas_de_calais": "10000", "autres": "50000"},
+            "taux",
+            "Département du Pas-de-Calais intervient à hauteur de 50 %",
+        ),
+        (
+            {"action": "47", "departement_nord": "1000", "autres": "59000"},
+            "enveloppe",
+            "Département du Nord n'a pas d'enveloppe pour l'objectif 47",
+        ),
+        ({"region": "-1000", "autres": "81000"}, "montant", "montant négatif pour Région"),
+        ({"autres": "70000"}, "somme", "dépassent le coût total"),
+        ({"autres": "50000"}, "somme", "ne font pas le coût total"),
+        ({"devise": "USD"}, "devise", "devise « USD » inconnue"),
+        ({"cout_total": ""}, "montant", "coût total absent"),
+        (
+            {"etat": "3500000", "region": "0", "autres": "4500000", "cout_total": "8000000"},
+            "enveloppe",
+            "dépasse son enveloppe du moyen d'action 46.2",
+        ),
+    ],
 )
 def test_project_rules(values, rule, fragment):
     checked = prog.check_projects(project(**values))
@@ -172,12 +222,22 @@ def test_example_projects_one_line_per_violation_and_every_row_kept(tmp_path):
     assert checked.projects["id"].tolist() == raw["id"].tolist()
     assert len(checked.lines()) == len(checked.violations) == 7
     assert checked.violations["regle"].value_counts().to_dict() == {
-        "action": 1, "taux": 2, "montant": 1, "plafond": 1, "somme": 1, "localisation": 1}
+        "action": 1,
+        "taux": 2,
+        "montant": 1,
+        "plafond": 1,
+        "somme": 1,
+        "localisation": 1,
+    }
     # the sums by territory are the located, valid projects' amounts
     usable = checked.projects[(checked.projects["objectif"] != "") & checked.projects["territoire"].notna()]
     assert report.by_territory["montant_meur"].sum() == pytest.approx(
-        usable[["etat_eur", "region_eur", "departement_nord_eur", "departement_pas_de_calais_eur",
-                "feder_eur"]].sum().sum() / 1e6, rel=1e-6)
+        usable[["etat_eur", "region_eur", "departement_nord_eur", "departement_pas_de_calais_eur", "feder_eur"]]
+        .sum()
+        .sum()
+        / 1e6,
+        rel=1e-6,
+    )
     population = report.by_territory["montant_meur"] / report.by_territory["montant_meur_par_hab"]
     assert population.dropna().between(2e5, 1.3e6).all()
     targets = report.targets.set_index("cible")
@@ -197,7 +257,12 @@ def test_programme_cli_contract(tmp_path):
     checked = pd.read_csv(tmp_path / "projets_controle.csv", dtype=str)
     assert len(checked) == 41 and {"violations", "n_violations"} <= set(checked.columns)
     territories = pd.read_csv(tmp_path / "programme_territoires.csv")
-    assert list(territories.columns[:5]) == ["territoire", "objectif", "partenaire", "montant_meur",
-                                             "montant_meur_par_hab"]
+    assert list(territories.columns[:5]) == [
+        "territoire",
+        "objectif",
+        "partenaire",
+        "montant_meur",
+        "montant_meur_par_hab",
+    ]
     plain = runner.invoke(app, ["programme"])
     assert plain.exit_code == 0 and "Contrôle de la source : 11 constat(s)" in plain.output

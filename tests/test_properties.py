@@ -29,18 +29,30 @@ def test_name_key_ignores_case_and_accents(name):
     plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     assert normalise.name_key(name.upper()) == normalise.name_key(name.lower())
     if plain.isascii() and all(unicodedata.combining(c) == 0 for c in plain):
-        assert normalise.name_key(plain) == normalise.name_key(unicodedata.normalize("NFKD", name)
-                                                               .encode("ascii", "ignore").decode())
+        assert normalise.name_key(plain) == normalise.name_key(
+            unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+        )
 
 
-CELL = st.text(alphabet=st.characters(whitelist_categories=("Lu", "Ll", "Nd"), whitelist_characters=" -éèàçô'"),
-               min_size=1, max_size=12).map(str.strip).filter(bool)
+CELL = (
+    st.text(
+        alphabet=st.characters(whitelist_categories=("Lu", "Ll", "Nd"), whitelist_characters=" -éèàçô'"),
+        min_size=1,
+        max_size=12,
+    )
+    .map(str.strip)
+    .filter(bool)
+)
 
 
-@given(st.lists(st.tuples(CELL, CELL, st.floats(-1e5, 1e5, allow_nan=False).map(lambda v: round(v, 3))),
-                min_size=1, max_size=20),
-       st.sampled_from([";", ",", "\t", "|"]), st.sampled_from(["utf-8", "utf-8-sig", "cp1252"]),
-       st.sampled_from([".", ","]))
+@given(
+    st.lists(
+        st.tuples(CELL, CELL, st.floats(-1e5, 1e5, allow_nan=False).map(lambda v: round(v, 3))), min_size=1, max_size=20
+    ),
+    st.sampled_from([";", ",", "\t", "|"]),
+    st.sampled_from(["utf-8", "utf-8-sig", "cp1252"]),
+    st.sampled_from([".", ","]),
+)
 def test_readers_round_trip(tmp_path_factory, rows, sep, encoding, decimal):
     if sep == "," and decimal == ",":
         decimal = "."
@@ -57,12 +69,14 @@ def test_readers_round_trip(tmp_path_factory, rows, sep, encoding, decimal):
 
 
 COMMUNES = territorial.communes(scheme=None)["nom"].sample(30, random_state=3).tolist()
-ROW = st.fixed_dictionaries({
-    "commune": st.one_of(st.sampled_from(COMMUNES), st.sampled_from(["", "Paris", "Saint-Aubin", "???"]), CELL),
-    "code_postal": st.sampled_from(["", "59000", "62170", "80000", "x", "5900"]),
-    "latitude": st.one_of(st.just(""), st.floats(-100, 100).map(str), st.sampled_from(["50,63", "inf", "nan"])),
-    "longitude": st.one_of(st.just(""), st.floats(-200, 200).map(str), st.sampled_from(["3,06", "-inf"])),
-})
+ROW = st.fixed_dictionaries(
+    {
+        "commune": st.one_of(st.sampled_from(COMMUNES), st.sampled_from(["", "Paris", "Saint-Aubin", "???"]), CELL),
+        "code_postal": st.sampled_from(["", "59000", "62170", "80000", "x", "5900"]),
+        "latitude": st.one_of(st.just(""), st.floats(-100, 100).map(str), st.sampled_from(["50,63", "inf", "nan"])),
+        "longitude": st.one_of(st.just(""), st.floats(-200, 200).map(str), st.sampled_from(["3,06", "-inf"])),
+    }
+)
 
 
 @given(st.lists(ROW, min_size=1, max_size=40))
@@ -74,8 +88,7 @@ def test_row_accounting_holds_for_any_rows(rows):
     assert result.rejected["geocode_note"].str.len().gt(0).all()
 
 
-@given(arrays(np.int64, st.integers(2, 40), elements=st.integers(0, 20)),
-       st.data())
+@given(arrays(np.int64, st.integers(2, 40), elements=st.integers(0, 20)), st.data())
 def test_equity_bounds_and_theil_identity(counts, data):
     n = len(counts)
     population = data.draw(arrays(np.int64, n, elements=st.integers(1, 100_000)))
@@ -91,9 +104,12 @@ def test_equity_bounds_and_theil_identity(counts, data):
     assert 0 <= gini < 1
 
 
-@given(arrays(np.float64, (12, 2), elements=st.floats(0, 10_000)),
-       arrays(np.float64, (4, 2), elements=st.floats(0, 10_000)),
-       st.floats(10, 3000), st.floats(1, 3000))
+@given(
+    arrays(np.float64, (12, 2), elements=st.floats(0, 10_000)),
+    arrays(np.float64, (4, 2), elements=st.floats(0, 10_000)),
+    st.floats(10, 3000),
+    st.floats(1, 3000),
+)
 def test_coverage_is_monotone_in_the_radius(origins, facilities, radius, extra):
     distance, _ = coverage.nearest_distance(origins, facilities)
     assert (distance <= radius).sum() <= (distance <= radius + extra).sum()

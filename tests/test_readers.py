@@ -67,8 +67,11 @@ def test_xlsx_numbers_become_text(tmp_path):
 
 
 def points_layer():
-    return gpd.GeoDataFrame({"id": ["a", "b"], "nom": ["Lille", "Arras"]},
-                            geometry=[Point(3.0635, 50.6367), Point(2.7775, 50.2910)], crs=4326)
+    return gpd.GeoDataFrame(
+        {"id": ["a", "b"], "nom": ["Lille", "Arras"]},
+        geometry=[Point(3.0635, 50.6367), Point(2.7775, 50.2910)],
+        crs=4326,
+    )
 
 
 @pytest.mark.parametrize("suffix", [".geojson", ".gpkg", ".fgb", ".shp"])
@@ -116,9 +119,16 @@ def test_bad_files(tmp_path):
 
 @pytest.mark.parametrize(
     ("raw", "decimal", "value"),
-    [("50,6292", None, 50.6292), ("50.6292", None, 50.6292), ("704 499,9", None, 704499.9),
-     ("704\u202f499,9", None, 704499.9), ("704.499,9", ",", 704499.9), ("1,234.5", ".", 1234.5),
-     ("abc", None, np.nan), ("", None, np.nan)],
+    [
+        ("50,6292", None, 50.6292),
+        ("50.6292", None, 50.6292),
+        ("704 499,9", None, 704499.9),
+        ("704\u202f499,9", None, 704499.9),
+        ("704.499,9", ",", 704499.9),
+        ("1,234.5", ".", 1234.5),
+        ("abc", None, np.nan),
+        ("", None, np.nan),
+    ],
 )
 def test_to_number(raw, decimal, value):
     result = to_number(pd.Series([raw]), decimal=decimal)[0]
@@ -135,8 +145,13 @@ def test_title_lines_above_the_header_in_csv(tmp_path):
 
 def test_title_rows_above_the_header_in_xlsx(tmp_path):
     path = tmp_path / "t.xlsx"
-    rows = [["Programme société de l'information", None, None], [None, None, None],
-            ["Identifiant", "Commune", "Code postal"], ["A1", "Arras", "62000"], ["A2", "Lens", "62300"]]
+    rows = [
+        ["Programme société de l'information", None, None],
+        [None, None, None],
+        ["Identifiant", "Commune", "Code postal"],
+        ["A1", "Arras", "62000"],
+        ["A2", "Lens", "62300"],
+    ]
     pd.DataFrame(rows).to_excel(path, index=False, header=False)
     frame = read_input(path)
     assert list(frame.columns) == ["Identifiant", "Commune", "Code postal"]
@@ -145,8 +160,15 @@ def test_title_rows_above_the_header_in_xlsx(tmp_path):
 
 @pytest.mark.parametrize(
     ("raw", "value"),
-    [("50°37'48\"N", 50.63), ("50° 37′ 48″ N", 50.63), ("3°3'36\"E", 3.06), ("1°30'O", -1.5), ("1°30'W", -1.5),
-     ("-3°03'36\"", -3.06), ("50,63", 50.63)],
+    [
+        ("50°37'48\"N", 50.63),
+        ("50° 37′ 48″ N", 50.63),
+        ("3°3'36\"E", 3.06),
+        ("1°30'O", -1.5),
+        ("1°30'W", -1.5),
+        ("-3°03'36\"", -3.06),
+        ("50,63", 50.63),
+    ],
 )
 def test_to_degrees(raw, value):
     from territorial.io import to_degrees

@@ -14,8 +14,8 @@ import territorial
 from territorial import InputFileError
 from territorial.cli import app
 from territorial.maps import class_breaks, coverage_map, render_map
-from territorial.report import write_report
 from territorial.pipeline import run_scenario
+from territorial.report import write_report
 from territorial.scenario import assign_kind, default_scenario, load_scenario
 
 runner = CliRunner()
@@ -37,8 +37,10 @@ def test_class_breaks_known_answers():
 @pytest.fixture(scope="module")
 def example():
     scenario = default_scenario()
-    frames = [assign_kind(territorial.geocode_file(layer.path).accepted, kind=layer.kind, path=layer.path)
-              for layer in scenario.inputs]
+    frames = [
+        assign_kind(territorial.geocode_file(layer.path).accepted, kind=layer.kind, path=layer.path)
+        for layer in scenario.inputs
+    ]
     facilities = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=2154)
     return facilities, territorial.analyse(facilities, n_boot=50)
 
@@ -75,8 +77,9 @@ def test_default_map_is_small_and_lighter_than_explore(example, tmp_path):
     assert size <= 2_000_000
     halls = territorial.town_halls().set_index("code_insee").geometry
     explore = analysis.communes.explore(name="communes", column="dist_cyber_centre_km")
-    gpd.GeoDataFrame(analysis.territories.merge(territorial.territories()[["territoire", "geometry"]]),
-                     crs=2154).explore(m=explore)
+    gpd.GeoDataFrame(
+        analysis.territories.merge(territorial.territories()[["territoire", "geometry"]]), crs=2154
+    ).explore(m=explore)
     analysis.zones.explore(m=explore)
     facilities.explore(m=explore)
     far = analysis.underserved.drop_duplicates("code_insee")
@@ -88,11 +91,19 @@ def test_default_map_is_small_and_lighter_than_explore(example, tmp_path):
 def test_report_content_figures_and_escaping(example, tmp_path):
     facilities, analysis = example
     geocoding = {"<b>lieux</b>.csv": territorial.geocode(pd.DataFrame({"commune": ["Arras", HOSTILE]}))}
-    written = write_report(analysis, facilities, geocoding, tmp_path / "rapport.html", example_data=True,
-                           title="Rapport <i>test</i>")
+    written = write_report(
+        analysis, facilities, geocoding, tmp_path / "rapport.html", example_data=True, title="Rapport <i>test</i>"
+    )
     page = (tmp_path / "rapport.html").read_text(encoding="utf-8")
-    for heading in ("Chiffres clés par territoire", "Part équitable et objectif", "Équité", "Cartes",
-                    "Méthode et limites", "Géocodage : lignes rejetées", "Sources et millésimes"):
+    for heading in (
+        "Chiffres clés par territoire",
+        "Part équitable et objectif",
+        "Équité",
+        "Cartes",
+        "Méthode et limites",
+        "Géocodage : lignes rejetées",
+        "Sources et millésimes",
+    ):
         assert f"<h2>{heading}</h2>" in page
     assert HOSTILE not in page and "<b>lieux</b>" not in page and "<i>test</i>" not in page
     assert "Indice de Theil" in page and "I de Moran" in page and "DONNÉES D'EXEMPLE" in page
@@ -112,9 +123,12 @@ def write_scenario(tmp_path, text: str):
 
 def test_scenario_paths_are_relative_to_the_file(tmp_path):
     (tmp_path / "data").mkdir()
-    (tmp_path / "data" / "lieux.csv").write_text("nom;commune;type\nA;Arras;cyber-centre\nB;Lens;EPN\n",
-                                                 encoding="utf-8")
-    path = write_scenario(tmp_path, """
+    (tmp_path / "data" / "lieux.csv").write_text(
+        "nom;commune;type\nA;Arras;cyber-centre\nB;Lens;EPN\n", encoding="utf-8"
+    )
+    path = write_scenario(
+        tmp_path,
+        """
 title = "Essai"
 [[inputs]]
 path = "data/lieux.csv"
@@ -126,7 +140,8 @@ cyber_centre = 8
 [outputs]
 dir = "sorties"
 self_contained = false
-""")
+""",
+    )
     scenario = load_scenario(path)
     assert scenario.inputs[0].path == (tmp_path / "data" / "lieux.csv").resolve()
     assert scenario.radii_km == {"cyber_centre": 8.0} and scenario.priority == {"Bassin Minier": 1.5}
@@ -139,11 +154,13 @@ self_contained = false
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("title = 'x'", "lists no \\[\\[inputs\\]\\]"),
-     ("colour = 1\n[[inputs]]\npath='a.csv'", "unknown key\\(s\\) \\['colour'\\]"),
-     ("[[inputs]]\nkind='x'", "input 1 has no `path`"),
-     ("[[inputs]]\npath='a.csv'\n[radii_km]\ncyber_centre='five'", "values must be numbers"),
-     ("[[inputs]\npath=", "is not valid TOML")],
+    [
+        ("title = 'x'", "lists no \\[\\[inputs\\]\\]"),
+        ("colour = 1\n[[inputs]]\npath='a.csv'", "unknown key\\(s\\) \\['colour'\\]"),
+        ("[[inputs]]\nkind='x'", "input 1 has no `path`"),
+        ("[[inputs]]\npath='a.csv'\n[radii_km]\ncyber_centre='five'", "values must be numbers"),
+        ("[[inputs]\npath=", "is not valid TOML"),
+    ],
 )
 def test_bad_scenarios_say_what_is_wrong(tmp_path, text, message):
     with pytest.raises(InputFileError, match=message):
@@ -162,8 +179,9 @@ def test_map_cli_indicator(tmp_path):
     from territorial.examples import CYBER_FILE, example_path
 
     out = tmp_path / "m.html"
-    result = runner.invoke(app, ["map", str(example_path(CYBER_FILE)), "-o", str(out), "--indicator",
-                                 "couvert_surface_cyber_centre"])
+    result = runner.invoke(
+        app, ["map", str(example_path(CYBER_FILE)), "-o", str(out), "--indicator", "couvert_surface_cyber_centre"]
+    )
     assert result.exit_code == 0, result.output
     page = out.read_text(encoding="utf-8")
     assert "Part de la surface à moins de 5,0 km des cyber-centres" in page

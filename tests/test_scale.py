@@ -48,8 +48,10 @@ def test_dask_engine_gives_the_in_memory_results(client):
     memory_assigned = scale.assign_points(memory).reset_index(drop=True)
     pd.testing.assert_frame_equal(dask_assigned, memory_assigned)
     facilities = territorial.geocode_file(example_path(ACCESS_FILE)).accepted
-    pd.testing.assert_frame_equal(scale.point_coverage(lazy, facilities, radius_km=3, engine="dask"),
-                                  scale.point_coverage(memory, facilities, radius_km=3))
+    pd.testing.assert_frame_equal(
+        scale.point_coverage(lazy, facilities, radius_km=3, engine="dask"),
+        scale.point_coverage(memory, facilities, radius_km=3),
+    )
 
 
 def plain(frame: pd.DataFrame) -> pd.DataFrame:
@@ -70,15 +72,25 @@ def test_geocoding_by_partition_matches(client):
     pd.testing.assert_frame_equal(plain(partitioned), plain(memory))
     assert memory["input_row"].tolist() == list(range(1, len(table) + 1))
     whole = territorial.geocode(table)
-    assert (memory["geocode_status"].value_counts().sort_index()
-            == pd.concat([whole.accepted["geocode_status"], whole.rejected["geocode_status"]])
-            .value_counts().sort_index()).all()
+    assert (
+        memory["geocode_status"].value_counts().sort_index()
+        == pd.concat([whole.accepted["geocode_status"], whole.rejected["geocode_status"]]).value_counts().sort_index()
+    ).all()
 
 
 @pytest.mark.slow
 def test_points_cli_engines_agree(tmp_path):
-    args = ["points", "--synthetic", "120000", "--partition-rows", "40000", "--facilities",
-            str(example_path(CYBER_FILE)), "--radius", "5"]
+    args = [
+        "points",
+        "--synthetic",
+        "120000",
+        "--partition-rows",
+        "40000",
+        "--facilities",
+        str(example_path(CYBER_FILE)),
+        "--radius",
+        "5",
+    ]
     memory = runner.invoke(app, [*args, "-o", str(tmp_path / "m.csv")])
     assert memory.exit_code == 0, memory.output
     dask = runner.invoke(app, [*args, "--engine", "dask", "-o", str(tmp_path / "d.csv")])
@@ -93,7 +105,8 @@ def test_points_cli_reads_a_file(tmp_path):
     points = scale.synthetic_points(5000, seed=2)
     path = tmp_path / "locaux.csv"
     pd.DataFrame({"id": range(5000), "X": points["x"].round(1), "Y": points["y"].round(1)}).to_csv(
-        path, sep=";", index=False)
+        path, sep=";", index=False
+    )
     for engine in ("memory", "dask"):
         out = tmp_path / f"{engine}.csv"
         result = runner.invoke(app, ["points", str(path), "--engine", engine, "-o", str(out)])
@@ -113,15 +126,20 @@ def pas_de_calais(tmp_path):
             frame = frame[frame["code_insee"].isin(keep)]
         pyogrio.write_dataframe(frame, path, layer=layer, driver="GPKG", append=path.exists())
     communes = pyogrio.read_dataframe(path, layer="communes")
-    territories = communes.dissolve("departement_nom", aggfunc={"population": "sum", "area_km2": "sum",
-                                                                "code_insee": "count"}).reset_index()
+    territories = communes.dissolve(
+        "departement_nom", aggfunc={"population": "sum", "area_km2": "sum", "code_insee": "count"}
+    ).reset_index()
     territories = territories.rename(columns={"departement_nom": "territoire", "code_insee": "n_communes"})
     territories["densite"] = territories["population"] / territories["area_km2"]
     pyogrio.write_dataframe(territories, path, layer="territoires", driver="GPKG", append=True)
     meta = pyogrio.read_dataframe(source, layer="metadonnees")
     meta = meta[~meta["cle"].str.startswith(("schema", "zone"))]
-    extra = pd.DataFrame({"cle": ["schema_defaut", "zone_nom", "zone_hors", "zone_de"],
-                          "valeur": ["departement", "département 62", "hors de la zone étudiée", "de la zone étudiée"]})
+    extra = pd.DataFrame(
+        {
+            "cle": ["schema_defaut", "zone_nom", "zone_hors", "zone_de"],
+            "valeur": ["departement", "département 62", "hors de la zone étudiée", "de la zone étudiée"],
+        }
+    )
     pyogrio.write_dataframe(pd.concat([meta, extra]), path, layer="metadonnees", driver="GPKG", append=True)
     yield path
     geography.use_geography(None)
@@ -152,8 +170,12 @@ def test_geography_option_of_the_cli(pas_de_calais, tmp_path):
 def test_build_script_makes_a_three_departement_geography(tmp_path):
     """The build script downloads the pinned packages from their registries and cuts 59, 62 and 80."""
     out = tmp_path / "hauts.gpkg"
-    done = subprocess.run([sys.executable, str(REPO / "geodata" / "build.py"), "--departements", "59", "62", "80",
-                           "--output", str(out)], capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, str(REPO / "geodata" / "build.py"), "--departements", "59", "62", "80", "--output", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     geography.use_geography(out)
     try:
@@ -190,8 +212,9 @@ def test_geocode_cli_dask_streams_the_files_of_the_memory_path(tmp_path):
 
     memory = runner.invoke(app, ["geocode", str(source), "-o", str(tmp_path / "m.csv")])
     assert memory.exit_code == 0, memory.output
-    dask = runner.invoke(app, ["geocode", str(source), "-o", str(tmp_path / "d.csv"), "--engine", "dask",
-                               "--partition-rows", "400"])
+    dask = runner.invoke(
+        app, ["geocode", str(source), "-o", str(tmp_path / "d.csv"), "--engine", "dask", "--partition-rows", "400"]
+    )
     assert dask.exit_code == 0, dask.output
     assert "ACROSS" in dask.output and "SAME_PARTITION_2" in dask.output
     n_partitions = int(dask.output.split(" en ")[1].split(" partition")[0])
@@ -226,11 +249,18 @@ def test_geocode_cli_dask_refuses_what_it_cannot_stream(tmp_path):
 def test_geocode_csv_streams_without_a_cluster(tmp_path):
     """No Dask client: partitions are geocoded one after the other in this process (a fresh one, to be sure)."""
     source = example_path(ACCESS_FILE)
-    code = ("import sys; from territorial import scale; "
-            "s = scale.geocode_csv(sys.argv[1], accepted=sys.argv[2], rejected=sys.argv[3], partition_rows=40); "
-            "print(s.partitions, s.n_input, s.n_rejected)")
-    done = subprocess.run([sys.executable, "-c", code, str(source), str(tmp_path / "a.csv"), str(tmp_path / "r.csv")],
-                          capture_output=True, text=True, check=True, cwd=REPO)
+    code = (
+        "import sys; from territorial import scale; "
+        "s = scale.geocode_csv(sys.argv[1], accepted=sys.argv[2], rejected=sys.argv[3], partition_rows=40); "
+        "print(s.partitions, s.n_input, s.n_rejected)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(source), str(tmp_path / "a.csv"), str(tmp_path / "r.csv")],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+    )
     partitions, n_input, n_rejected = map(int, done.stdout.split())
     whole = territorial.geocode_file(source)
     assert partitions >= 3 and n_input == whole.n_input and n_rejected == len(whole.rejected)

@@ -133,7 +133,9 @@ def test_polygon_scheme_reproduces_the_default(tmp_path, default_territories):
 
 def test_polygon_scheme_with_a_gap_names_the_communes_left_out(default_territories):
     zones = default_territories[default_territories["territoire"] != "Artois-Ternois"][["territoire", "geometry"]]
-    with pytest.raises(SchemeError, match="357 commune\\(s\\) without a territory: 62002 Ablainzevelle, 62004 Achicourt"):
+    with pytest.raises(
+        SchemeError, match="357 commune\\(s\\) without a territory: 62002 Ablainzevelle, 62004 Achicourt"
+    ):
         territorial.scheme_from_polygons(zones)
 
 

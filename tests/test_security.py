@@ -18,6 +18,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pytest
+from browser import probe
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from jinja2.sandbox import SandboxedEnvironment
@@ -26,7 +27,6 @@ from shapely.geometry import Point
 from typer.testing import CliRunner
 
 import territorial
-from browser import probe
 from territorial import _page
 from territorial.cli import app
 from territorial.maps import coverage_map, render_map, siting_map, territories_map
@@ -34,12 +34,26 @@ from territorial.siting import site
 
 runner = CliRunner()
 EXAMPLES = Path(territorial.__file__).resolve().parent / "examples"
-COMMUNES = ["Lille", "Arras", "Calais", "Douai", "Cambrai", "Maubeuge", "Lens", "Boulogne-sur-Mer", "Dunkerque",
-            "Valenciennes", "Béthune", "Saint-Omer", "Avesnes-sur-Helpe"]
+COMMUNES = [
+    "Lille",
+    "Arras",
+    "Calais",
+    "Douai",
+    "Cambrai",
+    "Maubeuge",
+    "Lens",
+    "Boulogne-sur-Mer",
+    "Dunkerque",
+    "Valenciennes",
+    "Béthune",
+    "Saint-Omer",
+    "Avesnes-sur-Helpe",
+]
 
 
 def payloads(canary: Path) -> list[str]:
-    """Hostile names: Jinja that would run a shell command (creating ``canary``; see :func:`armed`), Jinja syntax that would
+    """Hostile names: Jinja that would run a shell command (creating ``canary``; see :func:`armed`),
+    Jinja syntax that would
     stop the renderer, HTML and script injection, quotes, backslashes, an RTL override, a 10 kB name."""
     touch = f"touch {canary}"
     return [
@@ -92,6 +106,7 @@ def shown(page: str, value: str) -> bool:
 
 # --------------------------------------------------------------------------- the text-to-page module
 
+
 def test_text_escapes_html_and_jinja():
     assert _page.text("{{ 6*7 }} <b>&'\"") == "&#123;&#123; 6*7 &#125;&#125; &lt;b&gt;&amp;&#39;&#34;"
     assert _page.text("l'Abbaye", quote=False) == "l'Abbaye"
@@ -111,8 +126,9 @@ def test_map_title_typed_in_latin1_is_written(tmp_path):
     source = tmp_path / "lieux.csv"
     source.write_text("nom;commune\nA;Lille\n", encoding="utf-8")
     out = tmp_path / "carte.html"
-    result = runner.invoke(app, ["map", str(source), "-o", str(out), "--kind", "cyber_centre",
-                                 "--title", "Soci\udce9t\udce9 {{ 6*7 }}"])
+    result = runner.invoke(
+        app, ["map", str(source), "-o", str(out), "--kind", "cyber_centre", "--title", "Soci\udce9t\udce9 {{ 6*7 }}"]
+    )
     assert result.exit_code == 0, result.output
     assert "<title>Société &#123;&#123; 6*7 &#125;&#125;</title>" in read(out)
 
@@ -142,12 +158,40 @@ def test_panel_content_is_never_template_source():
 
 # --------------------------------------------------------------------------- every path, any string (API)
 
-PIECES = st.sampled_from([
-    "{{", "}}", "{%", "%}", "{#", "#}", "{% raw %}", "{% endraw %}", "{{ 6*7 }}", "{{ lipsum }}", "</script>",
-    "<script>window.__pwned=1</script>", '<img src=x onerror="window.__pwned=1">', '"', "'", "\\", "`", "&",
-    "&amp;", "<!--", "${x}", "\u202e", "\u2028", "\u00a0", "é", "Œ", "0123456789abcdef0123456789abcdef",
-])
-HOSTILE = st.lists(st.one_of(PIECES, st.text(max_size=8)), min_size=1, max_size=6).map("".join).map(str.strip).filter(bool)
+PIECES = st.sampled_from(
+    [
+        "{{",
+        "}}",
+        "{%",
+        "%}",
+        "{#",
+        "#}",
+        "{% raw %}",
+        "{% endraw %}",
+        "{{ 6*7 }}",
+        "{{ lipsum }}",
+        "</script>",
+        "<script>window.__pwned=1</script>",
+        '<img src=x onerror="window.__pwned=1">',
+        '"',
+        "'",
+        "\\",
+        "`",
+        "&",
+        "&amp;",
+        "<!--",
+        "${x}",
+        "\u202e",
+        "\u2028",
+        "\u00a0",
+        "é",
+        "Œ",
+        "0123456789abcdef0123456789abcdef",
+    ]
+)
+HOSTILE = (
+    st.lists(st.one_of(PIECES, st.text(max_size=8)), min_size=1, max_size=6).map("".join).map(str.strip).filter(bool)
+)
 
 
 @pytest.fixture(scope="module")
@@ -204,24 +248,35 @@ def test_any_text_is_written_literally_in_every_page(names, located, arrondissem
 
 # --------------------------------------------------------------------------- canaries, through the CLI
 
+
 def _write_inputs(folder: Path, names: list[str], arrondissements: pd.Series) -> dict[str, Path]:
     """A CSV of cyber-centres, a GeoJSON of access points, a projects file and a scheme, all with ``names``."""
-    rows = [{"nom": n, "commune": COMMUNES[i % len(COMMUNES)], "adresse": n, "services": n}
-            for i, n in enumerate(names)]
+    rows = [
+        {"nom": n, "commune": COMMUNES[i % len(COMMUNES)], "adresse": n, "services": n} for i, n in enumerate(names)
+    ]
     rows.append({"nom": names[0], "commune": "Lile", "adresse": "", "services": ""})  # fuzzy: quality layer
     pd.DataFrame(rows).to_csv(folder / "cyber.csv", sep=";", index=False)
-    points = gpd.GeoDataFrame({"nom": names, "type": names}, crs=4326,
-                              geometry=[Point(2.9 + 0.05 * i, 50.4 + 0.02 * i) for i in range(len(names))])
+    points = gpd.GeoDataFrame(
+        {"nom": names, "type": names},
+        crs=4326,
+        geometry=[Point(2.9 + 0.05 * i, 50.4 + 0.02 * i) for i in range(len(names))],
+    )
     points.to_file(folder / "acces.geojson", driver="GeoJSON")
     projects = pd.read_csv(EXAMPLES / "projets_exemple.csv", sep=";", dtype=str, encoding="utf-8")
     projects["titre"] = [names[i % len(names)] for i in range(len(projects))]
     projects.to_csv(folder / "projets.csv", sep=";", index=False)
     codes = sorted(arrondissements.unique())
     scheme = arrondissements.map({a: names[i % len(names)] for i, a in enumerate(codes)})
-    scheme.rename("territoire").rename_axis("code_insee").reset_index().to_csv(folder / "schema.csv", sep=";",
-                                                                                index=False)
-    return {"cyber": folder / "cyber.csv", "acces": folder / "acces.geojson", "projets": folder / "projets.csv",
-            "schema": folder / "schema.csv", "territories": sorted(set(scheme))}
+    scheme.rename("territoire").rename_axis("code_insee").reset_index().to_csv(
+        folder / "schema.csv", sep=";", index=False
+    )
+    return {
+        "cyber": folder / "cyber.csv",
+        "acces": folder / "acces.geojson",
+        "projets": folder / "projets.csv",
+        "schema": folder / "schema.csv",
+        "territories": sorted(set(scheme)),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -232,19 +287,40 @@ def hostile_run(tmp_path_factory, arrondissements):
     names = payloads(canary)
     files = _write_inputs(folder, names, arrondissements)
     title = names[1] + " " + names[5]
-    (folder / "scenario.toml").write_text("\n".join([
-        f"title = {json.dumps(title)}",
-        'scheme = "schema.csv"',
-        'projects = "projets.csv"',
-        "[[inputs]]", 'path = "cyber.csv"', 'kind = "cyber_centre"',
-        "[[inputs]]", 'path = "acces.geojson"', 'kind = "broadband_access_point"',
-        "[siting]", 'kind = "cyber_centre"', "k = 4", "radius_km = 5",
-        "[outputs]", 'dir = "sorties"', "self_contained = true",
-    ]) + "\n", encoding="utf-8")
+    (folder / "scenario.toml").write_text(
+        "\n".join(
+            [
+                f"title = {json.dumps(title)}",
+                'scheme = "schema.csv"',
+                'projects = "projets.csv"',
+                "[[inputs]]",
+                'path = "cyber.csv"',
+                'kind = "cyber_centre"',
+                "[[inputs]]",
+                'path = "acces.geojson"',
+                'kind = "broadband_access_point"',
+                "[siting]",
+                'kind = "cyber_centre"',
+                "k = 4",
+                "radius_km = 5",
+                "[outputs]",
+                'dir = "sorties"',
+                "self_contained = true",
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     with armed(canary):
         result = runner.invoke(app, ["run", str(folder / "scenario.toml"), "-o", str(folder / "sorties")])
-    return {"result": result, "canary": canary, "names": names, "title": title, "out": folder / "sorties",
-            "files": files}
+    return {
+        "result": result,
+        "canary": canary,
+        "names": names,
+        "title": title,
+        "out": folder / "sorties",
+        "files": files,
+    }
 
 
 @pytest.mark.slow
@@ -271,9 +347,24 @@ def test_map_command_canary(tmp_path, arrondissements):
     files = _write_inputs(tmp_path, names, arrondissements)
     out = tmp_path / "carte.html"
     with armed(canary):
-        result = runner.invoke(app, ["map", str(files["cyber"]), str(files["acces"]), "-o", str(out),
-                                     "--kind", "cyber_centre", "--kind", "broadband_access_point",
-                                     "--scheme", str(files["schema"]), "--title", names[1]])
+        result = runner.invoke(
+            app,
+            [
+                "map",
+                str(files["cyber"]),
+                str(files["acces"]),
+                "-o",
+                str(out),
+                "--kind",
+                "cyber_centre",
+                "--kind",
+                "broadband_access_point",
+                "--scheme",
+                str(files["schema"]),
+                "--title",
+                names[1],
+            ],
+        )
     assert result.exit_code == 0, result.output
     assert not canary.exists()
     page = read(out)
@@ -287,9 +378,24 @@ def test_site_map_command_canary(tmp_path, arrondissements):
     files = _write_inputs(tmp_path, names, arrondissements)
     out = tmp_path / "carte_sites.html"
     with armed(canary):
-        result = runner.invoke(app, ["site", "--k", "5", "--radius", "5", "--existing", str(files["cyber"]),
-                                     "--scheme", str(files["schema"]), "-o", str(tmp_path / "sites.csv"),
-                                     "--map", str(out)])
+        result = runner.invoke(
+            app,
+            [
+                "site",
+                "--k",
+                "5",
+                "--radius",
+                "5",
+                "--existing",
+                str(files["cyber"]),
+                "--scheme",
+                str(files["schema"]),
+                "-o",
+                str(tmp_path / "sites.csv"),
+                "--map",
+                str(out),
+            ],
+        )
     assert result.exit_code == 0, result.output
     assert not canary.exists()
     page = read(out)
@@ -298,6 +404,7 @@ def test_site_map_command_canary(tmp_path, arrondissements):
 
 
 # --------------------------------------------------------------------------- in a real browser
+
 
 @pytest.mark.slow
 def test_hostile_map_in_the_browser_every_overlay_on(hostile_run, tmp_path):

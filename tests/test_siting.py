@@ -119,9 +119,26 @@ def test_priority_weights_raise_the_weighted_territories_coverage():
 
 def test_site_cli_contract(tmp_path):
     out = tmp_path / "sites.csv"
-    result = runner.invoke(app, ["site", "--k", "8", "--radius", "5", "--existing", str(example_path(CYBER_FILE)),
-                                 "--weights", "Bassin Minier=1.5,Sud Nord=1.5", "--solver", "exact", "-o", str(out),
-                                 "--map", str(tmp_path / "sites.html")])
+    result = runner.invoke(
+        app,
+        [
+            "site",
+            "--k",
+            "8",
+            "--radius",
+            "5",
+            "--existing",
+            str(example_path(CYBER_FILE)),
+            "--weights",
+            "Bassin Minier=1.5,Sud Nord=1.5",
+            "--solver",
+            "exact",
+            "-o",
+            str(out),
+            "--map",
+            str(tmp_path / "sites.html"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out, dtype={"code_insee": str})
     assert len(table) == 8

@@ -11,8 +11,18 @@ from territorial.io import normalise_column_name
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("59350", "59350"), (59350, "59350"), ("2285", "02285"), (2285.0, "02285"), ("59178.0", "59178"),
-     (" 62041 ", "62041"), ("2a004", "2A004"), ("", None), (None, None), (float("nan"), None)],
+    [
+        ("59350", "59350"),
+        (59350, "59350"),
+        ("2285", "02285"),
+        (2285.0, "02285"),
+        ("59178.0", "59178"),
+        (" 62041 ", "62041"),
+        ("2a004", "2A004"),
+        ("", None),
+        (None, None),
+        (float("nan"), None),
+    ],
 )
 def test_normalise_insee_code(raw, expected):
     assert normalise_insee_code(raw) == expected
@@ -27,8 +37,8 @@ def test_fr_number(value, digits, expected):
 
 
 @pytest.mark.parametrize(
-    ("raw", "expected"), [("Code INSEE", "code_insee"), ("Territoire ", "territoire"), ("Nom-Commune", "nom_commune"),
-                          ("Équipe", "equipe")],
+    ("raw", "expected"),
+    [("Code INSEE", "code_insee"), ("Territoire ", "territoire"), ("Nom-Commune", "nom_commune"), ("Équipe", "equipe")],
 )
 def test_normalise_column_name(raw, expected):
     assert normalise_column_name(raw) == expected

@@ -94,8 +94,9 @@ def cyber_centres(rng: np.random.Generator) -> pd.DataFrame:
             "latitude": "",
             "longitude": "",
             "postes": str(int(rng.integers(4, 17))),
-            "services": ";".join(sorted(rng.choice(["initiation", "accès libre", "emploi", "e-administration"],
-                                                   size=2, replace=False))),
+            "services": ";".join(
+                sorted(rng.choice(["initiation", "accès libre", "emploi", "e-administration"], size=2, replace=False))
+            ),
         }
         roll = rng.random()
         if roll < 0.40:  # precise point, decimal comma, sometimes swapped
@@ -108,23 +109,49 @@ def cyber_centres(rng: np.random.Generator) -> pd.DataFrame:
             row["code_postal"], row["commune"] = _cedex_code(rng, cp[:2], known), f"{c.nom.upper()} CEDEX"
         rows.append(row)
     for name, cp in MERGED:  # names of communes that merged since
-        rows.append({"id": f"CC{len(rows) + 1:03d}", "nom": f"Espace numérique {name}", "adresse": "place de la Mairie",
-                     "code_postal": cp, "commune": name, "code_insee": "", "latitude": "", "longitude": "",
-                     "postes": "8", "services": "accès libre"})
+        rows.append(
+            {
+                "id": f"CC{len(rows) + 1:03d}",
+                "nom": f"Espace numérique {name}",
+                "adresse": "place de la Mairie",
+                "code_postal": cp,
+                "commune": name,
+                "code_insee": "",
+                "latitude": "",
+                "longitude": "",
+                "postes": "8",
+                "services": "accès libre",
+            }
+        )
     defects = [
-        {"nom": "Cyber-base Amiens", "code_postal": "80000", "commune": "Amiens"},           # outside the region
-        {"nom": "Point numérique", "code_postal": "", "commune": "Ville-Imaginaire"},       # unknown commune
-        {"nom": "Cyber-centre Saint-Aubin", "code_postal": "", "commune": "Saint-Aubin"},   # homonym in 59 and 62
+        {"nom": "Cyber-base Amiens", "code_postal": "80000", "commune": "Amiens"},  # outside the region
+        {"nom": "Point numérique", "code_postal": "", "commune": "Ville-Imaginaire"},  # unknown commune
+        {"nom": "Cyber-centre Saint-Aubin", "code_postal": "", "commune": "Saint-Aubin"},  # homonym in 59 and 62
         {"nom": "Espace multimédia Armentières", "code_postal": "", "commune": "Armentire"},  # typo: fuzzy
-        {"nom": "Lieu sans adresse", "code_postal": "", "commune": ""},                      # no location at all
-        {"nom": "Cyber-centre (doublon d'identifiant)", "code_postal": "59300", "commune": "Valenciennes",
-         "id": "CC001"},
+        {"nom": "Lieu sans adresse", "code_postal": "", "commune": ""},  # no location at all
+        {
+            "nom": "Cyber-centre (doublon d'identifiant)",
+            "code_postal": "59300",
+            "commune": "Valenciennes",
+            "id": "CC001",
+        },
     ]
     for defect in defects:
-        rows.append({"id": defect.get("id", f"CC{len(rows) + 1:03d}"), "adresse": "", "code_insee": "",
-                     "latitude": "", "longitude": "", "postes": "6", "services": "accès libre", **defect})
-    frame = pd.DataFrame(rows)[["id", "nom", "adresse", "code_postal", "commune", "code_insee", "latitude",
-                                "longitude", "postes", "services"]]
+        rows.append(
+            {
+                "id": defect.get("id", f"CC{len(rows) + 1:03d}"),
+                "adresse": "",
+                "code_insee": "",
+                "latitude": "",
+                "longitude": "",
+                "postes": "6",
+                "services": "accès libre",
+                **defect,
+            }
+        )
+    frame = pd.DataFrame(rows)[
+        ["id", "nom", "adresse", "code_postal", "commune", "code_insee", "latitude", "longitude", "postes", "services"]
+    ]
     return frame.assign(avertissement=WARNING)
 
 
@@ -140,27 +167,109 @@ def access_points(rng: np.random.Generator) -> pd.DataFrame:
             x, y = y, x  # swapped columns
         if rng.random() < 0.10:
             x, y = "", ""  # no coordinates: located by commune
-        rows.append({"id_site": f"PA{i:04d}", "operateur": OPERATEURS[int(rng.integers(len(OPERATEURS)))],
-                     "type_service": SERVICES[int(rng.integers(len(SERVICES)))], "X": x, "Y": y,
-                     "commune": c.nom, "code_insee": c.code_insee})
-    rows.append({"id_site": f"PA{len(rows) + 1:04d}", "operateur": OPERATEURS[0], "type_service": SERVICES[0],
-                 "X": "648000.0", "Y": "6980000.0", "commune": "", "code_insee": ""})  # in the Somme
-    rows.append({"id_site": f"PA{len(rows) + 1:04d}", "operateur": OPERATEURS[1], "type_service": SERVICES[1],
-                 "X": "", "Y": "", "commune": "", "code_insee": "75056"})  # Paris
+        rows.append(
+            {
+                "id_site": f"PA{i:04d}",
+                "operateur": OPERATEURS[int(rng.integers(len(OPERATEURS)))],
+                "type_service": SERVICES[int(rng.integers(len(SERVICES)))],
+                "X": x,
+                "Y": y,
+                "commune": c.nom,
+                "code_insee": c.code_insee,
+            }
+        )
+    rows.append(
+        {
+            "id_site": f"PA{len(rows) + 1:04d}",
+            "operateur": OPERATEURS[0],
+            "type_service": SERVICES[0],
+            "X": "648000.0",
+            "Y": "6980000.0",
+            "commune": "",
+            "code_insee": "",
+        }
+    )  # in the Somme
+    rows.append(
+        {
+            "id_site": f"PA{len(rows) + 1:04d}",
+            "operateur": OPERATEURS[1],
+            "type_service": SERVICES[1],
+            "X": "",
+            "Y": "",
+            "commune": "",
+            "code_insee": "75056",
+        }
+    )  # Paris
     return pd.DataFrame(rows).assign(avertissement=WARNING)
 
 
 #: Action lines drawn for the example projects, with their partners (those the plan gives an envelope).
 PROJECT_ACTIONS = {
-    "43.1": ("Etat", "Région", "Département du Nord"), "43.3": ("Etat", "Région"), "43.4": ("Etat", "Région"),
-    "44": ("Etat", "Région"), "45.1": ("Etat", "Région", "Département du Nord"), "45.2": ("Etat", "Région"),
-    "46.1": ("Etat", "Région"), "46.2": ("Etat", "Région"), "46.3": ("Etat", "Région", "Département du Nord"),
-    "47": ("Etat", "Région"), "49": ("Etat", "Région", "Département du Nord"),
+    "43.1": ("Etat", "Région", "Département du Nord"),
+    "43.3": ("Etat", "Région"),
+    "43.4": ("Etat", "Région"),
+    "44": ("Etat", "Région"),
+    "45.1": ("Etat", "Région", "Département du Nord"),
+    "45.2": ("Etat", "Région"),
+    "46.1": ("Etat", "Région"),
+    "46.2": ("Etat", "Région"),
+    "46.3": ("Etat", "Région", "Département du Nord"),
+    "47": ("Etat", "Région"),
+    "49": ("Etat", "Région", "Département du Nord"),
 }
-PROJECT_TITLES = {"43": "Sensibilisation des PME aux TIC", "44": "Cyber-centre", "45": "Équipement multimédia",
-                  "46": "Services haut débit", "47": "Télémédecine", "49": "Espace multimédia culturel"}
-PARTNER_COLUMNS = {"Etat": "etat", "Région": "region", "Département du Nord": "departement_nord",
-                   "Département du Pas-de-Calais": "departement_pas_de_calais"}
+PROJECT_TITLES = {
+    "43": "Sensibilisation des PME aux TIC",
+    "44": "Cyber-centre",
+    "45": "Équipement multimédia",
+    "46": "Services haut débit",
+    "47": "Télémédecine",
+    "49": "Espace multimédia culturel",
+}
+PARTNER_COLUMNS = {
+    "Etat": "etat",
+    "Région": "region",
+    "Département du Nord": "departement_nord",
+    "Département du Pas-de-Calais": "departement_pas_de_calais",
+}
+
+
+def _rows_to_check(*, first: int) -> list[dict]:
+    """Six projects that each break one rule of the plan on purpose, numbered from ``first``."""
+    broken = [
+        {"action": "46.7"},  # no such action line
+        {"action": "46.2", "etat": 40000.0, "region": 22000.0, "autres": 38000.0},  # 62 % > 50 %
+        {"action": "44", "etat": 45000.0, "region": -5000.0},  # negative amount
+        {"action": "43.1", "etat": 30000.0, "region": 20000.0, "feder": 30000.0, "autres": 20000.0},  # 80 % > 75 %
+        {
+            "action": "45.1",
+            "departement_pas_de_calais": 30000.0,
+            "etat": 10000.0,
+            "region": 10000.0,
+            "autres": 50000.0,
+        },  # Pas-de-Calais at 30 %, not 50 %
+        {"action": "47", "etat": 30000.0, "region": 20000.0, "autres": 60000.0},  # more than the cost
+    ]
+    rows = []
+    for j, change in enumerate(broken, start=first):
+        base = {
+            "id": f"P{j:03d}",
+            "titre": f"Projet à contrôler n° {j}",
+            "commune": "Arras",
+            "code_postal": "62000",
+            "cout_total": 100000.0,
+            "devise": "EUR",
+            "etat": 20000.0,
+            "region": 20000.0,
+            "feder": 0.0,
+            "autres": 60000.0,
+            "date": "15/06/2003",
+            "usagers": 100,
+            "emplois": 1,
+            "hommes": 50,
+            "femmes": 50,
+        }
+        rows.append({**base, **change})
+    return rows
 
 
 def projects(rng: np.random.Generator) -> pd.DataFrame:
@@ -176,9 +285,17 @@ def projects(rng: np.random.Generator) -> pd.DataFrame:
         rate = float(rng.uniform(0.35, 0.48))
         shares = rng.dirichlet(np.ones(len(partners))) * rate
         feder = round(cost * float(rng.uniform(0.0, 0.2)), 2) if not action.startswith("43") else 0.0
-        row = {"id": f"P{i:03d}", "titre": f"{PROJECT_TITLES[action[:2]]} — {c.nom}", "action": action,
-               "commune": c.nom, "code_postal": c.codes_postaux.split(";")[0], "cout_total": cost, "devise": "EUR",
-               **{PARTNER_COLUMNS[p]: round(cost * s, 2) for p, s in zip(partners, shares)}, "feder": feder}
+        row = {
+            "id": f"P{i:03d}",
+            "titre": f"{PROJECT_TITLES[action[:2]]} — {c.nom}",
+            "action": action,
+            "commune": c.nom,
+            "code_postal": c.codes_postaux.split(";")[0],
+            "cout_total": cost,
+            "devise": "EUR",
+            **{PARTNER_COLUMNS[p]: round(cost * s, 2) for p, s in zip(partners, shares)},
+            "feder": feder,
+        }
         row["autres"] = round(cost - sum(row.get(col, 0.0) for col in PARTNER_COLUMNS.values()) - feder, 2)
         row["date"] = f"{int(rng.integers(1, 29)):02d}/{int(rng.integers(1, 13)):02d}/{int(rng.integers(2000, 2007))}"
         users = int(rng.integers(50, 2000))
@@ -190,28 +307,31 @@ def projects(rng: np.random.Generator) -> pd.DataFrame:
             if column in row:
                 row[column] = round(row[column] * 6.55957 / 1e6, 6)
         row["devise"] = "MF"
-    broken = [
-        {"action": "46.7"},                                                   # no such action line
-        {"action": "46.2", "etat": 40000.0, "region": 22000.0, "autres": 38000.0},  # 62 % > 50 %
-        {"action": "44", "etat": 45000.0, "region": -5000.0},                 # negative amount
-        {"action": "43.1", "etat": 30000.0, "region": 20000.0, "feder": 30000.0, "autres": 20000.0},  # 80 % > 75 %
-        {"action": "45.1", "departement_pas_de_calais": 30000.0, "etat": 10000.0, "region": 10000.0,
-         "autres": 50000.0},                                                  # Pas-de-Calais at 30 %, not 50 %
-        {"action": "47", "etat": 30000.0, "region": 20000.0, "autres": 60000.0},  # more than the cost
-    ]
-    for j, change in enumerate(broken, start=len(rows) + 1):
-        base = {"id": f"P{j:03d}", "titre": f"Projet à contrôler n° {j}", "commune": "Arras", "code_postal": "62000",
-                "cout_total": 100000.0, "devise": "EUR", "etat": 20000.0, "region": 20000.0, "feder": 0.0,
-                "autres": 60000.0, "date": "15/06/2003", "usagers": 100, "emplois": 1, "hommes": 50, "femmes": 50}
-        rows.append({**base, **change})
+    rows += _rows_to_check(first=len(rows) + 1)
     rows.append({**rows[0], "id": f"P{len(rows) + 1:03d}", "commune": "Ville-Imaginaire", "code_postal": ""})
     frame = pd.DataFrame(rows)
-    columns = ["id", "titre", "action", "commune", "code_postal", "cout_total", "devise", *PARTNER_COLUMNS.values(),
-               "feder", "autres", "date", "usagers", "emplois", "hommes", "femmes"]
+    columns = [
+        "id",
+        "titre",
+        "action",
+        "commune",
+        "code_postal",
+        "cout_total",
+        "devise",
+        *PARTNER_COLUMNS.values(),
+        "feder",
+        "autres",
+        "date",
+        "usagers",
+        "emplois",
+        "hommes",
+        "femmes",
+    ]
     frame = frame.reindex(columns=columns)
     money = ["cout_total", *PARTNER_COLUMNS.values(), "feder", "autres"]
-    frame[money] = frame[money].apply(lambda col: col.map(lambda v: "" if pd.isna(v) else _fr(v, 6).rstrip("0")
-                                                          .rstrip(",")))
+    frame[money] = frame[money].apply(
+        lambda col: col.map(lambda v: "" if pd.isna(v) else _fr(v, 6).rstrip("0").rstrip(","))
+    )
     return frame.assign(avertissement=WARNING)
 
 
