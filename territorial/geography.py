@@ -117,17 +117,8 @@ def _layer(name: str) -> pd.DataFrame:
 
 
 def communes() -> gpd.GeoDataFrame:
-    """Current communes of the geography with their polygons (no territory: see :func:`territorial.communes`).
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        One row per commune (1,534), EPSG:2154: ``code_insee`` (text), ``nom``,
-        ``departement``, ``departement_nom``, ``arrondissement``, ``arrondissement_nom``,
-        ``epci_siren``, ``epci_nom``, ``population`` (population municipale),
-        ``codes_postaux`` (``;``-separated), ``area_km2``, ``note_geometrie`` (non-empty
-        where the source polygon was repaired).
-    """
+    """Current communes of the geography with their polygons, as :func:`territorial.communes` gives them
+    without ``scheme`` (no ``territoire`` column): a new frame in EPSG:2154 each call."""
     return _layer("communes").copy()
 
 
