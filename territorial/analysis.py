@@ -22,6 +22,7 @@ import pandas as pd
 
 from territorial import balance, coverage, geography, schemes
 from territorial._validate import check_columns, check_crs, check_frame
+from territorial.columns import column
 from territorial.schemes import CPER2000_TERRITORIES
 
 logger = logging.getLogger(__name__)
@@ -139,17 +140,17 @@ def _aggregate(
             "n_communes": len(group),
         }
         for k in kinds:
-            n = int(group[f"n_{k}"].sum())
-            dist = group[f"dist_{k}_km"].to_numpy(float)
-            row[f"n_{k}"] = n
-            row[f"{k}_pour_10000_hab"] = n / pop.sum() * 1e4 if pop.sum() else np.nan
-            row[f"{k}_pour_100km2"] = n / row["superficie_km2"] * 100
-            row[f"dist_moy_{k}_km"] = float(np.average(dist, weights=pop)) if np.isfinite(dist).all() else np.nan
-            row[f"dist_med_{k}_km"] = _weighted_quantile(dist, pop, 50)
-            row[f"dist_p90_{k}_km"] = _weighted_quantile(dist, pop, 90)
-            row[f"part_pop_couverte_{k}"] = float((group[f"couvert_{k}"] * pop).sum() / pop.sum())
-            row[f"part_pop_couverte_surface_{k}"] = float((group[f"couvert_surface_{k}"] * pop).sum() / pop.sum())
-            for access in (f"acces_2sfca_{k}", f"acces_e2sfca_{k}"):
+            n = int(group[column("n", k)].sum())
+            dist = group[column("dist", k)].to_numpy(float)
+            row[column("n", k)] = n
+            row[column("per_10000", k)] = n / pop.sum() * 1e4 if pop.sum() else np.nan
+            row[column("per_100km2", k)] = n / row["superficie_km2"] * 100
+            row[column("dist_mean", k)] = float(np.average(dist, weights=pop)) if np.isfinite(dist).all() else np.nan
+            row[column("dist_median", k)] = _weighted_quantile(dist, pop, 50)
+            row[column("dist_p90", k)] = _weighted_quantile(dist, pop, 90)
+            row[column("share_covered", k)] = float((group[column("covered", k)] * pop).sum() / pop.sum())
+            row[column("share_covered_area", k)] = float((group[column("covered_area", k)] * pop).sum() / pop.sum())
+            for access in (column("access_2sfca", k), column("access_e2sfca", k)):
                 if access in group:
                     row[access] = float(np.average(group[access], weights=pop))
         rows.append(row)
@@ -162,8 +163,8 @@ def _aggregate(
     for k in kinds:
         if k in targets:
             weights = None if priority is None else out[by].map(priority).fillna(1.0).to_numpy(float)
-            out[f"attendu_{k}"] = balance.fair_share(out["population"], target=targets[k], priority=weights)
-            out[f"ecart_{k}"] = out[f"n_{k}"] - out[f"attendu_{k}"]
+            out[column("expected", k)] = balance.fair_share(out["population"], target=targets[k], priority=weights)
+            out[column("gap", k)] = out[column("n", k)] - out[column("expected", k)]
     return out
 
 
@@ -227,16 +228,16 @@ def analyse(
                 table, subset, k, origins=origins, radius_km=radii[k], detour=detour, capacity_column=capacity_column
             )
         )
-        counts = table[f"n_{k}"].to_numpy()
+        counts = table[column("n", k)].to_numpy()
         row, groups = _equity(table, k, weights=weights, target=targets.get(k), n_boot=n_boot, seed=seed)
         equity_rows.append({"kind": k, "n": len(subset), "rayon_km": radii[k], **row})
         if groups is not None:
             theil_groups.append(groups)
         lorenz_rows.append(balance.lorenz(counts, pop).assign(kind=k)[["kind", "part_population", "part_equipements"]])
         far = table.loc[
-            table[f"couvert_{k}"] == 0, ["code_insee", "commune", "territoire", "population", f"dist_{k}_km"]
+            table[column("covered", k)] == 0, ["code_insee", "commune", "territoire", "population", column("dist", k)]
         ]
-        underserved.append(far.rename(columns={f"dist_{k}_km": "dist_km"}).assign(kind=k))
+        underserved.append(far.rename(columns={column("dist", k): "dist_km"}).assign(kind=k))
 
     results = _assemble(
         table,
@@ -352,19 +353,21 @@ def _access_columns(
     radius_m = radius_km * 1000
     counts = subset["code_insee"].value_counts().reindex(table["code_insee"], fill_value=0).to_numpy()
     distance, _ = coverage.nearest_distance(origins, xy, detour=detour)
-    table[f"n_{k}"] = counts
-    table[f"{k}_pour_10000_hab"] = np.where(pop > 0, counts / np.where(pop > 0, pop, 1) * 1e4, np.nan)
-    table[f"{k}_pour_100km2"] = counts / table["area_km2"].to_numpy() * 100
-    table[f"dist_{k}_km"] = np.round(distance / 1000, 4)
-    table[f"couvert_{k}"] = (distance <= radius_m).astype(int)
-    table[f"couvert_surface_{k}"] = np.round(
+    table[column("n", k)] = counts
+    table[column("per_10000", k)] = np.where(pop > 0, counts / np.where(pop > 0, pop, 1) * 1e4, np.nan)
+    table[column("per_100km2", k)] = counts / table["area_km2"].to_numpy() * 100
+    table[column("dist", k)] = np.round(distance / 1000, 4)
+    table[column("covered", k)] = (distance <= radius_m).astype(int)
+    table[column("covered_area", k)] = np.round(
         coverage.covered_share_of_area(table.geometry.to_numpy(), xy, radius_m / detour), 6
     )
     capacity = subset[capacity_column] if capacity_column in subset else None
     if capacity is not None and pd.to_numeric(capacity, errors="coerce").notna().all():
         cap = pd.to_numeric(capacity).to_numpy(float)
-        table[f"acces_2sfca_{k}"] = coverage.two_step_fca(origins, pop, xy, cap, radius=radius_m, detour=detour) * 1e4
-        table[f"acces_e2sfca_{k}"] = (
+        table[column("access_2sfca", k)] = (
+            coverage.two_step_fca(origins, pop, xy, cap, radius=radius_m, detour=detour) * 1e4
+        )
+        table[column("access_e2sfca", k)] = (
             coverage.two_step_fca(origins, pop, xy, cap, radius=radius_m, steps=coverage.E2SFCA_STEPS, detour=detour)
             * 1e4
         )
@@ -384,16 +387,16 @@ def _equity(
     Adds the LISA cluster column ``lisa_{k}`` to ``table``.
     """
     pop = table["population"].to_numpy(float)
-    counts = table[f"n_{k}"].to_numpy()
+    counts = table[column("n", k)].to_numpy()
     territory = table["territoire"].to_numpy()
-    dist_km = table[f"dist_{k}_km"].to_numpy(float)
+    dist_km = table[column("dist", k)].to_numpy(float)
     moran = balance.moran(dist_km, weights, seed=seed)
-    table[f"lisa_{k}"] = np.where(moran.local_p < 0.05, pd.Series(moran.local_quadrant).map(LISA_LABELS), "")
+    table[column("lisa", k)] = np.where(moran.local_p < 0.05, pd.Series(moran.local_quadrant).map(LISA_LABELS), "")
     t = balance.theil(counts, pop, territory)
     ci = balance.theil_bootstrap(counts, pop, territory, n_boot=n_boot, seed=seed)
     groups = t.by_group.rename(columns={"groupe": "territoire"}).assign(kind=k) if t.by_group is not None else None
-    per_territory = table.groupby("territoire")[[f"n_{k}", "population"]].sum()
-    per_epci = table.groupby("epci_siren")[[f"n_{k}", "population"]].sum()
+    per_territory = table.groupby("territoire")[[column("n", k), "population"]].sum()
+    per_epci = table.groupby("epci_siren")[[column("n", k), "population"]].sum()
     n = int(counts.sum())
     row = {
         "theil": t.total,
@@ -406,9 +409,9 @@ def _equity(
         "theil_intra_ic_bas": ci.at["within", "low"],
         "theil_intra_ic_haut": ci.at["within", "high"],
         "gini_territoires": balance.weighted_gini(
-            per_territory[f"n_{k}"] / per_territory["population"], per_territory["population"]
+            per_territory[column("n", k)] / per_territory["population"], per_territory["population"]
         ),
-        "gini_epci": balance.weighted_gini(per_epci[f"n_{k}"] / per_epci["population"], per_epci["population"]),
+        "gini_epci": balance.weighted_gini(per_epci[column("n", k)] / per_epci["population"], per_epci["population"]),
         "gini_distance": balance.weighted_gini(dist_km, pop),
         "cv": balance.weighted_cv(dist_km, pop),
         "moran_i": moran.i,

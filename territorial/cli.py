@@ -18,6 +18,7 @@ from territorial import schemes as _schemes
 from territorial._errors import ArgumentError, InputFileError, TerritorialError
 from territorial._format import fr_number
 from territorial.analysis import normalise_kind
+from territorial.columns import column
 
 app = typer.Typer(
     name="territorial",
@@ -362,10 +363,10 @@ def _echo_region(analysis) -> None:
     region = analysis.region.iloc[0]
     for k in analysis.kinds:
         typer.echo(
-            f"  {k} : {fr_number(region[f'n_{k}'])} équipements, "
-            f"{fr_number(100 * region[f'part_pop_couverte_{k}'], 1)} % de la population à moins de "
+            f"  {k} : {fr_number(region[column('n', k)])} équipements, "
+            f"{fr_number(100 * region[column('share_covered', k)], 1)} % de la population à moins de "
             f"{fr_number(analysis.radii_km[k], 1)} km (mairie), distance moyenne "
-            f"{fr_number(region[f'dist_moy_{k}_km'], 1)} km"
+            f"{fr_number(region[column('dist_mean', k)], 1)} km"
         )
 
 

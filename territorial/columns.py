@@ -5,7 +5,9 @@ One catalogue, read by every part (inputs, measures, outputs), so that a name is
 
 from __future__ import annotations
 
-__all__ = ["RESULT_COLUMNS", "ROLE_NAMES"]
+from dataclasses import dataclass
+
+__all__ = ["INDICATORS", "RESULT_COLUMNS", "ROLE_NAMES", "Indicator", "column"]
 
 #: Usual column names of each role, in normalised form (see :func:`territorial.io.normalise_column_name`).
 ROLE_NAMES: dict[str, tuple[str, ...]] = {
@@ -70,3 +72,62 @@ RESULT_COLUMNS = (
     "geocode_note",
     "geocode_precision",
 )
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One indicator of a facility kind: its column pattern, unit, which way is better, French label.
+
+    ``label`` is a template with ``{kinds}`` (the kind's French plural), ``{Kinds}`` (capitalised)
+    and ``{radius}`` (« 5,0 km »).
+    """
+
+    pattern: str
+    unit: str = ""
+    better: str = ""  # "low", "high" or "" (neither)
+    label: str = ""
+
+    def column(self, kind: str) -> str:
+        return self.pattern.format(k=kind)
+
+
+#: Every per-kind indicator, named once: analysis builds these columns, maps, report and exports read them.
+INDICATORS: dict[str, Indicator] = {
+    "n": Indicator("n_{k}", "équipements", "high", "Nombre de {kinds}"),
+    "per_10000": Indicator("{k}_pour_10000_hab", "pour 10 000 hab.", "high", "{Kinds} pour 10 000 habitants"),
+    "per_100km2": Indicator("{k}_pour_100km2", "pour 100 km²", "high", "{Kinds} pour 100 km²"),
+    "dist": Indicator("dist_{k}_km", "km", "low", "Distance au plus proche des {kinds} (km)"),
+    "dist_mean": Indicator("dist_moy_{k}_km", "km", "low", "Distance moyenne au plus proche des {kinds} (km)"),
+    "dist_median": Indicator("dist_med_{k}_km", "km", "low", "Distance médiane au plus proche des {kinds} (km)"),
+    "dist_p90": Indicator("dist_p90_{k}_km", "km", "low", "Distance au plus proche des {kinds}, 90e centile (km)"),
+    "covered": Indicator("couvert_{k}", "", "high", "Mairie à moins de {radius} des {kinds}"),
+    "covered_area": Indicator(
+        "couvert_surface_{k}", "part", "high", "Part de la surface à moins de {radius} des {kinds}"
+    ),
+    "share_covered": Indicator(
+        "part_pop_couverte_{k}", "part", "high", "Part de la population à moins de {radius} des {kinds}"
+    ),
+    "share_covered_area": Indicator(
+        "part_pop_couverte_surface_{k}",
+        "part",
+        "high",
+        "Part de la population à moins de {radius} des {kinds} (surface)",
+    ),
+    "access_2sfca": Indicator(
+        "acces_2sfca_{k}", "pour 10 000 hab.", "high", "Accessibilité aux {kinds} (2SFCA, capacité pour 10 000 hab.)"
+    ),
+    "access_e2sfca": Indicator(
+        "acces_e2sfca_{k}",
+        "pour 10 000 hab.",
+        "high",
+        "Accessibilité aux {kinds} (E2SFCA, capacité pour 10 000 hab.)",
+    ),
+    "lisa": Indicator("lisa_{k}", "", "", "Regroupements locaux (LISA) des distances aux {kinds}"),
+    "expected": Indicator("attendu_{k}", "équipements", "", "Nombre attendu de {kinds} (part équitable)"),
+    "gap": Indicator("ecart_{k}", "équipements", "high", "Écart à la part équitable des {kinds}"),
+}
+
+
+def column(name: str, kind: str) -> str:
+    """The column of indicator ``name`` for ``kind``: ``column("dist", "cyber_centre")`` -> ``dist_cyber_centre_km``."""
+    return INDICATORS[name].column(kind)

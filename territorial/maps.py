@@ -37,6 +37,8 @@ from territorial._format import fr_number
 from territorial._page import Markup, Panel, script_json, snippet, template, text
 from territorial._validate import check_columns, check_crs, check_frame
 from territorial.analysis import normalise_kind
+from territorial.columns import INDICATORS
+from territorial.columns import column as col
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +84,7 @@ def kind_label(kind: str) -> str:
 
 
 def indicator_label(name: str, kinds=(), radii_km: dict | None = None) -> str:
-    """French label of an indicator column.
+    """French label of an indicator column, from the catalogue :data:`territorial.columns.INDICATORS`.
 
     ``dist_cyber_centre_km`` -> ``Distance au plus proche des cyber-centres (km)``.
     """
@@ -90,21 +92,9 @@ def indicator_label(name: str, kinds=(), radii_km: dict | None = None) -> str:
     for k in sorted(kinds, key=len, reverse=True):
         label = kind_label(k)
         radius = f"{fr_number(radii_km[k], 1)} km" if k in radii_km else "du rayon"
-        table = {
-            f"n_{k}": f"Nombre de {label}",
-            f"dist_{k}_km": f"Distance au plus proche des {label} (km)",
-            f"dist_moy_{k}_km": f"Distance moyenne au plus proche des {label} (km)",
-            f"dist_p90_{k}_km": f"Distance au plus proche des {label}, 90e centile (km)",
-            f"{k}_pour_10000_hab": f"{label.capitalize()} pour 10 000 habitants",
-            f"{k}_pour_100km2": f"{label.capitalize()} pour 100 km²",
-            f"part_pop_couverte_{k}": f"Part de la population à moins de {radius} des {label}",
-            f"couvert_surface_{k}": f"Part de la surface à moins de {radius} des {label}",
-            f"part_pop_couverte_surface_{k}": f"Part de la population à moins de {radius} des {label} (surface)",
-            f"acces_2sfca_{k}": f"Accessibilité aux {label} (2SFCA, capacité pour 10 000 hab.)",
-            f"ecart_{k}": f"Écart à la part équitable des {label}",
-        }
-        if name in table:
-            return table[name]
+        for indicator in INDICATORS.values():
+            if indicator.column(k) == name and indicator.label:
+                return indicator.label.format(kinds=label, Kinds=label.capitalize(), radius=radius)
     return {"population": "Population municipale", "densite": "Densité (hab./km²)"}.get(name, name)
 
 
@@ -195,7 +185,7 @@ def _palette(indicator: str) -> str:
 def default_indicators(analysis) -> tuple[str, str]:
     """Commune and territory indicators shown by default: distance to, and coverage by, the main kind."""
     main = "cyber_centre" if "cyber_centre" in analysis.kinds else analysis.kinds[0]
-    return f"dist_{main}_km", f"part_pop_couverte_{main}"
+    return col("dist", main), col("share_covered", main)
 
 
 def commune_breaks(analysis, indicator: str, classification: str = "quantiles") -> ClassBreaks:
@@ -671,7 +661,7 @@ def _territory_layer(
         valeur=[fr_number(v, breaks.decimals + 1) if np.isfinite(v) else "—" for v in values],
         population=table["population"].reindex(outlines["territoire"]).map(fr_number).to_numpy(),
         equipements=[
-            ", ".join(f"{fr_number(table.at[t, f'n_{k}'])} {kind_label(k)}" for k in analysis.kinds)
+            ", ".join(f"{fr_number(table.at[t, col('n', k)])} {kind_label(k)}" for k in analysis.kinds)
             for t in outlines["territoire"]
         ],
         c=breaks.classify(values),
@@ -723,7 +713,7 @@ def _underserved_layer(analysis) -> folium.GeoJson:
     codes = analysis.underserved["code_insee"].drop_duplicates()
     table = analysis.communes.set_index("code_insee").loc[codes]
     distances = {
-        f"d{i}": table[f"dist_{k}_km"].map(lambda v: fr_number(v, 1) + " km").to_numpy() for i, k in enumerate(kinds)
+        f"d{i}": table[col("dist", k)].map(lambda v: fr_number(v, 1) + " km").to_numpy() for i, k in enumerate(kinds)
     }
     data = gpd.GeoDataFrame(
         {

@@ -22,6 +22,7 @@ import pandas as pd
 from territorial import _page, geography
 from territorial._format import fr_number, production_date
 from territorial.analysis import normalise_kind
+from territorial.columns import column
 from territorial.maps import (
     KIND_STYLES,
     commune_breaks,
@@ -298,11 +299,11 @@ def _key_figures(analysis) -> dict:
         }
     )
     for k in kinds:
-        key[f"{kind_label(k).capitalize()}"] = territories[f"n_{k}"]
-        key[f"pour 10 000 hab. ({kind_label(k)})"] = territories[f"{k}_pour_10000_hab"]
-        key[f"pop. à moins de {fr_number(analysis.radii_km[k], 1)} km"] = territories[f"part_pop_couverte_{k}"]
-        key[f"distance moyenne (km) ({kind_label(k)})"] = territories[f"dist_moy_{k}_km"]
-        key[f"distance p90 (km) ({kind_label(k)})"] = territories[f"dist_p90_{k}_km"]
+        key[f"{kind_label(k).capitalize()}"] = territories[column("n", k)]
+        key[f"pour 10 000 hab. ({kind_label(k)})"] = territories[column("per_10000", k)]
+        key[f"pop. à moins de {fr_number(analysis.radii_km[k], 1)} km"] = territories[column("share_covered", k)]
+        key[f"distance moyenne (km) ({kind_label(k)})"] = territories[column("dist_mean", k)]
+        key[f"distance p90 (km) ({kind_label(k)})"] = territories[column("dist_p90", k)]
     formats = {
         c: (_pct if c.startswith("pop. à") else _num(2 if "pour 10" in c else 1))
         for c in key.columns
@@ -318,14 +319,14 @@ def _fair_share(analysis) -> list[dict]:
     """Expected against actual count per territory, for every kind with a target."""
     territories, sections = analysis.territories, []
     for k in analysis.kinds:
-        if f"attendu_{k}" in territories:
+        if column("expected", k) in territories:
             table = pd.DataFrame(
                 {
                     "Territoire": territories["territoire"],
                     "Part de la population": territories["population"] / territories["population"].sum(),
-                    "Attendu": territories[f"attendu_{k}"],
-                    "Recensés": territories[f"n_{k}"],
-                    "Écart": territories[f"ecart_{k}"],
+                    "Attendu": territories[column("expected", k)],
+                    "Recensés": territories[column("n", k)],
+                    "Écart": territories[column("gap", k)],
                 }
             )
             sections.append(
@@ -413,7 +414,9 @@ def write_report(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     kinds = analysis.kinds
-    indicators = list(dict.fromkeys([indicator or default_indicators(analysis)[0]] + [f"dist_{k}_km" for k in kinds]))
+    indicators = list(
+        dict.fromkeys([indicator or default_indicators(analysis)[0]] + [column("dist", k) for k in kinds])
+    )
     figures = {
         f"carte_{name}.png": static_map(analysis, facilities, name, classification=classification)
         for name in indicators
