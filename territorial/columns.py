@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["INDICATORS", "RESULT_COLUMNS", "ROLE_NAMES", "Indicator", "column"]
+__all__ = ["INDICATORS", "RESULT_COLUMNS", "ROLE_NAMES", "STATUS_LABELS", "Indicator", "column"]
 
 #: Usual column names of each role, in normalised form (see :func:`territorial.io.normalise_column_name`).
 ROLE_NAMES: dict[str, tuple[str, ...]] = {
@@ -131,3 +131,14 @@ INDICATORS: dict[str, Indicator] = {
 def column(name: str, kind: str) -> str:
     """The column of indicator ``name`` for ``kind``: ``column("dist", "cyber_centre")`` -> ``dist_cyber_centre_km``."""
     return INDICATORS[name].column(kind)
+
+
+#: French label of each geocoding status, as the summaries and the report write it.
+STATUS_LABELS = {
+    "matched": "trouvées",
+    "fuzzy": "trouvées (nom approché)",
+    "ambiguous": "ambiguës",
+    "unmatched": "introuvables",
+    "outside_region": "hors région",
+    "invalid": "invalides",
+}

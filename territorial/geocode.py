@@ -34,7 +34,7 @@ from territorial import geography, normalise
 from territorial._errors import ArgumentError, InputFileError, TerritorialError
 from territorial._format import fr_number
 from territorial.ban import BAN_URL, ban_geocode
-from territorial.columns import RESULT_COLUMNS
+from territorial.columns import RESULT_COLUMNS, STATUS_LABELS
 from territorial.io import (
     ROLE_NAMES,
     detect_columns,
@@ -126,16 +126,6 @@ class GeocodeResult:
         return "\n".join(lines + [f"  note : {n}" for n in self.notes])
 
 
-_STATUS_LABELS = {
-    "matched": "trouvées",
-    "fuzzy": "trouvées (nom approché)",
-    "ambiguous": "ambiguës",
-    "unmatched": "introuvables",
-    "outside_region": "hors région",
-    "invalid": "invalides",
-}
-
-
 def summary_lines(
     n_input: int, rows_per_status: pd.Series, duplicate_ids: pd.DataFrame, *, heading: str = ""
 ) -> list[str]:
@@ -146,7 +136,7 @@ def summary_lines(
         f"{fr_number(n_input)} lignes lues{heading} : {fr_number(n_accepted)} acceptées, "
         f"{fr_number(n_input - n_accepted)} rejetées"
     ]
-    lines += [f"  {status:<15} {count:>8}  {_STATUS_LABELS[status]}" for status, count in counts.items()]
+    lines += [f"  {status:<15} {count:>8}  {STATUS_LABELS[status]}" for status, count in counts.items()]
     if len(duplicate_ids):
         lines.append(
             f"  identifiants en double : {', '.join(map(str, duplicate_ids['id'][:20]))}"

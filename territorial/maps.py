@@ -76,6 +76,11 @@ OTHER_KIND_COLOURS = ("#756bb1", "#636363", "#d6616b", "#8c6d31")
 WEB_CRS = "EPSG:4326"
 CLUSTER_ABOVE = 150
 BACKGROUND = "#eef0f2"
+#: The project's own page styles (constants: no user text ever reaches an element's template source).
+BACKGROUND_CSS = ".leaflet-container{background:" + BACKGROUND + ";}"
+SWATCH_CSS = (
+    "span.sw{display:inline-block;width:12px;height:12px;margin-right:6px;border:1px solid #555;vertical-align:middle}"
+)
 
 
 def kind_label(kind: str) -> str:
@@ -334,13 +339,7 @@ def _base_map(bounds, title: str) -> folium.Map:
     folium.TileLayer("OpenStreetMap.France", name="OpenStreetMap France (en ligne)", show=False, overlay=False).add_to(
         fmap
     )
-    fmap.get_root().header.add_child(
-        branca.element.Element(
-            f"<style>.leaflet-container{{background:{BACKGROUND};}}"
-            "span.sw{display:inline-block;width:12px;height:12px;margin-right:6px;"
-            "border:1px solid #555;vertical-align:middle}</style>"
-        )
-    )
+    fmap.get_root().header.add_child(branca.element.Element("<style>" + BACKGROUND_CSS + SWATCH_CSS + "</style>"))
     fmap.get_root().title = text(title)
     west, south, east, north = bounds
     fmap.fit_bounds([[south, west], [north, east]])
@@ -1024,9 +1023,7 @@ def siting_map(
         )
     if len(result.sites):
         _new_sites_layer(result.sites).add_to(dual.m2)
-    dual.get_root().header.add_child(
-        branca.element.Element(f"<style>.leaflet-container{{background:{BACKGROUND};}}</style>")
-    )
+    dual.get_root().header.add_child(branca.element.Element("<style>" + BACKGROUND_CSS + "</style>"))
     dual.get_root().html.add_child(
         Panel(
             _sources_block(

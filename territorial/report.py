@@ -22,7 +22,7 @@ import pandas as pd
 from territorial import _page, geography
 from territorial._format import fr_number, production_date
 from territorial.analysis import normalise_kind
-from territorial.columns import column
+from territorial.columns import STATUS_LABELS, column
 from territorial.maps import (
     KIND_STYLES,
     commune_breaks,
@@ -34,15 +34,6 @@ from territorial.maps import (
 logger = logging.getLogger(__name__)
 
 __all__ = ["write_report", "static_map", "lorenz_figure"]
-
-STATUS_LABELS = {
-    "matched": "trouvées",
-    "fuzzy": "trouvées (nom approché)",
-    "ambiguous": "ambiguës",
-    "unmatched": "introuvables",
-    "outside_region": "hors région",
-    "invalid": "invalides",
-}
 
 
 def _matplotlib():

@@ -89,3 +89,33 @@ def test_ruff_check_and_format_pass():
     assert check.returncode == 0, check.stdout[-3000:]
     formatted = subprocess.run([_tool("ruff"), "format", "--check", *paths], cwd=REPO, capture_output=True, text=True)
     assert formatted.returncode == 0, formatted.stdout[-3000:]
+
+
+TEMPLATE_CALLS = ("Element", "Html", "Template", "from_string", "template", "snippet")
+
+
+def _constant_text(node: ast.expr) -> bool:
+    """A string literal, an UPPER_CASE module constant, or a concatenation of those."""
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str)
+    if isinstance(node, ast.Name):
+        return node.id.isupper()
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _constant_text(node.left) and _constant_text(node.right)
+    return False
+
+
+def test_template_sources_are_constants():
+    # branca compiles an Element's string as a Jinja template: an f-string or a variable there would make
+    # user text template source (code execution). Text reaches pages as data, through territorial._page.
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.name == "_page.py":  # compiles the sources its callers give, checked at those calls
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            name = getattr(node, "func", None)
+            name = getattr(name, "attr", getattr(name, "id", ""))
+            if isinstance(node, ast.Call) and name in TEMPLATE_CALLS and node.args:
+                if not _constant_text(node.args[0]):
+                    found.append(f"{path.relative_to(REPO)}:{node.lineno} {name}")
+    assert found == []

@@ -340,64 +340,37 @@ def test_run_writes_every_payload_literally_and_runs_none(hostile_run):
         assert "<script>window.__pwned" not in page and "<img src=x" not in page
 
 
-@pytest.mark.slow
-def test_map_command_canary(tmp_path, arrondissements):
+def _run_armed(tmp_path: Path, arrondissements: pd.Series, command) -> list[str]:
+    """Write the hostile inputs, run ``command(files, names)`` through the CLI with the canary armed;
+    the command must succeed and the canary must not exist. Returns the payloads."""
     canary = tmp_path / "CANARY"
     names = payloads(canary)
     files = _write_inputs(tmp_path, names, arrondissements)
-    out = tmp_path / "carte.html"
     with armed(canary):
-        result = runner.invoke(
-            app,
-            [
-                "map",
-                str(files["cyber"]),
-                str(files["acces"]),
-                "-o",
-                str(out),
-                "--kind",
-                "cyber_centre",
-                "--kind",
-                "broadband_access_point",
-                "--scheme",
-                str(files["schema"]),
-                "--title",
-                names[1],
-            ],
-        )
+        result = runner.invoke(app, command(files, names))
     assert result.exit_code == 0, result.output
     assert not canary.exists()
+    return names
+
+
+@pytest.mark.slow
+def test_map_command_canary(tmp_path, arrondissements):
+    out = tmp_path / "carte.html"
+    names = _run_armed(tmp_path, arrondissements, lambda files, names: [
+        "map", str(files["cyber"]), str(files["acces"]), "-o", str(out), "--kind", "cyber_centre",
+        "--kind", "broadband_access_point", "--scheme", str(files["schema"]), "--title", names[1],
+    ])  # fmt: skip
     page = read(out)
     assert all(shown(page, name) for name in names)
     assert f"<title>{_page.text(names[1])}</title>" in page
 
 
 def test_site_map_command_canary(tmp_path, arrondissements):
-    canary = tmp_path / "CANARY"
-    names = payloads(canary)
-    files = _write_inputs(tmp_path, names, arrondissements)
     out = tmp_path / "carte_sites.html"
-    with armed(canary):
-        result = runner.invoke(
-            app,
-            [
-                "site",
-                "--k",
-                "5",
-                "--radius",
-                "5",
-                "--existing",
-                str(files["cyber"]),
-                "--scheme",
-                str(files["schema"]),
-                "-o",
-                str(tmp_path / "sites.csv"),
-                "--map",
-                str(out),
-            ],
-        )
-    assert result.exit_code == 0, result.output
-    assert not canary.exists()
+    _run_armed(tmp_path, arrondissements, lambda files, names: [
+        "site", "--k", "5", "--radius", "5", "--existing", str(files["cyber"]), "--scheme", str(files["schema"]),
+        "-o", str(tmp_path / "sites.csv"), "--map", str(out),
+    ])  # fmt: skip
     page = read(out)
     chosen = pd.read_csv(tmp_path / "sites.csv", dtype=str, keep_default_na=False)
     assert len(chosen) == 5 and all(shown(page, t) for t in chosen["territoire"])
