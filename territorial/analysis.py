@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -89,7 +89,12 @@ def radius_for(kind: str, radii_km: dict[str, float] | None = None) -> float:
 
 @dataclass
 class Analysis:
-    """Every indicator of one analysis, as frames (see :func:`analyse`)."""
+    """Every indicator of one analysis, as frames (see :func:`analyse`), and the options that made it.
+
+    ``detour`` is the factor applied to straight-line distances; ``capacity_column`` the column
+    of facility capacity used for 2SFCA (None when there was none). French method notes are
+    made from these by :func:`territorial.labels.method_notes`.
+    """
 
     communes: gpd.GeoDataFrame
     territories: pd.DataFrame
@@ -103,7 +108,8 @@ class Analysis:
     theil_groups: pd.DataFrame
     kinds: list[str]
     radii_km: dict[str, float]
-    notes: list[str] = field(default_factory=list)
+    detour: float = 1.0
+    capacity_column: str | None = None
 
 
 @geography.per_geography(maxsize=2)
@@ -251,7 +257,8 @@ def analyse(
         underserved=underserved,
         theil_groups=theil_groups,
     )
-    results.notes.extend(_method_notes(results, detour, capacity_column if capacity_column in facilities else None))
+    results.detour = detour
+    results.capacity_column = capacity_column if capacity_column in facilities else None
     return results
 
 
@@ -420,36 +427,3 @@ def _equity(
         "progression": n / target if target else np.nan,
     }
     return row, groups
-
-
-def _method_notes(results: Analysis, detour: float, capacity_column: str | None) -> list[str]:
-    radii = ", ".join(f"{k} : {r:g} km" for k, r in results.radii_km.items())
-    notes = [
-        "Notes de méthode",
-        f"- Distances : en ligne droite en Lambert-93 (EPSG:2154) depuis la mairie de chaque commune jusqu'à "
-        f"l'équipement le plus proche{f', multipliées par un facteur de détour de {detour:g}' if detour != 1 else ''}. "
-        "La distance réelle par la route est plus longue.",
-        f"- Rayons de couverture : {radii}.",
-        "- Couverture « mairie » : une commune est couverte si sa mairie est à moins du rayon ; toute sa population "
-        "compte alors comme couverte.",
-        "- Couverture « surface » : part de la surface de la commune dans la zone de couverture (union des disques) "
-        "multipliée par sa population, en supposant la population répartie uniformément sur la commune.",
-        "- Moyenne, médiane et 90e centile des distances sont pondérés par la population (centile : plus petite "
-        "distance telle que la part cumulée de population atteint le seuil).",
-        "- Indice de Theil de concentration : T = Σ sᵢ ln(sᵢ/pᵢ) sur les communes (sᵢ part des équipements, pᵢ part "
-        "de la population, 0·ln 0 = 0) ; décomposition exacte T = T_inter + T_intra par territoire ; intervalles à "
-        "95 % par bootstrap (999 rééchantillonnages des communes au sein de chaque territoire).",
-        "- Gini pondéré par la population : de l'offre par habitant entre territoires et entre EPCI, et de la "
-        "distance entre communes ; coefficient de variation de la distance, pondéré par la population.",
-        "- Part équitable (attendu) : cible × part de population du territoire (× poids de priorité s'ils sont "
-        "donnés).",
-        "- Autocorrélation spatiale : I de Moran de la distance (contiguïté « reine » des communes, p-valeur "
-        "analytique sous randomisation) et LISA (999 permutations, seuil 5 %).",
-    ]
-    if capacity_column:
-        notes.append(
-            f"- Accessibilité 2SFCA : capacité (colonne « {capacity_column} ») pour 10 000 habitants "
-            "accessibles dans le rayon ; version améliorée (E2SFCA) avec poids 1 / 0,68 / 0,22 par tiers "
-            "du rayon."
-        )
-    return notes

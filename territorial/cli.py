@@ -9,16 +9,17 @@ from __future__ import annotations
 import contextlib
 import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from territorial import schemes as _schemes
+from territorial import geography, labels, pipeline
 from territorial._errors import ArgumentError, InputFileError, TerritorialError
 from territorial._format import fr_number
-from territorial.analysis import normalise_kind
-from territorial.columns import column
+from territorial.scenario import InputLayer, default_scenario, load_scenario
 
 app = typer.Typer(
     name="territorial",
@@ -43,6 +44,9 @@ CodeColumnOption = Annotated[
 TerritoryColumnOption = Annotated[
     Optional[str], typer.Option("--territory-column", help="Column of the scheme holding the territory name.")
 ]
+#: Options of the whole invocation that ``main`` reads after the command: ``--debug``.
+_state = {"debug": False}
+
 LayerOption = Annotated[Optional[str], typer.Option("--layer", help="Layer of a multi-layer scheme file.")]
 
 
@@ -59,16 +63,33 @@ def _user_errors():
         raise typer.Exit(1) from exc
 
 
-def _scheme(scheme: Path | None, code_column, territory_column, layer):
-    if scheme is None:
-        return _schemes.DEFAULT_SCHEME
-    from territorial.io import read_scheme
+def _spinner() -> Progress:
+    """A transient spinner with a description and the time elapsed, shown only on a terminal."""
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        transient=True,
+        disable=not sys.stderr.isatty(),
+    )
 
-    return read_scheme(scheme, code_column=code_column, territory_column=territory_column, layer=layer)
+
+@contextlib.contextmanager
+def _steps(total: int) -> Iterator:
+    """A progress callback for the pipeline: each call names the step under way and advances the spinner."""
+    with _spinner() as bar:
+        task = bar.add_task("démarrage", total=total)
+        yield lambda message: bar.update(task, description=message, advance=1)
+
+
+def _echo(lines) -> None:
+    for line in lines:
+        typer.echo(line)
 
 
 @app.callback()
 def _main(
+    ctx: typer.Context,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress to stderr.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show the full traceback of an unexpected error.")] = False,
     geography_path: Annotated[
@@ -83,10 +104,9 @@ def _main(
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
-    from territorial import geography
-
+    _state["debug"] = debug
     with _user_errors():
-        geography.use_geography(geography_path)
+        ctx.with_resource(geography.using(geography_path))
 
 
 @app.command("territories")
@@ -99,40 +119,12 @@ def territories_command(
 ):
     """Print the territories of a scheme: communes, population, area and density."""
     with _user_errors():
-        frame = _schemes.territories(_scheme(scheme, code_column, territory_column, layer))
-    table = frame.drop(columns="geometry")
+        chosen = pipeline.scheme_from(scheme, code_column=code_column, territory_column=territory_column, layer=layer)
+        table = pipeline.territories(chosen).drop(columns="geometry")
     if csv:
         typer.echo(table.to_csv(sep=";", index=False), nl=False)
         return
-    total = {
-        "territoire": "Région",
-        "n_communes": table["n_communes"].sum(),
-        "population": table["population"].sum(),
-        "area_km2": table["area_km2"].sum(),
-    }
-    total["densite"] = total["population"] / total["area_km2"]
-    rows = [*table.to_dict("records"), total]
-    headers = ("Territoire", "Communes", "Population", "Superficie (km²)", "Densité (hab./km²)")
-    cells = [
-        (
-            str(r["territoire"]),
-            fr_number(r["n_communes"]),
-            fr_number(r["population"]),
-            fr_number(r["area_km2"], 1),
-            fr_number(r["densite"], 1),
-        )
-        for r in rows
-    ]
-    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
-    line = lambda values: "  ".join(  # noqa: E731
-        v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(values, widths))
-    )
-    typer.echo(line(headers))
-    typer.echo("  ".join("-" * w for w in widths))
-    for c in cells[:-1]:
-        typer.echo(line(c))
-    typer.echo("  ".join("-" * w for w in widths))
-    typer.echo(line(cells[-1]))
+    _echo(labels.territory_table_lines(table))
 
 
 def _parse_pairs(pairs: list[str] | None, *, option: str) -> dict[str, str]:
@@ -203,11 +195,6 @@ def geocode_command(
     ] = 250_000,
 ):
     """Geocode a file onto the communes of Nord and Pas-de-Calais; every row is accepted or rejected with its reason."""
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    from territorial.export import write_points, write_table
-    from territorial.geocode import GeocodeError, geocode_file
-
     columns = _parse_pairs(column, option="--column")
     rejects = rejects or output.with_name(f"{output.stem}_rejets.csv")
     if engine == "dask":
@@ -228,43 +215,29 @@ def geocode_command(
         return
     if engine != "memory":
         raise typer.BadParameter("choose memory or dask", param_hint="--engine")
-    failed = None
-    with (
-        _user_errors(),
-        Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            TimeElapsedColumn(),
-            transient=True,
-            disable=not sys.stderr.isatty(),
-        ) as bar,
-    ):
-        task = bar.add_task(f"lecture et géocodage de {input.name}", total=2)
-        try:
-            result = geocode_file(
-                input,
-                sep=sep,
-                encoding=encoding,
-                layer=layer,
-                sheet=sheet,
-                columns=columns,
-                crs=crs,
-                scheme=_scheme(scheme, None, None, None),
-                strict=strict,
-                online=online,
-                ban_url=ban_url,
-                ban_cache=ban_cache,
-            )
-        except GeocodeError as exc:
-            result, failed = exc.result, exc
-        bar.update(task, description=f"écriture de {fr_number(result.n_input)} lignes", advance=1)
-        write_points(result.accepted, output)
-        write_table(result.rejected, rejects)
-    typer.echo(result.summary_text())
-    typer.echo(f"acceptées : {output}")
-    typer.echo(f"rejets : {rejects}")
-    if failed is not None:
-        typer.echo(f"error: {failed}", err=True)
+    with _user_errors(), _steps(2) as progress:
+        done = pipeline.geocode_to_files(
+            input,
+            output,
+            rejects=rejects,
+            scheme=pipeline.scheme_from(scheme),
+            strict=strict,
+            progress=progress,
+            sep=sep,
+            encoding=encoding,
+            layer=layer,
+            sheet=sheet,
+            columns=columns,
+            crs=crs,
+            online=online,
+            ban_url=ban_url,
+            ban_cache=ban_cache,
+        )
+    typer.echo(done.result.summary_text())
+    typer.echo(f"acceptées : {done.accepted}")
+    typer.echo(f"rejets : {done.rejected}")
+    if done.error is not None:
+        typer.echo(f"error: {done.error}", err=True)
         raise typer.Exit(1)
 
 
@@ -284,10 +257,6 @@ def _geocode_on_dask(
     online,
 ) -> None:
     """`geocode --engine dask`: stream a large text file through a Dask cluster into two CSV files."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-    from territorial.scale import dask_client, geocode_csv
-
     for path, option in ((output, "--output"), (rejects, "--rejects")):
         if path.suffix.lower() != ".csv":
             raise typer.BadParameter(f"{path.name}: --engine dask writes CSV; end the name in .csv", param_hint=option)
@@ -301,19 +270,19 @@ def _geocode_on_dask(
         Progress(
             BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True, disable=not sys.stderr.isatty()
         ) as bar,
-        dask_client(scheduler),
     ):
         task = bar.add_task("géocodage", total=None)
-        summary = geocode_csv(
+        summary = pipeline.geocode_on_dask(
             input,
             accepted=output,
             rejected=rejects,
+            scheduler=scheduler,
+            scheme=pipeline.scheme_from(scheme),
             partition_rows=partition_rows,
             sep=sep,
             encoding=encoding,
             columns=columns,
             crs=crs,
-            scheme=_scheme(scheme, None, None, None),
             progress=lambda rows: bar.update(task, completed=rows),
         )
     typer.echo(summary.summary_text())
@@ -335,39 +304,18 @@ def _kind_for(kinds: list[str] | None, position: int, n_inputs: int) -> str | No
     return kinds[0] if len(kinds) == 1 else kinds[position]
 
 
-def _facilities(inputs: list[Path], *, kind, kind_column, scheme, rejects_dir: Path | None = None):
-    """Geocode every input, give each row its kind; return the accepted rows and the rejected ones (with `source`)."""
-    import pandas as pd
-
-    from territorial.pipeline import geocode_layers
-    from territorial.scenario import InputLayer
-
-    layers = [
+def _layers(inputs: list[Path], *, kind: list[str] | None, kind_column: str | None) -> list[InputLayer]:
+    """The input files as layers, each with its --kind."""
+    return [
         InputLayer(path=path, kind=_kind_for(kind, position, len(inputs)), kind_column=kind_column)
         for position, path in enumerate(inputs)
     ]
 
-    def echo(layer, result):
-        if result is not None:
-            typer.echo(f"{layer.path.name} : {len(result.accepted)} lignes acceptées, {len(result.rejected)} rejetées")
 
-    facilities, results, _ = geocode_layers(layers, scheme=scheme, rejects_dir=rejects_dir, on_layer=echo)
-    rejected = pd.concat(
-        [pd.DataFrame(r.rejected).assign(source=name) for name, r in results.items()], ignore_index=True
-    )
-    return facilities, rejected
-
-
-def _echo_region(analysis) -> None:
-    """One line per kind: facilities, population share within the radius, mean distance."""
-    region = analysis.region.iloc[0]
-    for k in analysis.kinds:
-        typer.echo(
-            f"  {k} : {fr_number(region[column('n', k)])} équipements, "
-            f"{fr_number(100 * region[column('share_covered', k)], 1)} % de la population à moins de "
-            f"{fr_number(analysis.radii_km[k], 1)} km (mairie), distance moyenne "
-            f"{fr_number(region[column('dist_mean', k)], 1)} km"
-        )
+def _echo_layer(layer: InputLayer, result) -> None:
+    """After each input: how many rows were accepted and rejected."""
+    if result is not None:
+        typer.echo(f"{layer.path.name} : {len(result.accepted)} lignes acceptées, {len(result.rejected)} rejetées")
 
 
 def _parse_numbers(pairs: list[str] | None, *, option: str) -> dict[str, float]:
@@ -415,33 +363,25 @@ def analyse_command(
     strict: Annotated[bool, typer.Option("--strict", help="Exit with code 1 if any input row is rejected.")] = False,
 ):
     """Measure spatial balance: counts, distances, coverage, equity, fair share, hot and cold spots."""
-    from territorial.analysis import analyse
-
-    radii = {normalise_kind(k): v for k, v in _parse_numbers(radius, option="--radius").items()}
-    targets = {normalise_kind(k): v for k, v in _parse_numbers(target, option="--target").items()}
+    radii = _parse_numbers(radius, option="--radius")
+    targets = _parse_numbers(target, option="--target")
     weights = _parse_numbers(priority, option="--priority")
     with _user_errors():
-        resolved = _scheme(scheme, None, None, None)
-        facilities, rejected = _facilities(
-            inputs, kind=kind, kind_column=kind_column, scheme=resolved, rejects_dir=output_dir
-        )
-        results = analyse(
-            facilities,
+        done = pipeline.analyse_files(
+            _layers(inputs, kind=kind, kind_column=kind_column),
+            output_dir,
+            scheme=pipeline.scheme_from(scheme),
             radii_km=radii,
-            scheme=resolved,
             targets=targets,
-            priority=weights or None,
+            priority=weights,
             detour=detour,
             capacity_column=capacity_column,
+            on_layer=_echo_layer,
         )
-        from territorial.export import write_analysis_tables
-
-        written = write_analysis_tables(results, output_dir)
-    _echo_region(results)
-    for path in written:
-        typer.echo(str(path))
-    if strict and len(rejected):
-        typer.echo(f"error: {len(rejected)} input rows rejected (see the *_rejets.csv files)", err=True)
+    _echo(labels.region_lines(done.analysis))
+    _echo(map(str, done.written))
+    if strict and len(done.rejected):
+        typer.echo(f"error: {len(done.rejected)} input rows rejected (see the *_rejets.csv files)", err=True)
         raise typer.Exit(1)
 
 
@@ -469,19 +409,13 @@ def export_command(
     ] = None,
 ):
     """Geocode and analyse facilities, then export the layers for GIS (QGIS styles in the GeoPackage)."""
-    from territorial.analysis import analyse
-    from territorial.export import export_analysis
-
-    radii = {normalise_kind(k): v for k, v in _parse_numbers(radius, option="--radius").items()}
     with _user_errors():
-        resolved = _scheme(scheme, None, None, None)
-        facilities, rejects = _facilities(inputs, kind=kind, kind_column=kind_column, scheme=resolved)
-        results = analyse(facilities, radii_km=radii, scheme=resolved)
-        written = export_analysis(
-            results,
-            facilities,
+        done = pipeline.export_files(
+            _layers(inputs, kind=kind, kind_column=kind_column),
             output,
-            rejects=rejects,
+            scheme=pipeline.scheme_from(scheme),
+            radii_km=_parse_numbers(radius, option="--radius"),
+            on_layer=_echo_layer,
             crs=crs,
             overwrite=overwrite,
             excel_fr=excel_fr,
@@ -489,8 +423,7 @@ def export_command(
             parameters={"entrées": ", ".join(str(p) for p in inputs), "découpage": str(scheme or "cper2000")},
             command="territorial " + " ".join(sys.argv[1:]),
         )
-    for path in written:
-        typer.echo(str(path))
+    _echo(map(str, done.written))
 
 
 @app.command("programme")
@@ -507,52 +440,12 @@ def programme_command(
     scheme: SchemeOption = None,
 ):
     """Print priority 10 by objective and partner, check the source, and check and aggregate funded projects."""
-    from territorial.pipeline import programme_from_file
-    from territorial.programme import PARTNERS
-
     with _user_errors():
-        report = programme_from_file(projects, scheme=_scheme(scheme, None, None, None))
-    table = report.table[report.table["action"] == ""]
-    typer.echo("Priorité 10 « Développer la société de l'information » — montants en MF (M€)")
-    width = 26
-    typer.echo("objectif  " + "".join(p[:width].ljust(width) for p in PARTNERS))
-    for objective, rows in table.groupby("objectif", sort=True):
-        cells = []
-        for partner in PARTNERS:
-            row = rows[rows["partenaire"] == partner]
-            if row.empty:
-                cells.append("—".ljust(width))
-                continue
-            mf, meur = row["montant_mf"].iloc[0], row["montant_meur"].iloc[0]
-            text = f"{fr_number(mf, 1)} ({fr_number(meur, 4)})" if meur == meur else f"{fr_number(mf, 1)} (non donné)"
-            cells.append(text.ljust(width))
-        typer.echo(f"{objective:<10}" + "".join(cells))
-    totals = table.groupby("partenaire")["montant_mf"].sum()
-    typer.echo(
-        "total     "
-        + "".join(
-            f"{fr_number(totals.get(p, 0), 1)} ({fr_number(totals.get(p, 0) / 6.55957, 4)})".ljust(width)
-            for p in PARTNERS
+        report, written = pipeline.programme_to_files(
+            projects, output_dir=output_dir, scheme=pipeline.scheme_from(scheme)
         )
-    )
-    check = report.source_check
-    typer.echo(f"Contrôle de la source : {len(check)} constat(s)")
-    for row in check.itertuples():
-        typer.echo(f"  [{row.type}] {row.message} ({row.ou})")
-    if report.projects is not None:
-        checked = report.projects
-        typer.echo(
-            f"Projets : {len(checked.projects)} lignes, {int((checked.projects['n_violations'] > 0).sum())} "
-            f"avec au moins une anomalie, {len(checked.violations)} anomalie(s)"
-        )
-        for line in checked.lines():
-            typer.echo(f"  {line}")
-    if output_dir is not None:
-        with _user_errors():
-            from territorial.export import write_programme_tables
-
-            for path in write_programme_tables(report, output_dir):
-                typer.echo(str(path))
+    _echo(labels.programme_lines(report))
+    _echo(map(str, written))
 
 
 def _weights(values: list[str] | None) -> dict[str, float]:
@@ -592,44 +485,26 @@ def site_command(
     ] = None,
 ):
     """Where the next k sites would cover the most people within the radius (maximal covering)."""
-    from territorial.export import write_table
-    from territorial.geocode import geocode_file
-    from territorial.siting import site, sites_for_share
-
     if (k is None) == (share is None):
         raise typer.BadParameter("give either --k or --share", param_hint="--k")
     with _user_errors():
-        resolved = _scheme(scheme, None, None, None)
-        existing_points = geocode_file(existing, scheme=resolved).accepted if existing else None
-        candidate_points = geocode_file(candidates, scheme=resolved).accepted if candidates else None
-        if share is not None:
-            result = sites_for_share(
-                share, radius_km=radius, existing=existing_points, candidates=candidate_points, scheme=resolved
-            )
-        else:
-            result = site(
-                k=k,
-                radius_km=radius,
-                existing=existing_points,
-                candidates=candidate_points,
-                weights=_weights(weights) or None,
-                min_per_territory=min_per_territory,
-                solver=solver,
-                scheme=resolved,
-            )
-        table = result.sites.drop(columns="geometry")
-        written = [
-            write_table(table, output),
-            write_table(result.coverage, output.with_name(f"{output.stem}_couverture.csv")),
-        ]
-        if map_path is not None:
-            from territorial.maps import save_map, siting_map
-
-            written.append(save_map(siting_map(result, existing=existing_points), map_path))
-    for line in result.summary_lines():
-        typer.echo(line)
-    for path in written:
-        typer.echo(str(path))
+        result, written = pipeline.site_to_files(
+            output,
+            k=k,
+            share=share,
+            radius_km=radius,
+            candidates=candidates,
+            existing=existing,
+            scheme=pipeline.scheme_from(scheme),
+            map_path=map_path,
+            **(
+                {}
+                if share is not None
+                else {"weights": _weights(weights) or None, "min_per_territory": min_per_territory, "solver": solver}
+            ),
+        )
+    _echo(labels.siting_lines(result))
+    _echo(map(str, written))
 
 
 @app.command("points")
@@ -659,70 +534,29 @@ def points_command(
     scheme: SchemeOption = None,
 ):
     """Assign many points (premises, addresses) to communes and territories and count those covered."""
-    from territorial.export import write_table
-    from territorial.geocode import geocode_file
-    from territorial.scale import ENGINES, dask_client, point_coverage, synthetic_points
-
     if (source is None) == (synthetic is None):
         raise typer.BadParameter("give a points file or --synthetic N", param_hint="SOURCE")
-    if engine not in ENGINES:
-        raise typer.BadParameter(f"choose one of {ENGINES}", param_hint="--engine")
+    if engine not in pipeline.ENGINES:
+        raise typer.BadParameter(f"choose one of {pipeline.ENGINES}", param_hint="--engine")
     with _user_errors():
-        resolved = _scheme(scheme, None, None, None)
-        existing = geocode_file(facilities, scheme=resolved).accepted if facilities else None
-        context = dask_client(scheduler) if engine == "dask" else contextlib.nullcontext()
-        with context:
-            points = (
-                synthetic_points(synthetic, partition_size=partition_rows, engine=engine)
-                if synthetic
-                else _read_points(source, engine, partition_rows, crs)
-            )
-            table = point_coverage(points, existing, radius_km=radius, scheme=resolved, engine=engine)
-        path = write_table(table, output)
+        table, path = pipeline.points_to_file(
+            output,
+            source=source,
+            synthetic=synthetic,
+            facilities=facilities,
+            radius_km=radius,
+            engine=engine,
+            scheduler=scheduler,
+            partition_rows=partition_rows,
+            crs=crs,
+            scheme=pipeline.scheme_from(scheme),
+        )
     total, covered = int(table["points"].sum()), int(table["points_couverts"].sum())
     typer.echo(
         f"{fr_number(total)} points, {fr_number(covered)} à moins de {fr_number(radius, 1)} km d'un équipement "
         f"({fr_number(100 * covered / max(total, 1), 1)} %) ; moteur : {engine}"
     )
     typer.echo(str(path))
-
-
-def _read_points(source: Path, engine: str, partition_rows: int, crs):
-    """A points file as a (dask) GeoDataFrame in Lambert-93."""
-    from territorial.io import TEXT_SUFFIXES, detect_columns, read_input, sniff_text
-    from territorial.scale import read_points_table
-
-    if source.suffix.lower() not in TEXT_SUFFIXES:
-        frame = read_input(source)
-        if engine == "dask":
-            import dask_geopandas
-
-            return dask_geopandas.from_geopandas(frame.to_crs(2154), chunksize=partition_rows)
-        return frame.to_crs(2154)
-    encoding, sep = sniff_text(source)
-    header = pd_read_head(source, sep, encoding)
-    columns = detect_columns(header)
-    if not ({"x", "y"} <= set(columns) or {"latitude", "longitude"} <= set(columns)):
-        raise InputFileError(
-            f"{source}: no x/y or latitude/longitude columns among {list(header.columns)}; "
-            "name them x, y (Lambert-93) or latitude, longitude"
-        )
-    crs = crs or ("EPSG:2154" if "x" in columns else "EPSG:4326")
-    if engine == "dask":
-        import dask.dataframe as dd
-
-        table = dd.read_csv(
-            source, sep=sep, encoding=encoding, dtype=str, keep_default_na=False, na_values=[""], blocksize=64_000_000
-        )
-        meta = read_points_table(header.iloc[:0], columns, crs)
-        return table.map_partitions(read_points_table, columns, crs, meta=meta)
-    return read_points_table(read_input(source), columns, crs)
-
-
-def pd_read_head(source: Path, sep: str, encoding: str):
-    import pandas as pd
-
-    return pd.read_csv(source, sep=sep, encoding=encoding, dtype=str, nrows=100, keep_default_na=False)
 
 
 @app.command("run")
@@ -743,42 +577,24 @@ def run_command(
     ] = None,
 ):
     """Run the main job: geocode, analyse, and write the map, the report, the figures and the tables."""
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    from territorial.pipeline import run_scenario
-    from territorial.scenario import default_scenario, load_scenario
-
     with _user_errors():
         plan = load_scenario(scenario) if scenario is not None else default_scenario()
         if self_contained is not None:
             plan.self_contained = self_contained
-        steps = len(plan.inputs) + 4
-        with Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            TimeElapsedColumn(),
-            transient=True,
-            disable=not sys.stderr.isatty(),
-        ) as bar:
-            task = bar.add_task("démarrage", total=steps)
-            result = run_scenario(
-                plan, output_dir=output_dir, progress=lambda message: bar.update(task, description=message, advance=1)
-            )
-    analysis = result.analysis
+        with _steps(len(plan.inputs) + 4) as progress:
+            result = pipeline.run_scenario(plan, output_dir=output_dir, progress=progress)
     typer.echo(f"Scénario : {plan.source}")
     for name, geocoded in result.geocoding.items():
         typer.echo(
             f"  {name} : {fr_number(len(geocoded.accepted))} lignes acceptées, "
             f"{fr_number(len(geocoded.rejected))} rejetées"
         )
-    _echo_region(analysis)
+    _echo(labels.region_lines(result.analysis))
     if result.siting is not None:
         typer.echo(f"  Implantation de {len(result.siting.sites)} nouveaux sites :")
-        for line in result.siting.summary_lines():
-            typer.echo(f"    {line}")
+        _echo(f"    {line}" for line in labels.siting_lines(result.siting))
     typer.echo("Fichiers écrits :")
-    for path in result.written:
-        typer.echo(f"  {path}")
+    _echo(f"  {path}" for path in result.written)
 
 
 @app.command("map")
@@ -807,28 +623,23 @@ def map_command(
     title: Annotated[Optional[str], typer.Option("--title", help="Title of the map.")] = None,
 ):
     """Geocode and analyse facilities, then write the interactive coverage map."""
-    import pandas as pd
-
-    from territorial.analysis import analyse
-    from territorial.maps import coverage_map, save_map
-
-    radii = {normalise_kind(k): v for k, v in _parse_numbers(radius, option="--radius").items()}
     with _user_errors():
-        resolved = _scheme(scheme, None, None, None)
-        facilities, _ = _facilities(inputs, kind=kind, kind_column=kind_column, scheme=resolved)
-        results = analyse(facilities, radii_km=radii, scheme=resolved)
-        example = facilities.get("avertissement", pd.Series(dtype=str)).astype(str).str.contains("exemple").any()
-        options = {"title": title} if title else {}
-        fmap = coverage_map(results, facilities, indicator=indicator, example_data=bool(example), **options)
-        path = save_map(fmap, output, self_contained=self_contained)
-    typer.echo(str(path))
+        done = pipeline.map_files(
+            _layers(inputs, kind=kind, kind_column=kind_column),
+            output,
+            scheme=pipeline.scheme_from(scheme),
+            radii_km=_parse_numbers(radius, option="--radius"),
+            self_contained=self_contained,
+            on_layer=_echo_layer,
+            indicator=indicator,
+            **({"title": title} if title else {}),
+        )
+    _echo(map(str, done.written))
 
 
 def main() -> None:
     """Entry point of the ``territorial`` console script: no traceback for users unless ``--debug``."""
-    debug = "--debug" in sys.argv[1:]
-    if debug:
-        sys.argv.remove("--debug")
+    _state["debug"] = False
     try:
         app(prog_name="territorial", standalone_mode=True)
     except SystemExit:
@@ -837,11 +648,12 @@ def main() -> None:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(1)
     except Exception as exc:  # noqa: BLE001 - the last line of defence, said plainly
-        if debug:
+        if _state["debug"]:
             raise
         typer.echo(
             f"error: territorial stopped on an unexpected problem ({type(exc).__name__}: {exc}). Your files were not "
-            "changed. Rerun the same command with --debug to see where, and report it with the input if you can.",
+            "changed. Rerun it as `territorial --debug COMMAND ...` to see where, and report it with the input if you "
+            "can.",
             err=True,
         )
         sys.exit(1)

@@ -24,7 +24,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from territorial import geography
+from territorial import geography, labels
 from territorial._atomic import atomic_write as _atomic
 from territorial._atomic import points_table as _points_table
 from territorial._errors import InputFileError
@@ -106,7 +106,7 @@ def write_analysis_tables(analysis, folder: str | Path) -> list[Path]:
     }
     written = [write_table(table, folder / name) for name, table in tables.items()]
     notes = folder / "notes_methode.txt"
-    notes.write_text("\n".join(analysis.notes) + "\n", encoding="utf-8")
+    notes.write_text("\n".join(labels.method_notes(analysis)) + "\n", encoding="utf-8")
     return [*written, notes]
 
 
@@ -573,6 +573,6 @@ def export_analysis(
         *(f"- {k} : {v}" for k, v in meta.items()),
         "",
         "Méthode :",
-        *analysis.notes[1:],
+        *labels.method_notes(analysis)[1:],
     ]
     return export_layers(layers, path, crs=crs, overwrite=overwrite, excel_fr=excel_fr, readme="\n".join(lines) + "\n")

@@ -6,10 +6,12 @@ per process and cached, so later calls only pay for a copy.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -28,7 +30,8 @@ CRS = "EPSG:2154"
 __all__ = [
     "geodata_path",
     "per_geography",
-    "use_geography",
+    "using",
+    "checked_geography",
     "communes",
     "town_halls",
     "gazetteer",
@@ -38,36 +41,50 @@ __all__ = [
 
 #: Environment variable naming another geography (a GeoPackage made by ``geodata/build.py``).
 GEOGRAPHY_ENV = "TERRITORIAL_GEOGRAPHY"
-_chosen: Path | None = None
+REQUIRED_LAYERS = frozenset({"communes", "mairies", "territoires", "gazetteer", "communes_france", "metadonnees"})
+#: The geography of the current ``with using(...)`` block (None: the default one).
+_selected: ContextVar[Path | None] = ContextVar("territorial_geography", default=None)
 
 
-def use_geography(path: str | Path | None) -> Path:
-    """Work on another geography (a GeoPackage built by ``geodata/build.py``), or back on the embedded one.
+def checked_geography(path: str | Path) -> Path:
+    """``path`` if it is a geography built by ``geodata/build.py``; a clear error otherwise."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path}: no such geography; build one with `python geodata/build.py "
+            "--departements ... --output PATH` or `--france`"
+        )
+    missing = REQUIRED_LAYERS - {name for name, _ in pyogrio.list_layers(path)}
+    if missing:
+        raise ValueError(f"{path} is not a territorial geography: it lacks layer(s) {sorted(missing)}")
+    return path
 
-    Cached layers, indexes and schemes are keyed by the geography's path (:func:`per_geography`),
-    so the next call reads the new file and nothing has to be cleared.
+
+@contextlib.contextmanager
+def using(path: str | Path | None) -> Iterator[Path]:
+    """Work on another geography (a GeoPackage built by ``geodata/build.py``) inside a ``with`` block.
+
+    ``None`` means the default one (``$TERRITORIAL_GEOGRAPHY`` or the embedded Nord-Pas de
+    Calais). The choice is a context variable: it ends with the block, stays in its thread or
+    task, and changes nothing for other callers. Cached layers, indexes and schemes are keyed
+    by the geography's path (:func:`per_geography`), so nothing is cleared either.
+
+    Examples
+    --------
+    >>> with using("france.gpkg"):  # doctest: +SKIP
+    ...     territorial.communes()
     """
-    global _chosen
-    if path is not None:
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(
-                f"{path}: no such geography; build one with `python geodata/build.py "
-                "--departements ... --output PATH` or `--france`"
-            )
-        missing = {"communes", "mairies", "territoires", "gazetteer", "communes_france", "metadonnees"} - {
-            name for name, _ in pyogrio.list_layers(path)
-        }
-        if missing:
-            raise ValueError(f"{path} is not a territorial geography: it lacks layer(s) {sorted(missing)}")
-    _chosen = Path(path) if path is not None else None
-    return geodata_path()
+    token = _selected.set(checked_geography(path) if path is not None else None)
+    try:
+        yield geodata_path()
+    finally:
+        _selected.reset(token)
 
 
 def per_geography(maxsize: int = 8) -> Callable[[Callable[..., T]], Callable[..., T]]:
     """Cache a function's results per geography file (its path is part of the key).
 
-    Switching geography (:func:`use_geography`, ``$TERRITORIAL_GEOGRAPHY``) needs no cache
+    Switching geography (:func:`using`, ``$TERRITORIAL_GEOGRAPHY``) needs no cache
     to be cleared: the next call is keyed on the new path. Arguments must be hashable.
     """
 
@@ -88,8 +105,8 @@ def per_geography(maxsize: int = 8) -> Callable[[Callable[..., T]], Callable[...
 
 
 def geodata_path() -> Path:
-    """Path of the geography in use: :func:`use_geography`'s, ``$TERRITORIAL_GEOGRAPHY``, or the embedded one."""
-    chosen = _chosen or (Path(os.environ[GEOGRAPHY_ENV]) if os.environ.get(GEOGRAPHY_ENV) else None)
+    """Path of the geography in use: :func:`using`'s, ``$TERRITORIAL_GEOGRAPHY``, or the embedded one."""
+    chosen = _selected.get() or (Path(os.environ[GEOGRAPHY_ENV]) if os.environ.get(GEOGRAPHY_ENV) else None)
     if chosen is not None:
         if not chosen.is_file():
             raise FileNotFoundError(f"{chosen}: no such geography (from {GEOGRAPHY_ENV} or --geography)")

@@ -6,29 +6,325 @@ take frames and return results; the functions here start from files.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
 from territorial._errors import InputFileError
-from territorial.analysis import analyse
-from territorial.export import export_analysis, write_analysis_tables, write_programme_tables, write_table
-from territorial.geocode import GeocodeResult, geocode_file
+from territorial._format import fr_number
+from territorial.analysis import Analysis, analyse, normalise_kind
+from territorial.export import (
+    export_analysis,
+    write_analysis_tables,
+    write_points,
+    write_programme_tables,
+    write_table,
+)
+from territorial.geocode import GeocodeError, GeocodeResult, geocode_file
 from territorial.io import read_scheme
 from territorial.maps import coverage_map, save_map, siting_map
 from territorial.programme import ProgrammeReport, programme_report
 from territorial.report import write_report
+from territorial.scale import (
+    ENGINES,
+    CsvGeocodeSummary,
+    dask_client,
+    geocode_csv,
+    point_coverage,
+    read_points,
+    synthetic_points,
+)
 from territorial.scenario import InputLayer, Scenario, assign_kind
-from territorial.schemes import resolve_scheme
-from territorial.siting import site
+from territorial.schemes import DEFAULT_SCHEME, resolve_scheme, territories
+from territorial.siting import SitingResult, site, sites_for_share
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["RunResult", "geocode_layers", "programme_from_file", "run_scenario"]
+__all__ = [
+    "ENGINES",
+    "FilesRun",
+    "GeocodeRun",
+    "RunResult",
+    "analyse_files",
+    "export_files",
+    "geocode_layers",
+    "geocode_on_dask",
+    "geocode_to_files",
+    "map_files",
+    "points_to_file",
+    "programme_from_file",
+    "programme_to_files",
+    "run_scenario",
+    "scheme_from",
+    "site_to_files",
+    "territories",
+]
+
+Progress = Callable[[str], object]
+
+
+def _quiet(message: str) -> None:
+    """The default progress callback: says nothing."""
+
+
+def scheme_from(
+    path: str | Path | None = None,
+    *,
+    code_column: str | None = None,
+    territory_column: str | None = None,
+    layer: str | None = None,
+):
+    """The territory scheme of a file (table or polygons), or the default ``cper2000`` without one."""
+    if path is None:
+        return DEFAULT_SCHEME
+    return read_scheme(path, code_column=code_column, territory_column=territory_column, layer=layer)
+
+
+@dataclass
+class GeocodeRun:
+    """What ``territorial geocode`` produced: the result, the two files, and the error of ``strict``."""
+
+    result: GeocodeResult
+    accepted: Path
+    rejected: Path
+    error: GeocodeError | None = None
+
+
+def geocode_to_files(
+    path: str | Path,
+    output: str | Path,
+    *,
+    rejects: str | Path | None = None,
+    scheme=DEFAULT_SCHEME,
+    strict: bool = False,
+    progress: Progress = _quiet,
+    **options,
+) -> GeocodeRun:
+    """Geocode a file and write its accepted rows to ``output`` and its rejected rows (CSV) to ``rejects``.
+
+    Parameters
+    ----------
+    path, output : path
+        The input (any format :func:`territorial.geocode_file` reads); the accepted rows
+        (``.csv`` with x, y in Lambert-93, ``.gpkg`` or ``.geojson``).
+    rejects : path, optional
+        Default: ``output``'s stem + ``_rejets.csv``.
+    strict : bool
+        Both files are still written; the :class:`GeocodeError` is returned in ``error``.
+    progress : callable
+        Called with a short French description before each step.
+    **options
+        Passed to :func:`territorial.geocode_file` (``sep``, ``columns``, ``crs``, ``online``...).
+    """
+    output = Path(output)
+    rejects = Path(rejects) if rejects is not None else output.with_name(f"{output.stem}_rejets.csv")
+    progress(f"lecture et géocodage de {Path(path).name}")
+    failed = None
+    try:
+        result = geocode_file(path, scheme=scheme, strict=strict, **options)
+    except GeocodeError as exc:
+        result, failed = exc.result, exc
+    progress(f"écriture de {fr_number(result.n_input)} lignes")
+    write_points(result.accepted, output)
+    write_table(result.rejected, rejects)
+    return GeocodeRun(result, output, rejects, failed)
+
+
+def geocode_on_dask(
+    path: str | Path,
+    *,
+    accepted: str | Path,
+    rejected: str | Path,
+    scheduler: str | None = None,
+    scheme=DEFAULT_SCHEME,
+    **options,
+) -> CsvGeocodeSummary:
+    """Stream a large text file through a Dask cluster (``scheduler``, or a local one) into two CSV files.
+
+    ``options`` go to :func:`territorial.scale.geocode_csv` (``partition_rows``, ``sep``,
+    ``encoding``, ``columns``, ``crs``, ``progress``).
+    """
+    with dask_client(scheduler):
+        return geocode_csv(path, accepted=accepted, rejected=rejected, scheme=scheme, **options)
+
+
+@dataclass
+class FilesRun:
+    """What a command on facility files produced."""
+
+    analysis: Analysis
+    facilities: gpd.GeoDataFrame
+    rejected: pd.DataFrame
+    written: list[Path] = field(default_factory=list)
+
+
+def _rejected(results: dict[str, GeocodeResult]) -> pd.DataFrame:
+    """The rejected rows of every input, with the input's name in ``source``."""
+    return pd.concat([pd.DataFrame(r.rejected).assign(source=name) for name, r in results.items()], ignore_index=True)
+
+
+def _kinds(values: dict[str, float] | None) -> dict[str, float]:
+    """Per-kind options with their kinds written the canonical way (``Cyber-centre`` -> ``cyber_centre``)."""
+    return {normalise_kind(k): v for k, v in (values or {}).items()}
+
+
+def analyse_files(
+    layers: Sequence[InputLayer],
+    output_dir: str | Path,
+    *,
+    scheme=DEFAULT_SCHEME,
+    radii_km: dict[str, float] | None = None,
+    targets: dict[str, float] | None = None,
+    priority: dict[str, float] | None = None,
+    detour: float = 1.0,
+    capacity_column: str | None = None,
+    on_layer: Callable[[InputLayer, GeocodeResult | None], object] | None = None,
+) -> FilesRun:
+    """Geocode facility files, analyse them and write the result tables (and each input's rejects) in ``output_dir``.
+
+    See :func:`territorial.analyse` for the options and :func:`geocode_layers` for ``on_layer``.
+    """
+    facilities, results, written = geocode_layers(
+        layers, scheme=scheme, rejects_dir=Path(output_dir), on_layer=on_layer
+    )
+    analysis = analyse(
+        facilities,
+        radii_km=_kinds(radii_km),
+        scheme=scheme,
+        targets=_kinds(targets),
+        priority=priority or None,
+        detour=detour,
+        capacity_column=capacity_column,
+    )
+    written = write_analysis_tables(analysis, output_dir)
+    return FilesRun(analysis, facilities, _rejected(results), written)
+
+
+def export_files(
+    layers: Sequence[InputLayer],
+    output: str | Path,
+    *,
+    scheme=DEFAULT_SCHEME,
+    radii_km: dict[str, float] | None = None,
+    on_layer: Callable[[InputLayer, GeocodeResult | None], object] | None = None,
+    **export_options,
+) -> FilesRun:
+    """Geocode and analyse facility files, then export every layer for GIS (see :func:`territorial.export_analysis`)."""
+    facilities, results, _ = geocode_layers(layers, scheme=scheme, on_layer=on_layer)
+    analysis = analyse(facilities, radii_km=_kinds(radii_km), scheme=scheme)
+    rejected = _rejected(results)
+    written = export_analysis(analysis, facilities, output, rejects=rejected, **export_options)
+    return FilesRun(analysis, facilities, rejected, written)
+
+
+def map_files(
+    layers: Sequence[InputLayer],
+    output: str | Path,
+    *,
+    scheme=DEFAULT_SCHEME,
+    radii_km: dict[str, float] | None = None,
+    self_contained: bool = False,
+    on_layer: Callable[[InputLayer, GeocodeResult | None], object] | None = None,
+    **map_options,
+) -> FilesRun:
+    """Geocode and analyse facility files, then write the interactive coverage map.
+
+    ``map_options`` go to :func:`territorial.coverage_map` (``indicator``, ``title``...).
+
+    The map says the data are examples when any input row says so (the embedded examples do).
+    """
+    facilities, results, _ = geocode_layers(layers, scheme=scheme, on_layer=on_layer)
+    analysis = analyse(facilities, radii_km=_kinds(radii_km), scheme=scheme)
+    example = facilities.get("avertissement", pd.Series(dtype=str)).astype(str).str.contains("exemple").any()
+    fmap = coverage_map(analysis, facilities, example_data=bool(example), **map_options)
+    written = [save_map(fmap, output, self_contained=self_contained)]
+    return FilesRun(analysis, facilities, _rejected(results), written)
+
+
+def programme_to_files(
+    projects: str | Path | None = None, *, output_dir: str | Path | None = None, scheme=DEFAULT_SCHEME
+) -> tuple[ProgrammeReport, list[Path]]:
+    """The programme report (see :func:`programme_from_file`) and, with ``output_dir``, its tables written there."""
+    report = programme_from_file(projects, scheme=scheme)
+    written = write_programme_tables(report, output_dir) if output_dir is not None else []
+    return report, written
+
+
+def site_to_files(
+    output: str | Path,
+    *,
+    k: int | None = None,
+    share: float | None = None,
+    radius_km: float = 5.0,
+    candidates: str | Path | None = None,
+    existing: str | Path | None = None,
+    scheme=DEFAULT_SCHEME,
+    map_path: str | Path | None = None,
+    **site_options,
+) -> tuple[SitingResult, list[Path]]:
+    """The next sites (``k`` of them, or the fewest covering ``share`` of the population), written as CSV.
+
+    Writes ``output`` (the sites, x/y in Lambert-93), ``<stem>_couverture.csv`` (coverage by
+    territory) and, with ``map_path``, the side-by-side map. ``candidates`` and ``existing`` are
+    files geocoded like any input; ``site_options`` go to :func:`territorial.site`.
+    """
+    existing_points = geocode_file(existing, scheme=scheme).accepted if existing else None
+    candidate_points = geocode_file(candidates, scheme=scheme).accepted if candidates else None
+    if share is not None:
+        result = sites_for_share(
+            share, radius_km=radius_km, existing=existing_points, candidates=candidate_points, scheme=scheme
+        )
+    else:
+        result = site(
+            k=k,
+            radius_km=radius_km,
+            existing=existing_points,
+            candidates=candidate_points,
+            scheme=scheme,
+            **site_options,
+        )
+    output = Path(output)
+    written = [
+        write_table(result.sites.drop(columns="geometry"), output),
+        write_table(result.coverage, output.with_name(f"{output.stem}_couverture.csv")),
+    ]
+    if map_path is not None:
+        written.append(save_map(siting_map(result, existing=existing_points), map_path))
+    return result, written
+
+
+def points_to_file(
+    output: str | Path,
+    *,
+    source: str | Path | None = None,
+    synthetic: int | None = None,
+    facilities: str | Path | None = None,
+    radius_km: float = 3.0,
+    engine: str = "memory",
+    scheduler: str | None = None,
+    partition_rows: int = 1_000_000,
+    crs=None,
+    scheme=DEFAULT_SCHEME,
+) -> tuple[pd.DataFrame, Path]:
+    """Per commune, the points of ``source`` (or ``synthetic`` seeded address points) and those covered.
+
+    ``facilities`` is a file geocoded like any input; the points within ``radius_km`` of one are
+    covered. ``engine="dask"`` works partition by partition on ``scheduler`` (or a local cluster).
+    """
+    existing = geocode_file(facilities, scheme=scheme).accepted if facilities else None
+    context = dask_client(scheduler) if engine == "dask" else contextlib.nullcontext()
+    with context:
+        if synthetic:
+            points = synthetic_points(synthetic, partition_size=partition_rows, engine=engine)
+        else:
+            points = read_points(source, engine=engine, partition_rows=partition_rows, crs=crs)
+        table = point_coverage(points, existing, radius_km=radius_km, scheme=scheme, engine=engine)
+    return table, write_table(table, output)
 
 
 def programme_from_file(path: str | Path | None = None, *, scheme="cper2000", **reader_options) -> ProgrammeReport:
@@ -107,12 +403,12 @@ def geocode_layers(
 class RunResult:
     """What a run produced."""
 
-    analysis: object
+    analysis: Analysis
     facilities: gpd.GeoDataFrame
-    geocoding: dict[str, object]
+    geocoding: dict[str, GeocodeResult]
     written: list[Path]
-    programme: object = None
-    siting: object = None
+    programme: ProgrammeReport | None = None
+    siting: SitingResult | None = None
 
 
 def run_scenario(
@@ -129,7 +425,7 @@ def run_scenario(
         Called with a short French description before each step (for progress bars).
     """
 
-    step = progress or (lambda message: None)
+    step = progress or _quiet
     folder = Path(output_dir) if output_dir is not None else scenario.output_dir
     scheme = read_scheme(scenario.scheme) if isinstance(scenario.scheme, Path) else resolve_scheme(scenario.scheme)
     facilities, results, written = geocode_layers(
@@ -235,14 +531,11 @@ def _export_gpkg(
     sited,
 ) -> list[Path]:
     """The run's GeoPackage: every layer, the rejected rows of every input, the run's parameters."""
-    rejects = pd.concat(
-        [pd.DataFrame(r.rejected).assign(source=name) for name, r in results.items()], ignore_index=True
-    )
     return export_analysis(
         analysis,
         facilities,
         folder / scenario.gpkg_name,
-        rejects=rejects,
+        rejects=_rejected(results),
         overwrite=True,
         projects=ledger.located if ledger is not None else None,
         sites=sited.sites if sited is not None else None,

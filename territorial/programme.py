@@ -355,10 +355,6 @@ class ProjectCheck:
     projects: pd.DataFrame
     violations: pd.DataFrame
 
-    def lines(self) -> list[str]:
-        """One French line per violation."""
-        return [f"projet {row.id} (ligne {row.input_row}) : {row.message}" for row in self.violations.itertuples()]
-
 
 def _find(frame: pd.DataFrame, names: tuple[str, ...]) -> str | None:
     normalised = {normalise_column_name(c): c for c in frame.columns}

@@ -19,7 +19,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from territorial import _page, geography
+from territorial import _page, geography, labels
 from territorial._format import fr_number, production_date
 from territorial.analysis import normalise_kind
 from territorial.columns import STATUS_LABELS, column
@@ -225,7 +225,7 @@ def _programme_section(programme) -> dict | None:
         targets = programme.targets[["cible", "valeur_cible", "realise", "progression"]].rename(
             columns={"cible": "Cible", "valeur_cible": "Objectif", "realise": "Réalisé", "progression": "Progression"}
         )
-        lines = programme.projects.lines()
+        lines = labels.violation_lines(programme.projects)
         section.update(
             by_territory=_table(by_territory, {c: _num(3) for c in by_territory.columns if c != "territoire"}),
             targets=_table(targets, {"Objectif": _num(0), "Réalisé": _num(0), "Progression": _pct}),
@@ -264,7 +264,7 @@ def _siting_section(siting) -> dict | None:
     )
     return {
         "n_sites": fr_number(len(siting.sites)),
-        "summary": siting.summary_lines(timing=False),
+        "summary": labels.siting_lines(siting, timing=False),
         "coverage": _table(
             coverage,
             {
@@ -440,7 +440,7 @@ def write_report(
         lorenz=_data_uri(figures["lorenz.png"]),
         programme=_programme_section(programme),
         siting=_siting_section(siting),
-        notes=[n.lstrip("- ") for n in analysis.notes[1:]],
+        notes=[n.lstrip("- ") for n in labels.method_notes(analysis)[1:]],
         rejects=_rejects(geocoding),
         sources=[
             f"{k} : {v}"

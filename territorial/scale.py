@@ -42,12 +42,20 @@ from territorial.geocode import (
     location_columns,
     summary_lines,
 )
-from territorial.io import TEXT_SUFFIXES, sniff_text, to_degrees, to_number
+from territorial.io import TEXT_SUFFIXES, detect_columns, read_input, sniff_text, to_degrees, to_number
 from territorial.schemes import resolve_scheme
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["synthetic_points", "assign_points", "point_coverage", "geocode_partitions", "geocode_csv", "dask_client"]
+__all__ = [
+    "synthetic_points",
+    "assign_points",
+    "point_coverage",
+    "geocode_partitions",
+    "geocode_csv",
+    "dask_client",
+    "read_points",
+]
 
 ENGINES = ("memory", "dask")
 PARTITION_POINTS = 1_000_000
@@ -85,9 +93,13 @@ def _check_engine(engine: str) -> None:
 
 
 def _partition_points(n: int, seed: int, part: int, path: str) -> gpd.GeoDataFrame:
+    """``n`` points of partition ``part`` on the caller's geography (``path``)."""
+    with geography.using(path):
+        return _points_in_communes(n, seed, part)
+
+
+def _points_in_communes(n: int, seed: int, part: int) -> gpd.GeoDataFrame:
     """``n`` points of partition ``part``: communes drawn by population, points uniform inside them."""
-    if str(geography.geodata_path()) != path:  # a worker process: use the caller's geography
-        geography.use_geography(path)
     rng = np.random.default_rng([seed, part])
     communes = geography.communes()
     weights = communes["population"].to_numpy(float)
@@ -159,9 +171,12 @@ def _partition_entry(part_size: tuple[int, int], *, seed: int, path: str) -> gpd
 
 
 def _assign(points: gpd.GeoDataFrame, path: str, scheme_pairs) -> pd.DataFrame:
-    if str(geography.geodata_path()) != path:
-        geography.use_geography(path)
+    """The commune and territory of each point, on the caller's geography (``path``)."""
+    with geography.using(path):
+        return _assign_here(points, scheme_pairs)
 
+
+def _assign_here(points: gpd.GeoDataFrame, scheme_pairs) -> pd.DataFrame:
     index = _index()
     geoms = (
         points.geometry.to_numpy()
@@ -303,10 +318,8 @@ def _geocode_all(frame: pd.DataFrame, path: str, options: dict, offsets=None, pa
 
 def _geocode_part(frame: pd.DataFrame, path: str, options: dict, first_row: int):
     """:func:`territorial.geocode` of one partition, on the caller's geography, rows numbered from ``first_row``."""
-    if str(geography.geodata_path()) != path:  # a worker process
-        geography.use_geography(path)
-
-    return geocode(frame, first_row=first_row, **options)
+    with geography.using(path):
+        return geocode(frame, first_row=first_row, **options)
 
 
 def _offsets(frame) -> list[int]:
@@ -502,3 +515,38 @@ def read_points_table(frame: pd.DataFrame, columns: dict[str, str], crs) -> gpd.
         a, b = to_degrees(frame[columns["longitude"]]), to_degrees(frame[columns["latitude"]])
     points = gpd.GeoDataFrame(frame, geometry=shapely.points(a, b), crs=crs)
     return points.to_crs(2154) if points.crs.to_epsg() != 2154 else points
+
+
+def read_points(source: Path, *, engine: str = "memory", partition_rows: int = PARTITION_POINTS, crs=None):
+    """A points file as a GeoDataFrame in Lambert-93, or a dask-geopandas one with ``engine="dask"``.
+
+    A text file needs x/y (Lambert-93 unless ``crs``) or latitude/longitude (WGS84 unless
+    ``crs``) columns; any other format :func:`territorial.io.read_input` reads is taken as is.
+    """
+    _check_engine(engine)
+    source = Path(source)
+    if source.suffix.lower() not in TEXT_SUFFIXES:
+        frame = read_input(source).to_crs(2154)
+        if engine == "dask":
+            import dask_geopandas
+
+            return dask_geopandas.from_geopandas(frame, chunksize=partition_rows)
+        return frame
+    encoding, sep = sniff_text(source)
+    header = pd.read_csv(source, sep=sep, encoding=encoding, dtype=str, nrows=100, keep_default_na=False)
+    columns = detect_columns(header)
+    if not ({"x", "y"} <= set(columns) or {"latitude", "longitude"} <= set(columns)):
+        raise InputFileError(
+            f"{source}: no x/y or latitude/longitude columns among {list(header.columns)}; "
+            "name them x, y (Lambert-93) or latitude, longitude"
+        )
+    crs = crs or ("EPSG:2154" if "x" in columns else "EPSG:4326")
+    if engine == "dask":
+        import dask.dataframe as dd
+
+        table = dd.read_csv(
+            source, sep=sep, encoding=encoding, dtype=str, keep_default_na=False, na_values=[""], blocksize=64_000_000
+        )
+        meta = read_points_table(header.iloc[:0], columns, crs)
+        return table.map_partitions(read_points_table, columns, crs, meta=meta)
+    return read_points_table(read_input(source), columns, crs)

@@ -28,7 +28,6 @@ from scipy.spatial import cKDTree
 
 from territorial import geography
 from territorial._errors import ArgumentError, TerritorialError
-from territorial._format import fr_number
 from territorial.schemes import resolve_scheme
 
 logger = logging.getLogger(__name__)
@@ -342,20 +341,6 @@ class SitingResult:
     covered_after: float
     radius_km: float
     communes: gpd.GeoDataFrame
-
-    def summary_lines(self, *, timing: bool = True) -> list[str]:
-        """French summary; ``timing=False`` leaves out the solving time (for reproducible files)."""
-
-        s = self.solution
-        total = self.coverage.set_index("territoire").at["Région", "population"]
-        return [
-            f"Solveur : {s.solver} — {s.status}" + (f" en {fr_number(s.seconds, 2)} s" if timing else ""),
-            f"Population couverte à moins de {fr_number(self.radius_km, 1)} km : avant "
-            f"{fr_number(self.covered_before)} ({fr_number(100 * self.covered_before / total, 1)} %), après "
-            f"{fr_number(self.covered_after)} ({fr_number(100 * self.covered_after / total, 1)} %)",
-            f"Objectif (population pondérée nouvellement couverte) : {fr_number(s.objective, 1)} ; borne : "
-            f"{fr_number(s.bound, 1)} ; écart : {fr_number(100 * s.gap, 3)} %",
-        ]
 
 
 def _points_xy(frame: gpd.GeoDataFrame | None, name: str) -> np.ndarray:

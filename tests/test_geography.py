@@ -143,13 +143,10 @@ def test_switching_geography_needs_no_cache_clearing(tmp_path):
     copy = tmp_path / "copie.gpkg"
     copy.write_bytes((REPO / "geodata" / "npdc.gpkg").read_bytes())
     territorial.communes()
-    try:
-        geography.use_geography(copy)
+    with geography.using(copy):
         misses = geography._layer.cache_info().misses
         assert len(territorial.communes()) == 1534
         assert geography._layer.cache_info().misses > misses  # layers read from the new file
-    finally:
-        geography.use_geography(None)
     misses = geography._layer.cache_info().misses
     territorial.communes()
     assert geography._layer.cache_info().misses == misses  # the embedded layer was still cached

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 import territorial
+from territorial import labels
 from territorial import programme as prog
 from territorial.cli import app
 from territorial.examples import PROJECTS_FILE, example_path
@@ -220,7 +221,7 @@ def test_example_projects_one_line_per_violation_and_every_row_kept(tmp_path):
     raw = pd.read_csv(example_path(PROJECTS_FILE), sep=";", dtype=str)
     assert len(checked.projects) == len(raw)  # nothing dropped
     assert checked.projects["id"].tolist() == raw["id"].tolist()
-    assert len(checked.lines()) == len(checked.violations) == 7
+    assert len(labels.violation_lines(checked)) == len(checked.violations) == 7
     assert checked.violations["regle"].value_counts().to_dict() == {
         "action": 1,
         "taux": 2,

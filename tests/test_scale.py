@@ -142,19 +142,31 @@ def pas_de_calais(tmp_path):
     )
     pyogrio.write_dataframe(pd.concat([meta, extra]), path, layer="metadonnees", driver="GPKG", append=True)
     yield path
-    geography.use_geography(None)
 
 
 def test_another_geography(pas_de_calais):
-    geography.use_geography(pas_de_calais)
-    assert len(territorial.communes()) == 887
-    assert territorial.territories()["territoire"].tolist() == ["Pas-de-Calais"]
-    result = territorial.geocode(pd.DataFrame({"commune": ["Arras", "Lille"]}))
-    assert result.accepted["code_insee"].tolist() == ["62041"]
-    assert result.rejected["geocode_status"].tolist() == ["outside_region"]
-    assert "n'est pas une commune de la zone étudiée" in result.rejected["geocode_note"].iloc[0]
-    geography.use_geography(None)
-    assert len(territorial.communes()) == 1534
+    with geography.using(pas_de_calais) as path:
+        assert path == pas_de_calais
+        assert len(territorial.communes()) == 887
+        assert territorial.territories()["territoire"].tolist() == ["Pas-de-Calais"]
+        result = territorial.geocode(pd.DataFrame({"commune": ["Arras", "Lille"]}))
+        assert result.accepted["code_insee"].tolist() == ["62041"]
+        assert result.rejected["geocode_status"].tolist() == ["outside_region"]
+        assert "n'est pas une commune de la zone étudiée" in result.rejected["geocode_note"].iloc[0]
+    assert len(territorial.communes()) == 1534  # the block ended: the default geography again
+
+
+def test_a_geography_chosen_in_one_thread_stays_there(pas_de_calais):
+    # the choice is a context variable, not a module switch: another thread still sees the default
+    import threading
+
+    seen = {}
+    with geography.using(pas_de_calais):
+        other = threading.Thread(target=lambda: seen.update(n=len(territorial.communes())))
+        other.start()
+        other.join()
+        assert len(territorial.communes()) == 887
+    assert seen["n"] == 1534
 
 
 def test_geography_option_of_the_cli(pas_de_calais, tmp_path):
@@ -163,7 +175,7 @@ def test_geography_option_of_the_cli(pas_de_calais, tmp_path):
     assert "Pas-de-Calais" in result.output and "887" in result.output
     missing = runner.invoke(app, ["--geography", str(tmp_path / "none.gpkg"), "territories"])
     assert missing.exit_code == 2 and "no such geography" in missing.output
-    geography.use_geography(None)
+    assert len(territorial.communes()) == 1534  # the option lasted as long as its command
 
 
 @pytest.mark.slow
@@ -177,16 +189,13 @@ def test_build_script_makes_a_three_departement_geography(tmp_path):
         timeout=600,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    geography.use_geography(out)
-    try:
+    with geography.using(out):
         communes = territorial.communes()
         assert set(communes["departement"]) == {"59", "62", "80"}
         assert territorial.territories()["territoire"].tolist() == ["Nord", "Pas-de-Calais", "Somme"]
         assert territorial.geocode(pd.DataFrame({"commune": ["Amiens"]})).accepted["code_insee"].tolist() == ["80021"]
         halls = territorial.town_halls().set_index("code_insee").geometry
         assert communes.set_index("code_insee").geometry.contains(halls).all()
-    finally:
-        geography.use_geography(None)
 
 
 def test_first_row_numbers_a_chunk_of_a_larger_file():
