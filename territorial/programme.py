@@ -26,6 +26,7 @@ import pandas as pd
 from territorial._format import fr_number
 from territorial._text import normalise_column_name, to_number
 from territorial.columns import RESULT_COLUMNS, ROLE_NAMES
+from territorial.config import ProgrammeFile, validate
 from territorial.schemes import territories
 
 logger = logging.getLogger(__name__)
@@ -42,10 +43,30 @@ __all__ = [
     "programme_by_territory",
 ]
 
-FRANCS_PER_EURO = 6.55957
+
+@lru_cache(maxsize=1)
+def _load() -> dict:
+    """The embedded programme, checked against :class:`territorial.config.ProgrammeFile`."""
+    source = resources.files("territorial.data").joinpath("priorite10.toml")
+    data = tomllib.loads(source.read_text(encoding="utf-8"))
+    validate(ProgrammeFile, data, source="territorial/data/priorite10.toml")
+    return data
+
+
+def _checked(programme: dict | None) -> dict:
+    """The embedded programme, or a given one once checked like it."""
+    if programme is None:
+        return _load()
+    validate(ProgrammeFile, programme, source="the `programme` argument")
+    return programme
+
+
+#: Francs per euro, as the programme data gives it (the fixed conversion rate, 6.55957).
+FRANCS_PER_EURO = float(_load()["francs_par_euro"])
 #: Sums of contributions are compared with the total cost to the euro (amounts written in MF are rounded).
 TOLERANCE_EUR = 1.0
-PARTNERS = ("Etat", "Région", "Département du Nord", "Département du Pas-de-Calais")
+#: The plan's partners, in its order (Etat, Région, the two Départements).
+PARTNERS = tuple(_load()["partenaires"])
 #: Project-file column (normalised name) of each funder.
 FUNDER_COLUMNS = {
     "Etat": ("etat", "state"),
@@ -74,12 +95,6 @@ PROJECT_COLUMNS = {
 # --------------------------------------------------------------------------- the programme as data
 
 
-@lru_cache(maxsize=1)
-def _load() -> dict:
-    text = resources.files("territorial.data").joinpath("priorite10.toml").read_text(encoding="utf-8")
-    return tomllib.loads(text)
-
-
 def load_programme() -> dict:
     """The programme of priority 10 as a dict (a copy; see ``territorial/data/priorite10.toml``)."""
     return copy.deepcopy(_load())
@@ -98,7 +113,7 @@ def programme_table(programme: dict | None = None) -> pd.DataFrame:
         ``objectif``, ``action`` (empty on an objective's own total), ``partenaire``,
         ``montant_mf``, ``montant_meur`` (NaN where the text gives none), ``ou``.
     """
-    programme = programme or _load()
+    programme = _checked(programme)
     rows = []
     for objective in programme["objectifs"]:
         for amount in objective.get("texte", []):
@@ -137,7 +152,7 @@ def validate_source(programme: dict | None = None) -> pd.DataFrame:
         ``omission``), ``objectif``, ``action``, ``partenaire``, ``ou``, ``message``.
         Empty when the source is consistent and complete.
     """
-    programme = programme or _load()
+    programme = _checked(programme)
     findings = _SourceFindings(programme.get("francs_par_euro", FRANCS_PER_EURO))
     for objective in programme["objectifs"]:
         findings.objective(objective)
@@ -388,7 +403,7 @@ def check_projects(projects: pd.DataFrame, programme: dict | None = None) -> Pro
     Amounts are in euros, or in millions of francs where ``devise`` says ``MF``. Rows
     that geocoding rejected (``geocode_status``) are kept and flagged.
     """
-    ledger = _Ledger.read(projects, programme or _load())
+    ledger = _Ledger.read(projects, _checked(programme))
     frame, n, row_numbers = ledger.frame, len(ledger.frame), ledger.row_numbers
     violations: list[dict] = []
 
@@ -730,7 +745,7 @@ def target_progress(checked: pd.DataFrame, programme: dict | None = None) -> pd.
 
     The jobs come from a column named ``emplois`` (or ``emplois_animateurs``) of the objective-44 projects.
     """
-    programme = programme or _load()
+    programme = _checked(programme)
     in_44 = checked[checked["objectif"] == "44"]
     jobs_column = _find(checked, ("emplois_animateurs", "emplois", "jobs"))
     achieved = {

@@ -47,29 +47,11 @@ import geopandas as gpd
 
 from territorial._errors import InputFileError
 from territorial.analysis import normalise_kind
+from territorial.config import ScenarioFile, validate
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["InputLayer", "Scenario", "assign_kind", "default_scenario", "load_scenario"]
-
-_TOP_KEYS = {
-    "title",
-    "example_data",
-    "scheme",
-    "detour",
-    "inputs",
-    "radii_km",
-    "targets",
-    "priority",
-    "map",
-    "outputs",
-    "projects",
-    "siting",
-}
-_SITING_KEYS = {"kind", "k", "toward_target", "radius_km", "weights", "min_per_territory", "solver"}
-_INPUT_KEYS = {"path", "kind", "kind_column", "columns", "crs", "sep", "encoding", "layer", "sheet", "online"}
-_MAP_KEYS = {"indicator", "territory_indicator", "classification"}
-_OUTPUT_KEYS = {"dir", "self_contained", "map", "report", "gpkg"}
 
 
 @dataclass
@@ -113,85 +95,57 @@ class Scenario:
     source: Path | None = None
 
 
-def _unknown(keys, allowed: set[str], where: str, path: Path) -> None:
-    extra = sorted(set(keys) - allowed)
-    if extra:
-        raise InputFileError(f"{path}: unknown key(s) {extra} in {where}; allowed: {sorted(allowed)}")
-
-
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and check a scenario file; relative paths are taken from the file's folder."""
-    path = Path(path)
+def _read_toml(path: Path) -> dict:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such scenario file; check the path")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputFileError(f"{path} is not valid TOML: {exc}") from exc
-    _unknown(data, _TOP_KEYS, "the scenario", path)
-    base = path.resolve().parent
-    raw_inputs = data.get("inputs")
-    if not raw_inputs or not isinstance(raw_inputs, list):
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and check a scenario file; relative paths are taken from the file's folder.
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file.
+    InputFileError
+        Not TOML, or not a scenario: every unknown key, missing key and bad value is named
+        (:class:`territorial.config.ScenarioFile`).
+    """
+    path = Path(path)
+    data = _read_toml(path)
+    if not data.get("inputs"):
         raise InputFileError(f"{path}: the scenario lists no [[inputs]]; add at least one with a `path`")
-    inputs = []
-    for number, item in enumerate(raw_inputs, start=1):
-        _unknown(item, _INPUT_KEYS, f"input {number}", path)
-        if "path" not in item:
-            raise InputFileError(f"{path}: input {number} has no `path`")
-        inputs.append(InputLayer(**{**item, "path": (base / item["path"]).resolve()}))
-    section_map, outputs = data.get("map", {}), data.get("outputs", {})
-    _unknown(section_map, _MAP_KEYS, "[map]", path)
-    _unknown(outputs, _OUTPUT_KEYS, "[outputs]", path)
-    scheme = data.get("scheme", "cper2000")
-    if isinstance(scheme, str) and scheme.lower() != "cper2000":
-        scheme = (base / scheme).resolve()
-    numbers = {}
-    for section in ("radii_km", "targets", "priority"):
-        values = data.get(section, {})
-        bad = {k: v for k, v in values.items() if not isinstance(v, (int, float)) or isinstance(v, bool)}
-        if bad:
-            raise InputFileError(f"{path}: [{section}] values must be numbers, got {bad}")
-        numbers[section] = {normalise_kind(k) if section != "priority" else k: float(v) for k, v in values.items()}
-    for key in ("map", "report", "gpkg"):
-        name = outputs.get(key)
-        if name is not None and (Path(name).name != name or name in ("", ".", "..")):
-            raise InputFileError(
-                f"{path}: [outputs] {key} = {name!r} must be a plain file name (it is written in "
-                "the output folder); set the folder with `dir`"
-            )
-    if ".." in Path(outputs.get("dir", "maps")).parts:
-        raise InputFileError(
-            f"{path}: [outputs] dir = {outputs['dir']!r} climbs out with '..'; give a folder below "
-            "the current one, an absolute path, or -o DIR on the command line"
-        )
+    plan = validate(ScenarioFile, data, source=path)
+    base = path.resolve().parent
+    scheme: str | Path = plan.scheme if plan.scheme.lower() == "cper2000" else (base / plan.scheme).resolve()
+    siting = None
+    if plan.siting is not None:
+        siting = plan.siting.model_dump(exclude_unset=True) | {"kind": normalise_kind(plan.siting.kind)}
     return Scenario(
-        inputs=inputs,
-        title=str(data.get("title", Scenario.title)),
-        example_data=bool(data.get("example_data", False)),
+        inputs=[InputLayer(**{**item.model_dump(), "path": (base / item.path).resolve()}) for item in plan.inputs],
+        title=plan.title,
+        example_data=plan.example_data,
         scheme=scheme,
-        detour=float(data.get("detour", 1.0)),
-        **numbers,
-        indicator=section_map.get("indicator"),
-        territory_indicator=section_map.get("territory_indicator"),
-        classification=section_map.get("classification", "quantiles"),
-        output_dir=Path(outputs.get("dir", "maps")),
-        self_contained=bool(outputs.get("self_contained", True)),
-        map_name=outputs.get("map", "carte.html"),
-        report_name=outputs.get("report", "rapport.html"),
-        gpkg_name=outputs.get("gpkg", "couverture.gpkg"),
-        projects=(base / data["projects"]).resolve() if data.get("projects") else None,
-        siting=_siting_section(data.get("siting"), path),
+        detour=plan.detour,
+        radii_km={normalise_kind(k): v for k, v in plan.radii_km.items()},
+        targets={normalise_kind(k): v for k, v in plan.targets.items()},
+        priority=dict(plan.priority),
+        indicator=plan.map.indicator,
+        territory_indicator=plan.map.territory_indicator,
+        classification=plan.map.classification,
+        output_dir=Path(plan.outputs.dir),
+        self_contained=plan.outputs.self_contained,
+        map_name=plan.outputs.map,
+        report_name=plan.outputs.report,
+        gpkg_name=plan.outputs.gpkg,
+        projects=(base / plan.projects).resolve() if plan.projects else None,
+        siting=siting,
         source=path.resolve(),
     )
-
-
-def _siting_section(section: dict | None, path: Path) -> dict | None:
-    if section is None:
-        return None
-    _unknown(section, _SITING_KEYS, "[siting]", path)
-    if "k" not in section and not section.get("toward_target"):
-        raise InputFileError(f"{path}: [siting] needs `k` (number of new sites) or `toward_target = true`")
-    return {"kind": normalise_kind(section.get("kind", "cyber_centre")), **section}
 
 
 def default_scenario() -> Scenario:

@@ -267,3 +267,14 @@ def test_programme_cli_contract(tmp_path):
     ]
     plain = runner.invoke(app, ["programme"])
     assert plain.exit_code == 0 and "Contrôle de la source : 11 constat(s)" in plain.output
+
+
+def test_a_programme_with_a_bad_key_or_amount_is_refused_by_name():
+    programme = territorial.load_programme()
+    programme["objectifs"][0]["tableau"][0]["montant"] = 3
+    del programme["objectifs"][1]["texte"][0]["mf"], programme["objectifs"][1]["texte"][0]["meur"]
+    with pytest.raises(territorial.InputFileError) as caught:
+        prog.programme_table(programme)
+    message = str(caught.value)
+    assert "unknown key(s) ['montant'] in objectif 1 → tableau 1" in message
+    assert "objectif 2 → texte 1: gives no amount" in message

@@ -160,11 +160,34 @@ self_contained = false
         ("[[inputs]]\nkind='x'", "input 1 has no `path`"),
         ("[[inputs]]\npath='a.csv'\n[radii_km]\ncyber_centre='five'", "values must be numbers"),
         ("[[inputs]\npath=", "is not valid TOML"),
+        ("detour = true\n[[inputs]]\npath='a.csv'", "detour = True: values must be numbers"),
+        ("[[inputs]]\npath='a.csv'\nonline='yes'", "input 1 → online"),
+        ("[[inputs]]\npath='a.csv'\n[siting]\nkind='cyber_centre'", "\\[siting\\]: needs `k`"),
+        ("[[inputs]]\npath='a.csv'\n[siting]\nk=3\nsolver='fast'", "\\[siting\\] → solver: Input should be"),
+        ("[[inputs]]\npath='a.csv'\n[radii_km]\ncyber_centre=-1", "greater than 0"),
     ],
 )
 def test_bad_scenarios_say_what_is_wrong(tmp_path, text, message):
     with pytest.raises(InputFileError, match=message):
         load_scenario(write_scenario(tmp_path, text))
+
+
+def test_every_problem_of_a_scenario_is_named_at_once(tmp_path):
+    text = "colour = 1\n[[inputs]]\npath='a.csv'\nknd='x'\n[[inputs]]\nkind='y'\n[map]\nindicatr='x'\n"
+    with pytest.raises(InputFileError) as caught:
+        load_scenario(write_scenario(tmp_path, text))
+    message = str(caught.value)
+    assert "unknown key(s) ['colour'] in the file" in message
+    assert "unknown key(s) ['knd'] in input 1" in message
+    assert "input 2 has no `path`" in message
+    assert "unknown key(s) ['indicatr'] in [map]" in message
+
+
+def test_a_bad_scenario_exits_2_from_the_cli(tmp_path):
+    bad = write_scenario(tmp_path, "[[inputs]]\npath='a.csv'\ncolour='red'\n")
+    result = runner.invoke(app, ["run", str(bad), "-o", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "unknown key(s) ['colour'] in input 1" in result.output
+    assert not (tmp_path / "o").exists()
 
 
 def test_run_cli_with_a_scenario_and_errors(tmp_path):

@@ -1,0 +1,262 @@
+"""Validated configuration: the scenario file and the programme data, as pydantic models.
+
+Every key is declared; an unknown key, a missing one or a value of the wrong type is
+reported with where it is and how to fix it, all problems of a file at once
+(:func:`validate`). The models only check shapes; turning a scenario into paths and
+defaults is :func:`territorial.scenario.load_scenario`'s work.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from territorial._errors import InputFileError
+
+__all__ = ["ProgrammeFile", "ScenarioFile", "validate"]
+
+M = TypeVar("M", bound=BaseModel)
+#: A TOML number (an integer or a float; not a boolean, not a string).
+Number = Annotated[float, Field(strict=True)]
+Text = Annotated[str, Field(strict=True)]
+Flag = Annotated[bool, Field(strict=True)]
+
+
+class _Section(BaseModel):
+    """A TOML table: every key declared, none other accepted."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# --------------------------------------------------------------------------- scenario
+
+
+class InputSection(_Section):
+    """One ``[[inputs]]`` entry: a file and how to read it."""
+
+    path: Text
+    kind: Text | None = None
+    kind_column: Text | None = None
+    columns: dict[str, Text] = Field(default_factory=dict)
+    crs: Text | None = None
+    sep: Text | None = None
+    encoding: Text | None = None
+    layer: Text | None = None
+    sheet: Text | None = None
+    online: Flag = False
+
+
+class MapSection(_Section):
+    """``[map]``: the indicators of the choropleths and their classes."""
+
+    indicator: Text | None = None
+    territory_indicator: Text | None = None
+    classification: Text = "quantiles"
+
+
+def _plain_name(value: str | None) -> str | None:
+    if value is not None and (Path(value).name != value or value in ("", ".", "..")):
+        raise ValueError(
+            f"{value!r} must be a plain file name (it is written in the output folder); set the folder with `dir`"
+        )
+    return value
+
+
+class OutputsSection(_Section):
+    """``[outputs]``: the output folder and the names of the files written in it."""
+
+    dir: Text = "maps"
+    self_contained: Flag = True
+    map: Text = "carte.html"
+    report: Text = "rapport.html"
+    gpkg: Text = "couverture.gpkg"
+
+    _names = field_validator("map", "report", "gpkg")(_plain_name)
+
+    @field_validator("dir")
+    @classmethod
+    def _stays_below(cls, value: str) -> str:
+        if ".." in Path(value).parts:
+            raise ValueError(
+                f"{value!r} climbs out with '..'; give a folder below the current one, an absolute path, "
+                "or -o DIR on the command line"
+            )
+        return value
+
+
+class SitingSection(_Section):
+    """``[siting]``: where the next sites of one kind would cover the most people."""
+
+    kind: Text = "cyber_centre"
+    k: Annotated[int, Field(strict=True, ge=0)] | None = None
+    toward_target: Flag = False
+    radius_km: Annotated[float, Field(strict=True, gt=0)] | None = None
+    weights: dict[str, Number] | None = None
+    min_per_territory: Annotated[int, Field(strict=True, ge=0)] | None = None
+    solver: Literal["auto", "exact", "heuristic"] = "auto"
+
+    @model_validator(mode="after")
+    def _how_many(self) -> SitingSection:
+        if self.k is None and not self.toward_target:
+            raise ValueError("needs `k` (number of new sites) or `toward_target = true`")
+        return self
+
+
+class ScenarioFile(_Section):
+    """A scenario file as written (see :mod:`territorial.scenario` for the form)."""
+
+    title: Text = "Société de l'information — couverture du Nord-Pas de Calais"
+    example_data: Flag = False
+    scheme: Text = "cper2000"
+    detour: Annotated[float, Field(strict=True, ge=1)] = 1.0
+    inputs: list[InputSection] = Field(min_length=1)
+    radii_km: dict[str, Annotated[float, Field(strict=True, gt=0)]] = Field(default_factory=dict)
+    targets: dict[str, Annotated[float, Field(strict=True, ge=0)]] = Field(default_factory=dict)
+    priority: dict[str, Annotated[float, Field(strict=True, ge=0)]] = Field(default_factory=dict)
+    map: MapSection = Field(default_factory=MapSection)
+    outputs: OutputsSection = Field(default_factory=OutputsSection)
+    projects: Text | None = None
+    siting: SitingSection | None = None
+
+
+# --------------------------------------------------------------------------- programme
+
+
+class Amount(_Section):
+    """One partner's amount as the text writes it: millions of francs and, where given, of euros."""
+
+    partenaire: Text
+    mf: Number | None = None
+    meur: Number | None = None
+    ou: Text = ""
+    libelle: Text | None = None
+
+    @model_validator(mode="after")
+    def _some_amount(self) -> Amount:
+        if self.mf is None and self.meur is None:
+            raise ValueError("gives no amount: write `mf` (millions of francs), `meur` (millions of euros) or both")
+        return self
+
+
+class Rates(_Section):
+    """Intervention rates of an objective or action, in % of eligible costs."""
+
+    min: Number | None = None
+    max: Number | None = None
+    max_cumule: Number | None = None
+    cumul: list[Text] = Field(default_factory=list)
+    partenaire_taux: dict[str, Number] = Field(default_factory=dict)
+    note: Text = ""
+
+
+class Action(_Section):
+    """A means of action (``43.1``...) of an objective."""
+
+    code: Text
+    titre: Text
+    territorial: Text | None = None
+    taux: Rates | None = None
+    tableau: list[Amount] = Field(default_factory=list)
+    texte: list[Amount] = Field(default_factory=list)
+    dont: list[Amount] = Field(default_factory=list)
+
+
+class Objective(_Section):
+    """An objective (``43``...) of the priority, its rules, indicators and amounts."""
+
+    code: Text
+    titre: Text
+    beneficiaires: list[Text] = Field(default_factory=list)
+    taux: Rates | None = None
+    territorial: Text | None = None
+    indicateurs_resultat: list[Text] = Field(default_factory=list)
+    indicateurs_complementaires: list[Text] = Field(default_factory=list)
+    indicateurs_realisation: list[Text] = Field(default_factory=list)
+    indicateurs_developpement_durable: list[Text] = Field(default_factory=list)
+    indicateurs_contexte: list[Text] = Field(default_factory=list)
+    tableau: list[Amount] = Field(default_factory=list)
+    texte: list[Amount] = Field(default_factory=list)
+    dont: list[Amount] = Field(default_factory=list)
+    actions: list[Action] = Field(default_factory=list)
+
+
+class Target(_Section):
+    """A quantified target of the plan (200 cyber-centres by the end of 2002...)."""
+
+    code: Text
+    libelle: Text
+    valeur: Number
+    objectif: Text
+    ou: Text
+    echeance: Text | None = None
+    kind: Text | None = None
+
+
+class ProgrammeFile(_Section):
+    """The programme of a priority as data (``territorial/data/priorite10.toml``)."""
+
+    priorite: Text
+    titre: Text
+    axe: Text
+    francs_par_euro: Number
+    partenaires: list[Text] = Field(min_length=1)
+    feder: Text = ""
+    comite_de_suivi: Text = ""
+    cibles: list[Target] = Field(default_factory=list)
+    objectifs: list[Objective] = Field(min_length=1)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+#: How an entry of a TOML array of tables is named in messages (``input 2``, ``action 1``).
+_ENTRY = {"inputs": "input", "objectifs": "objectif", "actions": "action", "cibles": "cible"}
+#: Top-level tables of the scenario, named ``[map]`` in messages.
+_TABLES = {"map", "outputs", "siting", "radii_km", "targets", "priority"}
+
+
+def _where(loc: tuple[Any, ...]) -> str:
+    """A TOML-like place: ``input 1``, ``[siting]``, ``[radii_km] cyber_centre``, ``objectif 2 → action 1 → code``."""
+    if not loc:
+        return "the file"
+    parts: list[str] = []
+    for position, part in enumerate(loc):
+        if isinstance(part, int):
+            parts[-1] = f"{_ENTRY.get(str(loc[position - 1]), loc[position - 1])} {part + 1}"
+        elif position == 0 and (part in _TABLES or (len(loc) > 1 and not isinstance(loc[1], int))):
+            parts.append(f"[{part}]")
+        else:
+            parts.append(str(part))
+    return " → ".join(parts)
+
+
+def _problem(error: dict[str, Any]) -> str:
+    """One validation error as a sentence with its fix."""
+    loc, kind = tuple(error["loc"]), error["type"]
+    if kind == "extra_forbidden":
+        return f"unknown key(s) {[loc[-1]]} in {_where(loc[:-1])}: remove or rename it"
+    if kind == "missing":
+        return f"{_where(loc[:-1])} has no `{loc[-1]}`: add it"
+    if kind == "too_short":
+        return f"{_where(loc)} is empty: add at least one entry"
+    if kind in ("float_type", "int_type", "float_parsing", "int_parsing"):
+        return f"{_where(loc)} = {error.get('input')!r}: values must be numbers; write a number (e.g. 5 or 1.5)"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{_where(loc)}: {message}"
+
+
+def validate(model: type[M], data: dict, *, source: str | Path) -> M:
+    """``data`` checked against ``model``; every problem named with where and how to fix it.
+
+    Raises
+    ------
+    InputFileError
+        Listing each problem (unknown key, missing key, wrong type or value) of ``source``.
+    """
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = [_problem(error) for error in exc.errors()]
+        raise InputFileError(f"{source}: " + "; ".join(problems)) from None
