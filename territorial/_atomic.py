@@ -23,9 +23,9 @@ __all__ = ["atomic_write", "points_table"]
 def atomic_write(path: Path, write: Callable[[Path], object]) -> Path:
     """Write through a temporary file in the target folder, renamed into place at the end."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
-    tmp = Path(tmp)
+    tmp = Path(name)
     try:
         tmp.unlink()  # GDAL drivers want to create the file themselves
         write(tmp)

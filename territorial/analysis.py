@@ -23,7 +23,7 @@ import pandas as pd
 from territorial import balance, coverage, geography, schemes
 from territorial._validate import check_columns, check_crs, check_frame
 from territorial.columns import column
-from territorial.schemes import CPER2000_TERRITORIES
+from territorial.schemes import CPER2000_TERRITORIES, SchemeLike
 
 logger = logging.getLogger(__name__)
 
@@ -179,7 +179,7 @@ def analyse(
     *,
     kind_column: str = "kind",
     radii_km: dict[str, float] | None = None,
-    scheme="cper2000",
+    scheme: SchemeLike = "cper2000",
     targets: dict[str, float] | None = None,
     priority: dict[str, float] | None = None,
     detour: float = 1.0,

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 
 from territorial._errors import InputFileError
 
@@ -232,7 +233,7 @@ def _where(loc: tuple[Any, ...]) -> str:
     return " → ".join(parts)
 
 
-def _problem(error: dict[str, Any]) -> str:
+def _problem(error: ErrorDetails) -> str:
     """One validation error as a sentence with its fix."""
     loc, kind = tuple(error["loc"]), error["type"]
     if kind == "extra_forbidden":

@@ -78,7 +78,7 @@ def covered_share_of_area(polygons: Sequence, facilities, radius: float, *, quad
     Only the discs that touch a polygon are merged for it, and a polygon inside a
     single disc is 1 without any overlay, which keeps this fast for many facilities.
     """
-    polygons = np.asarray(polygons, dtype=object)
+    polygons = np.asarray(polygons, dtype=object)  # type: ignore[assignment]
     facilities = _xy(facilities, "facilities")
     shares = np.zeros(len(polygons))
     if len(facilities) == 0 or len(polygons) == 0:

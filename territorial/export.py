@@ -9,6 +9,7 @@ nothing at the target path. An existing target is replaced only when asked
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import re
 import shutil
@@ -29,7 +30,7 @@ from territorial._atomic import atomic_write as _atomic
 from territorial._atomic import points_table as _points_table
 from territorial._errors import InputFileError
 from territorial._format import production_date
-from territorial.analysis import normalise_kind
+from territorial.analysis import Analysis, normalise_kind
 from territorial.maps import (
     KIND_STYLES,
     commune_breaks,
@@ -409,18 +410,9 @@ def export_layers(
                 )
                 written.append(write_table(table, target, excel_fr=excel_fr))
             elif suffix == ".geojson":
-                written.append(
-                    _atomic(
-                        target,
-                        lambda tmp, f=frame: pyogrio.write_dataframe(
-                            f, tmp, driver="GeoJSON", layer_options={"RFC7946": "YES"}
-                        ),
-                    )
-                )
+                written.append(_atomic(target, functools.partial(_write_geojson, frame)))
             else:
-                written.append(
-                    _atomic(target, lambda tmp, f=frame: pyogrio.write_dataframe(f, tmp, driver="FlatGeobuf"))
-                )
+                written.append(_atomic(target, functools.partial(_write_flatgeobuf, frame)))
     written.append(_atomic(_readme_path(path), lambda tmp: tmp.write_text(readme, encoding="utf-8")))
     return written
 
@@ -445,11 +437,19 @@ def _write_gpkg(layers: dict[str, ExportLayer], tmp: Path, crs, readme: str) -> 
         append=True,
         layer_options={"DESCRIPTION": "Sources, millésimes, paramètres et commande"},
     )
-    _write_layer_styles(tmp, {name: layer for name, layer in layers.items() if layer.style is not None})
+    _write_layer_styles(tmp, layers)
+
+
+def _write_geojson(frame: gpd.GeoDataFrame, path: Path) -> None:
+    pyogrio.write_dataframe(frame, path, driver="GeoJSON", layer_options={"RFC7946": "YES"})
+
+
+def _write_flatgeobuf(frame: gpd.GeoDataFrame, path: Path) -> None:
+    pyogrio.write_dataframe(frame, path, driver="FlatGeobuf")
 
 
 def _write_layer_styles(gpkg: Path, layers: dict[str, ExportLayer]) -> None:
-    """Store QGIS's ``layer_styles`` table (QML and SLD, default style per layer) and register it."""
+    """Store QGIS's ``layer_styles`` table (QML and SLD, default style of each styled layer) and register it."""
     now = dt.datetime.combine(production_date(), dt.time()).strftime(GPKG_DATETIME)
     with sqlite3.connect(gpkg) as db:
         db.execute(
@@ -459,6 +459,8 @@ def _write_layer_styles(gpkg: Path, layers: dict[str, ExportLayer]) -> None:
             "description TEXT, owner TEXT(30), ui TEXT(30), update_time DATETIME DEFAULT CURRENT_TIMESTAMP)"
         )
         for name, layer in layers.items():
+            if layer.style is None:
+                continue
             (column,) = db.execute(
                 "SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?", (name,)
             ).fetchone()
@@ -521,18 +523,18 @@ def _write_shapefiles(
             return [_atomic(path, lambda tmp: shutil.copyfile(archive, tmp))] + [
                 _atomic(path.with_name(champs.name), lambda tmp: shutil.copyfile(champs, tmp))
             ]
-        return [_atomic(path.with_name(file.name), lambda tmp, f=file: shutil.copyfile(f, tmp)) for file in produced]
+        return [_atomic(path.with_name(file.name), functools.partial(shutil.copyfile, file)) for file in produced]
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
 
 def export_analysis(
-    analysis,
+    analysis: Analysis,
     facilities: gpd.GeoDataFrame,
     path: str | Path,
     *,
     rejects: pd.DataFrame | None = None,
-    crs="EPSG:2154",
+    crs: str | int = "EPSG:2154",
     overwrite: bool = False,
     excel_fr: bool = False,
     indicator: str | None = None,

@@ -43,7 +43,7 @@ from territorial.io import (
     to_degrees,
     to_number,
 )
-from territorial.schemes import resolve_scheme
+from territorial.schemes import SchemeLike, resolve_scheme
 
 logger = logging.getLogger(__name__)
 
@@ -481,7 +481,7 @@ def _by_postal_code(index: _Index, row: _Row) -> _Found | None:
 
 
 def _fuzzy(index: _Index, key: str, name: str, cp: str, dep: str, notes: list[str], cutoff: float) -> _Found:
-    choices = range(len(index.fuzzy_keys))
+    choices: Sequence[int] = range(len(index.fuzzy_keys))
     if cp in index.by_postal:
         allowed = index.by_postal[cp]
         choices = [i for i in choices if index.fuzzy_codes[i] & allowed]
@@ -631,8 +631,8 @@ def geocode(
     data: pd.DataFrame,
     *,
     columns: dict[str, str] | None = None,
-    crs=None,
-    scheme="cper2000",
+    crs: str | int | None = None,
+    scheme: SchemeLike = "cper2000",
     strict: bool = False,
     fuzzy_cutoff: float = 88.0,
     tolerance_m: float = 1000.0,
@@ -763,8 +763,21 @@ def _resolve_combinations(
     # groups are numbered in order of first appearance
     combo_of_row = keys.groupby(list(roles), sort=False).ngroup().to_numpy()
     representative = np.unique(combo_of_row, return_index=True)[1]
+
+    def raw(role: str, row: int) -> str:
+        codes, values = factors[role]
+        return str(values[codes[row]])
+
     found = [
-        _resolve(index, *(factors[role][1][factors[role][0][r]] for role in roles), fuzzy_cutoff=fuzzy_cutoff)
+        _resolve(
+            index,
+            raw("code_insee", r),
+            raw("code_postal", r),
+            raw("departement", r),
+            raw("commune", r),
+            raw("adresse", r),
+            fuzzy_cutoff=fuzzy_cutoff,
+        )
         for r in representative
     ]
     return found, combo_of_row

@@ -232,7 +232,7 @@ def read_layer(path: str | Path, *, layer: str | None = None):
     path = _existing(path)
     if path.suffix.lower() not in GIS_SUFFIXES:
         raise InputFileError(_unsupported(path))
-    source = path
+    source: str | Path = path
     if path.suffix.lower() == ".zip":
         inside = _check_zip(path)
         # a layer named like one of the archive's files is that file; else the archive's first data file
@@ -271,7 +271,7 @@ def read_input(
     decimal: str | None = None,
     layer: str | None = None,
     sheet: str | int | None = None,
-):
+) -> pd.DataFrame:
     """Read a file of facilities or projects for geocoding.
 
     Parameters
@@ -359,7 +359,7 @@ def detect_columns(frame: pd.DataFrame, columns: dict[str, str] | None = None) -
     absent = [c for c in columns.values() if c not in frame.columns]
     if absent:
         raise InputFileError(f"`columns` names column(s) {absent} that the input lacks; it has {list(frame.columns)}")
-    normalised = {}
+    normalised: dict[str, str] = {}
     for column in frame.columns:
         normalised.setdefault(normalise_column_name(column), column)
     taken = set(columns.values())

@@ -11,8 +11,10 @@ from collections.abc import Iterable
 import pandas as pd
 
 from territorial._format import fr_number
+from territorial.analysis import Analysis
 from territorial.columns import column
-from territorial.programme import FRANCS_PER_EURO, PARTNERS
+from territorial.programme import FRANCS_PER_EURO, PARTNERS, ProgrammeReport, ProjectCheck
+from territorial.siting import SitingResult
 
 __all__ = [
     "method_notes",
@@ -24,7 +26,7 @@ __all__ = [
 ]
 
 
-def method_notes(analysis) -> list[str]:
+def method_notes(analysis: Analysis) -> list[str]:
     """The method notes of an analysis (a heading, then one ``- `` line per method)."""
     detour = analysis.detour
     radii = ", ".join(f"{k} : {r:g} km" for k, r in analysis.radii_km.items())
@@ -59,7 +61,7 @@ def method_notes(analysis) -> list[str]:
     return notes
 
 
-def siting_lines(result, *, timing: bool = True) -> list[str]:
+def siting_lines(result: SitingResult, *, timing: bool = True) -> list[str]:
     """Summary of a siting result; ``timing=False`` leaves out the solving time (for reproducible files)."""
     s = result.solution
     total = result.coverage.set_index("territoire").at["Région", "population"]
@@ -73,12 +75,12 @@ def siting_lines(result, *, timing: bool = True) -> list[str]:
     ]
 
 
-def violation_lines(check) -> list[str]:
+def violation_lines(check: ProjectCheck) -> list[str]:
     """One line per violation of a project check."""
     return [f"projet {row.id} (ligne {row.input_row}) : {row.message}" for row in check.violations.itertuples()]
 
 
-def region_lines(analysis) -> list[str]:
+def region_lines(analysis: Analysis) -> list[str]:
     """One line per kind: facilities, population share within the radius, mean distance."""
     region = analysis.region.iloc[0]
     return [
@@ -128,7 +130,7 @@ def _amount_cell(rows: pd.DataFrame, partner: str, width: int) -> str:
     return text.ljust(width)
 
 
-def programme_lines(report) -> list[str]:
+def programme_lines(report: ProgrammeReport) -> list[str]:
     """Priority 10 by objective and partner, the source check, and the project check if any."""
     partners = list(PARTNERS)
     width = 26

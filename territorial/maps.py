@@ -19,6 +19,7 @@ import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 import branca
 import folium
@@ -26,7 +27,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement
+from branca.element import Figure, MacroElement
 from folium.elements import JSCSSMixin
 from folium.plugins import Fullscreen, MarkerCluster, Search
 
@@ -36,7 +37,7 @@ from territorial._errors import ArgumentError
 from territorial._format import fr_number
 from territorial._page import Markup, Panel, script_json, snippet, template, text
 from territorial._validate import check_columns, check_crs, check_frame
-from territorial.analysis import normalise_kind
+from territorial.analysis import Analysis, normalise_kind
 from territorial.columns import INDICATORS
 from territorial.columns import column as col
 
@@ -67,7 +68,7 @@ TERRITORY_COLOURS = {
     "Artois-Ternois": "#e6ab02",
 }
 PALETTE = ("#1b9e77", "#386cb0", "#d95f02", "#7570b3", "#e6ab02", "#e7298a", "#66a61e", "#a6761d", "#666666")
-KIND_STYLES = {
+KIND_STYLES: dict[str, dict[str, Any]] = {
     "cyber_centre": {"color": "#08519c", "radius": 6, "label": "cyber-centres"},
     "broadband_access_point": {"color": "#e6550d", "radius": 4, "label": "points d'accès haut débit"},
     "project": {"color": "#31a354", "radius": 5, "label": "projets"},
@@ -81,6 +82,11 @@ BACKGROUND_CSS = ".leaflet-container{background:" + BACKGROUND + ";}"
 SWATCH_CSS = (
     "span.sw{display:inline-block;width:12px;height:12px;margin-right:6px;border:1px solid #555;vertical-align:middle}"
 )
+
+
+def _root(element) -> Figure:
+    """The page (branca Figure) a map or element belongs to."""
+    return cast(Figure, element.get_root())
 
 
 def kind_label(kind: str) -> str:
@@ -291,7 +297,7 @@ class _LegendToggle(MacroElement):
 
 def _layer_legend(fmap, layer, content: Markup, *, element_id: str, position: str, shown: bool) -> None:
     """A legend box tied to a layer: the box is a fixed panel, the toggle a script that knows only ids."""
-    fmap.get_root().html.add_child(
+    _root(fmap).html.add_child(
         Panel(
             content,
             position=position,
@@ -339,8 +345,8 @@ def _base_map(bounds, title: str) -> folium.Map:
     folium.TileLayer("OpenStreetMap.France", name="OpenStreetMap France (en ligne)", show=False, overlay=False).add_to(
         fmap
     )
-    fmap.get_root().header.add_child(branca.element.Element("<style>" + BACKGROUND_CSS + SWATCH_CSS + "</style>"))
-    fmap.get_root().title = text(title)
+    _root(fmap).header.add_child(branca.element.Element("<style>" + BACKGROUND_CSS + SWATCH_CSS + "</style>"))
+    _root(fmap).title = text(title)
     west, south, east, north = bounds
     fmap.fit_bounds([[south, west], [north, east]])
     return fmap
@@ -433,10 +439,10 @@ def territories_map(
         position="top:120px;left:10px",
         shown=True,
     )
-    fmap.get_root().html.add_child(
+    _root(fmap).html.add_child(
         Panel(snippet("<b>{{ t }}</b>", t=title), position="top:10px;left:60px", element_id="titre")
     )
-    fmap.get_root().html.add_child(Panel(_sources_block(), position="bottom:50px;left:10px", element_id="sources"))
+    _root(fmap).html.add_child(Panel(_sources_block(), position="bottom:50px;left:10px", element_id="sources"))
     Fullscreen(title="Plein écran", title_cancel="Quitter le plein écran").add_to(fmap)
     _TileFreeMiniMap(fmap, shown).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
@@ -476,7 +482,7 @@ def _facility_name(frame: pd.DataFrame) -> pd.Series:
 
 
 def coverage_map(
-    analysis,
+    analysis: Analysis,
     facilities: gpd.GeoDataFrame,
     *,
     indicator: str | None = None,
@@ -854,7 +860,7 @@ def _coverage_furniture(
 ) -> None:
     """Kind legend, search, title, sources, full screen, mini-map and layer control."""
     symbols = _swatches("Équipements", {kind_label(k): _kind_colour(k, kinds) for k in kinds}, round_=True)
-    fmap.get_root().html.add_child(Panel(symbols, position="top:260px;left:10px", element_id="legende-equipements"))
+    _root(fmap).html.add_child(Panel(symbols, position="top:260px;left:10px", element_id="legende-equipements"))
     Search(
         layer=commune_layer,
         search_label="commune",
@@ -869,14 +875,14 @@ def _coverage_furniture(
         title=title,
         example=example_data,
     )
-    fmap.get_root().html.add_child(Panel(heading, position="top:10px;left:60px", element_id="titre"))
+    _root(fmap).html.add_child(Panel(heading, position="top:10px;left:60px", element_id="titre"))
     method = {
         "quantiles": "quantiles",
         "fisher_jenks": "seuils naturels (Fisher-Jenks)",
         "natural_breaks": "seuils naturels",
         "equal_interval": "intervalles égaux",
     }[classification]
-    fmap.get_root().html.add_child(
+    _root(fmap).html.add_child(
         Panel(
             _sources_block(f"Distances en ligne droite (Lambert-93) depuis la mairie ; classes : {method}"),
             position="bottom:50px;left:10px",
@@ -950,7 +956,7 @@ def render_map(fmap: folium.Map, *, self_contained: bool = False) -> str:
     """The HTML page of a map; ``self_contained`` inlines scripts and styles (no network needed)."""
 
     with _compact_json():
-        root = fmap.get_root()
+        root = _root(fmap)
         page = root.render()
         page = _stable_ids(page, _element_ids(root))
     return inline_assets(page) if self_contained else page
@@ -1018,13 +1024,13 @@ def siting_map(
             radius=radius,
             share=fr_number(100 * covered / communes["population"].sum(), 1),
         )
-        side.get_root().html.add_child(
+        _root(side).html.add_child(
             Panel(panel, position="top:10px;left:" + ("60px" if side is dual.m1 else "calc(50% + 60px)"))
         )
     if len(result.sites):
         _new_sites_layer(result.sites).add_to(dual.m2)
-    dual.get_root().header.add_child(branca.element.Element("<style>" + BACKGROUND_CSS + "</style>"))
-    dual.get_root().html.add_child(
+    _root(dual).header.add_child(branca.element.Element("<style>" + BACKGROUND_CSS + "</style>"))
+    _root(dual).html.add_child(
         Panel(
             _sources_block(
                 f"Solveur : {result.solution.solver} ; écart à l'optimum ≤ {fr_number(100 * result.solution.gap, 3)} %"
@@ -1033,7 +1039,7 @@ def siting_map(
             element_id="sources",
         )
     )
-    dual.get_root().title = text(title)
+    _root(dual).title = text(title)
     folium.LayerControl(collapsed=True).add_to(dual.m1)
     folium.LayerControl(collapsed=True).add_to(dual.m2)
     return dual

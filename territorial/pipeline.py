@@ -15,7 +15,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from territorial._errors import InputFileError
+from territorial._errors import ArgumentError, InputFileError
 from territorial._format import fr_number
 from territorial.analysis import Analysis, analyse, normalise_kind
 from territorial.export import (
@@ -40,7 +40,7 @@ from territorial.scale import (
     synthetic_points,
 )
 from territorial.scenario import InputLayer, Scenario, assign_kind
-from territorial.schemes import DEFAULT_SCHEME, resolve_scheme, territories
+from territorial.schemes import DEFAULT_SCHEME, SchemeLike, resolve_scheme, territories
 from territorial.siting import SitingResult, site, sites_for_share
 
 logger = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ def scheme_from(
     code_column: str | None = None,
     territory_column: str | None = None,
     layer: str | None = None,
-):
+) -> SchemeLike:
     """The territory scheme of a file (table or polygons), or the default ``cper2000`` without one."""
     if path is None:
         return DEFAULT_SCHEME
@@ -100,7 +100,7 @@ def geocode_to_files(
     output: str | Path,
     *,
     rejects: str | Path | None = None,
-    scheme=DEFAULT_SCHEME,
+    scheme: SchemeLike = DEFAULT_SCHEME,
     strict: bool = False,
     progress: Progress = _quiet,
     **options,
@@ -141,7 +141,7 @@ def geocode_on_dask(
     accepted: str | Path,
     rejected: str | Path,
     scheduler: str | None = None,
-    scheme=DEFAULT_SCHEME,
+    scheme: SchemeLike = DEFAULT_SCHEME,
     **options,
 ) -> CsvGeocodeSummary:
     """Stream a large text file through a Dask cluster (``scheduler``, or a local one) into two CSV files.
@@ -177,7 +177,7 @@ def analyse_files(
     layers: Sequence[InputLayer],
     output_dir: str | Path,
     *,
-    scheme=DEFAULT_SCHEME,
+    scheme: SchemeLike = DEFAULT_SCHEME,
     radii_km: dict[str, float] | None = None,
     targets: dict[str, float] | None = None,
     priority: dict[str, float] | None = None,
@@ -209,7 +209,7 @@ def export_files(
     layers: Sequence[InputLayer],
     output: str | Path,
     *,
-    scheme=DEFAULT_SCHEME,
+    scheme: SchemeLike = DEFAULT_SCHEME,
     radii_km: dict[str, float] | None = None,
     on_layer: Callable[[InputLayer, GeocodeResult | None], object] | None = None,
     **export_options,
@@ -226,7 +226,7 @@ def map_files(
     layers: Sequence[InputLayer],
     output: str | Path,
     *,
-    scheme=DEFAULT_SCHEME,
+    scheme: SchemeLike = DEFAULT_SCHEME,
     radii_km: dict[str, float] | None = None,
     self_contained: bool = False,
     on_layer: Callable[[InputLayer, GeocodeResult | None], object] | None = None,
@@ -247,7 +247,7 @@ def map_files(
 
 
 def programme_to_files(
-    projects: str | Path | None = None, *, output_dir: str | Path | None = None, scheme=DEFAULT_SCHEME
+    projects: str | Path | None = None, *, output_dir: str | Path | None = None, scheme: SchemeLike = DEFAULT_SCHEME
 ) -> tuple[ProgrammeReport, list[Path]]:
     """The programme report (see :func:`programme_from_file`) and, with ``output_dir``, its tables written there."""
     report = programme_from_file(projects, scheme=scheme)
@@ -263,7 +263,7 @@ def site_to_files(
     radius_km: float = 5.0,
     candidates: str | Path | None = None,
     existing: str | Path | None = None,
-    scheme=DEFAULT_SCHEME,
+    scheme: SchemeLike = DEFAULT_SCHEME,
     map_path: str | Path | None = None,
     **site_options,
 ) -> tuple[SitingResult, list[Path]]:
@@ -273,6 +273,8 @@ def site_to_files(
     territory) and, with ``map_path``, the side-by-side map. ``candidates`` and ``existing`` are
     files geocoded like any input; ``site_options`` go to :func:`territorial.site`.
     """
+    if (k is None) == (share is None):
+        raise ArgumentError("give either `k` (a number of sites) or `share` (of the population to cover)")
     existing_points = geocode_file(existing, scheme=scheme).accepted if existing else None
     candidate_points = geocode_file(candidates, scheme=scheme).accepted if candidates else None
     if share is not None:
@@ -280,6 +282,7 @@ def site_to_files(
             share, radius_km=radius_km, existing=existing_points, candidates=candidate_points, scheme=scheme
         )
     else:
+        assert k is not None
         result = site(
             k=k,
             radius_km=radius_km,
@@ -308,26 +311,31 @@ def points_to_file(
     engine: str = "memory",
     scheduler: str | None = None,
     partition_rows: int = 1_000_000,
-    crs=None,
-    scheme=DEFAULT_SCHEME,
+    crs: str | int | None = None,
+    scheme: SchemeLike = DEFAULT_SCHEME,
 ) -> tuple[pd.DataFrame, Path]:
     """Per commune, the points of ``source`` (or ``synthetic`` seeded address points) and those covered.
 
     ``facilities`` is a file geocoded like any input; the points within ``radius_km`` of one are
     covered. ``engine="dask"`` works partition by partition on ``scheduler`` (or a local cluster).
     """
+    if (source is None) == (synthetic is None):
+        raise ArgumentError("give either `source` (a points file) or `synthetic` (a number of points)")
     existing = geocode_file(facilities, scheme=scheme).accepted if facilities else None
     context = dask_client(scheduler) if engine == "dask" else contextlib.nullcontext()
     with context:
-        if synthetic:
+        if synthetic is not None:
             points = synthetic_points(synthetic, partition_size=partition_rows, engine=engine)
         else:
+            assert source is not None
             points = read_points(source, engine=engine, partition_rows=partition_rows, crs=crs)
         table = point_coverage(points, existing, radius_km=radius_km, scheme=scheme, engine=engine)
     return table, write_table(table, output)
 
 
-def programme_from_file(path: str | Path | None = None, *, scheme="cper2000", **reader_options) -> ProgrammeReport:
+def programme_from_file(
+    path: str | Path | None = None, *, scheme: SchemeLike = "cper2000", **reader_options
+) -> ProgrammeReport:
     """The programme report of a projects file: read, geocoded like any layer, checked and summed by territory.
 
     Parameters
@@ -352,7 +360,7 @@ def _unique_name(path: Path, taken: dict) -> str:
 def geocode_layers(
     layers: Sequence[InputLayer],
     *,
-    scheme,
+    scheme: SchemeLike,
     rejects_dir: Path | None = None,
     on_layer: Callable[[InputLayer, GeocodeResult | None], object] | None = None,
 ) -> tuple[gpd.GeoDataFrame, dict[str, GeocodeResult], list[Path]]:
@@ -376,7 +384,9 @@ def geocode_layers(
         rejects files written.
     """
     notify = on_layer or (lambda layer, result: None)
-    frames, results, written = [], {}, []
+    frames: list[gpd.GeoDataFrame] = []
+    results: dict[str, GeocodeResult] = {}
+    written: list[Path] = []
     for layer in layers:
         notify(layer, None)
         result = geocode_file(
@@ -490,6 +500,7 @@ def _run_siting(scenario: Scenario, analysis, facilities, scheme, folder: Path):
     """The scenario's siting step: the next sites of one kind, toward its target or a given k."""
 
     options = scenario.siting
+    assert options is not None, "called only when the scenario has a [siting] section"
     kind = options["kind"]
     existing = facilities[facilities["kind"] == kind]
     if options.get("toward_target"):

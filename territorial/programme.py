@@ -19,7 +19,9 @@ import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import Protocol
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -27,7 +29,7 @@ from territorial._format import fr_number
 from territorial._text import normalise_column_name, to_number
 from territorial.columns import RESULT_COLUMNS, ROLE_NAMES
 from territorial.config import ProgrammeFile, validate
-from territorial.schemes import territories
+from territorial.schemes import SchemeLike, territories
 
 logger = logging.getLogger(__name__)
 
@@ -242,7 +244,8 @@ class _SourceFindings:
         for partner in sorted(set(by_partner_table) | set(by_partner_text), key=_partner_rank):
             left, right = by_partner_table.get(partner), by_partner_text.get(partner)
             if left is None or right is None:
-                present = left or right
+                present = left if left is not None else right
+                assert present is not None  # the partner comes from one of the two
                 self.add(
                     "omission",
                     objective,
@@ -681,7 +684,7 @@ def _cumulative_envelopes(frame, columns, objectives, actions, codes, objective_
                     )
 
 
-def programme_by_territory(checked: pd.DataFrame, *, scheme="cper2000") -> pd.DataFrame:
+def programme_by_territory(checked: pd.DataFrame, *, scheme: SchemeLike = "cper2000") -> pd.DataFrame:
     """Programmed amounts per territory, objective and partner, in M€ and per inhabitant.
 
     ``checked`` is :attr:`ProjectCheck.projects` of geocoded projects (with
@@ -781,7 +784,14 @@ class ProgrammeReport:
     located: pd.DataFrame | None = None  # geocoded projects with geometry, for the map
 
 
-def programme_report(projects=None, *, scheme="cper2000") -> ProgrammeReport:
+class GeocodedRows(Protocol):
+    """What :func:`programme_report` needs of a geocoding result (:class:`territorial.GeocodeResult`)."""
+
+    accepted: gpd.GeoDataFrame
+    rejected: pd.DataFrame
+
+
+def programme_report(projects: GeocodedRows | None = None, *, scheme: SchemeLike = "cper2000") -> ProgrammeReport:
     """The programme, its source check and, given geocoded projects, the checked and aggregated projects.
 
     Parameters

@@ -21,7 +21,7 @@ import pandas as pd
 
 from territorial import _page, geography, labels
 from territorial._format import fr_number, production_date
-from territorial.analysis import normalise_kind
+from territorial.analysis import Analysis, normalise_kind
 from territorial.columns import STATUS_LABELS, column
 from territorial.maps import (
     KIND_STYLES,
@@ -30,6 +30,8 @@ from territorial.maps import (
     indicator_label,
     kind_label,
 )
+from territorial.programme import ProgrammeReport
+from territorial.siting import SitingResult
 
 logger = logging.getLogger(__name__)
 
@@ -211,7 +213,7 @@ def _programme_section(programme) -> dict | None:
     if programme is None:
         return None
     source = programme.source_check
-    section = {
+    section: dict[str, object] = {
         "findings": fr_number(len(source)),
         "inconsistencies": fr_number(int((source["type"] != "omission").sum())),
         "by_territory": None,
@@ -363,7 +365,7 @@ def _data_uri(png: bytes) -> str:
 
 
 def write_report(
-    analysis,
+    analysis: Analysis,
     facilities: gpd.GeoDataFrame,
     geocoding: dict,
     path: str | Path,
@@ -372,8 +374,8 @@ def write_report(
     example_data: bool = False,
     indicator: str | None = None,
     classification: str = "quantiles",
-    programme=None,
-    siting=None,
+    programme: ProgrammeReport | None = None,
+    siting: SitingResult | None = None,
 ) -> list[Path]:
     """Write ``rapport.html`` and its PNG figures; return the paths written.
 

@@ -43,7 +43,7 @@ from territorial.geocode import (
     summary_lines,
 )
 from territorial.io import TEXT_SUFFIXES, detect_columns, read_input, sniff_text, to_degrees, to_number
-from territorial.schemes import resolve_scheme
+from territorial.schemes import SchemeLike, resolve_scheme
 
 logger = logging.getLogger(__name__)
 
@@ -197,7 +197,7 @@ def _assign_here(points: gpd.GeoDataFrame, scheme_pairs) -> pd.DataFrame:
     return pd.DataFrame({"code_insee": codes, "territoire": names}, index=points.index)
 
 
-def assign_points(points, *, scheme="cper2000", engine: str = "memory"):
+def assign_points(points, *, scheme: SchemeLike = "cper2000", engine: str = "memory"):
     """The commune and territory holding each point (NaN outside the geography).
 
     Parameters
@@ -517,7 +517,7 @@ def read_points_table(frame: pd.DataFrame, columns: dict[str, str], crs) -> gpd.
     return points.to_crs(2154) if points.crs.to_epsg() != 2154 else points
 
 
-def read_points(source: Path, *, engine: str = "memory", partition_rows: int = PARTITION_POINTS, crs=None):
+def read_points(source: str | Path, *, engine: str = "memory", partition_rows: int = PARTITION_POINTS, crs=None):
     """A points file as a GeoDataFrame in Lambert-93, or a dask-geopandas one with ``engine="dask"``.
 
     A text file needs x/y (Lambert-93 unless ``crs``) or latitude/longitude (WGS84 unless

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TypeAlias
 
 import geopandas as gpd
 import pandas as pd
@@ -40,6 +41,9 @@ __all__ = [
 ]
 
 DEFAULT_SCHEME = "cper2000"
+#: What a ``scheme`` argument may be: ``"cper2000"``, a mapping or series INSEE code -> territory,
+#: a table (code, territory) or a polygon layer (see :func:`resolve_scheme`).
+SchemeLike: TypeAlias = "str | Mapping[str, str] | pd.Series | pd.DataFrame | gpd.GeoDataFrame"
 
 #: Default scheme of the CPER 2000-2006: territory of each arrondissement (INSEE code).
 CPER2000_ARRONDISSEMENTS: dict[str, str] = {
@@ -251,7 +255,7 @@ def scheme_from_polygons(zones: gpd.GeoDataFrame, *, territory_column: str | Non
     return validate_scheme(series, name=f"polygon scheme ({territory_column}, by town hall)")
 
 
-def resolve_scheme(scheme=DEFAULT_SCHEME) -> pd.Series:
+def resolve_scheme(scheme: SchemeLike = DEFAULT_SCHEME) -> pd.Series:
     """Turn any accepted scheme argument into a validated scheme series.
 
     Parameters
@@ -281,7 +285,7 @@ def resolve_scheme(scheme=DEFAULT_SCHEME) -> pd.Series:
     )
 
 
-def communes(*, scheme=DEFAULT_SCHEME) -> gpd.GeoDataFrame:
+def communes(*, scheme: SchemeLike = DEFAULT_SCHEME) -> gpd.GeoDataFrame:
     """Current communes of Nord and Pas-de-Calais with their polygons and their territory.
 
     Parameters
@@ -305,7 +309,7 @@ def communes(*, scheme=DEFAULT_SCHEME) -> gpd.GeoDataFrame:
     return frame.assign(territoire=frame["code_insee"].map(resolve_scheme(scheme)))
 
 
-def territories(scheme=DEFAULT_SCHEME) -> gpd.GeoDataFrame:
+def territories(scheme: SchemeLike = DEFAULT_SCHEME) -> gpd.GeoDataFrame:
     """Territories of a scheme, dissolved from their communes, with their totals.
 
     Parameters

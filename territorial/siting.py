@@ -28,7 +28,7 @@ from scipy.spatial import cKDTree
 
 from territorial import geography
 from territorial._errors import ArgumentError, TerritorialError
-from territorial.schemes import resolve_scheme
+from territorial.schemes import SchemeLike, resolve_scheme
 
 logger = logging.getLogger(__name__)
 
@@ -412,7 +412,7 @@ def _result(
     # rank the chosen sites by marginal gain, each given the existing ones and those ranked before it
     remaining = list(solution.chosen)
     now = covered.copy()
-    rows = []
+    rows: list[dict] = []
     A_csc = A.tocsc()
     while remaining:
         gains = [population[A_csc[:, j].nonzero()[0]][~now[A_csc[:, j].nonzero()[0]]].sum() for j in remaining]
@@ -477,7 +477,7 @@ def site(
     weights: dict[str, float] | None = None,
     min_per_territory: int | dict[str, int] | None = None,
     solver: str = "auto",
-    scheme="cper2000",
+    scheme: SchemeLike = "cper2000",
     time_limit: float = 120.0,
 ) -> SitingResult:
     """Where ``k`` new sites would cover the most (priority-weighted) population within ``radius_km``.
@@ -533,7 +533,7 @@ def sites_for_share(
     radius_km: float,
     existing: gpd.GeoDataFrame | None = None,
     candidates: gpd.GeoDataFrame | None = None,
-    scheme="cper2000",
+    scheme: SchemeLike = "cper2000",
     time_limit: float = 120.0,
 ) -> SitingResult:
     """The fewest new sites covering ``share`` (0-1) of the population within ``radius_km`` (set covering)."""

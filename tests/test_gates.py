@@ -114,6 +114,39 @@ def test_ruff_check_and_format_pass():
     assert formatted.returncode == 0, formatted.stdout[-3000:]
 
 
+def test_mypy_passes():
+    # settings in pyproject.toml ([tool.mypy]): the package, function bodies checked even when untyped
+    done = subprocess.run([_tool("mypy")], cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "Success: no issues found" in done.stdout
+
+
+PUBLIC_MODULES = ("territorial", "territorial.pipeline", "territorial.labels", "territorial.geography")
+
+
+def test_the_public_api_is_fully_annotated():
+    # every function a user is pointed to (the modules' __all__) says the types of its arguments and result
+    import importlib
+    import inspect
+
+    bare = []
+    for name in PUBLIC_MODULES:
+        module = importlib.import_module(name)
+        for attribute in module.__all__:
+            function = getattr(module, attribute)
+            if not inspect.isfunction(function):
+                continue
+            signature = inspect.signature(function)
+            untyped = [
+                p.name
+                for p in signature.parameters.values()
+                if p.annotation is inspect.Parameter.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+            ]
+            if untyped or signature.return_annotation is inspect.Signature.empty:
+                bare.append(f"{name}.{attribute}: {untyped or 'return'}")
+    assert bare == []
+
+
 TEMPLATE_CALLS = ("Element", "Html", "Template", "from_string", "template", "snippet")
 
 

@@ -235,7 +235,7 @@ PARTNER_COLUMNS = {
 
 def _rows_to_check(*, first: int) -> list[dict]:
     """Six projects that each break one rule of the plan on purpose, numbered from ``first``."""
-    broken = [
+    broken: list[dict[str, object]] = [
         {"action": "46.7"},  # no such action line
         {"action": "46.2", "etat": 40000.0, "region": 22000.0, "autres": 38000.0},  # 62 % > 50 %
         {"action": "44", "etat": 45000.0, "region": -5000.0},  # negative amount
