@@ -15,9 +15,13 @@ The public API, by capability:
 * the programme ledger: :func:`load_programme`, :func:`validate_source`, :func:`check_projects`,
   :func:`programme_report`, :func:`programme_from_file`
 * siting: :func:`site`, :func:`sites_for_share` (array maths in :mod:`territorial.siting`)
-* the main job: :func:`load_scenario`, :func:`default_scenario`, :func:`run_scenario`
+* the main job: :func:`load_scenario`, :func:`default_scenario`, :func:`run_scenario`;
+  every CLI command as a function of files in :mod:`territorial.pipeline`
+* French sentences made from results (method notes, summaries): :mod:`territorial.labels`
+* another geography: ``with territorial.geography.using(path):``
 """
 
+from territorial import geography, labels, pipeline
 from territorial._errors import InputFileError, SchemeError, TerritorialError
 from territorial.analysis import Analysis, analyse
 from territorial.export import export_analysis
@@ -87,4 +91,7 @@ __all__ = [
     "territories_map",
     "town_halls",
     "validate_scheme",
+    "geography",
+    "labels",
+    "pipeline",
 ]
