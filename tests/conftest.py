@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -28,20 +29,36 @@ def default_territories():
     return territorial.territories()
 
 
-@pytest.fixture(scope="session")
-def default_run(tmp_path_factory):
-    """The main job (``territorial run`` on the embedded scenario), run once for every test that reads it.
-
-    Returns the output folder; its console output is in ``default_run.output`` of the namespace.
-    """
+def _run_default(folder: Path) -> str:
+    """``territorial run`` on the embedded scenario into ``folder``; its console output."""
     from typer.testing import CliRunner
 
     from territorial.cli import app
 
-    folder = tmp_path_factory.mktemp("default_run") / "maps"
     result = CliRunner().invoke(app, ["run", "--output-dir", str(folder)])
     assert result.exit_code == 0, result.output
-    return SimpleNamespace(folder=folder, output=result.output)
+    return result.output
+
+
+@pytest.fixture(scope="session")
+def default_run(tmp_path_factory, worker_id):
+    """The main job (``territorial run`` on the embedded scenario), run once for the whole suite.
+
+    Returns a namespace: ``folder`` (the outputs) and ``output`` (the console output). Under
+    pytest-xdist the first worker to ask runs it and the others wait for it (a file lock in the
+    session's shared temporary folder) and read the same outputs.
+    """
+    if worker_id == "master":  # not distributed
+        folder = tmp_path_factory.mktemp("default_run") / "maps"
+        return SimpleNamespace(folder=folder, output=_run_default(folder))
+    shared = tmp_path_factory.getbasetemp().parent / "default_run"
+    shared.mkdir(exist_ok=True)
+    with open(shared / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        done = shared / "output.txt"
+        if not done.is_file():
+            done.write_text(_run_default(shared / "maps"), encoding="utf-8")
+    return SimpleNamespace(folder=shared / "maps", output=done.read_text(encoding="utf-8"))
 
 
 try:  # a fixed, derandomised profile: the property tests give the same cases on every run and in CI

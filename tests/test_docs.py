@@ -10,7 +10,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from territorial import scenario
+from territorial import config
 from territorial.cli import app
 
 REPO = Path(__file__).resolve().parent.parent
@@ -33,9 +33,8 @@ def test_every_command_and_option_is_in_the_readme():
 
 
 def test_every_scenario_key_is_in_the_readme():
-    keys = (
-        scenario._TOP_KEYS | scenario._INPUT_KEYS | scenario._MAP_KEYS | scenario._OUTPUT_KEYS | scenario._SITING_KEYS
-    )
+    sections = (config.ScenarioFile, config.InputSection, config.MapSection, config.OutputsSection)
+    keys = {key for model in (*sections, config.SitingSection) for key in model.model_fields}
     block = README.split("## Scenario file", 1)[1].split("## Python API", 1)[0]
     for key in sorted(keys):
         assert re.search(rf"(^|[\s\[{{]){key}(\s*=|\]|\.)", block, re.M), key
