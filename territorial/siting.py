@@ -354,7 +354,23 @@ def _points_xy(frame: gpd.GeoDataFrame | None, name: str) -> np.ndarray:
     return np.column_stack([points.x.to_numpy(), points.y.to_numpy()])
 
 
-def _problem(radius_km, existing, candidates, weights, scheme):
+@dataclass(frozen=True)
+class _Problem:
+    """A siting problem on the geography: demand at town halls, candidates, who covers whom."""
+
+    communes: gpd.GeoDataFrame
+    population: np.ndarray
+    weighted: np.ndarray  # population × the priority weight of its territory
+    demand_territory: np.ndarray
+    candidates: gpd.GeoDataFrame
+    candidate_xy: np.ndarray
+    A: sparse.csr_matrix  # demand × candidate: 1 where the candidate covers the commune's town hall
+    covered: np.ndarray  # communes already covered by the existing facilities
+    territory: pd.Series
+    radius_km: float
+
+
+def _problem(radius_km, existing, candidates, weights, scheme) -> _Problem:
     territory = resolve_scheme(scheme)
     communes = geography.communes()
     halls = geography.town_halls().set_index("code_insee").geometry.reindex(communes["code_insee"])
@@ -379,45 +395,31 @@ def _problem(radius_km, existing, candidates, weights, scheme):
     existing_xy = _points_xy(existing, "existing")
     if len(existing_xy):
         covered = coverage_matrix(demand_xy, existing_xy, radius).sum(axis=1).A1 > 0
-    A = coverage_matrix(demand_xy, candidate_xy, radius)
-    info = communes.set_index("code_insee")
-    return (
-        communes,
-        population,
-        population * priority,
-        demand_territory,
-        candidates,
-        candidate_xy,
-        A,
-        covered,
-        info,
-        territory,
+    return _Problem(
+        communes=communes,
+        population=population,
+        weighted=population * priority,
+        demand_territory=demand_territory,
+        candidates=candidates,
+        candidate_xy=candidate_xy,
+        A=coverage_matrix(demand_xy, candidate_xy, radius),
+        covered=covered,
+        territory=territory,
+        radius_km=radius_km,
     )
 
 
-def _result(
-    solution,
-    communes,
-    population,
-    weighted,
-    demand_territory,
-    candidates,
-    candidate_xy,
-    A,
-    covered,
-    info,
-    territory,
-    radius_km,
-) -> SitingResult:
-    # rank the chosen sites by marginal gain, each given the existing ones and those ranked before it
+def _ranked_sites(problem: _Problem, solution: Solution) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """The chosen sites ranked by marginal gain (given the existing ones and those before), and who is covered."""
+    population, candidates, territory = problem.population, problem.candidates, problem.territory
+    names = problem.communes.set_index("code_insee")["nom"]
     remaining = list(solution.chosen)
-    now = covered.copy()
+    now = problem.covered.copy()
     rows: list[dict] = []
-    A_csc = A.tocsc()
+    A_csc = problem.A.tocsc()
     while remaining:
         gains = [population[A_csc[:, j].nonzero()[0]][~now[A_csc[:, j].nonzero()[0]]].sum() for j in remaining]
-        best = int(np.argmax(gains))
-        j = remaining.pop(best)
+        j = remaining.pop(int(np.argmax(gains)))
         hit = A_csc[:, j].nonzero()[0]
         new = hit[~now[hit]]
         code = candidates["code_insee"].iloc[j]
@@ -425,12 +427,12 @@ def _result(
             {
                 "rang": len(rows) + 1,
                 "code_insee": code,
-                "commune": info.at[code, "nom"] if code in info.index else "",
+                "commune": names.get(code, ""),
                 "territoire": territory.get(code, None),
-                "x": round(candidate_xy[j, 0], 2),
-                "y": round(candidate_xy[j, 1], 2),
+                "x": round(problem.candidate_xy[j, 0], 2),
+                "y": round(problem.candidate_xy[j, 1], 2),
                 "gain_population": float(population[new].sum()),
-                "gain_pondere": float(weighted[new].sum()),
+                "gain_pondere": float(problem.weighted[new].sum()),
             }
         )
         now[new] = True
@@ -441,9 +443,15 @@ def _result(
         geometry=gpd.points_from_xy([r["x"] for r in rows], [r["y"] for r in rows]),
         crs=2154,
     )
+    return sites, now
+
+
+def _result(problem: _Problem, solution: Solution) -> SitingResult:
+    sites, now = _ranked_sites(problem, solution)
+    population, covered = problem.population, problem.covered
     frame = pd.DataFrame(
         {
-            "territoire": demand_territory,
+            "territoire": problem.demand_territory,
             "population": population,
             "couverte_avant": population * covered,
             "couverte_apres": population * now,
@@ -453,17 +461,16 @@ def _result(
     table.loc["Région"] = table.sum()
     table["part_avant"] = table["couverte_avant"] / table["population"]
     table["part_apres"] = table["couverte_apres"] / table["population"]
-    coverage = table.reset_index()
-    per_commune = communes.assign(
-        territoire=demand_territory, couverte_avant=covered.astype(int), couverte_apres=now.astype(int)
+    per_commune = problem.communes.assign(
+        territoire=problem.demand_territory, couverte_avant=covered.astype(int), couverte_apres=now.astype(int)
     )
     return SitingResult(
         sites=sites,
-        coverage=coverage,
+        coverage=table.reset_index(),
         solution=solution,
         covered_before=float(population[covered].sum()),
         covered_after=float(population[now].sum()),
-        radius_km=radius_km,
+        radius_km=problem.radius_km,
         communes=per_commune,
     )
 
@@ -499,32 +506,24 @@ def site(
     solver : {"auto", "exact", "heuristic"}
     scheme : territory scheme (default ``cper2000``)
     """
-    (communes, population, weighted, demand_territory, candidates, candidate_xy, A, covered, info, territory) = (
-        _problem(radius_km, existing, candidates, weights, scheme)
-    )
-    groups = candidates["code_insee"].map(territory).to_numpy()
+    problem = _problem(radius_km, existing, candidates, weights, scheme)
+    groups = problem.candidates["code_insee"].map(problem.territory).to_numpy()
     if isinstance(min_per_territory, int):
-        minimums = dict.fromkeys(sorted(territory.unique()), min_per_territory)
+        minimums = dict.fromkeys(sorted(problem.territory.unique()), min_per_territory)
     else:
         minimums = dict(min_per_territory or {})
     solution = solve_mclp(
-        A, weighted, k, covered=covered, groups=groups, minimums=minimums, solver=solver, time_limit=time_limit
+        problem.A,
+        problem.weighted,
+        k,
+        covered=problem.covered,
+        groups=groups,
+        minimums=minimums,
+        solver=solver,
+        time_limit=time_limit,
     )
     logger.info("siting: %s, objective %.1f, bound %.1f", solution.solver, solution.objective, solution.bound)
-    return _result(
-        solution,
-        communes,
-        population,
-        weighted,
-        demand_territory,
-        candidates,
-        candidate_xy,
-        A,
-        covered,
-        info,
-        territory,
-        radius_km,
-    )
+    return _result(problem, solution)
 
 
 def sites_for_share(
@@ -537,21 +536,6 @@ def sites_for_share(
     time_limit: float = 120.0,
 ) -> SitingResult:
     """The fewest new sites covering ``share`` (0-1) of the population within ``radius_km`` (set covering)."""
-    (communes, population, weighted, demand_territory, candidates, candidate_xy, A, covered, info, territory) = (
-        _problem(radius_km, existing, candidates, None, scheme)
-    )
-    solution = solve_set_cover(A, population, share, covered=covered, time_limit=time_limit)
-    return _result(
-        solution,
-        communes,
-        population,
-        weighted,
-        demand_territory,
-        candidates,
-        candidate_xy,
-        A,
-        covered,
-        info,
-        territory,
-        radius_km,
-    )
+    problem = _problem(radius_km, existing, candidates, None, scheme)
+    solution = solve_set_cover(problem.A, problem.population, share, covered=problem.covered, time_limit=time_limit)
+    return _result(problem, solution)

@@ -14,7 +14,6 @@ import territorial
 from territorial import InputFileError
 from territorial.cli import app
 from territorial.maps import class_breaks, coverage_map, render_map
-from territorial.pipeline import run_scenario
 from territorial.report import write_report
 from territorial.scenario import assign_kind, default_scenario, load_scenario
 
@@ -139,16 +138,19 @@ cyber_centre = 8
 "Bassin Minier" = 1.5
 [outputs]
 dir = "sorties"
-self_contained = false
+self_contained = true
 """,
     )
     scenario = load_scenario(path)
     assert scenario.inputs[0].path == (tmp_path / "data" / "lieux.csv").resolve()
     assert scenario.radii_km == {"cyber_centre": 8.0} and scenario.priority == {"Bassin Minier": 1.5}
-    result = run_scenario(scenario, output_dir=tmp_path / "out")
-    names = {p.name for p in result.written}
+    # through the CLI: -o and --no-self-contained override the file's [outputs]
+    result = runner.invoke(app, ["run", str(path), "-o", str(tmp_path / "out"), "--no-self-contained"])
+    assert result.exit_code == 0, result.output
+    names = {p.name for p in (tmp_path / "out").iterdir()}
     assert {"carte.html", "rapport.html", "communes.csv", "lieux_rejets.csv"} <= names
-    assert result.analysis.radii_km == {"cyber_centre": 8.0}
+    assert not (tmp_path / "sorties").exists()
+    assert pd.read_csv(tmp_path / "out" / "equite.csv")["rayon_km"].tolist() == [8.0]
     assert "cdn.jsdelivr.net" in (tmp_path / "out" / "carte.html").read_text(encoding="utf-8")
 
 
