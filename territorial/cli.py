@@ -29,6 +29,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+#: Options of the whole invocation that ``main`` reads after the command: ``--debug``.
+_state = {"debug": False}
+
 SchemeOption = Annotated[
     Optional[Path],
     typer.Option(
@@ -44,9 +47,6 @@ CodeColumnOption = Annotated[
 TerritoryColumnOption = Annotated[
     Optional[str], typer.Option("--territory-column", help="Column of the scheme holding the territory name.")
 ]
-#: Options of the whole invocation that ``main`` reads after the command: ``--debug``.
-_state = {"debug": False}
-
 LayerOption = Annotated[Optional[str], typer.Option("--layer", help="Layer of a multi-layer scheme file.")]
 
 
@@ -196,7 +196,7 @@ def geocode_command(
 ):
     """Geocode a file onto the communes of Nord and Pas-de-Calais; every row is accepted or rejected with its reason."""
     columns = _parse_pairs(column, option="--column")
-    rejects = rejects or output.with_name(f"{output.stem}_rejets.csv")
+    rejects = rejects or pipeline.rejects_path(output)
     if engine == "dask":
         _geocode_on_dask(
             input,

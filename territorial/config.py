@@ -16,7 +16,7 @@ from pydantic_core import ErrorDetails
 
 from territorial._errors import InputFileError
 
-__all__ = ["ProgrammeFile", "ScenarioFile", "validate"]
+__all__ = ["InputLayer", "ProgrammeFile", "ScenarioFile", "validate"]
 
 M = TypeVar("M", bound=BaseModel)
 #: A TOML number (an integer or a float; not a boolean, not a string).
@@ -34,10 +34,10 @@ class _Section(BaseModel):
 # --------------------------------------------------------------------------- scenario
 
 
-class InputSection(_Section):
-    """One ``[[inputs]]`` entry: a file and how to read it."""
+class InputLayer(_Section):
+    """One input file and how to read it: an ``[[inputs]]`` entry of a scenario, or a file of a command."""
 
-    path: Text
+    path: Path
     kind: Text | None = None
     kind_column: Text | None = None
     columns: dict[str, Text] = Field(default_factory=dict)
@@ -112,7 +112,7 @@ class ScenarioFile(_Section):
     example_data: Flag = False
     scheme: Text = "cper2000"
     detour: Annotated[float, Field(strict=True, ge=1)] = 1.0
-    inputs: list[InputSection] = Field(min_length=1)
+    inputs: list[InputLayer] = Field(min_length=1)
     radii_km: dict[str, Annotated[float, Field(strict=True, gt=0)]] = Field(default_factory=dict)
     targets: dict[str, Annotated[float, Field(strict=True, ge=0)]] = Field(default_factory=dict)
     priority: dict[str, Annotated[float, Field(strict=True, ge=0)]] = Field(default_factory=dict)
@@ -153,7 +153,7 @@ class Rates(_Section):
 
 
 class Action(_Section):
-    """A means of action (``43.1``...) of an objective."""
+    """A means of action (``43.1``...) of an objective; an objective has the same fields and more."""
 
     code: Text
     titre: Text
@@ -164,22 +164,15 @@ class Action(_Section):
     dont: list[Amount] = Field(default_factory=list)
 
 
-class Objective(_Section):
-    """An objective (``43``...) of the priority, its rules, indicators and amounts."""
+class Objective(Action):
+    """An objective (``43``...) of the priority: an action's fields, plus beneficiaries, indicators, actions."""
 
-    code: Text
-    titre: Text
     beneficiaires: list[Text] = Field(default_factory=list)
-    taux: Rates | None = None
-    territorial: Text | None = None
     indicateurs_resultat: list[Text] = Field(default_factory=list)
     indicateurs_complementaires: list[Text] = Field(default_factory=list)
     indicateurs_realisation: list[Text] = Field(default_factory=list)
     indicateurs_developpement_durable: list[Text] = Field(default_factory=list)
     indicateurs_contexte: list[Text] = Field(default_factory=list)
-    tableau: list[Amount] = Field(default_factory=list)
-    texte: list[Amount] = Field(default_factory=list)
-    dont: list[Amount] = Field(default_factory=list)
     actions: list[Action] = Field(default_factory=list)
 
 

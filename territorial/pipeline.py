@@ -59,6 +59,7 @@ __all__ = [
     "points_to_file",
     "programme_from_file",
     "programme_to_files",
+    "rejects_path",
     "run_scenario",
     "scheme_from",
     "site_to_files",
@@ -83,6 +84,12 @@ def scheme_from(
     if path is None:
         return DEFAULT_SCHEME
     return read_scheme(path, code_column=code_column, territory_column=territory_column, layer=layer)
+
+
+def rejects_path(output: str | Path) -> Path:
+    """Where the rejected rows of ``output`` go by default: its stem + ``_rejets.csv``, beside it."""
+    output = Path(output)
+    return output.with_name(f"{output.stem}_rejets.csv")
 
 
 @dataclass
@@ -122,7 +129,7 @@ def geocode_to_files(
         Passed to :func:`territorial.geocode_file` (``sep``, ``columns``, ``crs``, ``online``...).
     """
     output = Path(output)
-    rejects = Path(rejects) if rejects is not None else output.with_name(f"{output.stem}_rejets.csv")
+    rejects = Path(rejects) if rejects is not None else rejects_path(output)
     progress(f"lecture et géocodage de {Path(path).name}")
     failed = None
     try:

@@ -47,27 +47,11 @@ import geopandas as gpd
 
 from territorial._errors import InputFileError
 from territorial.analysis import normalise_kind
-from territorial.config import ScenarioFile, validate
+from territorial.config import InputLayer, ScenarioFile, validate
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["InputLayer", "Scenario", "assign_kind", "default_scenario", "load_scenario"]
-
-
-@dataclass
-class InputLayer:
-    """One input file of a scenario."""
-
-    path: Path
-    kind: str | None = None
-    kind_column: str | None = None
-    columns: dict[str, str] = field(default_factory=dict)
-    crs: str | None = None
-    sep: str | None = None
-    encoding: str | None = None
-    layer: str | None = None
-    sheet: str | None = None
-    online: bool = False
 
 
 @dataclass
@@ -126,7 +110,7 @@ def load_scenario(path: str | Path) -> Scenario:
     if plan.siting is not None:
         siting = plan.siting.model_dump(exclude_unset=True) | {"kind": normalise_kind(plan.siting.kind)}
     return Scenario(
-        inputs=[InputLayer(**{**item.model_dump(), "path": (base / item.path).resolve()}) for item in plan.inputs],
+        inputs=[item.model_copy(update={"path": (base / item.path).resolve()}) for item in plan.inputs],
         title=plan.title,
         example_data=plan.example_data,
         scheme=scheme,
