@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from territorial import cli, pipeline
 from territorial.cli import app
 
 runner = CliRunner()
@@ -96,3 +97,22 @@ def test_console_script_runs_from_any_directory(tmp_path):
     done = subprocess.run([exe, "territories"], cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert "Bassin Minier" in done.stdout and "1 534" in done.stdout.replace("\u202f", " ").replace("\xa0", " ")
+
+
+def _broken(*args, **kwargs):
+    raise RuntimeError("a bug, not a user error")
+
+
+def test_an_unexpected_error_is_said_plainly_and_debug_shows_it(monkeypatch, capsys):
+    monkeypatch.setattr(pipeline, "territories", _broken)
+    monkeypatch.setattr(sys, "argv", ["territorial", "territories"])
+    with pytest.raises(SystemExit) as stopped:
+        cli.main()
+    assert stopped.value.code == 1
+    said = capsys.readouterr().err
+    assert "unexpected problem (RuntimeError: a bug, not a user error)" in said
+    assert "territorial --debug COMMAND" in said and "Traceback" not in said
+    # --debug (an option of the whole invocation) lets the error and its traceback through
+    monkeypatch.setattr(sys, "argv", ["territorial", "--debug", "territories"])
+    with pytest.raises(RuntimeError, match="a bug"):
+        cli.main()
