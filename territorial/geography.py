@@ -21,6 +21,8 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from territorial._errors import InputFileError
+
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -54,9 +56,19 @@ def checked_geography(path: str | Path) -> Path:
             f"{path}: no such geography; build one with `python geodata/build.py "
             "--departements ... --output PATH` or `--france`"
         )
-    missing = REQUIRED_LAYERS - {name for name, _ in pyogrio.list_layers(path)}
+    try:
+        layers = {name for name, _ in pyogrio.list_layers(path)}
+    except pyogrio.errors.DataSourceError as exc:
+        raise InputFileError(
+            f"{path} is not a territorial geography (GDAL cannot read it: {exc}); build one with "
+            "`python geodata/build.py --departements ... --output PATH`"
+        ) from None
+    missing = REQUIRED_LAYERS - layers
     if missing:
-        raise ValueError(f"{path} is not a territorial geography: it lacks layer(s) {sorted(missing)}")
+        raise InputFileError(
+            f"{path} is not a territorial geography: it lacks layer(s) {sorted(missing)}; build one with "
+            "`python geodata/build.py --departements ... --output PATH`"
+        )
     return path
 
 
