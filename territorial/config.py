@@ -19,8 +19,8 @@ from territorial._errors import InputFileError
 __all__ = ["InputLayer", "ProgrammeFile", "ScenarioFile", "validate"]
 
 M = TypeVar("M", bound=BaseModel)
-#: A TOML number (an integer or a float; not a boolean, not a string).
-Number = Annotated[float, Field(strict=True)]
+#: A TOML number (an integer or a finite float; not a boolean, not a string, not nan or inf).
+Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 Text = Annotated[str, Field(strict=True)]
 Flag = Annotated[bool, Field(strict=True)]
 
@@ -93,7 +93,7 @@ class SitingSection(_Section):
     kind: Text = "cyber_centre"
     k: Annotated[int, Field(strict=True, ge=0)] | None = None
     toward_target: Flag = False
-    radius_km: Annotated[float, Field(strict=True, gt=0)] | None = None
+    radius_km: Annotated[Number, Field(gt=0)] | None = None
     weights: dict[str, Number] | None = None
     min_per_territory: Annotated[int, Field(strict=True, ge=0)] | None = None
     solver: Literal["auto", "exact", "heuristic"] = "auto"
@@ -111,11 +111,11 @@ class ScenarioFile(_Section):
     title: Text = "Société de l'information — couverture du Nord-Pas de Calais"
     example_data: Flag = False
     scheme: Text = "cper2000"
-    detour: Annotated[float, Field(strict=True, ge=1)] = 1.0
+    detour: Annotated[Number, Field(ge=1)] = 1.0
     inputs: list[InputLayer] = Field(min_length=1)
-    radii_km: dict[str, Annotated[float, Field(strict=True, gt=0)]] = Field(default_factory=dict)
-    targets: dict[str, Annotated[float, Field(strict=True, ge=0)]] = Field(default_factory=dict)
-    priority: dict[str, Annotated[float, Field(strict=True, ge=0)]] = Field(default_factory=dict)
+    radii_km: dict[str, Annotated[Number, Field(gt=0)]] = Field(default_factory=dict)
+    targets: dict[str, Annotated[Number, Field(ge=0)]] = Field(default_factory=dict)
+    priority: dict[str, Annotated[Number, Field(gt=0)]] = Field(default_factory=dict)
     map: MapSection = Field(default_factory=MapSection)
     outputs: OutputsSection = Field(default_factory=OutputsSection)
     projects: Text | None = None

@@ -167,6 +167,8 @@ self_contained = true
         ("[[inputs]]\npath='a.csv'\n[siting]\nkind='cyber_centre'", "\\[siting\\]: needs `k`"),
         ("[[inputs]]\npath='a.csv'\n[siting]\nk=3\nsolver='fast'", "\\[siting\\] → solver: Input should be"),
         ("[[inputs]]\npath='a.csv'\n[radii_km]\ncyber_centre=-1", "greater than 0"),
+        ("[[inputs]]\npath='a.csv'\n[radii_km]\ncyber_centre=nan", "cyber_centre: Input should be a finite number"),
+        ("[[inputs]]\npath='a.csv'\n[targets]\ncyber_centre=inf", "cyber_centre: Input should be a finite number"),
     ],
 )
 def test_bad_scenarios_say_what_is_wrong(tmp_path, text, message):
