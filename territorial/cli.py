@@ -257,14 +257,6 @@ def _geocode_on_dask(
     online,
 ) -> None:
     """`geocode --engine dask`: stream a large text file through a Dask cluster into two CSV files."""
-    for path, option in ((output, "--output"), (rejects, "--rejects")):
-        if path.suffix.lower() != ".csv":
-            raise typer.BadParameter(f"{path.name}: --engine dask writes CSV; end the name in .csv", param_hint=option)
-    if online:
-        raise typer.BadParameter(
-            "the address service is not called from Dask workers; drop --online or use --engine memory",
-            param_hint="--online",
-        )
     with (
         _user_errors(),
         Progress(
@@ -283,6 +275,7 @@ def _geocode_on_dask(
             encoding=encoding,
             columns=columns,
             crs=crs,
+            online=online,
             progress=lambda rows: bar.update(task, completed=rows),
         )
     typer.echo(summary.summary_text())
@@ -497,11 +490,9 @@ def site_command(
             existing=existing,
             scheme=pipeline.scheme_from(scheme),
             map_path=map_path,
-            **(
-                {}
-                if share is not None
-                else {"weights": _weights(weights) or None, "min_per_territory": min_per_territory, "solver": solver}
-            ),
+            weights=_weights(weights) or None,
+            min_per_territory=min_per_territory,
+            solver=solver,
         )
     _echo(labels.siting_lines(result))
     _echo(map(str, written))
@@ -640,6 +631,9 @@ def map_command(
 def main() -> None:
     """Entry point of the ``territorial`` console script: no traceback for users unless ``--debug``."""
     _state["debug"] = False
+    if "--debug" in sys.argv[2:]:  # also after the command, as it always was: an option of the whole invocation
+        sys.argv.remove("--debug")
+        sys.argv.insert(1, "--debug")
     try:
         app(prog_name="territorial", standalone_mode=True)
     except SystemExit:

@@ -8,8 +8,10 @@ defaults is :func:`territorial.scenario.load_scenario`'s work.
 
 from __future__ import annotations
 
+import difflib
+import re
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
@@ -22,6 +24,8 @@ M = TypeVar("M", bound=BaseModel)
 #: A TOML number (an integer or a finite float; not a boolean, not a string, not nan or inf).
 Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 Text = Annotated[str, Field(strict=True)]
+#: A whole number of things, 0 or more.
+Count = Annotated[int, Field(strict=True, ge=0)]
 Flag = Annotated[bool, Field(strict=True)]
 
 
@@ -41,7 +45,7 @@ class InputLayer(_Section):
     kind: Text | None = None
     kind_column: Text | None = None
     columns: dict[str, Text] = Field(default_factory=dict)
-    crs: Text | None = None
+    crs: Text | Annotated[int, Field(strict=True)] | None = None
     sep: Text | None = None
     encoding: Text | None = None
     layer: Text | None = None
@@ -91,11 +95,11 @@ class SitingSection(_Section):
     """``[siting]``: where the next sites of one kind would cover the most people."""
 
     kind: Text = "cyber_centre"
-    k: Annotated[int, Field(strict=True, ge=0)] | None = None
+    k: Count | None = None
     toward_target: Flag = False
     radius_km: Annotated[Number, Field(gt=0)] | None = None
     weights: dict[str, Number] | None = None
-    min_per_territory: Annotated[int, Field(strict=True, ge=0)] | None = None
+    min_per_territory: Count | dict[str, Count] | None = None
     solver: Literal["auto", "exact", "heuristic"] = "auto"
 
     @model_validator(mode="after")
@@ -226,19 +230,79 @@ def _where(loc: tuple[Any, ...]) -> str:
     return " → ".join(parts)
 
 
-def _problem(error: ErrorDetails) -> str:
-    """One validation error as a sentence with its fix."""
-    loc, kind = tuple(error["loc"]), error["type"]
-    if kind == "extra_forbidden":
-        return f"unknown key(s) {[loc[-1]]} in {_where(loc[:-1])}: remove or rename it"
-    if kind == "missing":
-        return f"{_where(loc[:-1])} has no `{loc[-1]}`: add it"
-    if kind == "too_short":
-        return f"{_where(loc)} is empty: add at least one entry"
-    if kind in ("float_type", "int_type", "float_parsing", "int_parsing"):
-        return f"{_where(loc)} = {error.get('input')!r}: values must be numbers; write a number (e.g. 5 or 1.5)"
-    message = str(error["msg"]).removeprefix("Value error, ")
-    return f"{_where(loc)}: {message}"
+def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The section model that holds the last key of ``loc`` (None when it is not a section)."""
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return None
+        inner = _section_in(field.annotation)
+        if inner is None:
+            return None
+        model = inner
+    return model
+
+
+def _section_in(annotation: Any) -> type[BaseModel] | None:
+    """The section model inside a field's type (``list[X]``, ``X | None``...), if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return next((found for arg in get_args(annotation) if (found := _section_in(arg)) is not None), None)
+
+
+def _unknown_key(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
+    key, where = str(loc[-1]), _where(loc[:-1])
+    section = _model_at(model, loc[:-1])
+    allowed = sorted(section.model_fields) if section is not None else []
+    close = difflib.get_close_matches(key, allowed, n=1)
+    hint = f"did you mean `{close[0]}`? " if close else ""
+    return f"unknown key(s) {[key]} in {where}: {hint}allowed: {allowed}"
+
+
+#: The fix said after each kind of wrong value.
+_FIXES = {
+    "float_type": "values must be numbers; write a number (e.g. 5 or 1.5)",
+    "float_parsing": "values must be numbers; write a number (e.g. 5 or 1.5)",
+    "int_type": "write a whole number (e.g. 3), without quotes or decimals",
+    "int_parsing": "write a whole number (e.g. 3), without quotes or decimals",
+    "int_from_float": "write a whole number (e.g. 3), without decimals",
+    "bool_type": "write true or false, without quotes",
+    "string_type": "write it as text, in quotes",
+    "dict_type": "write it as a table of KEY = value",
+    "list_type": "write it as a list; each input is an [[inputs]] table with a `path`",
+}
+
+
+#: Tags pydantic adds to a location inside a union (``int``, ``constrained-int``, ``dict[str,...]``).
+_UNION_TAG = re.compile(r"^(?:constrained-|function-|lax-|strict-)|[\[(]|^(?:int|str|float|bool|dict|list|none)$")
+
+
+def _fix(error: ErrorDetails) -> str:
+    return _FIXES.get(error["type"]) or str(error["msg"]).removeprefix("Value error, ")
+
+
+def _problems(model: type[BaseModel], errors: list[ErrorDetails]) -> list[str]:
+    """One sentence per place: where, the value, and how to fix it (each form it may take, for a union)."""
+    places: dict[tuple[Any, ...], list[ErrorDetails]] = {}
+    for error in errors:
+        loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and _UNION_TAG.search(p)))
+        places.setdefault(loc, []).append(error)
+    sentences = []
+    for loc, found in places.items():
+        kind = found[0]["type"]
+        if kind == "extra_forbidden":
+            sentences.append(_unknown_key(model, loc))
+        elif kind == "missing":
+            sentences.append(f"{_where(loc[:-1])} has no `{loc[-1]}`: add it")
+        elif kind == "too_short":
+            sentences.append(f"{_where(loc)} is empty: add at least one entry")
+        else:
+            value = found[0].get("input")
+            shown = f" = {value!r}" if not isinstance(value, dict | list) else ""
+            sentences.append(f"{_where(loc)}{shown}: " + " — or ".join(dict.fromkeys(_fix(e) for e in found)))
+    return sentences
 
 
 def validate(model: type[M], data: dict, *, source: str | Path) -> M:
@@ -252,5 +316,4 @@ def validate(model: type[M], data: dict, *, source: str | Path) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        problems = [_problem(error) for error in exc.errors()]
-        raise InputFileError(f"{source}: " + "; ".join(problems)) from None
+        raise InputFileError(f"{source}: " + "; ".join(_problems(model, exc.errors()))) from None

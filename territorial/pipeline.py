@@ -154,8 +154,16 @@ def geocode_on_dask(
     """Stream a large text file through a Dask cluster (``scheduler``, or a local one) into two CSV files.
 
     ``options`` go to :func:`territorial.scale.geocode_csv` (``partition_rows``, ``sep``,
-    ``encoding``, ``columns``, ``crs``, ``progress``).
+    ``encoding``, ``columns``, ``crs``, ``progress``). The address service is not called from
+    the workers: ``online=True`` is refused.
     """
+    for target, name in ((accepted, "accepted"), (rejected, "rejected")):
+        if Path(target).suffix.lower() != ".csv":
+            raise ArgumentError(f"`{name}` {Path(target).name}: the Dask engine writes CSV; end the name in .csv")
+    if options.pop("online", False):
+        raise ArgumentError(
+            "the address service is not called from Dask workers; drop `online` (--online) or use the memory engine"
+        )
     with dask_client(scheduler):
         return geocode_csv(path, accepted=accepted, rejected=rejected, scheme=scheme, **options)
 
@@ -196,7 +204,7 @@ def analyse_files(
 
     See :func:`territorial.analyse` for the options and :func:`geocode_layers` for ``on_layer``.
     """
-    facilities, results, written = geocode_layers(
+    facilities, results, rejects = geocode_layers(
         layers, scheme=scheme, rejects_dir=Path(output_dir), on_layer=on_layer
     )
     analysis = analyse(
@@ -208,7 +216,7 @@ def analyse_files(
         detour=detour,
         capacity_column=capacity_column,
     )
-    written = write_analysis_tables(analysis, output_dir)
+    written = rejects + write_analysis_tables(analysis, output_dir)
     return FilesRun(analysis, facilities, _rejected(results), written)
 
 
@@ -270,18 +278,26 @@ def site_to_files(
     radius_km: float = 5.0,
     candidates: str | Path | None = None,
     existing: str | Path | None = None,
+    weights: dict[str, float] | None = None,
+    min_per_territory: int | dict[str, int] | None = None,
+    solver: str = "auto",
     scheme: SchemeLike = DEFAULT_SCHEME,
     map_path: str | Path | None = None,
-    **site_options,
 ) -> tuple[SitingResult, list[Path]]:
     """The next sites (``k`` of them, or the fewest covering ``share`` of the population), written as CSV.
 
     Writes ``output`` (the sites, x/y in Lambert-93), ``<stem>_couverture.csv`` (coverage by
     territory) and, with ``map_path``, the side-by-side map. ``candidates`` and ``existing`` are
-    files geocoded like any input; ``site_options`` go to :func:`territorial.site`.
+    files geocoded like any input; ``weights``, ``min_per_territory`` and ``solver`` are those of
+    :func:`territorial.site` (``share`` is solved exactly, as a set covering, and takes none of them).
     """
     if (k is None) == (share is None):
         raise ArgumentError("give either `k` (a number of sites) or `share` (of the population to cover)")
+    if share is not None and (weights or min_per_territory is not None or solver != "auto"):
+        raise ArgumentError(
+            "`share` is solved exactly as a set covering: drop `weights`, `min_per_territory` and `solver`, "
+            "or give `k` instead"
+        )
     existing_points = geocode_file(existing, scheme=scheme).accepted if existing else None
     candidate_points = geocode_file(candidates, scheme=scheme).accepted if candidates else None
     if share is not None:
@@ -295,8 +311,10 @@ def site_to_files(
             radius_km=radius_km,
             existing=existing_points,
             candidates=candidate_points,
+            weights=weights,
+            min_per_territory=min_per_territory,
+            solver=solver,
             scheme=scheme,
-            **site_options,
         )
     output = Path(output)
     written = [
@@ -328,6 +346,8 @@ def points_to_file(
     """
     if (source is None) == (synthetic is None):
         raise ArgumentError("give either `source` (a points file) or `synthetic` (a number of points)")
+    if engine not in ENGINES:
+        raise ArgumentError(f"`engine` must be one of {ENGINES}, got {engine!r}")
     existing = geocode_file(facilities, scheme=scheme).accepted if facilities else None
     context = dask_client(scheduler) if engine == "dask" else contextlib.nullcontext()
     with context:

@@ -112,7 +112,8 @@ def test_an_unexpected_error_is_said_plainly_and_debug_shows_it(monkeypatch, cap
     said = capsys.readouterr().err
     assert "unexpected problem (RuntimeError: a bug, not a user error)" in said
     assert "territorial --debug COMMAND" in said and "Traceback" not in said
-    # --debug (an option of the whole invocation) lets the error and its traceback through
-    monkeypatch.setattr(sys, "argv", ["territorial", "--debug", "territories"])
-    with pytest.raises(RuntimeError, match="a bug"):
-        cli.main()
+    # --debug (an option of the whole invocation, before or after the command) lets the error through
+    for argv in (["territorial", "--debug", "territories"], ["territorial", "territories", "--debug"]):
+        monkeypatch.setattr(sys, "argv", argv)
+        with pytest.raises(RuntimeError, match="a bug"):
+            cli.main()

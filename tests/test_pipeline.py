@@ -40,6 +40,16 @@ def test_the_pipeline_refuses_contradictory_options_before_reading_anything(tmp_
         pipeline.site_to_files(tmp_path / "s.csv", k=3, share=0.9, existing=tmp_path / "absent.csv")
     with pytest.raises(ArgumentError, match="either `source`"):
         pipeline.points_to_file(tmp_path / "p.csv", facilities=tmp_path / "absent.csv")
+    with pytest.raises(ArgumentError, match="`share` is solved exactly"):
+        pipeline.site_to_files(tmp_path / "s.csv", share=0.9, solver="heuristic", existing=tmp_path / "absent.csv")
+    with pytest.raises(ArgumentError, match="`engine` must be one of"):
+        pipeline.points_to_file(tmp_path / "p.csv", synthetic=10, engine="Dask", facilities=tmp_path / "absent.csv")
+    with pytest.raises(ArgumentError, match="end the name in .csv"):
+        pipeline.geocode_on_dask(tmp_path / "absent.csv", accepted=tmp_path / "a.gpkg", rejected=tmp_path / "r.csv")
+    with pytest.raises(ArgumentError, match="not called from Dask workers"):
+        pipeline.geocode_on_dask(
+            tmp_path / "x.csv", accepted=tmp_path / "a.csv", rejected=tmp_path / "r.csv", online=True
+        )
     assert list(tmp_path.iterdir()) == []
 
 

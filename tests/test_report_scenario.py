@@ -165,15 +165,40 @@ self_contained = true
         ("detour = true\n[[inputs]]\npath='a.csv'", "detour = True: values must be numbers"),
         ("[[inputs]]\npath='a.csv'\nonline='yes'", "input 1 → online"),
         ("[[inputs]]\npath='a.csv'\n[siting]\nkind='cyber_centre'", "\\[siting\\]: needs `k`"),
-        ("[[inputs]]\npath='a.csv'\n[siting]\nk=3\nsolver='fast'", "\\[siting\\] → solver: Input should be"),
+        ("[[inputs]]\npath='a.csv'\n[siting]\nk=3\nsolver='fast'", "\\[siting\\] → solver = 'fast': Input should be"),
         ("[[inputs]]\npath='a.csv'\n[radii_km]\ncyber_centre=-1", "greater than 0"),
-        ("[[inputs]]\npath='a.csv'\n[radii_km]\ncyber_centre=nan", "cyber_centre: Input should be a finite number"),
-        ("[[inputs]]\npath='a.csv'\n[targets]\ncyber_centre=inf", "cyber_centre: Input should be a finite number"),
+        (
+            "[[inputs]]\npath='a.csv'\n[radii_km]\ncyber_centre=nan",
+            "cyber_centre = nan: Input should be a finite number",
+        ),
+        (
+            "[[inputs]]\npath='a.csv'\n[targets]\ncyber_centre=inf",
+            "cyber_centre = inf: Input should be a finite number",
+        ),
     ],
 )
 def test_bad_scenarios_say_what_is_wrong(tmp_path, text, message):
     with pytest.raises(InputFileError, match=message):
         load_scenario(write_scenario(tmp_path, text))
+
+
+def test_a_misspelt_key_gets_the_close_one_and_the_allowed_ones(tmp_path):
+    with pytest.raises(InputFileError) as caught:
+        load_scenario(
+            write_scenario(tmp_path, "radius_km = 3\n[[inputs]]\npath='a.csv'\n[siting]\nk=3\nsovler='exact'")
+        )
+    message = str(caught.value)
+    assert "unknown key(s) ['radius_km'] in the file: did you mean `radii_km`?" in message
+    assert "unknown key(s) ['sovler'] in [siting]: did you mean `solver`? allowed: ['k', 'kind'," in message
+
+
+def test_a_scenario_takes_what_the_functions_take(tmp_path):
+    # a CRS as an EPSG number, minimum sites per territory as a table: as territorial.site takes them
+    text = "[[inputs]]\npath='a.csv'\ncrs=2154\n[siting]\nk=3\nmin_per_territory={ 'Bassin Minier' = 2 }"
+    scenario = load_scenario(write_scenario(tmp_path, text))
+    assert scenario.inputs[0].crs == 2154 and scenario.siting["min_per_territory"] == {"Bassin Minier": 2}
+    with pytest.raises(InputFileError, match="k = 3.0: write a whole number"):
+        load_scenario(write_scenario(tmp_path, "[[inputs]]\npath='a.csv'\n[siting]\nk=3.0"))
 
 
 def test_every_problem_of_a_scenario_is_named_at_once(tmp_path):
