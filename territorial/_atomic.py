@@ -1,29 +1,53 @@
-"""Writing files whole or not at all, and the point tables written as CSV.
+"""Writing files whole or not at all, folders of outputs as transactions, and point tables.
 
-Every file of the tool is written through :func:`atomic_write`: into a temporary file in
-the target folder, renamed into place at the end, so that a reader never sees half a file.
+* :func:`atomic_write`: every file of the tool goes through a temporary file in the target
+  folder, renamed into place at the end, so that a reader never sees half a file.
+* :class:`OutputFolder`: a command that writes a folder of outputs builds them in a staging
+  folder and switches them into place at the end, with ``manifeste.json`` (each file the tool
+  wrote and its sha256, the command, its parameters, versions and date). After an
+  interruption at any point, every file the folder's manifest lists is there with its
+  sha256; the next command on the folder finishes or discards the interrupted switch.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
+import shutil
+import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from importlib import metadata
 from pathlib import Path
+from types import TracebackType
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
+from territorial._errors import ArgumentError
+from territorial._format import production_date
+
 logger = logging.getLogger(__name__)
 
-__all__ = ["atomic_write", "points_table"]
+__all__ = ["MANIFEST", "OutputFolder", "atomic_write", "points_table", "recover"]
+
+#: The manifest of a folder of outputs.
+MANIFEST = "manifeste.json"
+#: The staging folder of a transaction, inside the output folder (same file system: renames are atomic).
+STAGING = ".territorial-en-cours"
+#: Prefix of the temporary files of :func:`atomic_write` (left behind only by a killed process).
+TEMPORARY = ".territorial-tmp-"
+#: Packages whose versions a manifest records.
+VERSIONED = ("territorial", "geopandas", "shapely", "pyproj", "pyogrio", "pandas", "numpy", "folium", "scipy")
 
 
 def atomic_write(path: Path, write: Callable[[Path], object]) -> Path:
     """Write through a temporary file in the target folder, renamed into place at the end."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    fd, name = tempfile.mkstemp(prefix=f"{TEMPORARY}{path.stem}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
     tmp = Path(name)
     try:
@@ -42,3 +66,135 @@ def points_table(frame: gpd.GeoDataFrame) -> pd.DataFrame:
     return pd.DataFrame(l93.drop(columns=l93.geometry.name)).assign(
         x=l93.geometry.x.round(2), y=l93.geometry.y.round(2)
     )
+
+
+# --------------------------------------------------------------------------- folders as transactions
+
+
+def sha256(path: Path) -> str:
+    """The sha256 of a file's bytes, in hexadecimal."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    """The folder's manifest (empty when it has none or it is unreadable)."""
+    try:
+        return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _versions() -> dict[str, str]:
+    found = {"python": sys.version.split()[0]}
+    for name in VERSIONED:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+def _roll_forward(folder: Path) -> None:
+    """Finish a switch whose staged set is complete: move its files in, remove the retired ones, place the manifest."""
+    staging = folder / STAGING
+    manifest = json.loads((staging / MANIFEST).read_text(encoding="utf-8"))
+    (folder / MANIFEST).unlink(missing_ok=True)  # from here until the end the folder lists nothing it might not hold
+    for name in manifest["fichiers"]:
+        source = staging / name
+        if source.exists():  # moved already when a previous switch was interrupted
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, folder / name)
+    for name in manifest.get("retires", []):
+        (folder / name).unlink(missing_ok=True)
+    os.replace(staging / MANIFEST, folder / MANIFEST)
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def recover(folder: Path) -> None:
+    """Finish or discard the transaction a killed process left in ``folder``, and remove its temporary files."""
+    staging = folder / STAGING
+    if (staging / MANIFEST).is_file():
+        logger.warning("%s: finishing the outputs of an interrupted run", folder)
+        _roll_forward(folder)
+    elif staging.exists():
+        logger.warning("%s: removing the incomplete outputs of an interrupted run", folder)
+        shutil.rmtree(staging, ignore_errors=True)
+    for leftover in folder.glob(f"{TEMPORARY}*"):
+        leftover.unlink(missing_ok=True)
+
+
+class OutputFolder:
+    """A folder of outputs written as one transaction.
+
+    ``with OutputFolder(folder, command=..., parameters=...) as staging:`` — write every output
+    into ``staging``; when the block ends without error the files switch into ``folder`` with a
+    new ``manifeste.json``, files the previous manifest listed and this run no longer writes are
+    removed, and nothing else in the folder is touched. A file in ``folder`` that the tool did
+    not write (not in its manifest), or one of ``inputs``, is never replaced: the switch is
+    refused with :class:`ArgumentError` before anything moves. On error the staging is removed.
+    """
+
+    def __init__(
+        self, folder: str | Path, *, command: str, parameters: dict[str, Any], inputs: Iterable[str | Path] = ()
+    ) -> None:
+        self.folder = Path(folder)
+        self.command = command
+        self.parameters = parameters
+        self.inputs = {Path(p).resolve() for p in inputs}
+
+    def __enter__(self) -> Path:
+        if self.folder.exists() and not self.folder.is_dir():
+            raise ArgumentError(f"{self.folder} is a file, not a folder: give a folder for the outputs (-o DIR)")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        recover(self.folder)
+        staging = self.folder / STAGING
+        staging.mkdir()
+        return staging
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        if kind is not None:
+            shutil.rmtree(self.folder / STAGING, ignore_errors=True)
+            return
+        try:
+            self._commit()
+        except BaseException:
+            shutil.rmtree(self.folder / STAGING, ignore_errors=True)
+            raise
+
+    def _commit(self) -> None:
+        staging = self.folder / STAGING
+        names = sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file())
+        previous = read_manifest(self.folder).get("fichiers", {})
+        self._refuse_clobbering(names, previous)
+        manifest = {
+            "outil": "territorial",
+            "commande": self.command,
+            "parametres": self.parameters,
+            "date": production_date().isoformat(),
+            "versions": _versions(),
+            "fichiers": {name: sha256(staging / name) for name in names},
+            "retires": sorted(set(previous) - set(names)),
+        }
+        text = json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n"
+        atomic_write(staging / MANIFEST, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        _roll_forward(self.folder)
+
+    def _refuse_clobbering(self, names: list[str], previous: dict[str, str]) -> None:
+        for name in names:
+            target = self.folder / name
+            if target.resolve() in self.inputs:
+                raise ArgumentError(
+                    f"{target} is one of the inputs and this command would replace it with an output; "
+                    "write the outputs to another folder (-o DIR)"
+                )
+            if target.exists() and name not in previous:
+                raise ArgumentError(
+                    f"{target} exists and territorial did not write it (it is not in {self.folder / MANIFEST}); "
+                    "nothing was changed: move it away or write the outputs to another folder (-o DIR)"
+                )

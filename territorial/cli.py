@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from territorial import geography, labels, pipeline
 from territorial._errors import ArgumentError, InputFileError, TerritorialError
 from territorial._format import fr_number
+from territorial.config import check_options
 from territorial.scenario import InputLayer, default_scenario, load_scenario
 
 app = typer.Typer(
@@ -360,6 +361,7 @@ def analyse_command(
     targets = _parse_numbers(target, option="--target")
     weights = _parse_numbers(priority, option="--priority")
     with _user_errors():
+        check_options(**{"--radius": radii, "--target": targets, "--priority": weights, "--detour": detour})
         done = pipeline.analyse_files(
             _layers(inputs, kind=kind, kind_column=kind_column),
             output_dir,
@@ -402,12 +404,14 @@ def export_command(
     ] = None,
 ):
     """Geocode and analyse facilities, then export the layers for GIS (QGIS styles in the GeoPackage)."""
+    radii = _parse_numbers(radius, option="--radius")
     with _user_errors():
+        check_options(**{"--radius": radii})
         done = pipeline.export_files(
             _layers(inputs, kind=kind, kind_column=kind_column),
             output,
             scheme=pipeline.scheme_from(scheme),
-            radii_km=_parse_numbers(radius, option="--radius"),
+            radii_km=radii,
             on_layer=_echo_layer,
             crs=crs,
             overwrite=overwrite,
@@ -481,6 +485,7 @@ def site_command(
     if (k is None) == (share is None):
         raise typer.BadParameter("give either --k or --share", param_hint="--k")
     with _user_errors():
+        check_options(**{"--radius-km": radius, "--weights": _weights(weights), "--share": share, "--k": k})
         result, written = pipeline.site_to_files(
             output,
             k=k,
@@ -530,6 +535,7 @@ def points_command(
     if engine not in pipeline.ENGINES:
         raise typer.BadParameter(f"choose one of {pipeline.ENGINES}", param_hint="--engine")
     with _user_errors():
+        check_options(**{"--radius-km": radius})
         table, path = pipeline.points_to_file(
             output,
             source=source,
@@ -614,12 +620,14 @@ def map_command(
     title: Annotated[Optional[str], typer.Option("--title", help="Title of the map.")] = None,
 ):
     """Geocode and analyse facilities, then write the interactive coverage map."""
+    radii = _parse_numbers(radius, option="--radius")
     with _user_errors():
+        check_options(**{"--radius": radii})
         done = pipeline.map_files(
             _layers(inputs, kind=kind, kind_column=kind_column),
             output,
             scheme=pipeline.scheme_from(scheme),
-            radii_km=_parse_numbers(radius, option="--radius"),
+            radii_km=radii,
             self_contained=self_contained,
             on_layer=_echo_layer,
             indicator=indicator,

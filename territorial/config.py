@@ -16,9 +16,9 @@ from typing import Annotated, Any, Literal, TypeVar, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
-from territorial._errors import InputFileError
+from territorial._errors import ArgumentError, InputFileError
 
-__all__ = ["InputLayer", "ProgrammeFile", "ScenarioFile", "validate"]
+__all__ = ["CommandOptions", "InputLayer", "ProgrammeFile", "ScenarioFile", "check_options", "validate"]
 
 M = TypeVar("M", bound=BaseModel)
 #: A TOML number (an integer or a finite float; not a boolean, not a string, not nan or inf).
@@ -126,6 +126,42 @@ class ScenarioFile(_Section):
     siting: SitingSection | None = None
 
 
+# --------------------------------------------------------------------------- command-line options
+
+Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+
+class CommandOptions(_Section):
+    """The numbers given on the command line, by option name; checked like the scenario's."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=False)
+
+    radii: dict[str, Positive] = Field(default_factory=dict, alias="--radius")
+    targets: dict[str, NonNegative] = Field(default_factory=dict, alias="--target")
+    priority: dict[str, Positive] = Field(default_factory=dict, alias="--priority")
+    weights: dict[str, Positive] = Field(default_factory=dict, alias="--weights")
+    radius: Positive | None = Field(default=None, alias="--radius-km")
+    detour: Annotated[float, Field(ge=1, allow_inf_nan=False)] = Field(default=1.0, alias="--detour")
+    share: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] | None = Field(default=None, alias="--share")
+    k: Annotated[int, Field(ge=0)] | None = Field(default=None, alias="--k")
+
+
+def check_options(**options: object) -> None:
+    """Check command-line numbers given by option name (``check_options(**{"--radius": {...}})``).
+
+    Raises
+    ------
+    ArgumentError
+        Naming each option whose value is out of range, not finite or not a number.
+    """
+    try:
+        CommandOptions.model_validate({k: v for k, v in options.items() if v is not None})
+    except ValidationError as exc:
+        problems = _problems(CommandOptions, exc.errors())
+        raise ArgumentError("; ".join(p.replace("--radius-km", "--radius") for p in problems)) from None
+
+
 # --------------------------------------------------------------------------- programme
 
 
@@ -223,7 +259,11 @@ def _where(loc: tuple[Any, ...]) -> str:
     for position, part in enumerate(loc):
         if isinstance(part, int):
             parts[-1] = f"{_ENTRY.get(str(loc[position - 1]), loc[position - 1])} {part + 1}"
-        elif position == 0 and (part in _TABLES or (len(loc) > 1 and not isinstance(loc[1], int))):
+        elif (
+            position == 0
+            and not str(part).startswith("--")
+            and (part in _TABLES or (len(loc) > 1 and not isinstance(loc[1], int)))
+        ):
             parts.append(f"[{part}]")
         else:
             parts.append(str(part))

@@ -71,9 +71,9 @@ _NUMBER = re.compile(r"^[+-]?\d+([.,]\d+)?([eE][+-]?\d+)?$")
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy where text cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@`` first)
-    start with an apostrophe; numbers such as ``-5`` are left alone."""
-    out = frame.copy()
+    """A copy where text cells and column names that a spreadsheet would run as a formula (``=``, ``+``,
+    ``-``, ``@``, tab or CR first) start with an apostrophe; numbers such as ``-5`` are left alone."""
+    out = frame.rename(columns=lambda name: f"'{name}" if _risky(str(name)) else name)
     for column in out.columns:
         if out[column].dtype.kind in "OSU" or str(out[column].dtype).startswith(("string", "str")):
             text = out[column].astype("string")
@@ -81,6 +81,10 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
             if risky.any():
                 out[column] = out[column].astype(object).where(~risky, "'" + text.astype(object))
     return out
+
+
+def _risky(text: str) -> bool:
+    return bool(_FORMULA.match(text)) and not _NUMBER.match(text)
 
 
 def write_table(frame: pd.DataFrame, path: str | Path, *, excel_fr: bool = False) -> Path:
@@ -106,9 +110,8 @@ def write_analysis_tables(analysis, folder: str | Path) -> list[Path]:
         "theil_territoires.csv": analysis.theil_groups,
     }
     written = [write_table(table, folder / name) for name, table in tables.items()]
-    notes = folder / "notes_methode.txt"
-    notes.write_text("\n".join(labels.method_notes(analysis)) + "\n", encoding="utf-8")
-    return [*written, notes]
+    notes = "\n".join(labels.method_notes(analysis)) + "\n"
+    return [*written, _atomic(folder / "notes_methode.txt", lambda tmp: tmp.write_text(notes, encoding="utf-8"))]
 
 
 def write_programme_tables(report, folder: str | Path) -> list[Path]:
@@ -495,7 +498,7 @@ def _write_shapefiles(
         for name, layer in layers.items():
             frame = _prepare(layer.frame, crs, ".shp")
             if not isinstance(frame, gpd.GeoDataFrame):
-                frame.to_csv(
+                (neutralise_formulas(frame) if excel_fr else frame).to_csv(
                     staging / f"{path.stem}_{name}.csv",
                     index=False,
                     sep=";" if excel_fr else ",",
@@ -513,7 +516,8 @@ def _write_shapefiles(
             pyogrio.write_dataframe(frame, target, driver="ESRI Shapefile", layer_options={"ENCODING": "UTF-8"})
             produced += sorted(staging.glob(f"{path.stem}_{name}.*"))
         champs = staging / f"{path.stem}_champs.csv"
-        pd.DataFrame(rows).to_csv(champs, index=False, encoding="utf-8")
+        names = pd.DataFrame(rows)
+        (neutralise_formulas(names) if excel_fr else names).to_csv(champs, index=False, encoding="utf-8")
         produced.append(champs)
         if path.suffix.lower() == ".zip":
             archive = staging / path.name

@@ -33,6 +33,7 @@ from folium.plugins import Fullscreen, MarkerCluster, Search
 
 from territorial import geography
 from territorial._assets import inline_assets
+from territorial._atomic import atomic_write
 from territorial._errors import ArgumentError
 from territorial._format import fr_number
 from territorial._page import Markup, Panel, script_json, snippet, template, text
@@ -967,9 +968,7 @@ def save_map(fmap: folium.Map, path: str | Path, *, self_contained: bool = False
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     page = render_map(fmap, self_contained=self_contained)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(path)
+    atomic_write(path, lambda tmp: tmp.write_text(page, encoding="utf-8"))
     logger.info("map written to %s (%d bytes)", path, path.stat().st_size)
     return path
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from territorial._atomic import MANIFEST, OutputFolder
 from territorial._errors import ArgumentError, InputFileError
 from territorial._format import fr_number
 from territorial.analysis import Analysis, analyse, normalise_kind
@@ -202,21 +203,29 @@ def analyse_files(
 ) -> FilesRun:
     """Geocode facility files, analyse them and write the result tables (and each input's rejects) in ``output_dir``.
 
-    See :func:`territorial.analyse` for the options and :func:`geocode_layers` for ``on_layer``.
+    The folder is written as one transaction with its ``manifeste.json`` (see
+    :class:`territorial._atomic.OutputFolder`): an input or a file the tool did not write is
+    never replaced. See :func:`territorial.analyse` for the options and
+    :func:`geocode_layers` for ``on_layer``.
     """
-    facilities, results, rejects = geocode_layers(
-        layers, scheme=scheme, rejects_dir=Path(output_dir), on_layer=on_layer
-    )
-    analysis = analyse(
-        facilities,
-        radii_km=_kinds(radii_km),
-        scheme=scheme,
-        targets=_kinds(targets),
-        priority=priority or None,
-        detour=detour,
-        capacity_column=capacity_column,
-    )
-    written = rejects + write_analysis_tables(analysis, output_dir)
+    folder = Path(output_dir)
+    parameters: dict[str, object] = {"entrées": [str(layer.path) for layer in layers], "rayons": radii_km}
+    parameters |= {"cibles": targets, "priorités": priority, "détour": detour, "capacité": capacity_column}
+    with OutputFolder(
+        folder, command="territorial analyse", parameters=parameters, inputs=[layer.path for layer in layers]
+    ) as staging:
+        facilities, results, rejects = geocode_layers(layers, scheme=scheme, rejects_dir=staging, on_layer=on_layer)
+        analysis = analyse(
+            facilities,
+            radii_km=_kinds(radii_km),
+            scheme=scheme,
+            targets=_kinds(targets),
+            priority=priority or None,
+            detour=detour,
+            capacity_column=capacity_column,
+        )
+        written = rejects + write_analysis_tables(analysis, staging)
+    written = [folder / path.relative_to(staging) for path in written] + [folder / MANIFEST]
     return FilesRun(analysis, facilities, _rejected(results), written)
 
 
@@ -379,6 +388,17 @@ def programme_from_file(
     return programme_report(geocode_file(path, scheme=scheme, **reader_options), scheme=scheme)
 
 
+def _rejects_name(path: Path, taken: set[str]) -> str:
+    """``<stem>_rejets.csv``; for a second input of the same name, its folder's name first (then a number)."""
+    name = f"{path.stem}_rejets.csv"
+    if name in taken:
+        name = f"{path.parent.name}_{path.stem}_rejets.csv"
+    number = 2
+    while name in taken:
+        name, number = f"{path.parent.name}_{path.stem}_{number}_rejets.csv", number + 1
+    return name
+
+
 def _unique_name(path: Path, taken: dict) -> str:
     """An input's file name, or its whole path when another input already has that name."""
     return path.name if path.name not in taken else str(path)
@@ -429,7 +449,8 @@ def geocode_layers(
         )
         results[_unique_name(layer.path, results)] = result
         if rejects_dir is not None:
-            written.append(write_table(result.rejected, Path(rejects_dir) / f"{layer.path.stem}_rejets.csv"))
+            name = _rejects_name(layer.path, {p.name for p in written})
+            written.append(write_table(result.rejected, Path(rejects_dir) / name))
         frames.append(assign_kind(result.accepted, kind=layer.kind, kind_column=layer.kind_column, path=layer.path))
         notify(layer, result)
     facilities = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs="EPSG:2154")
@@ -462,8 +483,38 @@ def run_scenario(
         Called with a short French description before each step (for progress bars).
     """
 
-    step = progress or _quiet
     folder = Path(output_dir) if output_dir is not None else scenario.output_dir
+    with OutputFolder(
+        folder,
+        command=f"territorial run {scenario.source}",
+        parameters=_run_parameters(scenario),
+        inputs=_scenario_inputs(scenario),
+    ) as staging:
+        result = _run_into(scenario, staging, progress or _quiet)
+    result.written = [folder / path.relative_to(staging) for path in result.written] + [folder / MANIFEST]
+    return result
+
+
+def _run_parameters(scenario: Scenario) -> dict[str, object]:
+    """The parameters of a run, as the GeoPackage's metadata and the folder's manifest record them."""
+    return {
+        "scénario": str(scenario.source),
+        "découpage": str(scenario.scheme),
+        "détour": scenario.detour,
+        "cibles": scenario.targets,
+        "priorités": scenario.priority,
+    }
+
+
+def _scenario_inputs(scenario: Scenario) -> list[Path]:
+    """Every file a scenario reads: its inputs, its projects, its scheme file, itself."""
+    files = [layer.path for layer in scenario.inputs]
+    files += [p for p in (scenario.projects, scenario.source) if p is not None]
+    return files + ([scenario.scheme] if isinstance(scenario.scheme, Path) else [])
+
+
+def _run_into(scenario: Scenario, folder: Path, step: Callable[[str], object]) -> RunResult:
+    """The steps of a run, writing into ``folder`` (the transaction's staging folder)."""
     scheme = read_scheme(scenario.scheme) if isinstance(scenario.scheme, Path) else resolve_scheme(scenario.scheme)
     facilities, results, written = geocode_layers(
         scenario.inputs,
@@ -580,12 +631,6 @@ def _export_gpkg(
         indicator=scenario.indicator,
         territory_indicator=scenario.territory_indicator,
         classification=scenario.classification,
-        parameters={
-            "scénario": str(scenario.source),
-            "découpage": str(scenario.scheme),
-            "détour": scenario.detour,
-            "cibles": scenario.targets,
-            "priorités": scenario.priority,
-        },
+        parameters=_run_parameters(scenario),
         command=f"territorial run {scenario.source}",
     )

@@ -10,6 +10,7 @@ map's legend (:func:`territorial.maps.class_breaks`). The page is a sandboxed Ji
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import logging
 from collections.abc import Callable
@@ -20,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from territorial import _page, geography, labels
+from territorial._atomic import atomic_write
 from territorial._format import fr_number, production_date
 from territorial.analysis import Analysis, normalise_kind
 from territorial.columns import STATUS_LABELS, column
@@ -417,8 +419,7 @@ def write_report(
     figures["lorenz.png"] = lorenz_figure(analysis)
     written = []
     for name, data in figures.items():
-        (path.parent / name).write_bytes(data)
-        written.append(path.parent / name)
+        written.append(atomic_write(path.parent / name, functools.partial(Path.write_bytes, data=data)))
     meta = geography.metadata()
     page = _page.render(
         "rapport.html.j2",
@@ -450,7 +451,5 @@ def write_report(
             if k.startswith(("source", "population_millesime", "geographie", "licence"))
         ],
     )
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(path)
+    atomic_write(path, lambda tmp: tmp.write_text(page, encoding="utf-8"))
     return [*written, path]

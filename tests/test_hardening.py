@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import re
 import subprocess
 import sys
 import zipfile
@@ -233,6 +235,17 @@ def test_formulas_are_neutralised_for_excel(tmp_path):
     assert "'=cmd" in (tmp_path / "excel.csv").read_text(encoding="utf-8-sig")
     write_table(frame, tmp_path / "plain.csv")
     assert "'=cmd" not in (tmp_path / "plain.csv").read_text(encoding="utf-8")
+
+
+def test_formula_headers_and_line_breaks_are_neutralised_for_excel(tmp_path):
+    # a header is a cell too; a value with a line break stays in its quoted cell, so no formula starts a line
+    frame = pd.DataFrame({'=HYPERLINK("http://x")': ["a"], "note": ["ligne\r=1+1\nsuite"], "-3": ["-3"]})
+    write_table(frame, tmp_path / "excel.csv", excel_fr=True)
+    rows = list(csv.reader((tmp_path / "excel.csv").open(encoding="utf-8-sig", newline=""), delimiter=";"))
+    assert rows[0] == ['\'=HYPERLINK("http://x")', "note", "-3"]
+    assert rows[1] == ["a", "ligne\r=1+1\nsuite", "-3"] and len(rows) == 2
+    cells = [cell for row in rows for cell in row]
+    assert not any(re.match(r"[=+@\t]", cell) for cell in cells)
 
 
 @pytest.mark.parametrize(

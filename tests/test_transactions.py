@@ -1,0 +1,125 @@
+"""Folders of outputs as transactions: complete old set or complete new set, a manifest, nothing clobbered."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from territorial._atomic import MANIFEST, STAGING, TEMPORARY, OutputFolder, read_manifest, sha256
+from territorial._errors import ArgumentError
+
+EXE = str(Path(sys.executable).parent / "territorial")
+
+
+def consistent(folder: Path) -> dict[str, str]:
+    """Every file the folder's manifest lists is there with its sha256; the listing."""
+    listed = read_manifest(folder).get("fichiers", {})
+    for name, digest in listed.items():
+        assert (folder / name).is_file(), name
+        assert sha256(folder / name) == digest, name
+    return listed
+
+
+def write(folder: Path, files: dict[str, str], **options) -> None:
+    with OutputFolder(folder, command="essai", parameters={"n": len(files)}, **options) as staging:
+        for name, text in files.items():
+            (staging / name).parent.mkdir(parents=True, exist_ok=True)
+            (staging / name).write_text(text, encoding="utf-8")
+
+
+def test_a_folder_is_switched_whole_with_its_manifest(tmp_path):
+    out = tmp_path / "sorties"
+    out.mkdir()
+    (out / "notes_perso.txt").write_text("à moi", encoding="utf-8")
+    write(out, {"a.csv": "1", "b.csv": "2", "sous/c.txt": "3"})
+    manifest = read_manifest(out)
+    assert sorted(consistent(out)) == ["a.csv", "b.csv", "sous/c.txt"]
+    assert manifest["commande"] == "essai" and manifest["parametres"] == {"n": 3} and manifest["retires"] == []
+    assert "python" in manifest["versions"] and "geopandas" in manifest["versions"]
+    write(out, {"a.csv": "10"})  # a new run that no longer writes b.csv nor sous/c.txt
+    assert consistent(out) == {"a.csv": sha256(out / "a.csv")}
+    assert not (out / "b.csv").exists() and not (out / "sous" / "c.txt").exists()
+    assert read_manifest(out)["retires"] == ["b.csv", "sous/c.txt"]
+    assert (out / "notes_perso.txt").read_text(encoding="utf-8") == "à moi"  # never touched
+    assert not (out / STAGING).exists()
+
+
+def test_a_file_the_tool_did_not_write_is_never_replaced(tmp_path):
+    (tmp_path / "communes.csv").write_text("le tableau de quelqu'un", encoding="utf-8")
+    with pytest.raises(ArgumentError, match="communes.csv exists and territorial did not write it"):
+        write(tmp_path, {"communes.csv": "sortie", "autre.csv": "x"})
+    assert (tmp_path / "communes.csv").read_text(encoding="utf-8") == "le tableau de quelqu'un"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["communes.csv"]  # nothing else written, no staging
+
+
+def test_an_input_is_never_replaced_even_one_the_tool_wrote(tmp_path):
+    write(tmp_path, {"communes.csv": "première sortie"})
+    with pytest.raises(ArgumentError, match="communes.csv is one of the inputs"):
+        write(tmp_path, {"communes.csv": "seconde"}, inputs=[tmp_path / "communes.csv"])
+    assert (tmp_path / "communes.csv").read_text(encoding="utf-8") == "première sortie"
+    consistent(tmp_path)
+
+
+def test_an_error_during_the_work_leaves_the_previous_set(tmp_path):
+    write(tmp_path, {"a.csv": "1"})
+    with pytest.raises(RuntimeError), OutputFolder(tmp_path, command="essai", parameters={}) as staging:
+        (staging / "a.csv").write_text("2", encoding="utf-8")
+        raise RuntimeError("stopped half-way")
+    assert (tmp_path / "a.csv").read_text(encoding="utf-8") == "1" and not (tmp_path / STAGING).exists()
+    consistent(tmp_path)
+
+
+def test_an_interrupted_switch_is_finished_or_discarded_by_the_next_command(tmp_path):
+    write(tmp_path, {"a.csv": "1", "b.csv": "1"})
+    # killed after staging was complete and one file moved: no manifest in the folder meanwhile
+    staging = tmp_path / STAGING
+    staging.mkdir()
+    (staging / "b.csv").write_text("2", encoding="utf-8")
+    manifest = {"fichiers": {"a.csv": sha256(tmp_path / "a.csv"), "b.csv": sha256(staging / "b.csv")}, "retires": []}
+    (tmp_path / "a.csv").write_text("1", encoding="utf-8")
+    (staging / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    (tmp_path / MANIFEST).unlink()
+    (tmp_path / f"{TEMPORARY}a.123.csv").write_text("debris", encoding="utf-8")
+    with OutputFolder(tmp_path, command="essai", parameters={}) as staging:  # the next command recovers first
+        assert (tmp_path / "b.csv").read_text(encoding="utf-8") == "2"
+        assert consistent(tmp_path) == manifest["fichiers"]
+        (staging / "c.csv").write_text("3", encoding="utf-8")
+    assert sorted(consistent(tmp_path)) == ["c.csv"] and not list(tmp_path.glob(f"{TEMPORARY}*"))
+    # killed while staging: the incomplete set is dropped, the previous one kept
+    (tmp_path / STAGING).mkdir()
+    (tmp_path / STAGING / "c.csv").write_text("partiel", encoding="utf-8")
+    write(tmp_path, {"c.csv": "4"})
+    assert (tmp_path / "c.csv").read_text(encoding="utf-8") == "4"
+    consistent(tmp_path)
+
+
+def test_outputs_into_a_file_are_refused(tmp_path):
+    (tmp_path / "fichier").write_text("x", encoding="utf-8")
+    with pytest.raises(ArgumentError, match="is a file, not a folder"):
+        write(tmp_path / "fichier", {"a.csv": "1"})
+
+
+@pytest.mark.slow
+def test_killing_run_at_any_point_leaves_a_consistent_folder(default_run, tmp_path):
+    # a previous complete run in the folder, then runs killed at several moments (signals and times
+    # varied), then one that completes: after each, the manifest's files are all there with their sha256
+    out = tmp_path / "maps"
+    shutil.copytree(default_run.folder, out)
+    before = consistent(out)
+    for delay, how in ((2.0, signal.SIGKILL), (9.0, signal.SIGTERM), (16.0, signal.SIGINT), (22.0, signal.SIGKILL)):
+        process = subprocess.Popen([EXE, "run", "-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        process.send_signal(how)
+        process.wait(timeout=120)
+        assert consistent(out) in (before, {})  # the previous set, or (mid-switch) a folder that lists nothing yet
+    done = subprocess.run([EXE, "run", "-o", str(out)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert consistent(out) == before  # the same outputs, recovered and rewritten
+    assert not (out / STAGING).exists() and not list(out.glob(f"{TEMPORARY}*"))
