@@ -7,6 +7,7 @@ errors (bad option, missing file).
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import sys
 from collections.abc import Iterator
@@ -62,6 +63,37 @@ def _user_errors():
     except TerritorialError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
+    except OSError as exc:
+        said = _system_problem(exc)
+        if said is None:
+            raise
+        typer.echo(f"error: {said}", err=True)
+        raise typer.Exit(2 if exc.errno != errno.ENOSPC else 1) from exc
+
+
+#: What the system said, and what to do about it.
+_SYSTEM_PROBLEMS = {
+    errno.ENOSPC: "the disk is full; free some space or write the outputs elsewhere (-o)",
+    errno.EDQUOT: "the disk quota is exceeded; free some space or write the outputs elsewhere (-o)",
+    errno.EACCES: "permission denied; choose a folder you may write to (-o) or change its permissions",
+    errno.EPERM: "operation not permitted; choose a folder you may write to (-o)",
+    errno.EROFS: "the file system is read-only; write the outputs elsewhere (-o)",
+    errno.ENOTDIR: "a path that should be a folder is a file; give a folder (-o DIR)",
+    errno.EISDIR: "a path that should be a file is a folder; give a file name (-o FILE)",
+    errno.ENAMETOOLONG: "the file name is too long; choose a shorter one",
+}
+
+
+def _system_problem(exc: OSError) -> str | None:
+    """A one-paragraph message for the system errors a user can fix (disk full, permissions...), else None."""
+    advice = _SYSTEM_PROBLEMS.get(exc.errno or 0)
+    if advice is None:
+        return None
+    where = f"{exc.filename}: " if exc.filename else ""
+    return (
+        f"{where}{advice} ({exc.strerror or errno.errorcode.get(exc.errno or 0, '')}). "
+        "Outputs are written whole or not at all: the files already there were not changed."
+    )
 
 
 def _spinner() -> Progress:

@@ -87,6 +87,21 @@ def scheme_from(
     return read_scheme(path, code_column=code_column, territory_column=territory_column, layer=layer)
 
 
+def _not_inputs(outputs: dict[str, str | Path | None], inputs: Sequence[str | Path | None]) -> None:
+    """Refuse an output path that is one of the inputs or another output (it would be replaced)."""
+    read = {Path(p).resolve(): Path(p) for p in inputs if p is not None}
+    seen: dict[Path, str] = {}
+    for option, path in outputs.items():
+        if path is None:
+            continue
+        target = Path(path).resolve()
+        if target in read:
+            raise ArgumentError(f"{option} {path} is an input of this command and would be replaced; use another name")
+        if target in seen:
+            raise ArgumentError(f"{option} and {seen[target]} are the same file ({path}); give them different names")
+        seen[target] = option
+
+
 def rejects_path(output: str | Path) -> Path:
     """Where the rejected rows of ``output`` go by default: its stem + ``_rejets.csv``, beside it."""
     output = Path(output)
@@ -131,6 +146,7 @@ def geocode_to_files(
     """
     output = Path(output)
     rejects = Path(rejects) if rejects is not None else rejects_path(output)
+    _not_inputs({"--output": output, "--rejects": rejects}, [path])
     progress(f"lecture et géocodage de {Path(path).name}")
     failed = None
     try:
@@ -158,6 +174,7 @@ def geocode_on_dask(
     ``encoding``, ``columns``, ``crs``, ``progress``). The address service is not called from
     the workers: ``online=True`` is refused.
     """
+    _not_inputs({"--output": accepted, "--rejects": rejected}, [path])
     for target, name in ((accepted, "accepted"), (rejected, "rejected")):
         if Path(target).suffix.lower() != ".csv":
             raise ArgumentError(f"`{name}` {Path(target).name}: the Dask engine writes CSV; end the name in .csv")
@@ -239,6 +256,7 @@ def export_files(
     **export_options,
 ) -> FilesRun:
     """Geocode and analyse facility files, then export every layer for GIS (see :func:`territorial.export_analysis`)."""
+    _not_inputs({"--output": output}, [layer.path for layer in layers])
     facilities, results, _ = geocode_layers(layers, scheme=scheme, on_layer=on_layer)
     analysis = analyse(facilities, radii_km=_kinds(radii_km), scheme=scheme)
     rejected = _rejected(results)
@@ -262,6 +280,7 @@ def map_files(
 
     The map says the data are examples when any input row says so (the embedded examples do).
     """
+    _not_inputs({"--output": output}, [layer.path for layer in layers])
     facilities, results, _ = geocode_layers(layers, scheme=scheme, on_layer=on_layer)
     analysis = analyse(facilities, radii_km=_kinds(radii_km), scheme=scheme)
     example = facilities.get("avertissement", pd.Series(dtype=str)).astype(str).str.contains("exemple").any()
@@ -307,6 +326,9 @@ def site_to_files(
             "`share` is solved exactly as a set covering: drop `weights`, `min_per_territory` and `solver`, "
             "or give `k` instead"
         )
+    output = Path(output)
+    coverage_path = output.with_name(f"{output.stem}_couverture.csv")
+    _not_inputs({"--output": output, "coverage": coverage_path, "--map": map_path}, [existing, candidates])
     existing_points = geocode_file(existing, scheme=scheme).accepted if existing else None
     candidate_points = geocode_file(candidates, scheme=scheme).accepted if candidates else None
     if share is not None:
@@ -325,11 +347,7 @@ def site_to_files(
             solver=solver,
             scheme=scheme,
         )
-    output = Path(output)
-    written = [
-        write_table(result.sites.drop(columns="geometry"), output),
-        write_table(result.coverage, output.with_name(f"{output.stem}_couverture.csv")),
-    ]
+    written = [write_table(result.sites.drop(columns="geometry"), output), write_table(result.coverage, coverage_path)]
     if map_path is not None:
         written.append(save_map(siting_map(result, existing=existing_points), map_path))
     return result, written
@@ -357,6 +375,7 @@ def points_to_file(
         raise ArgumentError("give either `source` (a points file) or `synthetic` (a number of points)")
     if engine not in ENGINES:
         raise ArgumentError(f"`engine` must be one of {ENGINES}, got {engine!r}")
+    _not_inputs({"--output": output}, [source, facilities])
     existing = geocode_file(facilities, scheme=scheme).accepted if facilities else None
     context = dask_client(scheduler) if engine == "dask" else contextlib.nullcontext()
     with context:

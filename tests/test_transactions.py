@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -10,10 +12,14 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
+from territorial import _atomic, export
 from territorial._atomic import MANIFEST, STAGING, TEMPORARY, OutputFolder, read_manifest, sha256
 from territorial._errors import ArgumentError
+from territorial.cli import app
 
 EXE = str(Path(sys.executable).parent / "territorial")
 
@@ -113,7 +119,9 @@ def test_killing_run_at_any_point_leaves_a_consistent_folder(default_run, tmp_pa
     out = tmp_path / "maps"
     shutil.copytree(default_run.folder, out)
     before = consistent(out)
-    for delay, how in ((2.0, signal.SIGKILL), (9.0, signal.SIGTERM), (16.0, signal.SIGINT), (22.0, signal.SIGKILL)):
+    # (Ctrl-C and errors inside the work: test_an_error_during_the_work_leaves_the_previous_set; a kill in
+    # the middle of the switch: test_an_interrupted_switch_is_finished_or_discarded_by_the_next_command)
+    for delay, how in ((4.0, signal.SIGKILL), (14.0, signal.SIGTERM)):
         process = subprocess.Popen([EXE, "run", "-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(delay)
         process.send_signal(how)
@@ -123,3 +131,75 @@ def test_killing_run_at_any_point_leaves_a_consistent_folder(default_run, tmp_pa
     assert done.returncode == 0, done.stderr
     assert consistent(out) == before  # the same outputs, recovered and rewritten
     assert not (out / STAGING).exists() and not list(out.glob(f"{TEMPORARY}*"))
+
+
+# --------------------------------------------------------------------------- never clobber, through the CLI
+
+runner = CliRunner()
+
+
+def lieux(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("nom;commune;type\nA;Arras;cyber-centre\nB;Nullepart;cyber-centre\n", encoding="utf-8")
+    return path
+
+
+def test_an_output_that_is_an_input_is_refused(tmp_path):
+    source = lieux(tmp_path / "lieux.csv")
+    before = source.read_bytes()
+    for options in (["-o", str(source)], ["-o", str(tmp_path / "ok.csv"), "--rejects", str(tmp_path / "ok.csv")]):
+        result = runner.invoke(app, ["geocode", str(source), *options])
+        assert result.exit_code == 2, result.output
+        assert "is an input of this command" in result.output or "are the same file" in result.output
+    assert source.read_bytes() == before and not (tmp_path / "ok.csv").exists()
+    # analyse into the folder of its input, whose name is one the command writes
+    source = lieux(tmp_path / "dossier" / "communes.csv")
+    result = runner.invoke(app, ["analyse", str(source), "-o", str(source.parent), "--kind", "cyber_centre"])
+    assert result.exit_code == 2 and "communes.csv" in result.output
+    assert source.read_bytes() == before and sorted(p.name for p in source.parent.iterdir()) == ["communes.csv"]
+
+
+def test_inputs_with_the_same_name_keep_all_their_rejected_rows(tmp_path):
+    first, second = lieux(tmp_path / "a" / "sites.csv"), lieux(tmp_path / "b" / "sites.csv")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["analyse", str(first), str(second), "-o", str(out), "--kind", "cyber_centre"])
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in out.glob("*_rejets.csv")} == {"sites_rejets.csv", "b_sites_rejets.csv"}
+    assert all(len(pd.read_csv(p)) == 1 for p in out.glob("*_rejets.csv"))  # one rejected row in each input
+    assert sorted(consistent(out)) == sorted(p.name for p in out.iterdir() if p.name != MANIFEST)
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (["analyse", "X", "-o", "O", "--radius", "cyber_centre=-5"], "--radius → cyber_centre = -5.0"),
+        (["analyse", "X", "-o", "O", "--target", "cyber_centre=inf"], "--target → cyber_centre = inf"),
+        (["analyse", "X", "-o", "O", "--detour", "0.5"], "--detour = 0.5"),
+        (["site", "-o", "O/s.csv", "--k", "3", "--radius", "nan"], "--radius = nan"),
+        (["site", "-o", "O/s.csv", "--share", "1.5"], "--share = 1.5"),
+        (["points", "-o", "O/p.csv", "--synthetic", "10", "--radius", "-1"], "--radius = -1.0"),
+    ],
+)
+def test_bad_numbers_on_the_command_line_are_named(tmp_path, command, message):
+    source = lieux(tmp_path / "lieux.csv")
+    args = [str(source) if a == "X" else a.replace("O", str(tmp_path / "out")) for a in command]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("code", "said", "exit_code"),
+    [(errno.ENOSPC, "the disk is full", 1), (errno.EACCES, "permission denied", 2), (errno.EROFS, "read-only", 2)],
+)
+def test_system_problems_are_said_plainly(tmp_path, monkeypatch, code, said, exit_code):
+    # injected where every output goes through (as root, a read-only folder would not stop the writes)
+    def refuse(path, write):
+        raise OSError(code, os.strerror(code), str(path))
+
+    monkeypatch.setattr(_atomic, "atomic_write", refuse)
+    monkeypatch.setattr(export, "_atomic", refuse)
+    source = lieux(tmp_path / "lieux.csv")
+    result = runner.invoke(app, ["geocode", str(source), "-o", str(tmp_path / "ok.csv")])
+    assert result.exit_code == exit_code and said in result.output, result.output
+    assert "ok.csv" in result.output and "were not changed" in result.output
