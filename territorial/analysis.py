@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from territorial import balance, coverage, geography, schemes
+from territorial._errors import ArgumentError
 from territorial._validate import check_columns, check_crs, check_frame
 from territorial.columns import column
 from territorial.schemes import CPER2000_TERRITORIES, SchemeLike
@@ -224,6 +225,12 @@ def analyse(
     targets = {**DEFAULT_TARGETS, **(targets or {})}
     radii = {k: radius_for(k, radii_km) for k in kinds}
     table, origins = _commune_table(facilities, scheme)
+    unknown = sorted(set(priority or {}) - set(table["territoire"].dropna()))
+    if unknown:
+        raise ArgumentError(
+            f"`priority` names territories the scheme does not have: {unknown}; its territories are "
+            f"{sorted(table['territoire'].dropna().unique())}"
+        )
     pop = table["population"].to_numpy(float)
     weights = _contiguity()
     zones, lorenz_rows, equity_rows, underserved, theil_groups = [], [], [], [], []

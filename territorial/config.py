@@ -83,6 +83,10 @@ class OutputsSection(_Section):
     @field_validator("dir")
     @classmethod
     def _stays_below(cls, value: str) -> str:
+        if value.startswith("~"):
+            raise ValueError(f"{value!r}: `~` is not expanded here; write the folder's full path or a relative one")
+        if Path(value).is_absolute() and len(Path(value).parts) < 3:
+            raise ValueError(f"{value!r} is a system folder; choose a folder of your own (e.g. /home/me/cartes)")
         if ".." in Path(value).parts:
             raise ValueError(
                 f"{value!r} climbs out with '..'; give a folder below the current one, an absolute path, "

@@ -145,12 +145,15 @@ def write_points(frame: gpd.GeoDataFrame, path: str | Path, *, layer: str | None
     if suffix == ".csv":
         return write_table(_points_table(frame), path)
     if suffix == ".geojson":
-        web = frame.to_crs(4326)
-        return _atomic(
-            path, lambda tmp: pyogrio.write_dataframe(web, tmp, driver="GeoJSON", layer_options={"RFC7946": "YES"})
-        )
+        return _atomic(path, functools.partial(_write_geojson, frame.to_crs(4326), layer=layer or path.stem))
     l93 = frame.to_crs(2154)
+    _reproducible_gdal()
     return _atomic(path, lambda tmp: pyogrio.write_dataframe(l93, tmp, driver="GPKG", layer=layer or path.stem))
+
+
+def _reproducible_gdal() -> None:
+    """GeoPackages dated by the production day (``$SOURCE_DATE_EPOCH``'s or today), not the clock: reruns match."""
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": f"{production_date().isoformat()}T00:00:00Z"})
 
 
 # --------------------------------------------------------------------------- field names
@@ -413,9 +416,9 @@ def export_layers(
                 )
                 written.append(write_table(table, target, excel_fr=excel_fr))
             elif suffix == ".geojson":
-                written.append(_atomic(target, functools.partial(_write_geojson, frame)))
+                written.append(_atomic(target, functools.partial(_write_geojson, frame, layer=target.stem)))
             else:
-                written.append(_atomic(target, functools.partial(_write_flatgeobuf, frame)))
+                written.append(_atomic(target, functools.partial(_write_flatgeobuf, frame, layer=target.stem)))
     written.append(_atomic(_readme_path(path), lambda tmp: tmp.write_text(readme, encoding="utf-8")))
     return written
 
@@ -426,7 +429,7 @@ def _all_points(frame: gpd.GeoDataFrame) -> bool:
 
 def _write_gpkg(layers: dict[str, ExportLayer], tmp: Path, crs, readme: str) -> None:
     # GDAL stamps the file with the time: the production day instead, for identical files from identical runs
-    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": f"{production_date().isoformat()}T00:00:00Z"})
+    _reproducible_gdal()
     for name, layer in layers.items():
         frame = _prepare(layer.frame, crs, ".gpkg")
         options = {"DESCRIPTION": layer.description, "IDENTIFIER": name}
@@ -443,12 +446,13 @@ def _write_gpkg(layers: dict[str, ExportLayer], tmp: Path, crs, readme: str) -> 
     _write_layer_styles(tmp, layers)
 
 
-def _write_geojson(frame: gpd.GeoDataFrame, path: Path) -> None:
-    pyogrio.write_dataframe(frame, path, driver="GeoJSON", layer_options={"RFC7946": "YES"})
+def _write_geojson(frame: gpd.GeoDataFrame, path: Path, *, layer: str) -> None:
+    # the layer is named after the final file, not the temporary one: reruns give the same bytes
+    pyogrio.write_dataframe(frame, path, layer=layer, driver="GeoJSON", layer_options={"RFC7946": "YES"})
 
 
-def _write_flatgeobuf(frame: gpd.GeoDataFrame, path: Path) -> None:
-    pyogrio.write_dataframe(frame, path, driver="FlatGeobuf")
+def _write_flatgeobuf(frame: gpd.GeoDataFrame, path: Path, *, layer: str) -> None:
+    pyogrio.write_dataframe(frame, path, layer=layer, driver="FlatGeobuf")
 
 
 def _write_layer_styles(gpkg: Path, layers: dict[str, ExportLayer]) -> None:
@@ -513,7 +517,9 @@ def _write_shapefiles(
             ]
             frame = frame.rename(columns=fields)
             target = staging / f"{path.stem}_{name}.shp"
-            pyogrio.write_dataframe(frame, target, driver="ESRI Shapefile", layer_options={"ENCODING": "UTF-8"})
+            day = production_date().isoformat()  # the .dbf header's date: the production day, so reruns match
+            options = {"ENCODING": "UTF-8", "DBF_DATE_LAST_UPDATE": day}
+            pyogrio.write_dataframe(frame, target, driver="ESRI Shapefile", layer_options=options)
             produced += sorted(staging.glob(f"{path.stem}_{name}.*"))
         champs = staging / f"{path.stem}_champs.csv"
         names = pd.DataFrame(rows)
@@ -521,9 +527,12 @@ def _write_shapefiles(
         produced.append(champs)
         if path.suffix.lower() == ".zip":
             archive = staging / path.name
+            day = production_date()
             with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
-                for file in produced:
-                    z.write(file, file.name)
+                for file in produced:  # members dated by the production day, not the clock: reruns match
+                    member = zipfile.ZipInfo(file.name, date_time=(day.year, day.month, day.day, 0, 0, 0))
+                    member.compress_type, member.external_attr = zipfile.ZIP_DEFLATED, 0o644 << 16
+                    z.writestr(member, file.read_bytes())
             return [_atomic(path, lambda tmp: shutil.copyfile(archive, tmp))] + [
                 _atomic(path.with_name(champs.name), lambda tmp: shutil.copyfile(champs, tmp))
             ]

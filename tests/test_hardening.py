@@ -254,6 +254,8 @@ def test_formula_headers_and_line_breaks_are_neutralised_for_excel(tmp_path):
         ("map = '../../evil.html'", "must be a plain file name"),
         ("dir = '../../etc'", "climbs out with '..'"),
         ("report = '/tmp/x.html'", "must be a plain file name"),
+        ("dir = '~/cartes'", "`~` is not expanded here"),
+        ("dir = '/'", "is a system folder"),
     ],
 )
 def test_scenario_outputs_stay_where_asked(tmp_path, outputs, message):

@@ -16,10 +16,12 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from territorial import _atomic, export
+import territorial
+from territorial import _atomic, export, pipeline
 from territorial._atomic import MANIFEST, STAGING, TEMPORARY, OutputFolder, read_manifest, sha256
 from territorial._errors import ArgumentError
 from territorial.cli import app
+from territorial.examples import CYBER_FILE, example_path
 
 EXE = str(Path(sys.executable).parent / "territorial")
 
@@ -188,6 +190,16 @@ def test_bad_numbers_on_the_command_line_are_named(tmp_path, command, message):
     assert not (tmp_path / "out").exists()
 
 
+def test_a_priority_for_a_territory_the_scheme_lacks_is_named(tmp_path):
+    source = lieux(tmp_path / "lieux.csv")
+    args = ["analyse", str(source), "-o", str(tmp_path / "out"), "--kind", "cyber_centre", "--priority", "Flandre=2"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and "`priority` names territories the scheme does not have: ['Flandre']" in (
+        result.output
+    )
+    assert not (tmp_path / "out" / "communes.csv").exists()
+
+
 @pytest.mark.parametrize(
     ("code", "said", "exit_code"),
     [(errno.ENOSPC, "the disk is full", 1), (errno.EACCES, "permission denied", 2), (errno.EROFS, "read-only", 2)],
@@ -203,3 +215,36 @@ def test_system_problems_are_said_plainly(tmp_path, monkeypatch, code, said, exi
     result = runner.invoke(app, ["geocode", str(source), "-o", str(tmp_path / "ok.csv")])
     assert result.exit_code == exit_code and said in result.output, result.output
     assert "ok.csv" in result.output and "were not changed" in result.output
+
+
+# --------------------------------------------------------------------------- reruns, format by format
+
+
+@pytest.fixture(scope="module")
+def analysed():
+    facilities = territorial.geocode_file(example_path(CYBER_FILE)).accepted.assign(kind="cyber_centre")
+    return territorial.analyse(facilities, n_boot=9), facilities
+
+
+def same_bytes(first: Path, second: Path) -> None:
+    names = sorted(p.name for p in first.iterdir())
+    assert names == sorted(p.name for p in second.iterdir()) and names
+    for name in names:
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".shp", ".zip", ".geojson", ".fgb", ".csv"])
+def test_two_exports_give_the_same_bytes_whatever_the_format(analysed, tmp_path, suffix):
+    analysis, facilities = analysed
+    for folder in ("un", "deux"):
+        territorial.export_analysis(analysis, facilities, tmp_path / folder / f"couverture{suffix}", excel_fr=True)
+        time.sleep(1.1 if folder == "un" else 0)  # a second apart: a clock time in any file would show
+    same_bytes(tmp_path / "un", tmp_path / "deux")
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".geojson", ".csv"])
+def test_two_geocodings_give_the_same_bytes_whatever_the_format(tmp_path, suffix):
+    for folder in ("un", "deux"):
+        pipeline.geocode_to_files(example_path(CYBER_FILE), tmp_path / folder / f"lieux{suffix}")
+        time.sleep(1.1 if folder == "un" else 0)
+    same_bytes(tmp_path / "un", tmp_path / "deux")
