@@ -89,6 +89,7 @@ def _read_text(
     if not text.strip():
         raise InputFileError(f"{path} is empty; give a file with a header row and one row per record")
     lines = text.splitlines()
+    _check_line_lengths(lines, path)
     if sep is None:
         sample = "\n".join(lines[:50])
         try:
@@ -127,6 +128,25 @@ def _read_text(
     return frame
 
 
+#: The longest line a table of places may have (characters): far above any real row (even with a long WKT).
+MAX_LINE = 131_072  # also the csv module's own field limit
+
+
+def _check_line_lengths(lines: list[str], path: Path, *, whole: bool = True) -> None:
+    """Refuse a file whose lines are too long to be rows of a table (a dump, a single-line export).
+
+    ``whole=False``: the lines are the start of the file only, the last one cut short.
+    """
+    number = next((n for n, line in enumerate(lines, start=1) if len(line) > MAX_LINE), None)
+    if number is not None:
+        length = f"{len(lines[number - 1]):,}" if whole else f"more than {len(lines[number - 1]):,}"
+        raise InputFileError(
+            f"{path}: line {number} is {length} characters long, more than a table row can be "
+            f"({MAX_LINE:,}); this does not look like a table of places with one row per line: check that it is "
+            "the right file, exported as CSV with one record per line"
+        )
+
+
 def _title_lines(lines: list[str], sep: str, *, look: int = 30) -> int:
     """Number of leading lines narrower than the table below them (titles above the header)."""
     widths = [len(next(csv.reader([line], delimiter=sep), [])) for line in lines[:look] if line.strip()]
@@ -146,8 +166,13 @@ def sniff_text(path: str | Path) -> tuple[str, str]:
     path = _existing(path)
     with open(path, "rb") as handle:
         raw = handle.read(65536)
+        if b"\n" not in raw:  # a first line longer than the sample: read on until a table row could not be longer
+            raw += handle.read(4 * MAX_LINE)
+    if b"\n" not in raw and len(raw) > 4 * MAX_LINE:
+        _check_line_lengths([raw.decode("latin-1")], path, whole=False)
     text, encoding = _decode(raw[: raw.rfind(b"\n") + 1] or raw, path, None)
     lines = text.splitlines()
+    _check_line_lengths(lines, path)
     try:
         sep = csv.Sniffer().sniff("\n".join(lines[:50]), delimiters=DELIMITERS).delimiter
     except csv.Error:

@@ -14,9 +14,11 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 from shapely.geometry import Point, Polygon
+from typer.testing import CliRunner
 
 import territorial
 from territorial import InputFileError
+from territorial.cli import app
 from territorial.export import neutralise_formulas, write_table
 from territorial.scenario import load_scenario
 
@@ -277,3 +279,16 @@ def test_run_twice_gives_identical_outputs(default_run, tmp_path):
     assert first == sorted(p.name for p in second.iterdir())
     for name in first:
         assert (default_run.folder / name).read_bytes() == (second / name).read_bytes(), name
+
+
+@pytest.mark.parametrize("engine", ["memory", "dask"])
+def test_a_single_line_megabyte_is_refused_quickly(tmp_path, engine):
+    # one record per line is what a table of places is; a 1 MB line is a dump, said so without parsing it
+    source = tmp_path / "une_ligne.csv"
+    source.write_text("commune;" + "x" * 1_000_000 + "\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        app, ["geocode", str(source), "-o", str(tmp_path / "out.csv"), "--engine", engine, "--partition-rows", "10"]
+    )
+    said = " ".join(result.output.split())
+    assert result.exit_code == 2 and "line 1 is" in said and "characters long, more than a table row can be" in said
+    assert not (tmp_path / "out.csv").exists()
