@@ -17,6 +17,7 @@ local one. Both engines give identical results (tested).
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import logging
 from collections import deque
@@ -442,6 +443,7 @@ def geocode_csv(
         raise ArgumentError(f"`partition_rows` must be at least 1, got {partition_rows!r}")
     detected_encoding, detected_sep = sniff_text(source)
     encoding, sep = encoding or detected_encoding, sep or detected_sep
+    _check_encoding(source, encoding)
     with open(source, "rb") as handle:
         head = handle.read(65536)
     bytes_per_row = max(len(head) / max(head.count(b"\n"), 1), 1.0)
@@ -493,6 +495,8 @@ def geocode_csv(
                 written += len(result.accepted) + len(result.rejected)
                 if progress is not None:
                     progress(written)
+        if written == 0:  # as the in-memory engine says it
+            raise InputFileError("it has a header but no data rows; add one row per record")
 
     try:
         _atomic(Path(rejected), lambda tmp_rejected: _atomic(Path(accepted), lambda tmp: write(tmp, tmp_rejected)))
@@ -504,6 +508,19 @@ def geocode_csv(
         partitions=len(tasks),
         duplicate_ids=duplicate_table(options.get("repeated_ids", {})),
     )
+
+
+def _check_encoding(source, encoding: str) -> None:
+    """An encoding the partitions can be read with: one known to Python, the same for every line."""
+    if encoding.startswith("mixte"):
+        raise InputFileError(
+            f"{source} mixes encodings (lines in UTF-8 and in Windows-1252); the Dask engine reads one encoding: "
+            "convert the file to UTF-8 (e.g. `iconv`), or use the in-memory engine, which reads it line by line"
+        )
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ArgumentError(f"--encoding {encoding!r} is not an encoding Python knows; try utf-8 or cp1252") from None
 
 
 def read_points_table(frame: pd.DataFrame, columns: dict[str, str], crs) -> gpd.GeoDataFrame:

@@ -292,3 +292,22 @@ def test_a_single_line_megabyte_is_refused_quickly(tmp_path, engine):
     said = " ".join(result.output.split())
     assert result.exit_code == 2 and "line 1 is" in said and "characters long, more than a table row can be" in said
     assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.parametrize("engine", ["memory", "dask"])
+def test_both_engines_refuse_a_header_only_file_alike(tmp_path, engine):
+    source = tmp_path / "entete.csv"
+    source.write_text("nom;commune\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["geocode", str(source), "-o", str(tmp_path / "out.csv"), "--engine", engine])
+    assert result.exit_code == 2 and "has a header but no data rows" in " ".join(result.output.split())
+    assert not (tmp_path / "out.csv").exists() and not (tmp_path / "out_rejets.csv").exists()
+
+
+def test_the_dask_engine_names_what_it_cannot_decode(tmp_path):
+    source = tmp_path / "mixte.csv"
+    source.write_bytes("nom;commune\nA;Béthune\n".encode() + "B;Liévin\n".encode("cp1252"))
+    base = ["geocode", str(source), "-o", str(tmp_path / "out.csv"), "--engine", "dask"]
+    result = CliRunner().invoke(app, base)
+    assert result.exit_code == 2 and "mixes encodings" in " ".join(result.output.split())
+    result = CliRunner().invoke(app, [*base, "--encoding", "nope"])
+    assert result.exit_code == 2 and "--encoding 'nope' is not an encoding" in " ".join(result.output.split())
