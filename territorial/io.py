@@ -7,6 +7,7 @@ import io
 import logging
 import re
 import warnings
+import zipfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -227,7 +228,6 @@ MAX_RATIO = 200
 def _check_zip(path: Path) -> list[str]:
     """Refuse archives that escape their folder, hide absolute paths, or inflate like a bomb; return the
     data files they hold (``.shp``, ``.gpkg``, ``.geojson``, ``.fgb``), at any depth."""
-    import zipfile
 
     try:
         with zipfile.ZipFile(path) as archive:
@@ -252,6 +252,41 @@ def _check_zip(path: Path) -> list[str]:
     return data
 
 
+def _shapefile_part(path: Path, member: str | None, suffix: str) -> tuple[bytes, int] | None:
+    """The first bytes and the size of a Shapefile's part (``.dbf``, ``.shx``), on disk or in a zip; None if absent."""
+    if member is None:
+        part = path.with_suffix(suffix)
+        if not part.is_file():
+            part = path.with_suffix(suffix.upper())
+        if not part.is_file():
+            return None
+        with open(part, "rb") as handle:
+            return handle.read(8), part.stat().st_size
+    name = str(Path(member).with_suffix(suffix))
+    with zipfile.ZipFile(path) as archive:
+        found = next((i for i in archive.infolist() if i.filename.lower() == name.lower()), None)
+        if found is None:
+            return None
+        with archive.open(found) as handle:
+            return handle.read(8), found.file_size
+
+
+def _check_shapefile_parts(path: Path, member: str | None = None) -> None:
+    """Refuse a Shapefile whose attribute table (.dbf) and shape index (.shx) count different records.
+
+    GDAL reads such a pair without a word and the rows beyond the shorter part are lost.
+    """
+    dbf, shx = _shapefile_part(path, member, ".dbf"), _shapefile_part(path, member, ".shx")
+    if dbf is None or shx is None or len(dbf[0]) < 8:
+        return
+    records, shapes = int.from_bytes(dbf[0][4:8], "little"), (shx[1] - 100) // 8
+    if records != shapes:
+        raise InputFileError(
+            f"{path}{'/' + member if member else ''}: its parts disagree, {records} attribute rows in the .dbf for "
+            f"{shapes} shapes in the .shx; some rows would be lost: export the layer again from its source"
+        )
+
+
 def read_layer(path: str | Path, *, layer: str | None = None):
     """Read a GIS layer (GeoPackage, GeoJSON, Shapefile or zipped Shapefile, FlatGeobuf)."""
     path = _existing(path)
@@ -265,6 +300,10 @@ def read_layer(path: str | Path, *, layer: str | None = None):
         source = f"/vsizip/{path}/{wanted}"
         if len(inside) == 1 or (layer and Path(wanted).stem == layer):
             layer = None
+        if wanted.lower().endswith(".shp"):
+            _check_shapefile_parts(path, wanted)
+    elif path.suffix.lower() == ".shp":
+        _check_shapefile_parts(path)
     try:
         return pyogrio.read_dataframe(source, layer=layer)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:

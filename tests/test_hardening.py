@@ -311,3 +311,28 @@ def test_the_dask_engine_names_what_it_cannot_decode(tmp_path):
     assert result.exit_code == 2 and "mixes encodings" in " ".join(result.output.split())
     result = CliRunner().invoke(app, [*base, "--encoding", "nope"])
     assert result.exit_code == 2 and "--encoding 'nope' is not an encoding" in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("packed", [False, True])
+def test_a_shapefile_whose_parts_disagree_is_refused(tmp_path, packed):
+    # the .dbf says 2 rows for 3 shapes: GDAL would silently read 2, and one place would be lost
+    folder = tmp_path / "couche"
+    folder.mkdir()
+    gpd.GeoDataFrame(
+        {"nom": ["A", "B", "C"], "commune": ["Arras", "Lens", "Lille"]},
+        geometry=[Point(*LILLE_L93)] * 3,
+        crs=2154,
+    ).to_file(folder / "lieux.shp")
+    dbf = bytearray((folder / "lieux.dbf").read_bytes())
+    dbf[4:8] = (2).to_bytes(4, "little")
+    (folder / "lieux.dbf").write_bytes(bytes(dbf))
+    source = folder / "lieux.shp"
+    if packed:
+        source = tmp_path / "lieux.zip"
+        with zipfile.ZipFile(source, "w") as archive:
+            for part in folder.iterdir():
+                archive.write(part, part.name)
+    result = CliRunner().invoke(app, ["geocode", str(source), "-o", str(tmp_path / "out.csv")])
+    said = " ".join(result.output.split())
+    assert result.exit_code == 2 and "2 attribute rows in the .dbf for 3 shapes in the .shx" in said
+    assert not (tmp_path / "out.csv").exists()
