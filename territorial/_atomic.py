@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
@@ -150,6 +151,15 @@ class OutputFolder:
         if self.folder.exists() and not self.folder.is_dir():
             raise ArgumentError(f"{self.folder} is a file, not a folder: give a folder for the outputs (-o DIR)")
         self.folder.mkdir(parents=True, exist_ok=True)
+        # a lock on the folder itself (no file of ours in it), held for the whole transaction
+        self._lock = os.open(self.folder, os.O_RDONLY)
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self._lock)
+            raise ArgumentError(
+                f"another territorial command is writing into {self.folder}; wait for it to end or write elsewhere (-o)"
+            ) from None
         recover(self.folder)
         staging = self.folder / STAGING
         staging.mkdir()
@@ -158,14 +168,17 @@ class OutputFolder:
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
-        if kind is not None:
-            shutil.rmtree(self.folder / STAGING, ignore_errors=True)
-            return
         try:
-            self._commit()
-        except BaseException:
-            shutil.rmtree(self.folder / STAGING, ignore_errors=True)
-            raise
+            if kind is not None:
+                shutil.rmtree(self.folder / STAGING, ignore_errors=True)
+                return
+            try:
+                self._commit()
+            except BaseException:
+                shutil.rmtree(self.folder / STAGING, ignore_errors=True)
+                raise
+        finally:
+            os.close(self._lock)  # releases the lock
 
     def _commit(self) -> None:
         staging = self.folder / STAGING

@@ -108,6 +108,17 @@ def test_an_interrupted_switch_is_finished_or_discarded_by_the_next_command(tmp_
     consistent(tmp_path)
 
 
+def test_two_commands_never_write_into_one_folder_at_once(tmp_path):
+    with OutputFolder(tmp_path, command="premier", parameters={}) as staging:
+        (staging / "a.csv").write_text("1", encoding="utf-8")
+        with pytest.raises(ArgumentError, match="another territorial command is writing into"):
+            write(tmp_path, {"a.csv": "2"})
+        assert (staging / "a.csv").is_file()  # the second did not discard the first's work
+    assert (tmp_path / "a.csv").read_text(encoding="utf-8") == "1"
+    write(tmp_path, {"a.csv": "3"})  # the lock ends with the first transaction
+    assert consistent(tmp_path) == {"a.csv": sha256(tmp_path / "a.csv")}
+
+
 def test_outputs_into_a_file_are_refused(tmp_path):
     (tmp_path / "fichier").write_text("x", encoding="utf-8")
     with pytest.raises(ArgumentError, match="is a file, not a folder"):
