@@ -45,8 +45,17 @@ TEMPORARY = ".territorial-tmp-"
 VERSIONED = ("territorial", "geopandas", "shapely", "pyproj", "pyogrio", "pandas", "numpy", "folium", "scipy")
 
 
+def sync(path: Path) -> None:
+    """Ask the system to put a file's bytes, or a folder's entries, on the disk (``fsync``)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def atomic_write(path: Path, write: Callable[[Path], object]) -> Path:
-    """Write through a temporary file in the target folder, renamed into place at the end."""
+    """Write through a temporary file in the target folder, on the disk before it is renamed into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f"{TEMPORARY}{path.stem}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
@@ -54,7 +63,9 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> Path:
     try:
         tmp.unlink()  # GDAL drivers want to create the file themselves
         write(tmp)
+        sync(tmp)
         tmp.replace(path)
+        sync(path.parent)
     finally:
         tmp.unlink(missing_ok=True)
     logger.info("wrote %s", path)
@@ -111,7 +122,10 @@ def _roll_forward(folder: Path) -> None:
             os.replace(source, folder / name)
     for name in manifest.get("retires", []):
         (folder / name).unlink(missing_ok=True)
+    for moved in {(folder / name).parent for name in manifest["fichiers"]}:
+        sync(moved)  # the files' new places are on the disk before the manifest that lists them
     os.replace(staging / MANIFEST, folder / MANIFEST)
+    sync(folder)
     shutil.rmtree(staging, ignore_errors=True)
 
 

@@ -261,3 +261,24 @@ def test_two_geocodings_give_the_same_bytes_whatever_the_format(tmp_path, suffix
         pipeline.geocode_to_files(example_path(CYBER_FILE), tmp_path / folder / f"lieux{suffix}")
         time.sleep(1.1 if folder == "un" else 0)
     same_bytes(tmp_path / "un", tmp_path / "deux")
+
+
+def test_files_and_folders_reach_the_disk_before_the_manifest_lists_them(tmp_path, monkeypatch):
+    synced: list[str] = []
+    real = os.fsync
+
+    def record(fd):
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        return real(fd)
+
+    monkeypatch.setattr(os, "fsync", record)
+    out = tmp_path / "out"
+    write(out, {"a.csv": "1", "sous/b.csv": "2"})
+    manifest_bytes = next(n for n, p in enumerate(synced) if Path(p).name.startswith(TEMPORARY) and p.endswith(".json"))
+    assert synced[-1] == str(out)  # last: the folder, once the manifest is in place
+    moved = synced[manifest_bytes:-1]
+    assert str(out / "sous") in moved and str(out) in moved  # the moved files' folders, before the manifest
+    # every file written through atomic_write is synced before its rename
+    synced.clear()
+    _atomic.atomic_write(tmp_path / "x.csv", lambda tmp: tmp.write_text("1", encoding="utf-8"))
+    assert Path(synced[0]).name.startswith(TEMPORARY) and synced[1] == str(tmp_path)
