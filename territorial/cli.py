@@ -517,7 +517,8 @@ def site_command(
     if (k is None) == (share is None):
         raise typer.BadParameter("give either --k or --share", param_hint="--k")
     with _user_errors():
-        check_options(**{"--radius-km": radius, "--weights": _weights(weights), "--share": share, "--k": k})
+        priority_weights = _weights(weights)
+        check_options(**{"--radius-km": radius, "--weights": priority_weights, "--share": share, "--k": k})
         result, written = pipeline.site_to_files(
             output,
             k=k,
@@ -527,7 +528,7 @@ def site_command(
             existing=existing,
             scheme=pipeline.scheme_from(scheme),
             map_path=map_path,
-            weights=_weights(weights) or None,
+            weights=priority_weights or None,
             min_per_territory=min_per_territory,
             solver=solver,
         )
