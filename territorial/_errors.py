@@ -33,3 +33,7 @@ class InputFileError(TerritorialError, ValueError):
 
 class ArgumentError(TerritorialError, ValueError):
     """An option names something that does not exist (an indicator, a column)."""
+
+
+class ExistingFileError(InputFileError, FileExistsError):
+    """A target file exists and overwriting was not asked for."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import logging
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -669,8 +670,14 @@ def map_command(
     _echo(map(str, done.written))
 
 
+def _terminated(number: int, frame: object) -> None:
+    """SIGTERM ends the command as Ctrl-C does: its unfinished outputs are removed, the previous ones kept."""
+    raise SystemExit(128 + number)
+
+
 def main() -> None:
     """Entry point of the ``territorial`` console script: no traceback for users unless ``--debug``."""
+    signal.signal(signal.SIGTERM, _terminated)
     _state["debug"] = False
     if "--debug" in sys.argv[2:]:  # also after the command, as it always was: an option of the whole invocation
         sys.argv.remove("--debug")

@@ -28,7 +28,7 @@ import pyogrio
 from territorial import geography, labels
 from territorial._atomic import atomic_write as _atomic
 from territorial._atomic import points_table as _points_table
-from territorial._errors import InputFileError
+from territorial._errors import ExistingFileError, InputFileError
 from territorial._format import production_date
 from territorial.analysis import Analysis, normalise_kind
 from territorial.maps import (
@@ -60,10 +60,6 @@ __all__ = [
 EXPORT_FORMATS = (".gpkg", ".shp", ".zip", ".geojson", ".fgb", ".csv")
 WRITERS = {".csv", ".gpkg", ".geojson"}
 GPKG_DATETIME = "%Y-%m-%dT%H:%M:%S.000Z"  # the GeoPackage DATETIME form
-
-
-class ExistingFileError(InputFileError, FileExistsError):
-    """A target file exists and overwriting was not asked for."""
 
 
 _FORMULA = re.compile(r"^[=+\-@\t\r]")

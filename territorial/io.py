@@ -8,6 +8,7 @@ import logging
 import re
 import warnings
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 
 import geopandas as gpd
@@ -111,11 +112,7 @@ def _read_text(
                 index_col=False,
             )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, pd.errors.ParserWarning) as exc:
-        raise InputFileError(
-            f"{path} is not a well-formed delimited file ({exc}); check its separator "
-            f'(detected {sep!r}; give it with --sep) and look for a quote (") left open or a '
-            "row with more fields than the header"
-        ) from exc
+        raise not_well_formed(path, ragged_row(lines[skipped:], sep, first=skipped + 1) or str(exc), sep) from exc
     if frame.empty:
         raise InputFileError(f"{path} has a header but no data rows; add one row per record")
     if decimal is None:
@@ -148,15 +145,47 @@ def _check_line_lengths(lines: list[str], path: Path, *, whole: bool = True) -> 
         )
 
 
+def ragged_row(lines: Iterable[str], sep: str, *, first: int = 1) -> str:
+    """Where rows first have more fields than the header (the first of ``lines``, line ``first`` of the file).
+
+    Said for a user ("line 42 has 3 fields, the header 2"); "" if no row is longer.
+    """
+    rows = csv.reader(lines, delimiter=sep)
+    width = len(next(rows, []))
+    for row in rows:
+        if len(row) > width and any(row[width:]):  # an empty field after a trailing separator loses nothing
+            return f"line {rows.line_num + first - 1} has {len(row)} fields, the header {width}"
+    return ""
+
+
+def not_well_formed(path: Path, problem: str, sep: str) -> InputFileError:
+    """The error for a delimited file whose rows do not fit its header, with ``problem`` and the fixes."""
+    return InputFileError(
+        f"{path} is not a well-formed delimited file ({problem}); check its separator "
+        f'(detected {sep!r}; give it with --sep) and look for a quote (") left open or a '
+        "row with more fields than the header"
+    )
+
+
+def _width(line: str, sep: str) -> int:
+    """Fields of a line, not counting one empty field after a trailing separator (``a;b;c;``)."""
+    fields = next(csv.reader([line], delimiter=sep), [])
+    return len(fields) - 1 if len(fields) > 1 and fields[-1] == "" else len(fields)
+
+
 def _title_lines(lines: list[str], sep: str, *, look: int = 30) -> int:
-    """Number of leading lines narrower than the table below them (titles above the header)."""
-    widths = [len(next(csv.reader([line], delimiter=sep), [])) for line in lines[:look] if line.strip()]
+    """Number of leading lines narrower than the table below them (titles above the header).
+
+    A header without the trailing separator its rows end with is not narrower: it is read as
+    the header, and the rows' empty last field is dropped.
+    """
+    widths = [_width(line, sep) for line in lines[:look] if line.strip()]
     if len(widths) < 3:
         return 0
     width = max(set(widths), key=widths.count)
     skipped = 0
     for line in lines[:look]:
-        if line.strip() and len(next(csv.reader([line], delimiter=sep), [])) >= width:
+        if line.strip() and _width(line, sep) >= width:
             break
         skipped += 1
     return skipped

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
-from territorial._atomic import MANIFEST, OutputFolder
+from territorial._atomic import MANIFEST, OutputFolder, placed
 from territorial._errors import ArgumentError, InputFileError
 from territorial._format import fr_number
 from territorial.analysis import Analysis, analyse, normalise_kind
@@ -108,6 +108,50 @@ def rejects_path(output: str | Path) -> Path:
     return output.with_name(f"{output.stem}_rejets.csv")
 
 
+@contextlib.contextmanager
+def _staged(
+    outputs: dict[str, str | Path | None],
+    *,
+    command: str,
+    parameters: Mapping[str, object],
+    inputs: Sequence[str | Path | None] = (),
+    replace: bool = True,
+) -> Iterator[dict[str, Path]]:
+    """Where to write each output: in its folder's transaction, switched into place when the block ends.
+
+    Each folder of outputs gets one :class:`~territorial._atomic.OutputFolder`, its set keyed by
+    the command and the name of its first output there; the outputs' names are checked against
+    the folder's manifest before any work. Yields option -> path in the staging folder.
+    """
+    chosen = {option: Path(path) for option, path in outputs.items() if path is not None}
+    folders: dict[Path, list[str]] = {}
+    for option, path in chosen.items():
+        folders.setdefault(path.parent.resolve(), []).append(option)
+    with contextlib.ExitStack() as stack:
+        staged: dict[str, Path] = {}
+        for options in folders.values():
+            first = chosen[options[0]]
+            staging = stack.enter_context(
+                OutputFolder(
+                    first.parent,
+                    command=command,
+                    parameters=dict(parameters),
+                    inputs=[p for p in inputs if p is not None],
+                    key=f"{command} {first.name}",
+                    replace=replace,
+                    expected=[chosen[option].name for option in options],
+                )
+            )
+            staged |= {option: staging / chosen[option].name for option in options}
+        yield staged
+
+
+def _placed(paths: Sequence[Path]) -> list[Path]:
+    """The final paths of staged files, then the manifest of each of their folders."""
+    final = [placed(path) for path in paths]
+    return final + sorted({path.parent / MANIFEST for path in final})
+
+
 @dataclass
 class GeocodeRun:
     """What ``territorial geocode`` produced: the result, the two files, and the error of ``strict``."""
@@ -154,8 +198,12 @@ def geocode_to_files(
     except GeocodeError as exc:
         result, failed = exc.result, exc
     progress(f"écriture de {fr_number(result.n_input)} lignes")
-    write_points(result.accepted, output)
-    write_table(result.rejected, rejects)
+    parameters = {"entrée": str(path), "options": options}
+    with _staged(
+        {"--output": output, "--rejects": rejects}, command="territorial geocode", parameters=parameters, inputs=[path]
+    ) as staged:
+        write_points(result.accepted, staged["--output"])
+        write_table(result.rejected, staged["--rejects"])
     return GeocodeRun(result, output, rejects, failed)
 
 
@@ -182,8 +230,17 @@ def geocode_on_dask(
         raise ArgumentError(
             "the address service is not called from Dask workers; drop `online` (--online) or use the memory engine"
         )
-    with dask_client(scheduler):
-        return geocode_csv(path, accepted=accepted, rejected=rejected, scheme=scheme, **options)
+    parameters = {"entrée": str(path), "moteur": "dask", "options": options}
+    with (
+        _staged(
+            {"--output": accepted, "--rejects": rejected},
+            command="territorial geocode",
+            parameters=parameters,
+            inputs=[path],
+        ) as staged,
+        dask_client(scheduler),
+    ):
+        return geocode_csv(path, accepted=staged["--output"], rejected=staged["--rejects"], scheme=scheme, **options)
 
 
 @dataclass
@@ -242,8 +299,7 @@ def analyse_files(
             capacity_column=capacity_column,
         )
         written = rejects + write_analysis_tables(analysis, staging)
-    written = [folder / path.relative_to(staging) for path in written] + [folder / MANIFEST]
-    return FilesRun(analysis, facilities, _rejected(results), written)
+    return FilesRun(analysis, facilities, _rejected(results), _placed(written))
 
 
 def export_files(
@@ -256,12 +312,21 @@ def export_files(
     **export_options,
 ) -> FilesRun:
     """Geocode and analyse facility files, then export every layer for GIS (see :func:`territorial.export_analysis`)."""
-    _not_inputs({"--output": output}, [layer.path for layer in layers])
-    facilities, results, _ = geocode_layers(layers, scheme=scheme, on_layer=on_layer)
-    analysis = analyse(facilities, radii_km=_kinds(radii_km), scheme=scheme)
-    rejected = _rejected(results)
-    written = export_analysis(analysis, facilities, output, rejects=rejected, **export_options)
-    return FilesRun(analysis, facilities, rejected, written)
+    inputs = [layer.path for layer in layers]
+    _not_inputs({"--output": output}, inputs)
+    parameters = {"entrées": [str(p) for p in inputs], "rayons": radii_km, "options": export_options}
+    with _staged(
+        {"--output": output},
+        command="territorial export",
+        parameters=parameters,
+        inputs=inputs,
+        replace=export_options.get("overwrite", False),
+    ) as staged:
+        facilities, results, _ = geocode_layers(layers, scheme=scheme, on_layer=on_layer)
+        analysis = analyse(facilities, radii_km=_kinds(radii_km), scheme=scheme)
+        rejected = _rejected(results)
+        written = export_analysis(analysis, facilities, staged["--output"], rejects=rejected, **export_options)
+    return FilesRun(analysis, facilities, rejected, _placed(written))
 
 
 def map_files(
@@ -280,13 +345,18 @@ def map_files(
 
     The map says the data are examples when any input row says so (the embedded examples do).
     """
-    _not_inputs({"--output": output}, [layer.path for layer in layers])
-    facilities, results, _ = geocode_layers(layers, scheme=scheme, on_layer=on_layer)
-    analysis = analyse(facilities, radii_km=_kinds(radii_km), scheme=scheme)
-    example = facilities.get("avertissement", pd.Series(dtype=str)).astype(str).str.contains("exemple").any()
-    fmap = coverage_map(analysis, facilities, example_data=bool(example), **map_options)
-    written = [save_map(fmap, output, self_contained=self_contained)]
-    return FilesRun(analysis, facilities, _rejected(results), written)
+    inputs = [layer.path for layer in layers]
+    _not_inputs({"--output": output}, inputs)
+    parameters = {"entrées": [str(p) for p in inputs], "rayons": radii_km, "autonome": self_contained}
+    with _staged(
+        {"--output": output}, command="territorial map", parameters=parameters | map_options, inputs=inputs
+    ) as staged:
+        facilities, results, _ = geocode_layers(layers, scheme=scheme, on_layer=on_layer)
+        analysis = analyse(facilities, radii_km=_kinds(radii_km), scheme=scheme)
+        example = facilities.get("avertissement", pd.Series(dtype=str)).astype(str).str.contains("exemple").any()
+        fmap = coverage_map(analysis, facilities, example_data=bool(example), **map_options)
+        written = [save_map(fmap, staged["--output"], self_contained=self_contained)]
+    return FilesRun(analysis, facilities, _rejected(results), _placed(written))
 
 
 def programme_to_files(
@@ -294,8 +364,13 @@ def programme_to_files(
 ) -> tuple[ProgrammeReport, list[Path]]:
     """The programme report (see :func:`programme_from_file`) and, with ``output_dir``, its tables written there."""
     report = programme_from_file(projects, scheme=scheme)
-    written = write_programme_tables(report, output_dir) if output_dir is not None else []
-    return report, written
+    if output_dir is None:
+        return report, []
+    parameters = {"projets": str(projects) if projects else None}
+    inputs = [projects] if projects else []
+    with OutputFolder(output_dir, command="territorial programme", parameters=parameters, inputs=inputs) as staging:
+        written = write_programme_tables(report, staging)
+    return report, _placed(written)
 
 
 def site_to_files(
@@ -327,30 +402,37 @@ def site_to_files(
             "or give `k` instead"
         )
     output = Path(output)
-    coverage_path = output.with_name(f"{output.stem}_couverture.csv")
-    _not_inputs({"--output": output, "coverage": coverage_path, "--map": map_path}, [existing, candidates])
-    existing_points = geocode_file(existing, scheme=scheme).accepted if existing else None
-    candidate_points = geocode_file(candidates, scheme=scheme).accepted if candidates else None
-    if share is not None:
-        result = sites_for_share(
-            share, radius_km=radius_km, existing=existing_points, candidates=candidate_points, scheme=scheme
-        )
-    else:
-        assert k is not None
-        result = site(
-            k=k,
-            radius_km=radius_km,
-            existing=existing_points,
-            candidates=candidate_points,
-            weights=weights,
-            min_per_territory=min_per_territory,
-            solver=solver,
-            scheme=scheme,
-        )
-    written = [write_table(result.sites.drop(columns="geometry"), output), write_table(result.coverage, coverage_path)]
-    if map_path is not None:
-        written.append(save_map(siting_map(result, existing=existing_points), map_path))
-    return result, written
+    outputs = {"--output": output, "coverage": output.with_name(f"{output.stem}_couverture.csv"), "--map": map_path}
+    _not_inputs(outputs, [existing, candidates])
+    parameters: dict[str, object] = {"k": k, "part": share, "rayon": radius_km}
+    parameters |= {"candidats": candidates, "existants": existing}
+    parameters |= {"poids": weights, "minimum_par_territoire": min_per_territory, "solveur": solver}
+    with _staged(outputs, command="territorial site", parameters=parameters, inputs=[existing, candidates]) as staged:
+        existing_points = geocode_file(existing, scheme=scheme).accepted if existing else None
+        candidate_points = geocode_file(candidates, scheme=scheme).accepted if candidates else None
+        if share is not None:
+            result = sites_for_share(
+                share, radius_km=radius_km, existing=existing_points, candidates=candidate_points, scheme=scheme
+            )
+        else:
+            assert k is not None
+            result = site(
+                k=k,
+                radius_km=radius_km,
+                existing=existing_points,
+                candidates=candidate_points,
+                weights=weights,
+                min_per_territory=min_per_territory,
+                solver=solver,
+                scheme=scheme,
+            )
+        written = [
+            write_table(result.sites.drop(columns="geometry"), staged["--output"]),
+            write_table(result.coverage, staged["coverage"]),
+        ]
+        if map_path is not None:
+            written.append(save_map(siting_map(result, existing=existing_points), staged["--map"]))
+    return result, _placed(written)
 
 
 def points_to_file(
@@ -376,16 +458,25 @@ def points_to_file(
     if engine not in ENGINES:
         raise ArgumentError(f"`engine` must be one of {ENGINES}, got {engine!r}")
     _not_inputs({"--output": output}, [source, facilities])
-    existing = geocode_file(facilities, scheme=scheme).accepted if facilities else None
+    parameters: dict[str, object] = {"source": source, "synthétiques": synthetic, "équipements": facilities}
+    parameters |= {"rayon": radius_km}
+    parameters |= {"moteur": engine, "lignes_par_partition": partition_rows, "crs": crs}
     context = dask_client(scheduler) if engine == "dask" else contextlib.nullcontext()
-    with context:
+    with (
+        _staged(
+            {"--output": output}, command="territorial points", parameters=parameters, inputs=[source, facilities]
+        ) as staged,
+        context,
+    ):
+        existing = geocode_file(facilities, scheme=scheme).accepted if facilities else None
         if synthetic is not None:
             points = synthetic_points(synthetic, partition_size=partition_rows, engine=engine)
         else:
             assert source is not None
             points = read_points(source, engine=engine, partition_rows=partition_rows, crs=crs)
         table = point_coverage(points, existing, radius_km=radius_km, scheme=scheme, engine=engine)
-    return table, write_table(table, output)
+        written = write_table(table, staged["--output"])
+    return table, placed(written)
 
 
 def programme_from_file(
@@ -506,11 +597,12 @@ def run_scenario(
     with OutputFolder(
         folder,
         command=f"territorial run {scenario.source}",
+        key="territorial run",  # another scenario into the folder replaces this one's set
         parameters=_run_parameters(scenario),
         inputs=_scenario_inputs(scenario),
     ) as staging:
         result = _run_into(scenario, staging, progress or _quiet)
-    result.written = [folder / path.relative_to(staging) for path in result.written] + [folder / MANIFEST]
+    result.written = _placed(result.written)
     return result
 
 

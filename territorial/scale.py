@@ -20,6 +20,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import logging
+import warnings
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +44,16 @@ from territorial.geocode import (
     location_columns,
     summary_lines,
 )
-from territorial.io import TEXT_SUFFIXES, detect_columns, read_input, sniff_text, to_degrees, to_number
+from territorial.io import (
+    TEXT_SUFFIXES,
+    detect_columns,
+    not_well_formed,
+    ragged_row,
+    read_input,
+    sniff_text,
+    to_degrees,
+    to_number,
+)
 from territorial.schemes import SchemeLike, resolve_scheme
 
 logger = logging.getLogger(__name__)
@@ -71,14 +81,21 @@ def dask_client(scheduler: str | None = None, *, workers: int = 2):
     from distributed import Client, LocalCluster
 
     # the cluster's own start/stop chatter is not the user's business unless they asked for --verbose
-    logging.getLogger("distributed").setLevel(max(logging.getLogger().getEffectiveLevel(), logging.WARNING))
+    quiet = max(logging.getLogger().getEffectiveLevel(), logging.WARNING)
+    logging.getLogger("distributed").setLevel(quiet)
+    quiet = logging.CRITICAL if quiet > logging.INFO else quiet
     if scheduler:
         with Client(scheduler) as client:
             yield client
         return
     with (
         LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0", memory_limit="auto"
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            memory_limit="auto",
+            silence_logs=quiet,  # a task's error comes back to the caller, which says it once
         ) as cluster,
         Client(cluster) as client,
     ):
@@ -431,7 +448,7 @@ def geocode_csv(
     CsvGeocodeSummary
     """
     import dask
-    import dask.dataframe as dd
+    from dask.dataframe.io.csv import read_pandas
 
     source = Path(source)
     if source.suffix.lower() not in TEXT_SUFFIXES:
@@ -459,15 +476,21 @@ def geocode_csv(
     def unreadable(exc: Exception) -> InputFileError:
         if isinstance(exc, InputFileError):  # from the geocoder: say which file
             return InputFileError(f"{source}: {exc}")
+        if isinstance(exc, (pd.errors.ParserError, pd.errors.ParserWarning)):
+            with open(source, encoding=encoding, newline="") as lines:  # one pass: partitions number lines anew
+                where = ragged_row(lines, sep)
+            if where:
+                return not_well_formed(source, where, sep)
         return InputFileError(
             f"{source} cannot be read in partitions ({exc}); check --sep and --encoding, or use "
             "the in-memory engine, which also reads title rows and mixed encodings"
         )
 
     try:
-        table = dd.read_csv(source, blocksize=max(int(bytes_per_row * partition_rows), 1024), **read)
+        blocksize = max(int(bytes_per_row * partition_rows), 1024)
+        table = read_pandas(strict_read_csv, str(source), blocksize=blocksize, **read)
         offsets = _offsets(table)
-    except (UnicodeDecodeError, ValueError, pd.errors.ParserError) as exc:
+    except (UnicodeDecodeError, ValueError, pd.errors.ParserError, pd.errors.ParserWarning) as exc:
         raise unreadable(exc) from exc
     try:  # the columns are checked here, once, rather than in every worker
         id_column = location_columns(table._meta, options.get("columns")).get("id")
@@ -500,7 +523,7 @@ def geocode_csv(
 
     try:
         _atomic(Path(rejected), lambda tmp_rejected: _atomic(Path(accepted), lambda tmp: write(tmp, tmp_rejected)))
-    except (UnicodeDecodeError, pd.errors.ParserError, InputFileError) as exc:
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.ParserWarning, InputFileError) as exc:
         raise unreadable(exc) from exc
     return CsvGeocodeSummary(
         n_input=written,
@@ -508,6 +531,13 @@ def geocode_csv(
         partitions=len(tasks),
         duplicate_ids=duplicate_table(options.get("repeated_ids", {})),
     )
+
+
+def strict_read_csv(*args, **kwargs) -> pd.DataFrame:
+    """:func:`pandas.read_csv` for which a row longer than the header is an error (pandas drops its extra fields)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        return pd.read_csv(*args, **kwargs)
 
 
 def _check_encoding(source, encoding: str) -> None:
@@ -559,11 +589,10 @@ def read_points(source: str | Path, *, engine: str = "memory", partition_rows: i
         )
     crs = crs or ("EPSG:2154" if "x" in columns else "EPSG:4326")
     if engine == "dask":
-        import dask.dataframe as dd
+        from dask.dataframe.io.csv import read_pandas
 
-        table = dd.read_csv(
-            source, sep=sep, encoding=encoding, dtype=str, keep_default_na=False, na_values=[""], blocksize=64_000_000
-        )
+        read = {"sep": sep, "encoding": encoding, "dtype": str, "keep_default_na": False, "na_values": [""]}
+        table = read_pandas(strict_read_csv, str(source), blocksize=64_000_000, index_col=False, **read)
         meta = read_points_table(header.iloc[:0], columns, crs)
         return table.map_partitions(read_points_table, columns, crs, meta=meta)
     return read_points_table(read_input(source), columns, crs)

@@ -336,3 +336,34 @@ def test_a_shapefile_whose_parts_disagree_is_refused(tmp_path, packed):
     said = " ".join(result.output.split())
     assert result.exit_code == 2 and "2 attribute rows in the .dbf for 3 shapes in the .shx" in said
     assert not (tmp_path / "out.csv").exists()
+
+
+RAGGED = {  # file -> what both engines must do with it (the ragged row falls in a later partition too)
+    "longer row first": ("nom;commune\nB;Lens;x\n" + "A;Arras\n" * 40, "line 2 has 3 fields"),
+    "longer row later": ("nom;commune\n" + "A;Arras\n" * 40 + "B;Lens;x\n", "line 42 has 3 fields"),
+    "trailing separators": ("nom;commune;type\n" + "A;Arras;cyber-centre;\n" * 40, None),
+    "shorter row": ("nom;commune;type\nA;Arras\n" + "B;Lens;cyber-centre\n" * 40, None),
+}
+
+
+@pytest.mark.parametrize("case", RAGGED)
+def test_both_engines_accept_and_refuse_the_same_ragged_files(tmp_path, case):
+    text, refused = RAGGED[case]
+    source = tmp_path / "lieux.csv"
+    source.write_text(text, encoding="utf-8")
+    outputs = {}
+    for engine in ("memory", "dask"):
+        out = tmp_path / f"{engine}.csv"
+        args = ["geocode", str(source), "-o", str(out), "--engine", engine, "--partition-rows", "10"]
+        result = CliRunner().invoke(app, args)
+        said = " ".join(result.output.split())
+        if refused:
+            assert result.exit_code == 2 and refused in said and "not a well-formed delimited file" in said, said
+            assert not out.exists()
+        else:
+            assert result.exit_code == 0, said
+            outputs[engine] = (pd.read_csv(out, dtype=str), pd.read_csv(tmp_path / f"{engine}_rejets.csv", dtype=str))
+    if outputs:
+        for memory, dask in zip(outputs["memory"], outputs["dask"]):
+            pd.testing.assert_frame_equal(memory, dask)
+        assert len(outputs["memory"][0]) + len(outputs["memory"][1]) == text.count("\n") - 1  # every row kept

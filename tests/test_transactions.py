@@ -49,14 +49,60 @@ def test_a_folder_is_switched_whole_with_its_manifest(tmp_path):
     write(out, {"a.csv": "1", "b.csv": "2", "sous/c.txt": "3"})
     manifest = read_manifest(out)
     assert sorted(consistent(out)) == ["a.csv", "b.csv", "sous/c.txt"]
-    assert manifest["commande"] == "essai" and manifest["parametres"] == {"n": 3} and manifest["retires"] == []
-    assert "python" in manifest["versions"] and "geopandas" in manifest["versions"]
+    entry = manifest["ensembles"]["essai"]
+    assert entry["commande"] == "essai" and entry["parametres"] == {"n": 3} and manifest["retires"] == []
+    assert entry["fichiers"] == ["a.csv", "b.csv", "sous/c.txt"] and manifest["outil"] == "territorial"
+    assert "python" in entry["versions"] and "geopandas" in entry["versions"]
     write(out, {"a.csv": "10"})  # a new run that no longer writes b.csv nor sous/c.txt
     assert consistent(out) == {"a.csv": sha256(out / "a.csv")}
     assert not (out / "b.csv").exists() and not (out / "sous" / "c.txt").exists()
     assert read_manifest(out)["retires"] == ["b.csv", "sous/c.txt"]
     assert (out / "notes_perso.txt").read_text(encoding="utf-8") == "à moi"  # never touched
     assert not (out / STAGING).exists()
+
+
+def test_sets_of_one_folder_are_kept_apart(tmp_path):
+    # two commands (or two output names) share a folder: each rerun retires only its own files
+    write(tmp_path, {"a.csv": "1", "a_rejets.csv": "1"}, key="geocode a.csv")
+    write(tmp_path, {"b.csv": "2", "b_couverture.csv": "2"}, key="site b.csv")
+    write(tmp_path, {"a.csv": "3"}, key="geocode a.csv")  # no rejects this time
+    assert sorted(consistent(tmp_path)) == ["a.csv", "b.csv", "b_couverture.csv"]
+    assert not (tmp_path / "a_rejets.csv").exists() and read_manifest(tmp_path)["retires"] == ["a_rejets.csv"]
+    # a file another set wrote moves to the set that writes it now; the emptied set disappears
+    write(tmp_path, {"b.csv": "4", "b_couverture.csv": "4"}, key="export b.csv")
+    sets = read_manifest(tmp_path)["ensembles"]
+    assert sets.keys() == {"geocode a.csv", "export b.csv"}
+    assert sets["export b.csv"]["fichiers"] == ["b.csv", "b_couverture.csv"]
+    write(tmp_path, {"c.csv": "5"}, key="export b.csv")
+    assert sorted(consistent(tmp_path)) == ["a.csv", "c.csv"]
+
+
+def test_a_manifest_of_the_first_format_is_read_as_one_set(tmp_path):
+    (tmp_path / "a.csv").write_text("1", encoding="utf-8")
+    old = {"outil": "territorial", "commande": "territorial run", "fichiers": {"a.csv": sha256(tmp_path / "a.csv")}}
+    (tmp_path / MANIFEST).write_text(json.dumps(old), encoding="utf-8")
+    write(tmp_path, {"b.csv": "2"}, key="territorial run")
+    assert sorted(consistent(tmp_path)) == ["b.csv"] and not (tmp_path / "a.csv").exists()
+
+
+@pytest.mark.parametrize("text", ['{"fichiers": {}}', "pas du JSON", '{"outil": "territorial"}', "[]"])
+def test_a_manifest_the_tool_did_not_write_is_never_replaced(tmp_path, text):
+    (tmp_path / MANIFEST).write_text(text, encoding="utf-8")
+    with pytest.raises(ArgumentError, match="manifeste.json exists and territorial did not write it"):
+        write(tmp_path, {"a.csv": "1"})
+    assert (tmp_path / MANIFEST).read_text(encoding="utf-8") == text
+    assert sorted(p.name for p in tmp_path.iterdir()) == [MANIFEST]
+
+
+def test_without_replace_an_existing_output_is_refused_before_any_work(tmp_path):
+    write(tmp_path, {"a.csv": "1"})
+    with pytest.raises(export.ExistingFileError, match="a.csv already exists.*--overwrite"):
+        OutputFolder(tmp_path, command="essai", parameters={}, replace=False, expected=["a.csv"]).__enter__()
+    with pytest.raises(export.ExistingFileError, match="a.csv already exists"):  # found at the switch too
+        write(tmp_path, {"a.csv": "2"}, replace=False)
+    assert (tmp_path / "a.csv").read_text(encoding="utf-8") == "1" and not (tmp_path / STAGING).exists()
+    write(tmp_path, {"a.csv": "2"})
+    assert (tmp_path / "a.csv").read_text(encoding="utf-8") == "2"
 
 
 def test_a_file_the_tool_did_not_write_is_never_replaced(tmp_path):
@@ -90,7 +136,8 @@ def test_an_interrupted_switch_is_finished_or_discarded_by_the_next_command(tmp_
     staging = tmp_path / STAGING
     staging.mkdir()
     (staging / "b.csv").write_text("2", encoding="utf-8")
-    manifest = {"fichiers": {"a.csv": sha256(tmp_path / "a.csv"), "b.csv": sha256(staging / "b.csv")}, "retires": []}
+    listed = {"a.csv": sha256(tmp_path / "a.csv"), "b.csv": sha256(staging / "b.csv")}
+    manifest = {"outil": "territorial", "fichiers": listed, "ensembles": {"essai": {"fichiers": sorted(listed)}}}
     (tmp_path / "a.csv").write_text("1", encoding="utf-8")
     (staging / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
     (tmp_path / MANIFEST).unlink()
@@ -282,3 +329,76 @@ def test_files_and_folders_reach_the_disk_before_the_manifest_lists_them(tmp_pat
     synced.clear()
     _atomic.atomic_write(tmp_path / "x.csv", lambda tmp: tmp.write_text("1", encoding="utf-8"))
     assert Path(synced[0]).name.startswith(TEMPORARY) and synced[1] == str(tmp_path)
+
+
+# --------------------------------------------------------------------------- every writing command, one transaction
+
+
+def test_every_command_that_writes_files_records_them_in_the_folder_manifest(tmp_path):
+    source = str(example_path(CYBER_FILE))
+    commands = {
+        "geocode": ["geocode", source, "-o", "{o}/lieux.csv"],
+        "export": ["export", source, "-o", "{o}/couches.shp", "--kind", "cyber_centre"],
+        "site": ["site", "-o", "{o}/sites.csv", "--k", "2", "--map", "{o}/carte_sites.html"],
+        "points": ["points", "-o", "{o}/points.csv", "--synthetic", "2000"],
+        "programme": ["programme", "-o", "{o}"],
+    }
+    for name, command in commands.items():
+        out = tmp_path / name
+        result = runner.invoke(app, [a.replace("{o}", str(out)) for a in command])
+        assert result.exit_code == 0, (name, result.output)
+        listed = consistent(out)
+        assert sorted(listed) == sorted(p.name for p in out.iterdir() if p.name != MANIFEST), name
+        entry = next(iter(read_manifest(out)["ensembles"].values()))
+        assert entry["commande"] == f"territorial {name}" and sorted(entry["fichiers"]) == sorted(listed), name
+    shapefiles = {"couches_communes.shp", "couches_communes.dbf", "couches_champs.csv"}
+    assert shapefiles <= set(consistent(tmp_path / "export"))
+
+
+def test_two_commands_share_a_folder_and_each_rerun_touches_only_its_own_files(tmp_path):
+    source = str(example_path(CYBER_FILE))
+    for output in ("a.csv", "b.geojson", "a.csv"):  # the second geocoding to a.csv leaves b's files alone
+        result = runner.invoke(app, ["geocode", source, "-o", str(tmp_path / output)])
+        assert result.exit_code == 0, result.output
+    assert sorted(consistent(tmp_path)) == ["a.csv", "a_rejets.csv", "b.geojson", "b_rejets.csv"]
+    sets = sorted(read_manifest(tmp_path)["ensembles"])
+    assert sets == ["territorial geocode a.csv", "territorial geocode b.geojson"]
+
+
+def test_export_replaces_only_with_overwrite_and_never_a_users_file(tmp_path):
+    source = str(example_path(CYBER_FILE))
+    command = ["export", source, "-o", str(tmp_path / "couches.csv"), "--kind", "cyber_centre"]
+    assert runner.invoke(app, command).exit_code == 0
+    before = consistent(tmp_path)
+    result = runner.invoke(app, command)  # again, without --overwrite
+    assert result.exit_code == 2 and "already exists" in result.output and "--overwrite" in result.output
+    assert consistent(tmp_path) == before
+    assert runner.invoke(app, [*command, "--overwrite"]).exit_code == 0
+    assert consistent(tmp_path) == before  # the same bytes again
+    # a user's file under a name the export derives from -o (one file per layer): refused, nothing written
+    (tmp_path / "autre_communes.csv").write_text("mon tableau", encoding="utf-8")
+    result = runner.invoke(app, [*command[:3], str(tmp_path / "autre.csv"), "--kind", "cyber_centre", "--overwrite"])
+    assert result.exit_code == 2 and "autre_communes.csv exists and territorial did not write it" in result.output
+    assert (tmp_path / "autre_communes.csv").read_text(encoding="utf-8") == "mon tableau"
+    assert consistent(tmp_path) == before and not list(tmp_path.glob("autre_*.csv"))[1:]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("number", [signal.SIGKILL, signal.SIGINT, signal.SIGTERM])
+def test_killing_a_multi_file_export_leaves_the_previous_set_or_the_new_one(tmp_path, number):
+    out = tmp_path / "couches"
+    command = [EXE, "export", str(example_path(CYBER_FILE)), "-o", str(out / "c.shp"), "--kind", "cyber_centre"]
+    subprocess.run(command, check=True, capture_output=True)
+    before = consistent(out)
+    process = subprocess.Popen([*command, "--overwrite"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not (out / STAGING).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.0)  # into its work
+    process.send_signal(number)
+    assert process.wait(timeout=120) != 0
+    if number != signal.SIGKILL:  # Ctrl-C and SIGTERM clean up: the previous set, whole, and nothing else
+        assert not (out / STAGING).exists() and not list(out.glob(f"{TEMPORARY}*"))
+        assert consistent(out) == before
+    recover(out)  # what the next command on the folder does first
+    assert consistent(out) == before and sorted(p.name for p in out.iterdir()) == sorted([*before, MANIFEST])
