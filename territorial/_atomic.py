@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import json
@@ -33,10 +34,11 @@ import pandas as pd
 
 from territorial._errors import ArgumentError, ExistingFileError
 from territorial._format import production_date
+from territorial._text import repair_surrogates
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["MANIFEST", "OutputFolder", "atomic_write", "placed", "points_table", "recover"]
+__all__ = ["MANIFEST", "OutputFolder", "atomic_write", "disk_full_said", "placed", "points_table", "recover"]
 
 #: The manifest of a folder of outputs.
 MANIFEST = "manifeste.json"
@@ -57,6 +59,34 @@ def sync(path: Path) -> None:
         os.close(fd)
 
 
+#: Below this much free space, a failed write is taken for a full disk.
+NEARLY_FULL = 1 << 20
+
+
+@contextlib.contextmanager
+def disk_full_said(folder: Path) -> Iterator[None]:
+    """A write that fails on a full disk raises ``OSError(ENOSPC)``, whoever failed and however they said it.
+
+    GDAL drivers and SQLite report a full disk in their own words ("Could not add feature",
+    "no such table", "I/O failure"); the file system's free space (checked while the partial
+    file still takes its room) tells what happened.
+    """
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT) and not exc.filename:  # say where
+            raise OSError(exc.errno, exc.strerror, str(placed(folder))) from exc
+        raise
+    except Exception as exc:
+        said = str(exc).lower()
+        full = "no space left" in said or "disk is full" in said
+        with contextlib.suppress(OSError):
+            full = full or shutil.disk_usage(folder).free < NEARLY_FULL
+        if full:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(placed(folder))) from exc
+        raise
+
+
 def atomic_write(path: Path, write: Callable[[Path], object]) -> Path:
     """Write through a temporary file in the target folder, on the disk before it is renamed into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -65,7 +95,8 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> Path:
     tmp = Path(name)
     try:
         tmp.unlink()  # GDAL drivers want to create the file themselves
-        write(tmp)
+        with disk_full_said(path.parent):
+            write(tmp)
         sync(tmp)
         tmp.replace(path)
         sync(path.parent)
@@ -316,7 +347,7 @@ class OutputFolder:
             "ensembles": dict(sorted(sets.items())),
             "retires": retired,
         }
-        text = json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n"
+        text = repair_surrogates(json.dumps(manifest, ensure_ascii=False, indent=2, default=str)) + "\n"
         atomic_write(staging / MANIFEST, lambda tmp: tmp.write_text(text, encoding="utf-8"))
         _roll_forward(self.folder)
 

@@ -675,9 +675,37 @@ def _terminated(number: int, frame: object) -> None:
     raise SystemExit(128 + number)
 
 
+#: Options whose free text typed in another encoding is read as Windows-1252 rather than refused.
+_FREE_TEXT = ("--title",)
+
+
+def _undecodable(argv: list[str]) -> str | None:
+    """The message for the first argument that is not valid UTF-8 (a name from another system's encoding), or None.
+
+    File names must be text for GDAL and the manifest; a title is repaired instead (see ``repair_surrogates``).
+    """
+    for position, value in enumerate(argv):
+        option = argv[position - 1] if position and argv[position - 1].startswith("-") else "an argument"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            if option in _FREE_TEXT:
+                continue
+            shown = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            return (
+                f"{option} {shown!r} is not valid UTF-8 (written in another encoding); rename the file or "
+                "folder with UTF-8 characters, or type the value in UTF-8"
+            )
+    return None
+
+
 def main() -> None:
     """Entry point of the ``territorial`` console script: no traceback for users unless ``--debug``."""
     signal.signal(signal.SIGTERM, _terminated)
+    said = _undecodable(sys.argv[1:])
+    if said is not None:
+        typer.echo(f"error: {said}", err=True)
+        sys.exit(2)
     _state["debug"] = False
     if "--debug" in sys.argv[2:]:  # also after the command, as it always was: an option of the whole invocation
         sys.argv.remove("--debug")

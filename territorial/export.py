@@ -27,6 +27,7 @@ import pyogrio
 
 from territorial import geography, labels
 from territorial._atomic import atomic_write as _atomic
+from territorial._atomic import disk_full_said
 from territorial._atomic import points_table as _points_table
 from territorial._errors import ExistingFileError, InputFileError
 from territorial._format import production_date
@@ -493,34 +494,10 @@ def _write_shapefiles(
 ) -> list[Path]:
     """Shapefile sets (UTF-8 .cpg, .prj) with 10-character field names, plus the name sidecar."""
     staging = Path(tempfile.mkdtemp(prefix=f".{path.stem}.", dir=path.parent))
-    rows, produced = [], []
     try:
-        for name, layer in layers.items():
-            frame = _prepare(layer.frame, crs, ".shp")
-            if not isinstance(frame, gpd.GeoDataFrame):
-                (neutralise_formulas(frame) if excel_fr else frame).to_csv(
-                    staging / f"{path.stem}_{name}.csv",
-                    index=False,
-                    sep=";" if excel_fr else ",",
-                    encoding="utf-8-sig" if excel_fr else "utf-8",
-                )
-                produced.append(staging / f"{path.stem}_{name}.csv")
-                continue
-            fields = shapefile_field_names([c for c in frame.columns if c != frame.geometry.name])
-            rows += [
-                {"couche": f"{path.stem}_{name}", "champ_shp": short, "nom_complet": full}
-                for full, short in fields.items()
-            ]
-            frame = frame.rename(columns=fields)
-            target = staging / f"{path.stem}_{name}.shp"
-            day = production_date().isoformat()  # the .dbf header's date: the production day, so reruns match
-            options = {"ENCODING": "UTF-8", "DBF_DATE_LAST_UPDATE": day}
-            pyogrio.write_dataframe(frame, target, driver="ESRI Shapefile", layer_options=options)
-            produced += sorted(staging.glob(f"{path.stem}_{name}.*"))
-        champs = staging / f"{path.stem}_champs.csv"
-        names = pd.DataFrame(rows)
-        (neutralise_formulas(names) if excel_fr else names).to_csv(champs, index=False, encoding="utf-8")
-        produced.append(champs)
+        with disk_full_said(path.parent):
+            produced = _shapefile_sets(layers, path, staging, crs, excel_fr)
+        champs = produced[-1]
         if path.suffix.lower() == ".zip":
             archive = staging / path.name
             day = production_date()
@@ -535,6 +512,36 @@ def _write_shapefiles(
         return [_atomic(path.with_name(file.name), functools.partial(shutil.copyfile, file)) for file in produced]
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _shapefile_sets(layers: dict[str, ExportLayer], path: Path, staging: Path, crs, excel_fr: bool) -> list[Path]:
+    """Write each layer's Shapefile set (tables as CSV) into ``staging``; the files, the field-name table last."""
+    rows, produced = [], []
+    for name, layer in layers.items():
+        frame = _prepare(layer.frame, crs, ".shp")
+        if not isinstance(frame, gpd.GeoDataFrame):
+            (neutralise_formulas(frame) if excel_fr else frame).to_csv(
+                staging / f"{path.stem}_{name}.csv",
+                index=False,
+                sep=";" if excel_fr else ",",
+                encoding="utf-8-sig" if excel_fr else "utf-8",
+            )
+            produced.append(staging / f"{path.stem}_{name}.csv")
+            continue
+        fields = shapefile_field_names([c for c in frame.columns if c != frame.geometry.name])
+        rows += [
+            {"couche": f"{path.stem}_{name}", "champ_shp": short, "nom_complet": full} for full, short in fields.items()
+        ]
+        frame = frame.rename(columns=fields)
+        target = staging / f"{path.stem}_{name}.shp"
+        day = production_date().isoformat()  # the .dbf header's date: the production day, so reruns match
+        options = {"ENCODING": "UTF-8", "DBF_DATE_LAST_UPDATE": day}
+        pyogrio.write_dataframe(frame, target, driver="ESRI Shapefile", layer_options=options)
+        produced += sorted(staging.glob(f"{path.stem}_{name}.*"))
+    champs = staging / f"{path.stem}_champs.csv"
+    names = pd.DataFrame(rows)
+    (neutralise_formulas(names) if excel_fr else names).to_csv(champs, index=False, encoding="utf-8")
+    return [*produced, champs]
 
 
 def export_analysis(

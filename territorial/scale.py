@@ -464,31 +464,14 @@ def geocode_csv(
     with open(source, "rb") as handle:
         head = handle.read(65536)
     bytes_per_row = max(len(head) / max(head.count(b"\n"), 1), 1.0)
-    read = {
-        "sep": sep,
-        "encoding": encoding,
-        "dtype": str,
-        "keep_default_na": False,
-        "na_values": [""],
-        "index_col": False,
-    }
+    read = {"sep": sep, "encoding": encoding, "dtype": str, "keep_default_na": False, "na_values": [""]}
 
     def unreadable(exc: Exception) -> InputFileError:
-        if isinstance(exc, InputFileError):  # from the geocoder: say which file
-            return InputFileError(f"{source}: {exc}")
-        if isinstance(exc, (pd.errors.ParserError, pd.errors.ParserWarning)):
-            with open(source, encoding=encoding, newline="") as lines:  # one pass: partitions number lines anew
-                where = ragged_row(lines, sep)
-            if where:
-                return not_well_formed(source, where, sep)
-        return InputFileError(
-            f"{source} cannot be read in partitions ({exc}); check --sep and --encoding, or use "
-            "the in-memory engine, which also reads title rows and mixed encodings"
-        )
+        return _unreadable(source, exc, sep=sep, encoding=encoding)
 
     try:
         blocksize = max(int(bytes_per_row * partition_rows), 1024)
-        table = read_pandas(strict_read_csv, str(source), blocksize=blocksize, **read)
+        table = read_pandas(strict_read_csv, str(source), blocksize=blocksize, index_col=False, **read)
         offsets = _offsets(table)
     except (UnicodeDecodeError, ValueError, pd.errors.ParserError, pd.errors.ParserWarning) as exc:
         raise unreadable(exc) from exc
@@ -530,6 +513,21 @@ def geocode_csv(
         statuses=statuses.astype(int),
         partitions=len(tasks),
         duplicate_ids=duplicate_table(options.get("repeated_ids", {})),
+    )
+
+
+def _unreadable(source: Path, exc: Exception, *, sep: str, encoding: str) -> InputFileError:
+    """The error for a text file the partitions could not read (or the geocoder refused), naming the file."""
+    if isinstance(exc, InputFileError):  # from the geocoder: say which file
+        return InputFileError(f"{source}: {exc}")
+    if isinstance(exc, (pd.errors.ParserError, pd.errors.ParserWarning)):
+        with open(source, encoding=encoding, newline="") as lines:  # one pass: partitions number lines anew
+            where = ragged_row(lines, sep)
+        if where:
+            return not_well_formed(source, where, sep)
+    return InputFileError(
+        f"{source} cannot be read in partitions ({exc}); check --sep and --encoding, or use "
+        "the in-memory engine, which also reads title rows and mixed encodings"
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from typer.testing import CliRunner
 import territorial
 from territorial import InputFileError
 from territorial.cli import app
+from territorial.examples import CYBER_FILE, example_path
 from territorial.export import neutralise_formulas, write_table
 from territorial.scenario import load_scenario
 
@@ -367,3 +369,24 @@ def test_both_engines_accept_and_refuse_the_same_ragged_files(tmp_path, case):
         for memory, dask in zip(outputs["memory"], outputs["dask"]):
             pd.testing.assert_frame_equal(memory, dask)
         assert len(outputs["memory"][0]) + len(outputs["memory"][1]) == text.count("\n") - 1  # every row kept
+
+
+def test_a_name_that_is_not_utf8_is_named_not_a_crash(tmp_path):
+    # a file name from a Latin-1 system: GDAL and the manifest need text, so it is refused up front
+    exe = os.fsencode(EXE)
+    source = os.fsencode(example_path(CYBER_FILE))
+    for args, named in (
+        ([b"geocode", source, b"-o", os.fsencode(tmp_path) + b"/sortie_\xe9.gpkg"], b"error: -o "),
+        ([b"geocode", os.fsencode(tmp_path) + b"/entr\xe9e.csv", b"-o", os.fsencode(tmp_path / "s.csv")], b"error: an"),
+    ):
+        result = subprocess.run([exe, *args], capture_output=True)
+        assert result.returncode == 2 and result.stderr.startswith(named), result.stderr
+        assert b"is not valid UTF-8" in result.stderr and b"rename" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+    # a title typed in Latin-1 is text, not a name: read as Windows-1252, in the map and its manifest
+    title = b"Soci\xe9t\xe9 du Nord"
+    out = os.fsencode(tmp_path / "carte.html")
+    result = subprocess.run([exe, b"map", source, b"-o", out, b"--kind", b"cyber_centre", b"--title", title])
+    assert result.returncode == 0
+    assert "<title>Société du Nord</title>" in (tmp_path / "carte.html").read_text(encoding="utf-8")
+    assert "Société du Nord" in (tmp_path / "manifeste.json").read_text(encoding="utf-8")

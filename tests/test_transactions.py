@@ -277,6 +277,46 @@ def test_system_problems_are_said_plainly(tmp_path, monkeypatch, code, said, exi
     assert "ok.csv" in result.output and "were not changed" in result.output
 
 
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real 96 KB file system (tmpfs) mounted for the test, so that writes meet a real full disk."""
+    mount = tmp_path / "petit_disque"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=96k", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(
+            f"mounting a tmpfs needs root ({done.stderr.decode(errors='replace').strip()}); "
+            "test_system_problems_are_said_plainly says the same with an injected ENOSPC"
+        )
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+@pytest.mark.slow
+def test_a_full_disk_is_said_plainly_and_the_folder_keeps_its_files(small_disk):
+    source = str(example_path(CYBER_FILE))
+    assert runner.invoke(app, ["geocode", source, "-o", str(small_disk / "lieux.csv")]).exit_code == 0
+    before = consistent(small_disk)
+    commands = [
+        *(["export", source, "-o", str(small_disk / f"couches{s}"), "--kind", "cyber_centre"] for s in EXPORTS),
+        ["analyse", source, "-o", str(small_disk), "--kind", "cyber_centre"],
+        ["run", "-o", str(small_disk / "run")],
+    ]
+    for command in commands:  # GDAL, SQLite and Python each meet the full disk in their own way
+        result = runner.invoke(app, command)
+        said = " ".join(result.output.split())
+        assert result.exit_code == 1 and "the disk is full; free some space" in said, (command, said)
+        assert "unexpected problem" not in said and f"error: {small_disk}" in said
+        assert consistent(small_disk) == before and sorted(p.name for p in small_disk.iterdir()) == sorted(
+            [*before, MANIFEST]
+        ), command  # no staging, no temporary file, no empty folder left
+
+
+EXPORTS = (".gpkg", ".shp", ".zip", ".geojson", ".fgb", ".csv")
+
+
 # --------------------------------------------------------------------------- reruns, format by format
 
 
@@ -402,3 +442,24 @@ def test_killing_a_multi_file_export_leaves_the_previous_set_or_the_new_one(tmp_
         assert consistent(out) == before
     recover(out)  # what the next command on the folder does first
     assert consistent(out) == before and sorted(p.name for p in out.iterdir()) == sorted([*before, MANIFEST])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["site", "-o", "{o}/sites.csv", "--k", "3", "--map", "{o}/carte_sites.html"],
+        ["points", "-o", "{o}/points.csv", "--synthetic", "3000"],
+        ["programme", "-o", "{o}"],
+        ["map", "{x}", "-o", "{o}/carte.html", "--kind", "cyber_centre", "--self-contained"],
+    ],
+    ids=lambda command: command[0],
+)
+def test_two_runs_of_a_command_give_the_same_bytes(tmp_path, command):
+    for folder in ("un", "deux"):
+        out = str(tmp_path / folder)
+        args = [a.replace("{o}", out).replace("{x}", str(example_path(CYBER_FILE))) for a in command]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        time.sleep(1.1 if folder == "un" else 0)
+    same_bytes(tmp_path / "un", tmp_path / "deux")
