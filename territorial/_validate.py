@@ -7,6 +7,8 @@ from collections.abc import Iterable
 import geopandas as gpd
 import pandas as pd
 
+from territorial._errors import ArgumentError
+
 
 def check_frame(obj, *, name: str, geo: bool = False) -> None:
     """Raise ``TypeError`` unless ``obj`` is a (Geo)DataFrame."""
@@ -19,10 +21,10 @@ def check_frame(obj, *, name: str, geo: bool = False) -> None:
 
 
 def check_columns(frame: pd.DataFrame, columns: Iterable[str], *, name: str) -> None:
-    """Raise ``ValueError`` naming the columns of ``frame`` that are missing."""
+    """Raise :class:`ArgumentError` (a ``ValueError``) naming the columns of ``frame`` that are missing."""
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise ValueError(
+        raise ArgumentError(
             f"`{name}` lacks column(s) {missing}; it has {list(frame.columns)}. "
             "Rename the columns or name them explicitly."
         )

@@ -222,6 +222,11 @@ def analyse(
     facilities, kinds_of, kinds = _checked(facilities, kind_column)
     if capacity_column is None:
         capacity_column = next((c for c in ("postes", "capacite", "capacity") if c in facilities.columns), None)
+    elif capacity_column not in facilities.columns:
+        raise ArgumentError(
+            f"`capacity_column` (--capacity-column) {capacity_column!r} is not a column of the facilities; "
+            f"their columns are {[c for c in facilities.columns if c != 'geometry']}"
+        )
     targets = {**DEFAULT_TARGETS, **(targets or {})}
     radii = {k: radius_for(k, radii_km) for k in kinds}
     table, origins = _commune_table(facilities, scheme)

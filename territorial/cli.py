@@ -17,6 +17,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from typer.exceptions import TyperException
 
 from territorial import geography, labels, pipeline
 from territorial._errors import ArgumentError, InputFileError, TerritorialError
@@ -161,12 +162,12 @@ def territories_command(
     _echo(labels.territory_table_lines(table))
 
 
-def _parse_pairs(pairs: list[str] | None, *, option: str) -> dict[str, str]:
+def _parse_pairs(pairs: list[str] | None, *, option: str, form: str) -> dict[str, str]:
     parsed = {}
     for pair in pairs or []:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip() or not value.strip():
-            raise typer.BadParameter(f"expected ROLE=COLUMN, got {pair!r}", param_hint=option)
+            raise typer.BadParameter(f"expected {form}, got {pair!r}", param_hint=option)
         parsed[key.strip()] = value.strip()
     return parsed
 
@@ -229,8 +230,10 @@ def geocode_command(
     ] = 250_000,
 ):
     """Geocode a file onto the communes of Nord and Pas-de-Calais; every row is accepted or rejected with its reason."""
-    columns = _parse_pairs(column, option="--column")
+    columns = _parse_pairs(column, option="--column", form="ROLE=COLUMN")
     rejects = rejects or pipeline.rejects_path(output)
+    with _user_errors():
+        check_options(**{"--sep": sep, "--crs": crs})
     if engine == "dask":
         _geocode_on_dask(
             input,
@@ -345,9 +348,13 @@ def _echo_layer(layer: InputLayer, result) -> None:
         typer.echo(f"{layer.path.name} : {len(result.accepted)} lignes acceptées, {len(result.rejected)} rejetées")
 
 
+#: The form of each option given as NAME=NUMBER pairs.
+_PAIR_FORMS = {"--radius": "KIND=KM", "--target": "KIND=NUMBER", "--priority": "TERRITORY=WEIGHT"}
+
+
 def _parse_numbers(pairs: list[str] | None, *, option: str) -> dict[str, float]:
     parsed = {}
-    for key, value in _parse_pairs(pairs, option=option).items():
+    for key, value in _parse_pairs(pairs, option=option, form=_PAIR_FORMS.get(option, "NAME=NUMBER")).items():
         try:
             parsed[key] = float(value.replace(",", "."))
         except ValueError:
@@ -439,7 +446,7 @@ def export_command(
     """Geocode and analyse facilities, then export the layers for GIS (QGIS styles in the GeoPackage)."""
     radii = _parse_numbers(radius, option="--radius")
     with _user_errors():
-        check_options(**{"--radius": radii})
+        check_options(**{"--radius": radii, "--crs": crs})
         done = pipeline.export_files(
             _layers(inputs, kind=kind, kind_column=kind_column),
             output,
@@ -519,7 +526,10 @@ def site_command(
         raise typer.BadParameter("give either --k or --share", param_hint="--k")
     with _user_errors():
         priority_weights = _weights(weights)
-        check_options(**{"--radius-km": radius, "--weights": priority_weights, "--share": share, "--k": k})
+        check_options(
+            **{"--radius-km": radius, "--weights": priority_weights, "--share": share, "--k": k},
+            **{"--min-per-territory": min_per_territory},
+        )
         result, written = pipeline.site_to_files(
             output,
             k=k,
@@ -569,7 +579,9 @@ def points_command(
     if engine not in pipeline.ENGINES:
         raise typer.BadParameter(f"choose one of {pipeline.ENGINES}", param_hint="--engine")
     with _user_errors():
-        check_options(**{"--radius-km": radius})
+        check_options(
+            **{"--radius-km": radius, "--synthetic": synthetic, "--partition-rows": partition_rows, "--crs": crs}
+        )
         table, path = pipeline.points_to_file(
             output,
             source=source,
@@ -711,12 +723,19 @@ def main() -> None:
         sys.argv.remove("--debug")
         sys.argv.insert(1, "--debug")
     try:
-        app(prog_name="territorial", standalone_mode=True)
+        code = app(prog_name="territorial", standalone_mode=False)
     except SystemExit:
         raise
+    except typer.Abort:
+        sys.exit(130)
+    except TyperException as exc:  # a usage error (exit 2): one paragraph, like every other error
+        context = getattr(exc, "ctx", None)
+        command = context.command_path if context is not None else "territorial"
+        typer.echo(f"error: {exc.format_message()} (see `{command} --help`)", err=True)
+        sys.exit(getattr(exc, "exit_code", 2))
     except TerritorialError as exc:  # raised outside a command's own error handling
         typer.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+        sys.exit(2 if isinstance(exc, (ArgumentError, InputFileError)) else 1)
     except Exception as exc:  # noqa: BLE001 - the last line of defence, said plainly
         if _state["debug"]:
             raise
@@ -727,6 +746,7 @@ def main() -> None:
             err=True,
         )
         sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar, get_args
 
+import pyproj
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
@@ -148,7 +149,22 @@ class CommandOptions(_Section):
     radius: Positive | None = Field(default=None, alias="--radius-km")
     detour: Annotated[float, Field(ge=1, allow_inf_nan=False)] = Field(default=1.0, alias="--detour")
     share: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] | None = Field(default=None, alias="--share")
-    k: Annotated[int, Field(ge=0)] | None = Field(default=None, alias="--k")
+    k: Annotated[int, Field(ge=1)] | None = Field(default=None, alias="--k")
+    minimum: Annotated[int, Field(ge=0)] | None = Field(default=None, alias="--min-per-territory")
+    synthetic: Annotated[int, Field(ge=1)] | None = Field(default=None, alias="--synthetic")
+    partition_rows: Annotated[int, Field(ge=1)] | None = Field(default=None, alias="--partition-rows")
+    sep: Annotated[str, Field(min_length=1, max_length=1)] | None = Field(default=None, alias="--sep")
+    crs: str | None = Field(default=None, alias="--crs")
+
+    @field_validator("crs")
+    @classmethod
+    def _known_crs(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                pyproj.CRS.from_user_input(value)
+            except pyproj.exceptions.CRSError:
+                raise ValueError("PROJ does not know this CRS; give an EPSG code such as EPSG:2154") from None
+        return value
 
 
 def check_options(**options: object) -> None:

@@ -34,8 +34,8 @@ from territorial._format import production_date
 from territorial.analysis import Analysis, normalise_kind
 from territorial.maps import (
     KIND_STYLES,
+    checked_indicators,
     commune_breaks,
-    default_indicators,
     indicator_label,
     kind_label,
     territory_breaks,
@@ -236,9 +236,7 @@ def analysis_layers(
 ) -> dict[str, ExportLayer]:
     """The layers of an analysis, with descriptions and styles (classes as on the HTML map)."""
 
-    default_commune, default_territory = default_indicators(analysis)
-    indicator = indicator or default_commune
-    territory_indicator = territory_indicator or default_territory
+    indicator, territory_indicator = checked_indicators(analysis, indicator, territory_indicator)
     communes = analysis.communes
     geometry = communes.set_index("code_insee").geometry
     territories_geometry = communes.dissolve("territoire")[["geometry"]].reset_index()

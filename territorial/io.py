@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from territorial._errors import InputFileError
+from territorial._errors import ArgumentError, InputFileError
 from territorial._text import normalise_column_name, to_number
 from territorial.columns import ROLE_NAMES
 from territorial.schemes import scheme_from_polygons, scheme_from_table
@@ -346,8 +346,11 @@ def read_layer(path: str | Path, *, layer: str | None = None):
 
 def _existing(path: str | Path) -> Path:
     path = Path(path)
+    if path.is_dir():
+        raise InputFileError(f"{path} is a folder, not a file; give the file inside it")
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file; check the path (relative paths start at {Path.cwd()})")
+        where = "" if path.is_absolute() else f" (relative paths start at {Path.cwd()})"
+        raise FileNotFoundError(f"{path}: no such file; check the path{where}")
     return path
 
 
@@ -448,7 +451,9 @@ def detect_columns(frame: pd.DataFrame, columns: dict[str, str] | None = None) -
     columns = dict(columns or {})
     unknown = set(columns) - set(ROLE_NAMES)
     if unknown:
-        raise ValueError(f"`columns` has unknown role(s) {sorted(unknown)}; roles are {sorted(ROLE_NAMES)}")
+        raise ArgumentError(
+            f"`columns` (--column) has unknown role(s) {sorted(unknown)}; roles are {sorted(ROLE_NAMES)}"
+        )
     absent = [c for c in columns.values() if c not in frame.columns]
     if absent:
         raise InputFileError(f"`columns` names column(s) {absent} that the input lacks; it has {list(frame.columns)}")

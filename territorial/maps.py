@@ -49,6 +49,7 @@ __all__ = [
     "class_breaks",
     "commune_breaks",
     "coverage_map",
+    "checked_indicators",
     "default_indicators",
     "indicator_label",
     "kind_label",
@@ -529,7 +530,7 @@ def coverage_map(
 
     check_frame(facilities, name="facilities", geo=True)
     check_columns(facilities, [kind_column, "code_insee"], name="facilities")
-    indicator, territory_indicator = _indicators(analysis, indicator, territory_indicator)
+    indicator, territory_indicator = checked_indicators(analysis, indicator, territory_indicator)
     # communes: topologically simplified, then territories dissolved from the same simplified edges
     web = web_geometry(analysis.communes[["code_insee", "territoire", "geometry"]], tolerance_m=tolerance_m, decimals=4)
     outlines = _territory_outlines(analysis.communes["territoire"], web)
@@ -574,21 +575,25 @@ def coverage_map(
     return fmap
 
 
-def _indicators(analysis, indicator: str | None, territory_indicator: str | None) -> tuple[str, str]:
-    """The commune and territory indicators to draw (defaults filled in), checked against the analysis."""
+def checked_indicators(analysis, indicator: str | None, territory_indicator: str | None) -> tuple[str, str]:
+    """The commune and territory indicators to draw (defaults filled in): numeric columns of the analysis.
+
+    Raises
+    ------
+    ArgumentError
+        Naming the indicator and listing those that can be drawn (text columns such as
+        ``territoire`` or ``epci_nom`` cannot be classed).
+    """
     default_commune, default_territory = default_indicators(analysis)
     indicator = indicator or default_commune
     territory_indicator = territory_indicator or default_territory
-    if indicator not in analysis.communes.columns:
-        raise ArgumentError(
-            f"`indicator` {indicator!r} is not a commune indicator; choose among "
-            f"{[c for c in analysis.communes.columns if c not in ('geometry', 'code_insee', 'commune')]}"
-        )
-    if territory_indicator not in analysis.territories.columns:
-        raise ArgumentError(
-            f"`territory_indicator` {territory_indicator!r} is not a territory indicator; choose "
-            f"among {list(analysis.territories.columns)}"
-        )
+    for name, value, frame, option in (
+        ("commune", indicator, analysis.communes, "`indicator` (--indicator, [map] indicator)"),
+        ("territory", territory_indicator, analysis.territories, "`territory_indicator` ([map] territory_indicator)"),
+    ):
+        numeric = [c for c in frame.columns if c != "geometry" and pd.api.types.is_numeric_dtype(frame[c])]
+        if value not in numeric:
+            raise ArgumentError(f"{option} {value!r} is not a numeric {name} indicator; choose among {numeric}")
     return indicator, territory_indicator
 
 

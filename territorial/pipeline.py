@@ -102,6 +102,12 @@ def _not_inputs(outputs: dict[str, str | Path | None], inputs: Sequence[str | Pa
         seen[target] = option
 
 
+def _ends_in(path: str | Path | None, suffix: str, *, option: str, what: str) -> None:
+    """Refuse an output whose name says another format than the one written (HTML in ``.png``, CSV in ``.gpkg``)."""
+    if path is not None and Path(path).suffix.lower() != suffix:
+        raise ArgumentError(f"{option} {Path(path).name}: this writes {what}; end the name in {suffix}")
+
+
 def rejects_path(output: str | Path) -> Path:
     """Where the rejected rows of ``output`` go by default: its stem + ``_rejets.csv``, beside it."""
     output = Path(output)
@@ -345,6 +351,7 @@ def map_files(
 
     The map says the data are examples when any input row says so (the embedded examples do).
     """
+    _ends_in(output, ".html", option="--output", what="an HTML map")
     inputs = [layer.path for layer in layers]
     _not_inputs({"--output": output}, inputs)
     parameters = {"entrées": [str(p) for p in inputs], "rayons": radii_km, "autonome": self_contained}
@@ -401,6 +408,8 @@ def site_to_files(
             "`share` is solved exactly as a set covering: drop `weights`, `min_per_territory` and `solver`, "
             "or give `k` instead"
         )
+    _ends_in(output, ".csv", option="--output", what="a CSV table of the sites")
+    _ends_in(map_path, ".html", option="--map", what="an HTML map")
     output = Path(output)
     outputs = {"--output": output, "coverage": output.with_name(f"{output.stem}_couverture.csv"), "--map": map_path}
     _not_inputs(outputs, [existing, candidates])
@@ -457,6 +466,7 @@ def points_to_file(
         raise ArgumentError("give either `source` (a points file) or `synthetic` (a number of points)")
     if engine not in ENGINES:
         raise ArgumentError(f"`engine` must be one of {ENGINES}, got {engine!r}")
+    _ends_in(output, ".csv", option="--output", what="a CSV table per commune")
     _not_inputs({"--output": output}, [source, facilities])
     parameters: dict[str, object] = {"source": source, "synthétiques": synthetic, "équipements": facilities}
     parameters |= {"rayon": radius_km}

@@ -85,7 +85,14 @@ def dask_client(scheduler: str | None = None, *, workers: int = 2):
     logging.getLogger("distributed").setLevel(quiet)
     quiet = logging.CRITICAL if quiet > logging.INFO else quiet
     if scheduler:
-        with Client(scheduler) as client:
+        try:
+            client = Client(scheduler, timeout="10s")
+        except (OSError, ValueError) as exc:
+            raise ArgumentError(
+                f"--scheduler {scheduler}: no Dask scheduler answers there ({exc}); start one (`dask scheduler`) "
+                "and give its address (tcp://HOST:8786), or omit --scheduler for a local cluster"
+            ) from None
+        with client:
             yield client
         return
     with (
@@ -578,7 +585,13 @@ def read_points(source: str | Path, *, engine: str = "memory", partition_rows: i
             return dask_geopandas.from_geopandas(frame, chunksize=partition_rows)
         return frame
     encoding, sep = sniff_text(source)
-    header = pd.read_csv(source, sep=sep, encoding=encoding, dtype=str, nrows=100, keep_default_na=False)
+    try:
+        header = pd.read_csv(source, sep=sep, encoding=encoding, dtype=str, nrows=100, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputFileError(
+            f"{source} is not a delimited table of points ({' '.join(str(exc).split())}); give a CSV with a header "
+            "row and x, y (Lambert-93) or latitude, longitude columns"
+        ) from None
     columns = detect_columns(header)
     if not ({"x", "y"} <= set(columns) or {"latitude", "longitude"} <= set(columns)):
         raise InputFileError(

@@ -45,7 +45,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from territorial._errors import InputFileError
+from territorial._errors import ArgumentError, InputFileError
 from territorial.analysis import normalise_kind
 from territorial.config import InputLayer, ScenarioFile, validate
 
@@ -166,6 +166,10 @@ def assign_kind(
         When the kind cannot be told, or rows have none.
     """
     name = Path(path).name if path is not None else "the input"
+    if kind and kind_column:
+        raise ArgumentError(
+            f"{name}: give the kind (--kind, `kind`) or the column holding it (--kind-column, `kind_column`), not both"
+        )
     if kind:
         return frame.assign(kind=normalise_kind(kind))
     column = kind_column or next((c for c in ("kind", "type") if c in frame.columns), None)

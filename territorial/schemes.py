@@ -17,7 +17,7 @@ import geopandas as gpd
 import pandas as pd
 
 from territorial import geography
-from territorial._errors import InputFileError, SchemeError
+from territorial._errors import ArgumentError, InputFileError, SchemeError
 from territorial._text import normalise_column_name
 from territorial._validate import (
     check_columns,
@@ -125,6 +125,13 @@ def validate_scheme(scheme: pd.Series, *, name: str = "scheme") -> pd.Series:
     scheme = scheme[scheme.index.notna()]
     reference = geography.communes().set_index("code_insee")["nom"]
 
+    if not scheme.index.isin(reference.index).any():
+        shown = [str(c) for c in scheme.index[:3]] or ["(none)"]
+        raise ArgumentError(
+            f"`{name}` assigns none of the {len(reference)} communes of the geography in use: its codes "
+            f"({', '.join(shown)}...) are not INSEE codes of it. Name the column of INSEE codes and the column of "
+            "territories (code_column=, territory_column=; CLI: --code-column, --territory-column)"
+        )
     blank = scheme.isna() | (scheme == "")
     duplicated = scheme.index[scheme.index.duplicated()].unique()
     unknown = scheme.index.difference(reference.index)
@@ -132,17 +139,17 @@ def validate_scheme(scheme: pd.Series, *, name: str = "scheme") -> pd.Series:
     problems = []
     if len(missing):
         problems.append(
-            f"{len(missing)} commune(s) without a territory: " + ", ".join(f"{c} {reference[c]}" for c in missing)
+            f"{len(missing)} commune(s) without a territory: " + _first([f"{c} {reference[c]}" for c in missing])
         )
     if len(duplicated):
         problems.append(
             f"{len(duplicated)} code(s) given more than once: "
-            + ", ".join(f"{c} {reference.get(c, '')}".strip() for c in duplicated)
+            + _first([f"{c} {reference.get(c, '')}".strip() for c in duplicated])
         )
     if len(unknown):
         problems.append(
             f"{len(unknown)} code(s) that are not current communes of the geography in use: "
-            + ", ".join(_describe_unknown(unknown))
+            + _first(_describe_unknown(unknown[:SHOWN]), total=len(unknown))
         )
     if problems:
         raise SchemeError(
@@ -155,6 +162,17 @@ def validate_scheme(scheme: pd.Series, *, name: str = "scheme") -> pd.Series:
             unknown=list(unknown),
         )
     return scheme.sort_index()
+
+
+#: How many faulty codes of each kind a message names (the error's attributes hold them all).
+SHOWN = 30
+
+
+def _first(items: list[str], *, total: int | None = None) -> str:
+    """The first :data:`SHOWN` items, and how many more there are."""
+    total = len(items) if total is None else total
+    more = f" and {total - SHOWN} more (all in the error's `missing`, `duplicated`, `unknown`)" if total > SHOWN else ""
+    return ", ".join(items[:SHOWN]) + more
 
 
 def _describe_unknown(codes) -> list[str]:
@@ -209,7 +227,12 @@ def scheme_from_table(
             f"cannot tell which columns hold the INSEE code and the territory among {list(table.columns)}; "
             "name them with code_column= and territory_column= (CLI: --code-column, --territory-column)"
         )
-    check_columns(table, [code_column, territory_column], name="table")
+    for option, column in (("code_column", code_column), ("territory_column", territory_column)):
+        if column not in table.columns:
+            raise ArgumentError(
+                f"{option} (--{option.replace('_', '-')}) {column!r} is not a column of the scheme; "
+                f"its columns are {list(table.columns)}"
+            )
     series = pd.Series(table[territory_column].to_numpy(), index=table[code_column].to_numpy())
     return validate_scheme(series, name=f"scheme table ({code_column} -> {territory_column})")
 

@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "InfeasibleError",
+    "OptionsConflictError",
     "Solution",
     "SitingResult",
     "coverage_matrix",
@@ -49,6 +50,10 @@ SOLVERS = ("auto", "exact", "heuristic")
 
 class InfeasibleError(TerritorialError, ValueError):
     """The constraints cannot all be met (e.g. minimums per territory above k)."""
+
+
+class OptionsConflictError(InfeasibleError, ArgumentError):
+    """The options contradict each other (minimums per territory above k, or above a territory's candidates)."""
 
 
 def coverage_matrix(demand_xy, candidate_xy, radius: float) -> sparse.csr_matrix:
@@ -93,13 +98,13 @@ def _checked(A, weights, k, covered, groups, minimums):
     minimums = dict(minimums or {})
     need = sum(minimums.values())
     if need > k:
-        raise InfeasibleError(
+        raise OptionsConflictError(
             f"the minimums per territory ask for {need} new sites but k = {k}: raise k or lower the minimums"
         )
     for group, minimum in minimums.items():
         available = int((groups == group).sum())
         if available < minimum:
-            raise InfeasibleError(
+            raise OptionsConflictError(
                 f"territory {group!r} needs {minimum} new site(s) but has only {available} candidate(s)"
             )
     return A, weights, covered, groups, minimums

@@ -390,3 +390,58 @@ def test_a_name_that_is_not_utf8_is_named_not_a_crash(tmp_path):
     assert result.returncode == 0
     assert "<title>Société du Nord</title>" in (tmp_path / "carte.html").read_text(encoding="utf-8")
     assert "Société du Nord" in (tmp_path / "manifeste.json").read_text(encoding="utf-8")
+
+
+USAGE_ERRORS = [  # (command, what the message must say): each exits 2, names the option, writes nothing
+    (["geocode", "{x}", "-o", "{o}/a.csv", "--sep", ";;"], "--sep = ';;'"),
+    (["geocode", "{x}", "-o", "{o}/a.csv", "--crs", "nonsense"], "--crs = 'nonsense': PROJ does not know"),
+    (["geocode", "{x}", "-o", "{o}/a.csv", "--column", "colour=nom"], "(--column) has unknown role(s) ['colour']"),
+    (["geocode", "{d}", "-o", "{o}/a.csv"], "is a folder, not a file"),
+    (["geocode", "{x}", "-o", "{o}/a.csv", "--engine", "dask", "--scheduler", "nulle-part"], "--scheduler nulle-part"),
+    (["export", "{x}", "-o", "{o}/c.gpkg", "--kind", "cyber_centre", "--crs", "EPSG:999999"], "--crs = 'EPSG:999999'"),
+    (["export", "{x}", "-o", "{o}/c.gpkg", "--kind", "cyber_centre", "--indicator", "zzz"], "--indicator"),
+    (["export", "{x}", "-o", "{o}/c.gpkg", "--kind", "cyber_centre", "--indicator", "territoire"], "not a numeric"),
+    (["map", "{x}", "-o", "{o}/c.html", "--kind", "cyber_centre", "--indicator", "epci_siren"], "not a numeric"),
+    (["map", "{x}", "-o", "{o}/c.png", "--kind", "cyber_centre"], "--output c.png: this writes an HTML map"),
+    (["points", "-o", "{o}/p.csv", "--synthetic", "0"], "--synthetic = 0"),
+    (["points", "-o", "{o}/p.csv", "--synthetic", "10", "--partition-rows", "0"], "--partition-rows = 0"),
+    (["points", "{b}", "-o", "{o}/p.csv"], "is not a delimited table of points"),
+    (["points", "-o", "{o}/p.gpkg", "--synthetic", "10"], "--output p.gpkg: this writes a CSV"),
+    (["site", "-o", "{o}/s.csv", "--k", "0"], "--k = 0"),
+    (["site", "-o", "{o}/s.csv", "--k", "5", "--min-per-territory", "-1"], "--min-per-territory = -1"),
+    (["site", "-o", "{o}/s.csv", "--k", "5", "--min-per-territory", "1000"], "ask for 5000 new sites but k = 5"),
+    (["site", "-o", "{o}/s.gpkg", "--k", "5"], "end the name in .csv"),
+    (["site", "-o", "{o}/s.csv", "--k", "5", "--map", "{o}/m.txt"], "--map m.txt: this writes an HTML map"),
+    (["territories", "--scheme", "{s}"], "assigns none of the 1534 communes"),
+    (["territories", "--scheme", "{t}", "--code-column", "nope"], "code_column (--code-column) 'nope'"),
+    (["analyse", "{x}", "-o", "{o}", "--kind", "cyber_centre", "--capacity-column", "nope"], "(--capacity-column)"),
+    (["analyse", "{x}", "-o", "{o}", "--kind", "cyber_centre", "--kind-column", "type"], "not both"),
+]
+
+
+@pytest.mark.parametrize(("command", "said"), USAGE_ERRORS)
+def test_usage_errors_exit_2_and_name_the_option(tmp_path, command, said):
+    files = tmp_path / "entrées"
+    files.mkdir()
+    (files / "vide.csv").write_bytes(b"")
+    (files / "ab.csv").write_text("a;b\n1;x\n2;y\n", encoding="utf-8")
+    (files / "decoupage.csv").write_text("code_insee;territoire\n62041;Artois\n", encoding="utf-8")
+    values = {"{x}": str(example_path(CYBER_FILE)), "{o}": str(tmp_path / "sorties"), "{d}": str(files)}
+    values |= {"{b}": str(files / "vide.csv"), "{s}": str(files / "ab.csv"), "{t}": str(files / "decoupage.csv")}
+    args = [next((a.replace(k, v) for k, v in values.items() if k in a), a) for a in command]
+    result = CliRunner().invoke(app, args)
+    message = " ".join(result.output.split())
+    assert result.exit_code == 2 and said in message, message
+    assert "unexpected problem" not in message and not (tmp_path / "sorties").exists()
+
+
+def test_usage_errors_of_the_parser_are_one_paragraph_too(tmp_path):
+    # what Click says (an unknown command, a malformed pair, a missing option) keeps exit 2, without the box
+    source = str(example_path(CYBER_FILE))
+    for args, said in (
+        (["analyse", source, "-o", str(tmp_path), "--radius", "x"], "error: Invalid value for --radius: expected KIND"),
+        (["nulle-commande"], "error: No such command 'nulle-commande'."),
+    ):
+        result = subprocess.run([EXE, *args], capture_output=True, text=True)
+        assert result.returncode == 2 and result.stderr.startswith(said), result.stderr
+        assert "--help`)" in result.stderr and "╭" not in result.stderr and len(result.stderr.splitlines()) == 1

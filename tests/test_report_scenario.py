@@ -56,7 +56,7 @@ def test_coverage_map_layers_classes_and_escaping(example):
     for label in breaks.labels():
         assert label in page  # the legend shows the same classes as the static maps and the QGIS styles
     assert "DONNÉES D'EXEMPLE" in page
-    with pytest.raises(ValueError, match="is not a commune indicator"):
+    with pytest.raises(ValueError, match="is not a numeric commune indicator"):
         coverage_map(analysis, facilities, indicator="nope")
 
 
@@ -239,4 +239,4 @@ def test_map_cli_indicator(tmp_path):
     assert "Part de la surface à moins de 5,0 km des cyber-centres" in page
     assert json.dumps("DONNÉES D'EXEMPLE")[1:-1] in page or "DONNÉES D'EXEMPLE" in page
     bad = runner.invoke(app, ["map", str(example_path(CYBER_FILE)), "-o", str(out), "--indicator", "nope"])
-    assert bad.exit_code == 2 and "is not a commune indicator" in bad.output
+    assert bad.exit_code == 2 and "is not a numeric commune indicator" in bad.output
