@@ -206,8 +206,10 @@ def geocode_command(
     encoding: Annotated[
         Optional[str], typer.Option("--encoding", help="Encoding of a text file (default: detected).")
     ] = None,
-    layer: LayerOption = None,
-    sheet: Annotated[Optional[str], typer.Option("--sheet", help="Worksheet of a spreadsheet.")] = None,
+    layer: Annotated[
+        Optional[str], typer.Option("--layer", help="Layer of a multi-layer input (GeoPackage...).")
+    ] = None,
+    sheet: Annotated[Optional[str], typer.Option("--sheet", help="Worksheet of a spreadsheet input.")] = None,
     online: Annotated[
         bool,
         typer.Option("--online", help="Also locate addresses with the national address service (BAN); off by default."),
