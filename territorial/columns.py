@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["INDICATORS", "RESULT_COLUMNS", "ROLE_NAMES", "STATUS_LABELS", "Indicator", "column"]
+__all__ = ["INDICATORS", "POINT_IF_PAIRS", "RESULT_COLUMNS", "ROLE_NAMES", "STATUS_LABELS", "Indicator", "column"]
 
 #: Usual column names of each role, in normalised form (see :func:`territorial.io.normalise_column_name`).
 ROLE_NAMES: dict[str, tuple[str, ...]] = {
@@ -57,6 +57,22 @@ ROLE_NAMES: dict[str, tuple[str, ...]] = {
         "position",
     ),
 }
+
+#: Names that hold a "latitude, longitude" point only when their values are pairs of numbers (a ``geo``
+#: column may as well hold a word): read as the ``point`` role after a look at the values.
+POINT_IF_PAIRS: tuple[str, ...] = (
+    "geo",
+    "geopoint",
+    "geo_point_wgs84",
+    "localisation",
+    "localisation_gps",
+    "coord",
+    "coords",
+    "coordonnees_wgs84",
+    "latlng",
+    "lat_lng",
+    "wgs84",
+)
 
 #: Columns added to every geocoded row.
 RESULT_COLUMNS = (

@@ -301,6 +301,13 @@ def _resolve(
         found = rule(index, row)
         if found is not None:
             return found
+    if row.key in index.france_by_name:  # a commune elsewhere, with a postal code or département of 59/62
+        deps = ", ".join(sorted(index.france_by_name[row.key]))
+        return row.found(
+            "ambiguous",
+            note=f"« {row.name} » est une commune du département {deps}, pas {index.zone['de']}, mais le code "
+            "postal ou le département indique la région ; vérifiez la ligne",
+        )
     if row.key:
         return _fuzzy(index, row.key, row.name, row.cp, row.hint_dep, row.notes, fuzzy_cutoff)
     return row.found("unmatched", note="aucune commune ne correspond")
@@ -329,16 +336,23 @@ def _read_row(
         return row.found(
             "invalid", note="aucune information de localisation (coordonnées, code, code postal ou commune)"
         )
-    row.names, row.name_method = _names_for(index, name, key, notes)
+    row.names, row.name_method = _names_for(index, name, key, notes, cp=cp)
     return row
 
 
-def _names_for(index: _Index, name: str, key: str, notes: list[str]) -> tuple[frozenset[str], str]:
-    """Communes of 59/62 the name designates: as written, without its article, or either part of « A (B) »."""
+def _names_for(index: _Index, name: str, key: str, notes: list[str], *, cp: str = "") -> tuple[frozenset[str], str]:
+    """Communes of 59/62 the name designates: as written, without its article, or either part of « A (B) ».
+
+    A name that is exactly a commune elsewhere in France is not rescued by adding or dropping an
+    article (« La Capelle » is in the Aisne, not Capelle in the Nord) unless the postal code
+    points to the commune so read.
+    """
     names = index.by_name.get(key, frozenset())
     if not key or names:
         return names, "name"
     names = index.by_bare_name.get(normalise.strip_article(key), frozenset())
+    if names and key in index.france_by_name:
+        names = frozenset(c for c in names if cp in index.postal_of[c])
     if not names and "(" in name:  # "Lomme (Lille)", "Lille (Hellemmes)": either part may name it
         outer, _, inner = name.partition("(")
         parts = [index.by_name.get(normalise.name_key(p.strip(" )")), frozenset()) for p in (outer, inner)]
@@ -400,6 +414,15 @@ def _by_name(index: _Index, row: _Row) -> _Found | None:
     if not row.names:
         return None
     method, candidates, cp, hint_dep = row.name_method, row.names, row.cp, row.hint_dep
+    if hint_dep and hint_dep not in index.region and hint_dep in index.france_by_name.get(row.key, ()):
+        return row.found(
+            "outside_region",
+            note=f"« {row.name} » du {_departement_name(hint_dep)} (homonyme de "
+            + ", ".join(index.label(c) for c in sorted(candidates))
+            + ")",
+        )
+    if cp in index.by_postal and not any(cp in index.postal_of[c] for c in candidates):
+        return _name_against_postal_code(index, row)
     if len(candidates) > 1 and cp in index.by_postal:
         narrowed = frozenset(c for c in candidates if cp in index.postal_of[c])
         if narrowed:
@@ -427,12 +450,34 @@ def _by_name(index: _Index, row: _Row) -> _Found | None:
                 f"{_departement_name(hint_dep)}"
             ),
         )
-    if cp in index.by_postal and cp not in index.postal_of[found]:
-        row.notes.append(f"code postal {cp} différent de ceux de {index.label(found)}")
-    elif cp in index.by_postal and method == row.name_method:
+    if cp in index.by_postal and method == row.name_method:
         method = "postal_code+" + row.name_method
     row.notes.extend(_name_notes(index, row, found))
     return row.found("matched", found, method, 100.0)
+
+
+def _name_against_postal_code(index: _Index, row: _Row) -> _Found:
+    """The name and the postal code designate different communes: the reading on which both agree, else ambiguous.
+
+    « LONGUEVILLE 59570 » is La Longueville (59), whose name without its article and postal code
+    both fit; « BOURSIES 62147 » names Boursies (59) with a postal code of the Pas-de-Calais:
+    ambiguous, both readings named.
+    """
+    bare = index.by_bare_name.get(normalise.strip_article(row.key), frozenset())
+    agree = frozenset(c for c in bare if row.cp in index.postal_of[c])
+    if len(agree) == 1:
+        (found,) = agree
+        row.notes.append(f"« {row.name} » lu comme {index.info.at[found, 'nom']}, que le code postal {row.cp} désigne")
+        return row.found("matched", found, "postal_code+name_without_article", 100.0)
+    by_code = index.by_postal[row.cp]
+    return row.found(
+        "ambiguous",
+        candidates=row.names | by_code,
+        note=(
+            f"le nom « {row.name} » désigne {', '.join(index.label(c) for c in sorted(row.names))} mais le code "
+            f"postal {row.cp} désigne {', '.join(index.label(c) for c in sorted(by_code))} ; corrigez l'un des deux"
+        ),
+    )
 
 
 def _name_notes(index: _Index, row: _Row, found: str) -> list[str]:

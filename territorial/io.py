@@ -18,7 +18,7 @@ import pyogrio
 
 from territorial._errors import ArgumentError, InputFileError
 from territorial._text import normalise_column_name, to_number
-from territorial.columns import ROLE_NAMES
+from territorial.columns import POINT_IF_PAIRS, ROLE_NAMES
 from territorial.schemes import scheme_from_polygons, scheme_from_table
 
 logger = logging.getLogger(__name__)
@@ -468,6 +468,11 @@ def detect_columns(frame: pd.DataFrame, columns: dict[str, str] | None = None) -
         if found is not None:
             columns[role] = found
             taken.add(found)
+    if not {"point", "latitude", "x"} & set(columns):
+        pairs = (normalised[n] for n in POINT_IF_PAIRS if n in normalised and normalised[n] not in taken)
+        found = next((c for c in pairs if _mostly_pairs(frame[c])), None)
+        if found is not None:
+            columns["point"] = found
     if ("latitude" in columns) != ("longitude" in columns) or ("x" in columns) != ("y" in columns):
         raise InputFileError(
             f"only one coordinate column of a pair was found in {list(frame.columns)}; give both, e.g. "
@@ -505,6 +510,13 @@ def to_degrees(values: pd.Series, *, decimal: str | None = None) -> np.ndarray:
 
 
 _NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")
+
+
+def _mostly_pairs(values: pd.Series) -> bool:
+    """Whether most filled values of a column are two numbers ("50.63, 3.06", "50,63;3,06")."""
+    filled = values.astype("string").dropna()
+    filled = filled[filled.str.strip() != ""].head(1000)
+    return bool(len(filled)) and float((filled.map(_NUMBER.findall).map(len) == 2).mean()) >= 0.8
 
 
 def split_point(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:

@@ -29,7 +29,9 @@ _ARTICLE_AFTER = re.compile(
     r"^(?P<name>.+?)\s*(?:\((?P<a1>le|la|les|l')\)|,\s*(?P<a2>le|la|les|l'))\s*$", re.IGNORECASE
 )
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
-_TOKENS = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes", "lez": "les", "s": "saint"}
+_TOKENS = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes", "s": "saint"}
+#: « lès » / « lez » (near) inside a name, one token: never an article, even first (Lez-Fontaine).
+_NEAR = "lez"
 _CODE_LIKE = re.compile(r"^\d+(\.0+)?$")
 _DEPARTEMENT_NAMES = {"nord": "59", "pas de calais": "62"}
 
@@ -63,7 +65,16 @@ def name_key(value) -> str:
     if match:
         text = f"{match['a1'] or match['a2']} {match['name']}"
     tokens = _NOT_ALNUM.sub(" ", text).split()
-    return " ".join(_TOKENS.get(t, t) if i < len(tokens) - 1 or t != "s" else t for i, t in enumerate(tokens))
+    return " ".join(_token(t, i, len(tokens)) for i, t in enumerate(tokens))
+
+
+def _token(token: str, position: int, count: int) -> str:
+    """One word of a name key: abbreviations spelled out; « lès »/« lez » after the first word as « lez »."""
+    if token == "s" and position == count - 1:  # a final « s » is not « saint »
+        return token
+    if token in ("les", "lez") and position > 0:
+        return _NEAR
+    return _TOKENS.get(token, token)
 
 
 def strip_article(key: str) -> str:

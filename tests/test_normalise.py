@@ -32,8 +32,8 @@ from territorial import normalise
         ("Orée de Mormal (L')", "l oree de mormal"),
         ("LILLE CEDEX", "lille"),  # CEDEX
         ("Lille Cedex 9", "lille"),
-        ("Villers-lez-Cagnicourt", "villers les cagnicourt"),  # lez / lès
-        ("Villers-lès-Cagnicourt", "villers les cagnicourt"),
+        ("Villers-lez-Cagnicourt", "villers lez cagnicourt"),  # lez / lès
+        ("Villers-lès-Cagnicourt", "villers lez cagnicourt"),
         ("Marcq-en-Barœul", "marcq en baroeul"),
         ("", ""),
         (None, ""),

@@ -1,0 +1,113 @@
+"""Truth tables of the name rules, generated from the registry data the geography embeds (COG, postal codes).
+
+Each table is every case of one rule that the registries hold, not a handful picked by hand:
+the wrong answers must be 0, and the share placed right is measured (``bench/bench_names.py``
+prints the same tables).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import territorial
+from territorial import geography, normalise
+
+
+@pytest.fixture(scope="module")
+def registry():
+    communes = geography.communes()[["code_insee", "nom", "departement", "codes_postaux"]]
+    france = geography._layer("communes_france")
+    return communes, france[~france["departement"].isin(["59", "62"])]
+
+
+def outcome(frame: pd.DataFrame, expected: pd.Series) -> dict[str, int]:
+    """right / wrong / refused counts of a geocoding against the expected INSEE codes ('' = must not be placed)."""
+    result = territorial.geocode(frame)
+    rows = pd.concat([result.accepted.drop(columns="geometry"), result.rejected]).set_index("input_row").sort_index()
+    placed = rows["code_insee"].fillna("").astype(str).to_numpy()
+    wanted = expected.to_numpy()
+    accepted = rows["geocode_status"].isin(["matched", "fuzzy"]).to_numpy()
+    return {
+        "right": int((accepted & (placed == wanted) & (wanted != "")).sum()),
+        "wrong": int((accepted & (placed != wanted)).sum()),
+        "refused": int((~accepted).sum()),
+    }
+
+
+def test_every_commune_by_its_name_and_each_of_its_postal_codes(registry):
+    communes, _ = registry
+    pairs = communes.assign(cp=communes["codes_postaux"].str.split(";")).explode("cp")
+    frame = pd.DataFrame({"commune": pairs["nom"].str.upper(), "code_postal": pairs["cp"]})
+    counts = outcome(frame, pairs["code_insee"])
+    assert counts["wrong"] == 0 and counts["right"] == len(pairs), counts
+
+
+def test_names_of_communes_elsewhere_are_never_pulled_in_by_an_article(registry):
+    # every commune outside 59/62 whose name, with or without its article, is a commune of 59/62 under
+    # the other form (e.g. « La X » elsewhere and « X » here): alone, it is not placed in 59/62
+    communes, france = registry
+    here = {normalise.strip_article(normalise.name_key(n)) for n in communes["nom"]}
+    exact_here = {normalise.name_key(n) for n in communes["nom"]}
+    keys = france["nom"].map(normalise.name_key)
+    mirrored = france[keys.map(normalise.strip_article).isin(here) & ~keys.isin(exact_here)]
+    assert len(mirrored) >= 10  # the registries hold enough of them to mean something
+    counts = outcome(pd.DataFrame({"commune": mirrored["nom"].to_numpy()}), pd.Series([""] * len(mirrored)))
+    assert counts == {"right": 0, "wrong": 0, "refused": len(mirrored)}
+
+
+def test_a_name_against_its_postal_code_is_never_placed_silently(registry):
+    # a commune's name with the postal code of a commune of the other département (seeded sample):
+    # placed only where a reading agrees with both, never on the name alone
+    communes, _ = registry
+    rng = np.random.default_rng(0)
+    nord, pas = communes[communes["departement"] == "59"], communes[communes["departement"] == "62"]
+    names = pd.concat([nord.sample(300, random_state=1), pas.sample(300, random_state=2)])
+    others = [(pas if d == "59" else nord).iloc[rng.integers(len(nord) // 2)] for d in names["departement"]]
+    cps = [o["codes_postaux"].split(";")[0] for o in others]
+    frame = pd.DataFrame({"commune": names["nom"].to_numpy(), "code_postal": cps})
+    agree = [  # the commune a name (without article) and the postal code designate together, if any
+        next(
+            (
+                c.code_insee
+                for c in communes.itertuples()
+                if cp in c.codes_postaux.split(";")
+                and normalise.strip_article(normalise.name_key(c.nom)) == normalise.strip_article(normalise.name_key(n))
+            ),
+            "",
+        )
+        for n, cp in zip(frame["commune"], frame["code_postal"])
+    ]
+    counts = outcome(frame, pd.Series(agree))
+    assert counts["wrong"] == 0 and counts["right"] == sum(map(bool, agree)), counts
+
+
+def test_homonyms_with_the_postal_code_of_their_own_departement_are_outside(registry):
+    # a name both in 59/62 and in another département, given with that département's postal code
+    communes, france = registry
+    keys_here = set(communes["nom"].map(normalise.name_key))
+    twins = france[france["nom"].map(normalise.name_key).isin(keys_here) & (france["type"] == "commune")]
+    assert len(twins) >= 20
+    frame = pd.DataFrame({"commune": twins["nom"].to_numpy(), "departement": twins["departement"].to_numpy()})
+    result = territorial.geocode(frame)
+    assert len(result.accepted) == 0 and (result.rejected["geocode_status"] == "outside_region").all()
+
+
+@pytest.mark.parametrize("near", ["lès", "lez", "les", "Lez", "LES"])
+def test_les_and_lez_inside_a_name_are_one_word_and_never_an_article(registry, near):
+    communes, _ = registry
+    named = communes[communes["nom"].str.contains(r"-l[eè][sz]-", regex=True)]
+    assert len(named) >= 10
+    spelled = named["nom"].str.replace(r"-l[eè][sz]-", f"-{near}-", regex=True)
+    counts = outcome(pd.DataFrame({"commune": spelled.to_numpy()}), named["code_insee"])
+    assert counts == {"right": len(named), "wrong": 0, "refused": 0}
+    assert normalise.strip_article(normalise.name_key("Lez-Fontaine")) == "lez fontaine"
+
+
+def test_a_single_column_of_latitude_longitude_is_read_when_it_holds_pairs():
+    points = pd.DataFrame({"nom": ["a", "b"], "localisation": ["50.6292, 3.0573", "50,2910;2,7775"]})
+    result = territorial.geocode(points)
+    assert list(result.accepted["code_insee"]) == ["59350", "62041"]
+    words = pd.DataFrame({"nom": ["a", "b"], "geo": ["urbain", "rural"], "commune": ["Lille", "Arras"]})
+    assert list(territorial.geocode(words).accepted["geocode_method"]) == ["name", "name"]
