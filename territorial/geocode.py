@@ -161,7 +161,9 @@ class _Index:
     postal_of: dict[str, frozenset[str]]
     france_codes: dict[str, str]
     france_by_name: dict[str, frozenset[str]]
+    france_official: dict[str, frozenset[str]]
     current_keys: frozenset[str]
+    name_kinds: dict[tuple[str, str], str]
     fuzzy_keys: tuple[str, ...]
     fuzzy_codes: tuple[frozenset[str], ...]
     tree: shapely.STRtree
@@ -174,6 +176,16 @@ class _Index:
 
     def label(self, code: str) -> str:
         return f"{self.info.at[code, 'nom']} ({code})"
+
+
+#: Gazetteer rows that are a former state of a commune (their codes lead to the current commune).
+FORMER = ("ancien_code", "commune_deleguee", "commune_associee")
+#: How a note says what kind of name matched.
+NAME_KINDS = {
+    "commune_deleguee": "commune déléguée de",
+    "commune_associee": "commune associée à",
+    "libelle_poste": "nom postal (La Poste) de",
+}
 
 
 def _group(keys, codes) -> dict[str, frozenset[str]]:
@@ -192,10 +204,13 @@ def _index() -> _Index:
     france = geography._layer("communes_france")
     named = gaz[gaz["nom"].notna()]
     keys = named["nom"].map(normalise.name_key)
-    postal_pairs = [(cp, code) for code, cps in zip(communes.index, communes["codes_postaux"]) for cp in cps.split(";")]
-    old = gaz[gaz["type"] != "commune"]
+    postal = gaz[gaz["type"] == "libelle_poste"]  # La Poste may know postal codes the COG does not list
+    every = zip([*communes.index, *postal["code_insee"]], [*communes["codes_postaux"], *postal["codes_postaux"]])
+    postal_pairs = sorted({(cp, code) for code, cps in every for cp in cps.split(";") if cp})
+    old = gaz[gaz["type"].isin(FORMER)]
     region = frozenset(communes["departement"].unique())
     outside = france[~france["departement"].isin(region)]
+    official = outside[outside["type"] != "libelle_poste"]
     fuzzy = _group(keys, named["code_insee"])
     return _Index(
         info=communes.drop(columns="geometry"),
@@ -204,10 +219,12 @@ def _index() -> _Index:
         by_name=fuzzy,
         by_bare_name=_group(keys.map(normalise.strip_article), named["code_insee"]),
         by_postal=_group([cp for cp, _ in postal_pairs], [c for _, c in postal_pairs]),
-        postal_of={c: frozenset(cps.split(";")) for c, cps in zip(communes.index, communes["codes_postaux"])},
+        postal_of={c: frozenset(cp for cp, code in postal_pairs if code == c) for c in communes.index},
         france_codes=dict(zip(france["code"], france["departement"])),
         france_by_name=_group(outside["nom"].map(normalise.name_key), outside["departement"]),
+        france_official=_group(official["nom"].map(normalise.name_key), official["departement"]),
         current_keys=frozenset(communes["nom"].map(normalise.name_key)),
+        name_kinds=dict(zip(zip(keys, named["code_insee"]), named["type"])),
         fuzzy_keys=tuple(fuzzy),
         fuzzy_codes=tuple(fuzzy.values()),
         tree=shapely.STRtree(communes.geometry.to_numpy()),
@@ -441,6 +458,14 @@ def _by_name(index: _Index, row: _Row) -> _Found | None:
             ),
         )
     (found,) = candidates
+    elsewhere = index.france_official.get(row.key)
+    if elsewhere and not (cp or hint_dep) and index.name_kinds.get((row.key, found)) == "libelle_poste":
+        return row.found(
+            "ambiguous",
+            candidates=candidates,
+            note=f"« {row.name} » est le nom postal (La Poste) de {index.label(found)} et le nom de communes du "
+            f"département {', '.join(sorted(elsewhere))} ; précisez le code postal",
+        )
     if hint_dep and hint_dep not in index.region:
         return row.found(
             "ambiguous",
@@ -483,8 +508,11 @@ def _name_against_postal_code(index: _Index, row: _Row) -> _Found:
 def _name_notes(index: _Index, row: _Row, found: str) -> list[str]:
     """What the user should know about a name match: no article, a former commune, homonyms elsewhere."""
     notes = []
+    kind = index.name_kinds.get((row.key, found), "commune")
     if row.name_method == "name_without_article":
         notes.append(f"nom sans article, lu comme {index.info.at[found, 'nom']}")
+    elif kind in NAME_KINDS:
+        notes.append(f"« {row.name} » : {NAME_KINDS[kind]} {index.label(found)}")
     elif row.key not in index.current_keys:
         notes.append(f"« {row.name} » est une ancienne commune, aujourd'hui {index.label(found)}")
     elsewhere = index.france_by_name.get(row.key)

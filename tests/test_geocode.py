@@ -80,7 +80,7 @@ def test_known_answers(values, status, code, method):
 
 
 def test_notes_explain_old_names_and_homonyms():
-    assert "ancienne commune, aujourd'hui Lille (59350)" in single(commune="Lomme")["geocode_note"]
+    assert "« Lomme » : commune associée à Lille (59350)" in single(commune="Lomme")["geocode_note"]
     assert "Saint-Aubin (59529), Saint-Aubin (62742)" in single(commune="Saint-Aubin")["geocode_note"]
     fuzzy = single(commune="Tourcoin")
     assert 88 <= fuzzy["geocode_score"] < 100 and "Tourcoing" in fuzzy["geocode_note"]

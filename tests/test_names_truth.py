@@ -111,3 +111,24 @@ def test_a_single_column_of_latitude_longitude_is_read_when_it_holds_pairs():
     assert list(result.accepted["code_insee"]) == ["59350", "62041"]
     words = pd.DataFrame({"nom": ["a", "b"], "geo": ["urbain", "rural"], "commune": ["Lille", "Arras"]})
     assert list(territorial.geocode(words).accepted["geocode_method"]) == ["name", "name"]
+
+
+def test_every_la_poste_name_of_the_zone_with_its_postal_codes(registry):
+    gazetteer = geography.gazetteer()
+    labels = gazetteer[gazetteer["type"] == "libelle_poste"]
+    assert len(labels) >= 10
+    pairs = labels.assign(cp=labels["codes_postaux"].str.split(";")).explode("cp")
+    frame = pd.DataFrame({"commune": pairs["nom"].to_numpy(), "code_postal": pairs["cp"].to_numpy()})
+    counts = outcome(frame, pairs["code_insee"])
+    assert counts == {"right": len(pairs), "wrong": 0, "refused": 0}
+    notes = territorial.geocode(frame).accepted["geocode_note"]
+    assert notes.str.contains("nom postal (La Poste) de", regex=False).all()
+
+
+def test_la_poste_names_of_communes_elsewhere_are_never_placed_here(registry):
+    communes, france = registry
+    here = set(geography.gazetteer()["nom"].dropna().map(normalise.name_key))
+    names = france[(france["type"] == "libelle_poste") & ~france["nom"].map(normalise.name_key).isin(here)]
+    assert len(names) >= 100
+    counts = outcome(pd.DataFrame({"commune": names["nom"].to_numpy()}), pd.Series([""] * len(names)))
+    assert counts == {"right": 0, "wrong": 0, "refused": len(names)}
