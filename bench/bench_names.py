@@ -33,7 +33,7 @@ def tables() -> dict[str, tuple[pd.DataFrame, pd.Series]]:
     mirrored = outside[keys.map(normalise.strip_article).isin(bare_here) & ~keys.isin(here)]
     elsewhere = outside[~keys.isin(here)].sample(3000, random_state=0)
     rng = np.random.default_rng(0)
-    swapped = pairs.sample(2000, random_state=3)
+    swapped = pairs.sample(frac=1.0, random_state=3)
     other_cp = pairs["cp"].to_numpy()[rng.integers(len(pairs), size=len(swapped))]
     keep = [cp not in cps.split(";") for cp, cps in zip(other_cp, swapped["codes_postaux"])]
     swapped, other_cp = swapped[keep], other_cp[keep]
