@@ -82,6 +82,7 @@ def main() -> None:
     reference = reference.rename(columns={"nom": "commune", "cp": "code_postal"})[
         ["commune", "code_postal", "code_insee"]
     ]
+    territorial.geocode(pd.DataFrame({"commune": ["Lille"]}))  # the gazetteer index, built once per process
     print(
         f"{'rule':40s} {'rows':>6s} {'right':>6s} {'agreed':>6s} {'wrong':>6s} {'refused':>7s}  geocode   merge  ratio"
     )
