@@ -219,7 +219,8 @@ def _index() -> _Index:
         by_name=fuzzy,
         by_bare_name=_group(keys.map(normalise.strip_article), named["code_insee"]),
         by_postal=_group([cp for cp, _ in postal_pairs], [c for _, c in postal_pairs]),
-        postal_of={c: frozenset(cp for cp, code in postal_pairs if code == c) for c in communes.index},
+        postal_of=dict.fromkeys(communes.index, frozenset())
+        | _group([code for _, code in postal_pairs], [cp for cp, _ in postal_pairs]),
         france_codes=dict(zip(france["code"], france["departement"])),
         france_by_name=_group(outside["nom"].map(normalise.name_key), outside["departement"]),
         france_official=_group(official["nom"].map(normalise.name_key), official["departement"]),

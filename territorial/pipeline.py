@@ -127,8 +127,10 @@ def _staged(
 
     Each folder of outputs gets one :class:`~territorial._atomic.OutputFolder`, its set keyed by
     the command and the name of its first output there; the outputs' names are checked against
-    the folder's manifest before any work. Yields option -> path in the staging folder.
+    the folder's manifest before any work, and refused when one is an input or two are the
+    same file (:func:`_not_inputs`). Yields option -> path in the staging folder.
     """
+    _not_inputs(outputs, inputs)
     chosen = {option: Path(path) for option, path in outputs.items() if path is not None}
     folders: dict[Path, list[str]] = {}
     for option, path in chosen.items():
@@ -196,18 +198,17 @@ def geocode_to_files(
     """
     output = Path(output)
     rejects = Path(rejects) if rejects is not None else rejects_path(output)
-    _not_inputs({"--output": output, "--rejects": rejects}, [path])
-    progress(f"lecture et géocodage de {Path(path).name}")
-    failed = None
-    try:
-        result = geocode_file(path, scheme=scheme, strict=strict, **options)
-    except GeocodeError as exc:
-        result, failed = exc.result, exc
-    progress(f"écriture de {fr_number(result.n_input)} lignes")
     parameters = {"entrée": str(path), "options": options}
     with _staged(
         {"--output": output, "--rejects": rejects}, command="territorial geocode", parameters=parameters, inputs=[path]
     ) as staged:
+        progress(f"lecture et géocodage de {Path(path).name}")
+        failed = None
+        try:
+            result = geocode_file(path, scheme=scheme, strict=strict, **options)
+        except GeocodeError as exc:
+            result, failed = exc.result, exc
+        progress(f"écriture de {fr_number(result.n_input)} lignes")
         write_points(result.accepted, staged["--output"])
         write_table(result.rejected, staged["--rejects"])
     return GeocodeRun(result, output, rejects, failed)
@@ -228,10 +229,8 @@ def geocode_on_dask(
     ``encoding``, ``columns``, ``crs``, ``progress``). The address service is not called from
     the workers: ``online=True`` is refused.
     """
-    _not_inputs({"--output": accepted, "--rejects": rejected}, [path])
-    for target, name in ((accepted, "accepted"), (rejected, "rejected")):
-        if Path(target).suffix.lower() != ".csv":
-            raise ArgumentError(f"`{name}` {Path(target).name}: the Dask engine writes CSV; end the name in .csv")
+    _ends_in(accepted, ".csv", option="--output", what="CSV with the Dask engine")
+    _ends_in(rejected, ".csv", option="--rejects", what="CSV with the Dask engine")
     if options.pop("online", False):
         raise ArgumentError(
             "the address service is not called from Dask workers; drop `online` (--online) or use the memory engine"
@@ -319,7 +318,6 @@ def export_files(
 ) -> FilesRun:
     """Geocode and analyse facility files, then export every layer for GIS (see :func:`territorial.export_analysis`)."""
     inputs = [layer.path for layer in layers]
-    _not_inputs({"--output": output}, inputs)
     parameters = {"entrées": [str(p) for p in inputs], "rayons": radii_km, "options": export_options}
     with _staged(
         {"--output": output},
@@ -353,7 +351,6 @@ def map_files(
     """
     _ends_in(output, ".html", option="--output", what="an HTML map")
     inputs = [layer.path for layer in layers]
-    _not_inputs({"--output": output}, inputs)
     parameters = {"entrées": [str(p) for p in inputs], "rayons": radii_km, "autonome": self_contained}
     with _staged(
         {"--output": output}, command="territorial map", parameters=parameters | map_options, inputs=inputs
@@ -412,7 +409,6 @@ def site_to_files(
     _ends_in(map_path, ".html", option="--map", what="an HTML map")
     output = Path(output)
     outputs = {"--output": output, "coverage": output.with_name(f"{output.stem}_couverture.csv"), "--map": map_path}
-    _not_inputs(outputs, [existing, candidates])
     parameters: dict[str, object] = {"k": k, "part": share, "rayon": radius_km}
     parameters |= {"candidats": candidates, "existants": existing}
     parameters |= {"poids": weights, "minimum_par_territoire": min_per_territory, "solveur": solver}
@@ -467,7 +463,6 @@ def points_to_file(
     if engine not in ENGINES:
         raise ArgumentError(f"`engine` must be one of {ENGINES}, got {engine!r}")
     _ends_in(output, ".csv", option="--output", what="a CSV table per commune")
-    _not_inputs({"--output": output}, [source, facilities])
     parameters: dict[str, object] = {"source": source, "synthétiques": synthetic, "équipements": facilities}
     parameters |= {"rayon": radius_km}
     parameters |= {"moteur": engine, "lignes_par_partition": partition_rows, "crs": crs}

@@ -81,9 +81,9 @@ def dask_client(scheduler: str | None = None, *, workers: int = 2):
     from distributed import Client, LocalCluster
 
     # the cluster's own start/stop chatter is not the user's business unless they asked for --verbose
-    quiet = max(logging.getLogger().getEffectiveLevel(), logging.WARNING)
-    logging.getLogger("distributed").setLevel(quiet)
-    quiet = logging.CRITICAL if quiet > logging.INFO else quiet
+    level = max(logging.getLogger().getEffectiveLevel(), logging.WARNING)
+    logging.getLogger("distributed").setLevel(level)
+    workers_level = logging.CRITICAL if level > logging.INFO else level
     if scheduler:
         try:
             client = Client(scheduler, timeout="10s")
@@ -102,7 +102,7 @@ def dask_client(scheduler: str | None = None, *, workers: int = 2):
             processes=True,
             dashboard_address=":0",
             memory_limit="auto",
-            silence_logs=quiet,  # a task's error comes back to the caller, which says it once
+            silence_logs=workers_level,  # a task's error comes back to the caller, which says it once
         ) as cluster,
         Client(cluster) as client,
     ):
