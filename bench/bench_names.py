@@ -1,8 +1,8 @@
 """Benchmark: the name rules on every case the registries hold, right / wrong / refused, and their cost.
 
 Run: ``.venv/bin/python bench/bench_names.py``. Each table is generated from the registry data
-embedded in ``geodata/npdc.gpkg`` (COG names and postal codes, La Poste names, the communes of
-France), as ``tests/test_names_truth.py`` does; "wrong" is a row accepted on the wrong commune (or
+embedded in ``geodata/npdc.gpkg`` (COG names and postal codes, former and La Poste names, the
+communes of France), as ``tests/test_names_truth.py`` does; "wrong" is a row accepted on the wrong commune (or
 accepted at all when it must not be). The baseline is a bare pandas merge on the exact
 (name, postal code) pair of the same rows, which places only rows written as the COG writes them.
 """
@@ -25,8 +25,10 @@ def tables() -> dict[str, tuple[pd.DataFrame, pd.Series]]:
     outside = france[~france["departement"].isin(["59", "62"])]
     gazetteer = geography.gazetteer()
     pairs = communes.assign(cp=communes["codes_postaux"].str.split(";")).explode("cp")
-    labels = gazetteer[gazetteer["type"] == "libelle_poste"]
-    labels = labels.assign(cp=labels["codes_postaux"].str.split(";")).explode("cp")
+    others = gazetteer[(gazetteer["type"] != "commune") & gazetteer["nom"].notna()]
+    labels = others.assign(cp=others["codes_postaux"].str.split(";")).explode("cp")
+    written = (others["commune"] + " " + others["nom"]).str.upper()
+    two_parts = others[~written.map(normalise.name_key).isin(set(gazetteer["nom"].dropna().map(normalise.name_key)))]
     here = set(gazetteer["nom"].dropna().map(normalise.name_key))
     keys = outside["nom"].map(normalise.name_key)
     bare_here = {normalise.strip_article(k) for k in here}
@@ -42,9 +44,18 @@ def tables() -> dict[str, tuple[pd.DataFrame, pd.Series]]:
             pd.DataFrame({"commune": pairs["nom"].str.upper().to_numpy(), "code_postal": pairs["cp"].to_numpy()}),
             pairs["code_insee"],
         ),
-        "La Poste name + its postal codes": (
+        "other name + its postal codes": (  # former, associated, postal, hamlet
             pd.DataFrame({"commune": labels["nom"].to_numpy(), "code_postal": labels["cp"].to_numpy()}),
             labels["code_insee"],
+        ),
+        "commune + other name (LILLE HELLEMMES)": (
+            pd.DataFrame(
+                {
+                    "commune": (two_parts["commune"] + " " + two_parts["nom"]).str.upper().to_numpy(),
+                    "code_postal": two_parts["codes_postaux"].str.split(";").str[0].to_numpy(),
+                }
+            ),
+            two_parts["code_insee"],
         ),
         "commune elsewhere, article mirrored": (
             pd.DataFrame({"commune": mirrored["nom"].to_numpy()}),

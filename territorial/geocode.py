@@ -153,6 +153,8 @@ class _Index:
     """Lookup tables on the embedded gazetteer, built once per process."""
 
     info: pd.DataFrame
+    name_of: dict[str, str]
+    departement_of: dict[str, str]
     code_to_current: dict[str, str]
     old_code_names: dict[str, str]
     by_name: dict[str, frozenset[str]]
@@ -162,7 +164,6 @@ class _Index:
     france_codes: dict[str, str]
     france_by_name: dict[str, frozenset[str]]
     france_official: dict[str, frozenset[str]]
-    current_keys: frozenset[str]
     name_kinds: dict[tuple[str, str], str]
     fuzzy_keys: tuple[str, ...]
     fuzzy_codes: tuple[frozenset[str], ...]
@@ -175,17 +176,30 @@ class _Index:
     zone: dict[str, str]
 
     def label(self, code: str) -> str:
-        return f"{self.info.at[code, 'nom']} ({code})"
+        return f"{self.name_of[code]} ({code})"
 
 
 #: Gazetteer rows that are a former state of a commune (their codes lead to the current commune).
-FORMER = ("ancien_code", "commune_deleguee", "commune_associee")
+FORMER = ("ancien_code", "ancienne_commune", "commune_deleguee", "commune_associee")
 #: How a note says what kind of name matched.
 NAME_KINDS = {
     "commune_deleguee": "commune déléguée de",
     "commune_associee": "commune associée à",
+    "ancienne_commune": "ancienne commune, rattachée à",
+    "ancien_nom": "ancien nom de",
+    "lieu_dit": "lieu-dit de",
     "libelle_poste": "nom postal (La Poste) de",
 }
+#: Names that are no official name of a commune today: one that is also a commune elsewhere needs its postal code.
+UNOFFICIAL = ("ancienne_commune", "ancien_nom", "lieu_dit", "libelle_poste")
+
+
+def _kind_of(kind: str, label: str) -> str:
+    """« ancien nom d'Aix-en-Pévèle (59004) »: the kind's phrase before a commune's label, elided in French."""
+    phrase = NAME_KINDS[kind]
+    if phrase.endswith(" de") and label[:1].upper() in "AEIOUYÉÈÊÂÎÔ":
+        return f"{phrase[:-2]}d'{label}"
+    return f"{phrase} {label}"
 
 
 def _group(keys, codes) -> dict[str, frozenset[str]]:
@@ -210,10 +224,12 @@ def _index() -> _Index:
     old = gaz[gaz["type"].isin(FORMER)]
     region = frozenset(communes["departement"].unique())
     outside = france[~france["departement"].isin(region)]
-    official = outside[outside["type"] != "libelle_poste"]
+    official = outside[~outside["type"].isin(UNOFFICIAL)]
     fuzzy = _group(keys, named["code_insee"])
     return _Index(
         info=communes.drop(columns="geometry"),
+        name_of=dict(zip(communes.index, communes["nom"])),
+        departement_of=dict(zip(communes.index, communes["departement"])),
         code_to_current={**dict(zip(old["code"], old["code_insee"])), **{c: c for c in communes.index}},
         old_code_names={c: n for c, n in zip(old["code"], old["nom"]) if isinstance(n, str)},
         by_name=fuzzy,
@@ -224,7 +240,6 @@ def _index() -> _Index:
         france_codes=dict(zip(france["code"], france["departement"])),
         france_by_name=_group(outside["nom"].map(normalise.name_key), outside["departement"]),
         france_official=_group(official["nom"].map(normalise.name_key), official["departement"]),
-        current_keys=frozenset(communes["nom"].map(normalise.name_key)),
         name_kinds=dict(zip(zip(keys, named["code_insee"]), named["type"])),
         fuzzy_keys=tuple(fuzzy),
         fuzzy_codes=tuple(fuzzy.values()),
@@ -359,11 +374,11 @@ def _read_row(
 
 
 def _names_for(index: _Index, name: str, key: str, notes: list[str], *, cp: str = "") -> tuple[frozenset[str], str]:
-    """Communes of 59/62 the name designates: as written, without its article, or either part of « A (B) ».
+    """Communes of 59/62 the name designates: as written, without its article, or in two parts.
 
     A name that is exactly a commune elsewhere in France is not rescued by adding or dropping an
     article (« La Capelle » is in the Aisne, not Capelle in the Nord) unless the postal code
-    points to the commune so read.
+    points to the commune so read, nor read in two parts.
     """
     names = index.by_name.get(key, frozenset())
     if not key or names:
@@ -371,14 +386,34 @@ def _names_for(index: _Index, name: str, key: str, notes: list[str], *, cp: str 
     names = index.by_bare_name.get(normalise.strip_article(key), frozenset())
     if names and key in index.france_by_name:
         names = frozenset(c for c in names if cp in index.postal_of[c])
-    if not names and "(" in name:  # "Lomme (Lille)", "Lille (Hellemmes)": either part may name it
+    if names or key in index.france_by_name:
+        return names, "name_without_article"
+    both = _two_parts(index, name, key)
+    if both:
+        notes.append("nom lu en deux parties : " + ", ".join(index.label(c) for c in sorted(both)))
+        return both, "name_in_two_parts"
+    return names, "name_without_article"
+
+
+def _two_parts(index: _Index, name: str, key: str) -> frozenset[str]:
+    """One commune named twice: « LILLE HELLEMMES », « DUNKERQUE MALO LES BAINS », « Lomme (Lille) ».
+
+    Words are split at each place in turn; both sides must be names of the same single commune
+    (in « A (B) » a side that names nothing is allowed).
+    """
+    if "(" in name:
         outer, _, inner = name.partition("(")
         parts = [index.by_name.get(normalise.name_key(p.strip(" )")), frozenset()) for p in (outer, inner)]
         known = [p for p in parts if p]
-        if known and all(p == known[0] for p in known):
-            notes.append(f"nom lu en deux parties : « {outer.strip()} » et « {inner.strip(' )')} »")
-            return known[0], "name"
-    return names, "name_without_article"
+        return known[0] if known and all(p == known[0] for p in known) else frozenset()
+    words = key.split()
+    for cut in range(1, len(words)):
+        left = index.by_name.get(" ".join(words[:cut]), frozenset())
+        right = " ".join(words[cut:])
+        article = "les" + right[3:] if right.startswith("lez ") else right  # « Les Moëres » inside a name
+        if len(left) == 1 and left in (index.by_name.get(right), index.by_name.get(article)):
+            return left
+    return frozenset()
 
 
 def _by_code(index: _Index, row: _Row) -> _Found | None:
@@ -446,7 +481,7 @@ def _by_name(index: _Index, row: _Row) -> _Found | None:
         if narrowed:
             candidates, method = narrowed, "postal_code+" + row.name_method
     if len(candidates) > 1 and hint_dep:
-        narrowed = frozenset(c for c in candidates if index.info.at[c, "departement"] == hint_dep)
+        narrowed = frozenset(c for c in candidates if index.departement_of[c] == hint_dep)
         if narrowed:
             candidates, method = narrowed, "departement+" + row.name_method
     if len(candidates) > 1:
@@ -460,11 +495,12 @@ def _by_name(index: _Index, row: _Row) -> _Found | None:
         )
     (found,) = candidates
     elsewhere = index.france_official.get(row.key)
-    if elsewhere and not (cp or hint_dep) and index.name_kinds.get((row.key, found)) == "libelle_poste":
+    kind = index.name_kinds.get((row.key, found), "commune")
+    if elsewhere and not (cp or hint_dep) and kind in UNOFFICIAL:
         return row.found(
             "ambiguous",
             candidates=candidates,
-            note=f"« {row.name} » est le nom postal (La Poste) de {index.label(found)} et le nom de communes du "
+            note=f"« {row.name} » : {_kind_of(kind, index.label(found))}, et nom de commune(s) du "
             f"département {', '.join(sorted(elsewhere))} ; précisez le code postal",
         )
     if hint_dep and hint_dep not in index.region:
@@ -493,7 +529,7 @@ def _name_against_postal_code(index: _Index, row: _Row) -> _Found:
     agree = frozenset(c for c in bare if row.cp in index.postal_of[c])
     if len(agree) == 1:
         (found,) = agree
-        row.notes.append(f"« {row.name} » lu comme {index.info.at[found, 'nom']}, que le code postal {row.cp} désigne")
+        row.notes.append(f"« {row.name} » lu comme {index.name_of[found]}, que le code postal {row.cp} désigne")
         return row.found("matched", found, "postal_code+name_without_article", 100.0)
     by_code = index.by_postal[row.cp]
     return row.found(
@@ -511,11 +547,9 @@ def _name_notes(index: _Index, row: _Row, found: str) -> list[str]:
     notes = []
     kind = index.name_kinds.get((row.key, found), "commune")
     if row.name_method == "name_without_article":
-        notes.append(f"nom sans article, lu comme {index.info.at[found, 'nom']}")
+        notes.append(f"nom sans article, lu comme {index.name_of[found]}")
     elif kind in NAME_KINDS:
-        notes.append(f"« {row.name} » : {NAME_KINDS[kind]} {index.label(found)}")
-    elif row.key not in index.current_keys:
-        notes.append(f"« {row.name} » est une ancienne commune, aujourd'hui {index.label(found)}")
+        notes.append(f"« {row.name} » : {_kind_of(kind, index.label(found))}")
     elsewhere = index.france_by_name.get(row.key)
     if elsewhere and not (row.cp or row.dep):
         notes.append(f"homonyme(s) hors région ignoré(s) (départements {', '.join(sorted(elsewhere))})")
@@ -561,7 +595,7 @@ def _fuzzy(index: _Index, key: str, name: str, cp: str, dep: str, notes: list[st
         choices = [i for i in choices if index.fuzzy_codes[i] & allowed]
         cutoff = min(cutoff, 80.0)  # the postal code already narrows the search
     elif dep in index.region:
-        choices = [i for i in choices if any(index.info.at[c, "departement"] == dep for c in index.fuzzy_codes[i])]
+        choices = [i for i in choices if any(index.departement_of[c] == dep for c in index.fuzzy_codes[i])]
     keys = [index.fuzzy_keys[i] for i in choices]
     hits = process.extract(key, keys, scorer=fuzz.ratio, limit=5, score_cutoff=cutoff)
     if not hits:
@@ -577,7 +611,7 @@ def _fuzzy(index: _Index, key: str, name: str, cp: str, dep: str, notes: list[st
             candidates=codes,
         )
     (found,) = codes
-    notes.append(f"nom approché : « {name} » lu comme {index.info.at[found, 'nom']} (score {best:.0f})")
+    notes.append(f"nom approché : « {name} » lu comme {index.name_of[found]} (score {best:.0f})")
     return _Found("fuzzy", found, "fuzzy_name", round(best, 1), "; ".join(notes))
 
 

@@ -13,6 +13,7 @@ import pytest
 
 import territorial
 from territorial import geography, normalise
+from territorial.geocode import NAME_KINDS, UNOFFICIAL
 
 
 @pytest.fixture(scope="module")
@@ -113,22 +114,69 @@ def test_a_single_column_of_latitude_longitude_is_read_when_it_holds_pairs():
     assert list(territorial.geocode(words).accepted["geocode_method"]) == ["name", "name"]
 
 
-def test_every_la_poste_name_of_the_zone_with_its_postal_codes(registry):
+OTHER_NAMES = ("commune_deleguee", "commune_associee", "ancienne_commune", "ancien_nom", "lieu_dit", "libelle_poste")
+
+
+@pytest.mark.parametrize("kind", OTHER_NAMES)
+def test_every_other_name_of_the_zone_with_its_postal_codes_is_placed_with_its_kind(registry, kind):
+    # La Poste's names, former communes (COG since 1943 and the sourced list), old names, hamlets,
+    # communes déléguées and associées: each with each postal code of its commune, placed right and said so
     gazetteer = geography.gazetteer()
-    labels = gazetteer[gazetteer["type"] == "libelle_poste"]
-    assert len(labels) >= 10
-    pairs = labels.assign(cp=labels["codes_postaux"].str.split(";")).explode("cp")
+    names = gazetteer[gazetteer["type"] == kind]
+    assert len(names) >= 1
+    pairs = names.assign(cp=names["codes_postaux"].str.split(";")).explode("cp")
     frame = pd.DataFrame({"commune": pairs["nom"].to_numpy(), "code_postal": pairs["cp"].to_numpy()})
     counts = outcome(frame, pairs["code_insee"])
     assert counts == {"right": len(pairs), "wrong": 0, "refused": 0}
     notes = territorial.geocode(frame).accepted["geocode_note"]
-    assert notes.str.contains("nom postal (La Poste) de", regex=False).all()
+    phrase = NAME_KINDS[kind][: -len(" de")] if kind != "commune_associee" else NAME_KINDS[kind]
+    assert notes.str.contains(phrase, regex=False).all(), notes[~notes.str.contains(phrase, regex=False)]
 
 
-def test_la_poste_names_of_communes_elsewhere_are_never_placed_here(registry):
+def test_a_commune_written_with_one_of_its_other_names_is_read_in_two_parts(registry):
+    # « LILLE HELLEMMES », « DUNKERQUE MALO LES BAINS »: every commune with each of its other names, in both orders
+    gazetteer = geography.gazetteer()
+    others = gazetteer[gazetteer["type"].isin(OTHER_NAMES) & gazetteer["nom"].notna()]
+    cp = others["codes_postaux"].str.split(";").str[0]
+    both_orders = pd.concat(
+        [
+            pd.DataFrame({"commune": (others["commune"] + " " + others["nom"]).str.upper(), "code_postal": cp}),
+            pd.DataFrame({"commune": others["nom"] + " (" + others["commune"] + ")", "code_postal": cp}),
+        ]
+    )
+    keys = both_orders["commune"].map(normalise.name_key)
+    both_orders = both_orders[~keys.isin(gazetteer["nom"].dropna().map(normalise.name_key))]  # already a name
+    assert len(both_orders) >= 100
+    expected = pd.Series(list(others["code_insee"]) * 2, index=range(2 * len(others)))[
+        ~keys.isin(gazetteer["nom"].dropna().map(normalise.name_key)).to_numpy()
+    ]
+    counts = outcome(both_orders.reset_index(drop=True), expected.reset_index(drop=True))
+    assert counts == {"right": len(both_orders), "wrong": 0, "refused": 0}
+
+
+def test_other_names_that_are_a_commune_elsewhere_need_their_postal_code(registry):
+    # « Aix » (Aix-en-Pévèle until 2018; a commune of the Corrèze), « Beaumont », « MONTREUIL »: never placed alone
+    _, france = registry
+    gazetteer = geography.gazetteer()
+    official = set(
+        france.loc[france["type"].isin(["commune", "commune_deleguee", "commune_associee"]), "nom"].map(
+            normalise.name_key
+        )
+    )
+    weak = gazetteer[
+        gazetteer["type"].isin(UNOFFICIAL)
+        & gazetteer["nom"].map(lambda n: isinstance(n, str) and normalise.name_key(n) in official)
+    ]
+    assert len(weak) >= 3
+    result = territorial.geocode(pd.DataFrame({"commune": weak["nom"].to_numpy()}))
+    assert len(result.accepted) == 0 and set(result.rejected["geocode_status"]) == {"ambiguous"}
+    assert result.rejected["geocode_note"].str.contains("précisez le code postal").all()
+
+
+def test_la_poste_and_former_names_of_communes_elsewhere_are_never_placed_here(registry):
     communes, france = registry
     here = set(geography.gazetteer()["nom"].dropna().map(normalise.name_key))
-    names = france[(france["type"] == "libelle_poste") & ~france["nom"].map(normalise.name_key).isin(here)]
-    assert len(names) >= 100
+    names = france[france["type"].isin(UNOFFICIAL) & ~france["nom"].map(normalise.name_key).isin(here)]
+    assert set(names["type"]) == {"libelle_poste", "ancienne_commune", "ancien_nom"} and len(names) >= 1000
     counts = outcome(pd.DataFrame({"commune": names["nom"].to_numpy()}), pd.Series([""] * len(names)))
     assert counts == {"right": 0, "wrong": 0, "refused": len(names)}
