@@ -39,6 +39,7 @@ def tables() -> dict[str, tuple[pd.DataFrame, pd.Series]]:
     other_cp = pairs["cp"].to_numpy()[rng.integers(len(pairs), size=len(swapped))]
     keep = [cp not in cps.split(";") for cp, cps in zip(other_cp, swapped["codes_postaux"])]
     swapped, other_cp = swapped[keep], other_cp[keep]
+    served = pairs.groupby("cp")["code_insee"].agg(set)
     return {
         "COG name + each postal code": (
             pd.DataFrame({"commune": pairs["nom"].str.upper().to_numpy(), "code_postal": pairs["cp"].to_numpy()}),
@@ -56,6 +57,10 @@ def tables() -> dict[str, tuple[pd.DataFrame, pd.Series]]:
                 }
             ),
             two_parts["code_insee"],
+        ),
+        "unknown place name + each postal code": (  # placed only by a postal code of one commune
+            pd.DataFrame({"commune": "ZZQX LIEU SANS NOM", "code_postal": served.index.to_numpy()}),
+            pd.Series([next(iter(s)) if len(s) == 1 else "" for s in served]),
         ),
         "commune elsewhere, article mirrored": (
             pd.DataFrame({"commune": mirrored["nom"].to_numpy()}),

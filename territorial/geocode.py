@@ -342,8 +342,31 @@ def _resolve(
             "postal ou le département indique la région ; vérifiez la ligne",
         )
     if row.key:
-        return _fuzzy(index, row.key, row.name, row.cp, row.hint_dep, row.notes, fuzzy_cutoff)
+        found = _fuzzy(index, row.key, row.name, row.cp, row.hint_dep, row.notes, fuzzy_cutoff)
+        return _unknown_name(index, row) if found.status == "unmatched" else found
     return row.found("unmatched", note="aucune commune ne correspond")
+
+
+def _unknown_name(index: _Index, row: _Row) -> _Found:
+    """A name known nowhere (a hamlet, a district: La Poste's « ligne 5 ») with a postal code of one commune only.
+
+    The postal code alone places it, as rule 4 would, and the note says the name was not
+    recognised; with a postal code of several communes the row stays unmatched, the communes named.
+    """
+    served = index.by_postal.get(row.cp, frozenset())
+    if len(served) == 1:
+        (only,) = served
+        return row.found(
+            "matched",
+            only,
+            "postal_code+unknown_name",
+            100.0,
+            note=f"« {row.name} » n'est le nom d'aucune commune (lieu-dit, quartier ?) : placé par le code postal "
+            f"{row.cp}, qui ne dessert que {index.label(only)}",
+        )
+    names = ", ".join(index.label(c) for c in sorted(served)[:8]) + (", …" if len(served) > 8 else "")
+    where = f" ; le code postal {row.cp} dessert {len(served)} communes : {names}" if served else ""
+    return row.found("unmatched", note=f"commune « {row.name} » introuvable ({index.zone['nom']}){where}")
 
 
 def _read_row(

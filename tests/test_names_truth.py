@@ -180,3 +180,20 @@ def test_la_poste_and_former_names_of_communes_elsewhere_are_never_placed_here(r
     assert set(names["type"]) == {"libelle_poste", "ancienne_commune", "ancien_nom"} and len(names) >= 1000
     counts = outcome(pd.DataFrame({"commune": names["nom"].to_numpy()}), pd.Series([""] * len(names)))
     assert counts == {"right": 0, "wrong": 0, "refused": len(names)}
+
+
+def test_a_name_known_nowhere_is_placed_by_a_postal_code_of_one_commune_only(registry):
+    # a hamlet or district (La Poste's « ligne 5 ») with each postal code of 59/62: placed when the code serves
+    # one commune, said in the note; refused with the communes listed when it serves several
+    communes, _ = registry
+    pairs = communes.assign(cp=communes["codes_postaux"].str.split(";")).explode("cp")
+    served = pairs.groupby("cp")["code_insee"].agg(set)
+    single = served[served.map(len) == 1]
+    assert len(single) >= 100 and len(served) > len(single)
+    frame = pd.DataFrame({"commune": "ZZQX LIEU SANS NOM", "code_postal": served.index.to_numpy()})
+    expected = pd.Series([next(iter(s)) if len(s) == 1 else "" for s in served])
+    counts = outcome(frame, expected)
+    assert counts == {"right": len(single), "wrong": 0, "refused": len(served) - len(single)}
+    result = territorial.geocode(frame)
+    assert result.accepted["geocode_note"].str.contains("n'est le nom d'aucune commune").all()
+    assert result.rejected["geocode_note"].str.contains("communes :").all()
