@@ -32,7 +32,7 @@ from markupsafe import Markup, escape
 
 from territorial._text import repair_surrogates
 
-__all__ = ["Markup", "Panel", "render", "script_json", "snippet", "template", "text"]
+__all__ = ["Dock", "Markup", "Panel", "render", "script_json", "snippet", "template", "text"]
 
 _BRACES = str.maketrans({"{": "&#123;", "}": "&#125;"})
 _SCRIPT_UNSAFE = str.maketrans(
@@ -174,3 +174,16 @@ class Panel(branca.element.Element):
         self.content = content if isinstance(content, Markup) else text(content)
         self.position, self.element_id, self.css_class = position, element_id, css_class
         self.shown, self.max_width, self.z_index = shown, max_width, z_index
+
+
+class Dock(Panel):
+    """A box docked at the page's edge (the map's side panel ``#panneau``, the siting map's band): a fixed
+    template, its content a value; the page's style sheet places it."""
+
+    _template = _ENV.from_string(
+        '<div id="{{ this.element_id }}" class="territorial-panel" role="complementary">{{ this.content }}</div>'
+    )
+
+    def __init__(self, content: Markup | str, *, element_id: str = "panneau") -> None:
+        super().__init__(content, position="", element_id=element_id)
+        self._name = "Dock"

@@ -7,7 +7,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["INDICATORS", "POINT_IF_PAIRS", "RESULT_COLUMNS", "ROLE_NAMES", "STATUS_LABELS", "Indicator", "column"]
+__all__ = [
+    "INDICATORS",
+    "METHOD_LABELS",
+    "POINT_IF_PAIRS",
+    "RESULT_COLUMNS",
+    "ROLE_NAMES",
+    "STATUS_LABELS",
+    "Indicator",
+    "column",
+    "method_label",
+]
 
 #: Usual column names of each role, in normalised form (see :func:`territorial.io.normalise_column_name`).
 ROLE_NAMES: dict[str, tuple[str, ...]] = {
@@ -158,3 +168,23 @@ STATUS_LABELS = {
     "outside_region": "hors région",
     "invalid": "invalides",
 }
+
+#: French label of each part of a ``geocode_method`` (parts are joined by « + »: ``postal_code+name``).
+METHOD_LABELS = {
+    "coordinates": "coordonnées",
+    "insee_code": "code INSEE",
+    "old_insee_code": "ancien code INSEE",
+    "postal_code": "code postal",
+    "departement": "département",
+    "name": "nom de la commune",
+    "name_without_article": "nom sans article",
+    "name_in_two_parts": "nom en deux parties",
+    "unknown_name": "nom inconnu",
+    "fuzzy_name": "nom approché",
+    "ban_address": "adresse (BAN)",
+}
+
+
+def method_label(method: str) -> str:
+    """A ``geocode_method`` in French: ``postal_code+name`` -> « code postal + nom de la commune »."""
+    return " + ".join(METHOD_LABELS.get(part, part) for part in str(method or "").split("+") if part)

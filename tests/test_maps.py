@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from shapely.geometry import Polygon
@@ -76,3 +79,56 @@ def test_save_map_writes_atomically(tmp_path, default_territories):
     path = territorial.save_map(territorial.territories_map(default_territories), tmp_path / "out" / "t.html")
     assert path.is_file() and path.stat().st_size > 10_000
     assert [p.name for p in path.parent.iterdir()] == ["t.html"]
+
+
+@pytest.fixture(scope="module")
+def example_analysis():
+    from territorial.scenario import assign_kind, default_scenario
+
+    frames = [
+        assign_kind(territorial.geocode_file(layer.path).accepted, kind=layer.kind, path=layer.path)
+        for layer in default_scenario().inputs
+    ]
+    facilities = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=2154)
+    return territorial.analyse(facilities, n_boot=10), facilities
+
+
+def test_every_indicator_the_error_message_advertises_draws(example_analysis):
+    # the list an unknown --indicator prints is exactly the drawable columns: each of them makes a map
+    from territorial._errors import ArgumentError
+    from territorial.maps import checked_indicators, coverage_map, render_map
+
+    analysis, facilities = example_analysis
+    with pytest.raises(ArgumentError) as caught:
+        checked_indicators(analysis, "territoire", None)
+    advertised = re.findall(r"'([^']+)'", str(caught.value).split("choose among", 1)[1])
+    assert "dist_cyber_centre_km" in advertised and "territoire" not in advertised and "epci_nom" not in advertised
+    for indicator in advertised:
+        page = render_map(coverage_map(analysis, facilities, indicator=indicator))
+        assert "Communes : " in page, indicator
+
+
+def test_shares_are_classed_in_percent_with_no_empty_class_and_the_method_named():
+    from territorial.maps import class_breaks
+
+    values = np.array([0.12, 0.395, 0.41, 0.77, 0.9])
+    breaks = class_breaks(values, k=5, scheme="equal_interval", percent=True)
+    counts = np.bincount(breaks.classify(values), minlength=len(breaks.bins))
+    assert (counts > 0).all()  # equal intervals leave a class empty here: it is merged, not shown empty
+    assert all(label.endswith(" %") for label in breaks.labels())
+    assert breaks.labels()[0].startswith("12")  # 0,12 shown as 12 %
+    assert breaks.method_label.startswith("classes : intervalles égaux")
+    assert breaks.value(0.395) == "39,5 %"  # one decimal more than the classes' bounds
+
+
+def test_territory_outlines_have_no_slivers(communes):
+    from territorial.maps import territory_outlines
+
+    outlines = territory_outlines(communes)
+    assert len(outlines) == 5
+    web = communes.to_crs(4326)
+    for territory, geometry in zip(outlines["territoire"], outlines.geometry):
+        for part in getattr(geometry, "geoms", [geometry]):
+            for ring in part.interiors:  # the stray dashes inside Métropole and Sud Nord were holes of a few m²
+                inside = web[web.contains(shapely.Polygon(ring).representative_point())]
+                assert len(inside) == 1 and inside["territoire"].iloc[0] != territory  # an enclave (Boursies)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from browser import probe
 from typer.testing import CliRunner
@@ -28,6 +30,7 @@ def test_default_map_opens_offline_with_everything(default_run, tmp_path):
     assert found["limits"] == 5
     assert found["facilities"] == 79 + 148
     assert found["legend_communes"] and found["legend_equipements"] and not found["legend_territoires"]
+    assert found["scale"] == 1 and found["search"] == 1
     assert found["example"]
     layers = found["layers"]
     assert "Fond uni (hors ligne)" in layers
@@ -35,7 +38,8 @@ def test_default_map_opens_offline_with_everything(default_run, tmp_path):
     assert any(name.startswith("Territoires : ") for name in layers)
     assert any(name.startswith("Cyber-centres (79)") for name in layers)
     assert any(name.startswith("Points d'accès haut débit (148)") for name in layers)
-    assert any(name.startswith("Communes sous-desservies") for name in layers)
+    assert any(name.startswith("Mairie à plus de 5,0 km des cyber-centres") for name in layers)
+    assert any(name.startswith("Mairie à plus de 3,0 km des points d'accès haut débit") for name in layers)
     assert any(name.startswith("Qualité du géocodage") for name in layers)
     assert any(name.startswith("Projets programmés (40)") for name in layers)
     assert found["search"] == 1 and found["minimap"] == 1 and found["fullscreen"] >= 1 and found["scale"] == 1
@@ -95,3 +99,78 @@ def test_numerous_facilities_are_clustered(tmp_path):
     assert found["errors"] == []
     assert found["clusters"] > 0
     assert found["facilities"] < 400  # grouped at the initial zoom
+
+
+def _main_cities(n: int = 20) -> list[dict]:
+    """The region's ``n`` most populous communes, at their town halls (longitude/latitude)."""
+    import territorial
+
+    communes = territorial.communes().nlargest(n, "population")[["code_insee", "nom"]]
+    halls = territorial.town_halls().set_index("code_insee").to_crs(4326).geometry
+    return [{"name": r.nom, "lat": halls[r.code_insee].y, "lng": halls[r.code_insee].x} for r in communes.itertuples()]
+
+
+ENGLISH = re.compile(
+    r"\b(zoom in|zoom out|search|cancel|location not found|layers?|full ?screen|toggle|hide|show|"
+    r"contributors|minimap|\d+ (mi|ft))\b",
+    re.IGNORECASE,
+)
+
+
+@pytest.mark.parametrize("window", ["1400,900", "1024,700"])
+@pytest.mark.parametrize("page", ["carte.html", "carte_sites.html"])
+def test_no_box_covers_the_main_cities_and_every_control_speaks_french(default_run, tmp_path, window, page):
+    cities = _main_cities()
+    found = probe(default_run.folder / page, tmp_path, window=window, cities=cities, words=True)
+    assert found["errors"] == []
+    assert len(found["layout"]) == len(cities) * (2 if page == "carte_sites.html" else 1)
+    hidden = [c for c in found["layout"] if not c["visible"] or c["under"]]
+    assert hidden == [], hidden  # Lille, Roubaix, Tourcoing, Calais... are in view and under no box
+    english = [w for w in found["words"] if ENGLISH.search(w)]
+    assert found["words"] and english == [], english
+
+
+def test_search_ignores_accents_case_hyphens_and_saint(default_run, tmp_path):
+    import territorial
+
+    queries = ["bethune", "Boulogne sur mer", "ST OMER", "villeneuve dascq", "xyzzy"]
+    found = probe(default_run.folder / "carte.html", tmp_path, search=queries)
+    assert found["errors"] == []
+    by_query = {s["query"]: s for s in found["searches"]}
+    assert [by_query[q]["found"] for q in queries] == [
+        "Béthune",
+        "Boulogne-sur-Mer",
+        "Saint-Omer",
+        "Villeneuve-d'Ascq",
+        None,
+    ]
+    assert by_query["xyzzy"]["message"] == "Commune introuvable : xyzzy"
+    assert "Béthune" in by_query["bethune"]["suggestions"]
+    polygons = territorial.communes().set_index("nom").to_crs(4326).geometry
+    for query in queries[:4]:  # the map went there: its centre lies in the commune's bounding box
+        west, south, east, north = polygons[by_query[query]["found"]].bounds
+        assert west <= by_query[query]["lng"] <= east and south <= by_query[query]["lat"] <= north, query
+
+
+def test_every_layer_has_its_legend_shown_with_it(default_run, tmp_path):
+    found = probe(default_run.folder / "carte.html", tmp_path, legends=True)
+    assert found["errors"] == []
+    assert len(found["legends"]) >= 10
+    missing = [name for name, shown in found["legends"].items() if not shown]
+    assert missing == [], missing  # switching any layer on shows a legend block of its own
+
+
+def test_popups_say_what_a_facility_is(default_run, tmp_path):
+    import pandas as pd
+
+    from territorial.examples import example_path
+
+    source = pd.read_csv(example_path("cyber_centres_exemple.csv"), sep=";", dtype=str, encoding="cp1252")
+    found = probe(default_run.folder / "carte.html", tmp_path, texts=True)
+    popups = [t for t in found["texts"] if t.startswith("Nom : ")]
+    assert len(popups) >= 79
+    first = source.iloc[0]
+    mine = next(t for t in popups if f"Nom : {first['nom']}" in t)
+    assert "Type : cyber-centres" in mine and "Localisation : " in mine and "Commune : " in mine
+    assert f"Identifiant : {first['id']}" in mine and f"Postes / capacité : {first['postes']}" in mine
+    assert "services : " in mine  # a column of the user's own, shown as it is
