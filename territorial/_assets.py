@@ -2,8 +2,9 @@
 
 The files come from the npm packages pinned in the project's ``package.json``
 (``npm ci`` installs them into ``node_modules``); none is committed here. They are
-looked up in ``$TERRITORIAL_ASSETS``, then ``./node_modules``, then the checkout's
-``node_modules`` (also found from a virtual environment created inside the checkout).
+looked up in ``$TERRITORIAL_ASSETS`` (only there, when it is set), else in the package itself (a wheel built after
+``npm ci`` carries them in ``territorial/_static``, see ``setup.py``), then ``./node_modules``,
+then the checkout's ``node_modules`` (an editable install, whatever the virtual environment).
 """
 
 from __future__ import annotations
@@ -12,12 +13,11 @@ import base64
 import mimetypes
 import os
 import re
-import sys
 from pathlib import Path
 
 from territorial._errors import TerritorialError
 
-__all__ = ["AssetsError", "assets_dir", "inline_assets"]
+__all__ = ["PACKAGED", "AssetsError", "asset_files", "assets_dir", "inline_assets"]
 
 #: Tail of each CDN address folium writes -> file of the npm package that holds the same code.
 ASSETS = {
@@ -30,8 +30,6 @@ ASSETS = {
     "leaflet.fullscreen@3.0.0/Control.FullScreen.css": "leaflet.fullscreen/Control.FullScreen.css",
     "leaflet-minimap/3.6.1/Control.MiniMap.js": "leaflet-minimap/dist/Control.MiniMap.min.js",
     "leaflet-minimap/3.6.1/Control.MiniMap.css": "leaflet-minimap/dist/Control.MiniMap.min.css",
-    "leaflet-search@2.9.7/dist/leaflet-search.min.js": "leaflet-search/dist/leaflet-search.min.js",
-    "leaflet-search@2.9.7/dist/leaflet-search.min.css": "leaflet-search/dist/leaflet-search.min.css",
     "jieter/Leaflet.Sync/L.Map.Sync.min.js": "leaflet.sync/L.Map.Sync.js",
 }
 #: Libraries folium links by default that territorial's maps do not use.
@@ -46,22 +44,36 @@ class AssetsError(TerritorialError, RuntimeError):
     """The npm packages needed for a self-contained map are not installed."""
 
 
+#: Where a wheel keeps the npm files it was built with (same layout as a ``node_modules``).
+PACKAGED = Path(__file__).resolve().parent / "_static"
+
+
 def assets_dir() -> Path:
-    """Folder holding the npm packages (a ``node_modules``)."""
-    candidates = [
-        os.environ.get("TERRITORIAL_ASSETS"),
-        Path.cwd() / "node_modules",
-        Path(__file__).resolve().parent.parent / "node_modules",  # a checkout
-        Path(sys.prefix).parent / "node_modules",
-    ]  # a virtual environment inside the checkout
+    """Folder holding the npm packages (a ``node_modules``, or the files a wheel carries)."""
+    chosen = os.environ.get("TERRITORIAL_ASSETS")
+    candidates = (
+        [Path(chosen)]  # said explicitly: the only place looked at
+        if chosen
+        else [PACKAGED, Path.cwd() / "node_modules", Path(__file__).resolve().parent.parent / "node_modules"]
+    )
     for candidate in candidates:
-        if candidate and (Path(candidate) / "leaflet" / "dist" / "leaflet.js").is_file():
-            return Path(candidate)
+        if (candidate / "leaflet" / "dist" / "leaflet.js").is_file():
+            return candidate
+    if chosen:
+        raise AssetsError(
+            f"TERRITORIAL_ASSETS is {chosen}, which holds no leaflet/dist/leaflet.js: point it to a node_modules "
+            "folder where `npm ci` installed territorial's package.json, or unset it"
+        )
     raise AssetsError(
         "a self-contained map needs the Leaflet files from npm: run `npm ci` in the territorial project folder "
         "(it reads package.json), or set TERRITORIAL_ASSETS to a node_modules folder that has them; "
-        "or write the map without --self-contained"
+        "or write a map that links them from the internet (--cdn), which needs the network to open"
     )
+
+
+def asset_files() -> list[str]:
+    """The files (relative to a ``node_modules``) a self-contained map may inline, and those their CSS embeds."""
+    return sorted(set(ASSETS.values()))
 
 
 def _data_uri(path: Path) -> str:

@@ -122,6 +122,23 @@ def _echo(lines) -> None:
         typer.echo(line)
 
 
+class _Said(logging.Handler):
+    """The library's warnings (and, with --verbose, its progress) said on stderr as plain sentences."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        prefix = "attention : " if record.levelno >= logging.WARNING else ""
+        typer.echo(prefix + record.getMessage(), err=True)
+
+
+def _say_library_logs(*, verbose: bool) -> None:
+    library = logging.getLogger("territorial")
+    for handler in [h for h in library.handlers if isinstance(h, _Said)]:
+        library.removeHandler(handler)
+    library.addHandler(_Said())
+    library.setLevel(logging.INFO if verbose else logging.WARNING)
+    library.propagate = False  # said once, without the logger's name
+
+
 @app.callback()
 def _main(
     ctx: typer.Context,
@@ -139,6 +156,7 @@ def _main(
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
+    _say_library_logs(verbose=verbose)
     _state["debug"] = debug
     with _user_errors():
         ctx.with_resource(geography.using(geography_path))
@@ -616,8 +634,9 @@ def run_command(
     self_contained: Annotated[
         Optional[bool],
         typer.Option(
-            "--self-contained/--no-self-contained",
-            help="Inline the map's scripts so it opens with no network (default: the scenario's, on).",
+            "--self-contained/--cdn",
+            help="Inline the map's scripts so it opens with no network (default: the scenario's, on), or link "
+            "them from the internet (--cdn).",
         ),
     ] = None,
 ):
@@ -654,8 +673,13 @@ def map_command(
         ),
     ] = None,
     self_contained: Annotated[
-        bool, typer.Option("--self-contained", help="Inline scripts and styles: the map opens with no network.")
-    ] = False,
+        bool,
+        typer.Option(
+            "--self-contained/--cdn",
+            help="Inline scripts and styles so the map opens with no network (default), or link them from the "
+            "internet (--cdn: a lighter page that needs the network).",
+        ),
+    ] = True,
     kind: Annotated[
         Optional[list[str]],
         typer.Option("--kind", help="Kind of the facilities: once for all inputs, or once per input."),

@@ -12,6 +12,7 @@ and the default background needs no tiles, so the page opens with no network.
 from __future__ import annotations
 
 import contextlib
+import html
 import itertools
 import json
 import logging
@@ -56,6 +57,7 @@ __all__ = [
     "kind_label",
     "render_map",
     "save_map",
+    "show_map",
     "siting_map",
     "territories_map",
     "territory_breaks",
@@ -1020,9 +1022,14 @@ def _stable_ids(page: str, ids: set[str]) -> str:
     return _HEX_ID.sub(number, page)
 
 
-def render_map(fmap: folium.Map, *, self_contained: bool = False) -> str:
-    """The HTML page of a map; ``self_contained`` inlines scripts and styles (no network needed)."""
+def render_map(fmap: folium.Map, *, self_contained: bool = True) -> str:
+    """The HTML page of a map: self-contained (scripts and styles inlined, no network needed) unless told otherwise.
 
+    Raises
+    ------
+    territorial._assets.AssetsError
+        ``self_contained`` and the npm map files are nowhere to be found (the message says how to install them).
+    """
     with _compact_json():
         root = _root(fmap)
         page = root.render()
@@ -1030,14 +1037,37 @@ def render_map(fmap: folium.Map, *, self_contained: bool = False) -> str:
     return inline_assets(page) if self_contained else page
 
 
-def save_map(fmap: folium.Map, path: str | Path, *, self_contained: bool = False) -> Path:
-    """Write a map to HTML atomically; ``self_contained`` inlines scripts and styles (no network needed)."""
+def save_map(fmap: folium.Map, path: str | Path, *, self_contained: bool = True) -> Path:
+    """Write a map to HTML atomically, self-contained by default (``self_contained=False`` links the scripts
+    from the internet: the page then needs the network to open)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     page = render_map(fmap, self_contained=self_contained)
     atomic_write(path, lambda tmp: tmp.write_text(page, encoding="utf-8"))
     logger.info("map written to %s (%d bytes)", path, path.stat().st_size)
     return path
+
+
+class InlineMap:
+    """A map shown in Jupyter from its self-contained page, in a sandboxed frame: it needs no network."""
+
+    def __init__(self, page: str, *, height: int = 600):
+        self.page, self.height = page, height
+
+    def _repr_html_(self) -> str:
+        return (
+            f'<iframe srcdoc="{html.escape(self.page, quote=True)}" sandbox="allow-scripts" '
+            f'style="width:100%;height:{int(self.height)}px;border:0" title="Carte"></iframe>'
+        )
+
+
+def show_map(fmap, *, height: int = 600) -> InlineMap:
+    """Display a map inline in a notebook, offline: ``show_map(coverage_map(analysis, facilities))``.
+
+    folium's own display links Leaflet from the internet (a blank frame offline); this one
+    inlines the npm map files (:func:`render_map`).
+    """
+    return InlineMap(render_map(fmap, self_contained=True), height=height)
 
 
 #: Layout of the side-by-side siting map: a band across the top, the two maps below it, half the width each.

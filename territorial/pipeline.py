@@ -15,6 +15,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from territorial._assets import AssetsError
 from territorial._atomic import MANIFEST, OutputFolder, placed
 from territorial._errors import ArgumentError, InputFileError
 from territorial._format import fr_number
@@ -339,7 +340,7 @@ def map_files(
     *,
     scheme: SchemeLike = DEFAULT_SCHEME,
     radii_km: dict[str, float] | None = None,
-    self_contained: bool = False,
+    self_contained: bool = True,
     on_layer: Callable[[InputLayer, GeocodeResult | None], object] | None = None,
     **map_options,
 ) -> FilesRun:
@@ -358,7 +359,7 @@ def map_files(
         facilities, results, _ = geocode_layers(layers, scheme=scheme, on_layer=on_layer)
         analysis = analyse(facilities, radii_km=_kinds(radii_km), scheme=scheme)
         fmap = coverage_map(analysis, facilities, example_data=_is_example(facilities), **map_options)
-        written = [save_map(fmap, staged["--output"], self_contained=self_contained)]
+        written = [_save_map(fmap, staged["--output"], self_contained=self_contained)]
     return FilesRun(analysis, facilities, _rejected(results), _placed(written))
 
 
@@ -436,8 +437,23 @@ def site_to_files(
         ]
         if map_path is not None:
             fmap = siting_map(result, existing=existing_points, example_data=_is_example(existing_points))
-            written.append(save_map(fmap, staged["--map"]))
+            written.append(_save_map(fmap, staged["--map"]))
     return result, _placed(written)
+
+
+def _save_map(fmap, path: Path, *, self_contained: bool = True) -> Path:
+    """Write a map; without the npm map files, the version that links them from the internet, said plainly."""
+    try:
+        return save_map(fmap, path, self_contained=self_contained)
+    except AssetsError as error:
+        logger.warning(
+            "%s links Leaflet from the internet: it opens only with a network. To write maps that open offline, "
+            "install the map files (run `npm ci` in the territorial project folder, or set TERRITORIAL_ASSETS to "
+            "a node_modules folder that has them) and rerun. (%s)",
+            Path(path).name,
+            error,
+        )
+        return save_map(fmap, path, self_contained=False)
 
 
 def _is_example(frame: pd.DataFrame | None) -> bool:
@@ -676,7 +692,7 @@ def _run_into(scenario: Scenario, folder: Path, step: Callable[[str], object]) -
         example_data=scenario.example_data,
         projects=ledger.located if ledger is not None else None,
     )
-    written.append(save_map(fmap, folder / scenario.map_name, self_contained=scenario.self_contained))
+    written.append(_save_map(fmap, folder / scenario.map_name, self_contained=scenario.self_contained))
     step("export SIG")
     written += _export_gpkg(scenario, folder, analysis, facilities, results, ledger, sited)
     step("rapport")
@@ -724,7 +740,7 @@ def _run_siting(scenario: Scenario, analysis, facilities, scheme, folder: Path):
     written = [
         write_table(result.sites.drop(columns="geometry"), folder / "sites_proposes.csv"),
         write_table(result.coverage, folder / "sites_couverture.csv"),
-        save_map(
+        _save_map(
             siting_map(
                 result,
                 existing=existing,

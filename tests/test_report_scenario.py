@@ -144,8 +144,8 @@ self_contained = true
     scenario = load_scenario(path)
     assert scenario.inputs[0].path == (tmp_path / "data" / "lieux.csv").resolve()
     assert scenario.radii_km == {"cyber_centre": 8.0} and scenario.priority == {"Bassin Minier": 1.5}
-    # through the CLI: -o and --no-self-contained override the file's [outputs]
-    result = runner.invoke(app, ["run", str(path), "-o", str(tmp_path / "out"), "--no-self-contained"])
+    # through the CLI: -o and --cdn override the file's [outputs]
+    result = runner.invoke(app, ["run", str(path), "-o", str(tmp_path / "out"), "--cdn"])
     assert result.exit_code == 0, result.output
     names = {p.name for p in (tmp_path / "out").iterdir()}
     assert {"carte.html", "rapport.html", "communes.csv", "lieux_rejets.csv"} <= names
