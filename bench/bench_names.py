@@ -39,7 +39,8 @@ def tables() -> dict[str, tuple[pd.DataFrame, pd.Series]]:
     other_cp = pairs["cp"].to_numpy()[rng.integers(len(pairs), size=len(swapped))]
     keep = [cp not in cps.split(";") for cp, cps in zip(other_cp, swapped["codes_postaux"])]
     swapped, other_cp = swapped[keep], other_cp[keep]
-    served = pairs.groupby("cp")["code_insee"].agg(set)
+    rows = gazetteer[gazetteer["type"] == "commune"]  # the COG's postal codes and La Poste's, as the index has them
+    served = rows.assign(cp=rows["codes_postaux"].str.split(";")).explode("cp").groupby("cp")["code_insee"].agg(set)
     return {
         "COG name + each postal code": (
             pd.DataFrame({"commune": pairs["nom"].str.upper().to_numpy(), "code_postal": pairs["cp"].to_numpy()}),

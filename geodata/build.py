@@ -446,10 +446,13 @@ def build(
     # --- gazetteer: every name and code a commune is known by
     by_code = {row["code"]: row for row in read_decoupage(tarball, "communes")}
     former = read_former_names(history_tarball, cog)
+    labels = read_postal_labels(labels_tarball)
+    # La Poste serves some streets of a commune from a neighbour's office (RONCHIN 59000): every code it gives
+    poste_codes = labels.groupby("codeCommune")["codePostal"].agg(set)
     named_old = set(zip(former["code"], former["codeCommune"]))
     rows = []
     for code, c in current.iterrows():
-        postaux = ";".join(c["codesPostaux"])
+        postaux = ";".join(sorted(set(c["codesPostaux"]) | poste_codes.get(code, set())))
         base = {"code_insee": code, "commune": c["nom"], "departement": c["departement"], "codes_postaux": postaux}
         rows.append({"nom": c["nom"], "code": code, "type": "commune", **base})
         old_codes = c["anciensCodes"] if isinstance(c["anciensCodes"], list) else []
@@ -470,7 +473,6 @@ def build(
                     "codes_postaux": ";".join(parent["codesPostaux"]),
                 }
             )
-    labels = read_postal_labels(labels_tarball)
     labels = pd.concat([labels, read_old_postal_names(old_labels_tarball, cog)]).drop_duplicates()
     labels = labels.sort_values(["codeCommune", "codePostal", "libelleAcheminement"], ignore_index=True)
     known = {(r["code_insee"], _key(r["nom"])) for r in rows if isinstance(r["nom"], str)}
@@ -485,12 +487,17 @@ def build(
 
     # --- every commune of France (names and codes only), to tell "outside the region" from "unknown"
     france = cog[cog["type"] != "arrondissement-municipal"]
+    cog_codes = france["codesPostaux"].map(lambda v: set(v) if isinstance(v, list) else set())
     france_names = pd.DataFrame(
         {
             "code": france["code"].to_numpy(),
             "nom": france["nom"].to_numpy(),
             "departement": france["departement"].to_numpy(),
             "type": france["type"].str.replace("-", "_").str.replace("commune_actuelle", "commune").to_numpy(),
+            # a postal code may cross a border (62760 serves Thièvres in the Pas-de-Calais and in the Somme)
+            "codes_postaux": [
+                ";".join(sorted(c | poste_codes.get(code, set()))) for code, c in zip(france["code"], cog_codes)
+            ],
         }
     )
     # La Poste's names of the communes elsewhere (« ERAGNY » for Éragny-sur-Oise): they too place a row outside
@@ -507,6 +514,7 @@ def build(
             "nom": elsewhere["libelleAcheminement"].to_numpy(),
             "departement": elsewhere["codeCommune"].map(departement_of).to_numpy(),
             "type": "libelle_poste",
+            "codes_postaux": elsewhere["codePostal"].to_numpy(),
         }
     )
     # the former names of the communes elsewhere (« Aix », Aix-en-Pévèle's until 2018, is here; others are not)
@@ -518,6 +526,7 @@ def build(
             "nom": gone["nom"].to_numpy(),
             "departement": gone["codeCommune"].map(departement_of).to_numpy(),
             "type": gone["type"].to_numpy(),
+            "codes_postaux": "",
         }
     )
     communes_france = pd.concat([france_names, postal_names, former_names]).drop_duplicates()

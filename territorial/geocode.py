@@ -19,6 +19,7 @@ up in :attr:`GeocodeResult.accepted` (``matched``, ``fuzzy``) or in
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ import pandas as pd
 import pyproj
 import shapely
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from territorial import geography, normalise
 from territorial._errors import ArgumentError, InputFileError, TerritorialError
@@ -164,6 +166,7 @@ class _Index:
     france_codes: dict[str, str]
     france_by_name: dict[str, frozenset[str]]
     france_official: dict[str, frozenset[str]]
+    shared_postal: dict[str, frozenset[str]]
     name_kinds: dict[tuple[str, str], str]
     fuzzy_keys: tuple[str, ...]
     fuzzy_codes: tuple[frozenset[str], ...]
@@ -218,14 +221,22 @@ def _index() -> _Index:
     france = geography._layer("communes_france")
     named = gaz[gaz["nom"].notna()]
     keys = named["nom"].map(normalise.name_key)
-    postal = gaz[gaz["type"] == "libelle_poste"]  # La Poste may know postal codes the COG does not list
+    # the COG's postal codes, and La Poste's (a neighbour's office, a label's own code) from the gazetteer
+    postal = gaz[gaz["type"].isin(["commune", "libelle_poste"])]
     every = zip([*communes.index, *postal["code_insee"]], [*communes["codes_postaux"], *postal["codes_postaux"]])
-    postal_pairs = sorted({(cp, code) for code, cps in every for cp in cps.split(";") if cp})
+    postal_pairs = sorted({(cp, code) for code, cps in every for cp in str(cps).split(";") if cp})
     old = gaz[gaz["type"].isin(FORMER)]
     region = frozenset(communes["departement"].unique())
     outside = france[~france["departement"].isin(region)]
     official = outside[~outside["type"].isin(UNOFFICIAL)]
     fuzzy = _group(keys, named["code_insee"])
+    # names elsewhere that share one of the zone's postal codes (62760: Thièvres here and in the Somme)
+    crossing = [
+        (normalise.name_key(n), cp)
+        for n, cps in zip(outside["nom"], outside.get("codes_postaux", pd.Series("", index=outside.index)))
+        for cp in str(cps or "").split(";")
+        if cp[:2] in region
+    ]
     return _Index(
         info=communes.drop(columns="geometry"),
         name_of=dict(zip(communes.index, communes["nom"])),
@@ -240,6 +251,7 @@ def _index() -> _Index:
         france_codes=dict(zip(france["code"], france["departement"])),
         france_by_name=_group(outside["nom"].map(normalise.name_key), outside["departement"]),
         france_official=_group(official["nom"].map(normalise.name_key), official["departement"]),
+        shared_postal=_group([k for k, _ in crossing], [cp for _, cp in crossing]),
         name_kinds=dict(zip(zip(keys, named["code_insee"]), named["type"])),
         fuzzy_keys=tuple(fuzzy),
         fuzzy_codes=tuple(fuzzy.values()),
@@ -348,12 +360,36 @@ def _resolve(
 
 
 def _unknown_name(index: _Index, row: _Row) -> _Found:
-    """A name known nowhere (a hamlet, a district: La Poste's « ligne 5 ») with a postal code of one commune only.
+    """A name no rule recognised, with what the postal code can still say.
 
-    The postal code alone places it, as rule 4 would, and the note says the name was not
-    recognised; with a postal code of several communes the row stays unmatched, the communes named.
+    * A commune's name followed by more words (« ARMENTIERES ZI NORD 59280 ») is that commune
+      when the postal code is one of its own.
+    * A name like a commune's elsewhere (« PARIS 16 ») or close to one of the zone's
+      (« ANICE », Aniche) is not placed by the postal code: ambiguous, both named.
+    * Otherwise (a hamlet, a district: La Poste's « ligne 5 ») a postal code of one commune
+      only places it, the note saying the name was not recognised; with a postal code of
+      several communes the row stays unmatched, the communes listed.
     """
     served = index.by_postal.get(row.cp, frozenset())
+    start = _named_start(index, row.key, row.cp) if served else None
+    if start is not None:
+        found, words = start
+        row.notes.append(
+            f"« {row.name} » lu comme {index.name_of[found]} (« {words} » ignoré), que le code postal {row.cp} désigne"
+        )
+        return row.found("matched", found, "postal_code+name_prefix", 100.0)
+    unnumbered = re.sub(r"(\s+(\d+|er|e|eme|arrondissement))+$", "", row.key)
+    if unnumbered != row.key and unnumbered in index.france_by_name:
+        deps = ", ".join(sorted(index.france_by_name[unnumbered]))
+        return row.found("outside_region", note=f"« {row.name} » : commune du département {deps}")
+    like = process.extractOne(row.key, index.fuzzy_keys, scorer=fuzz.ratio, score_cutoff=80.0) if served else None
+    if like is not None:
+        named = ", ".join(index.label(c) for c in sorted(index.fuzzy_codes[like[2]]))
+        return row.found(
+            "ambiguous",
+            note=f"« {row.name} » ressemble à {named}, que le code postal {row.cp} ne désigne pas ; corrigez l'un "
+            "des deux",
+        )
     if len(served) == 1:
         (only,) = served
         return row.found(
@@ -367,6 +403,16 @@ def _unknown_name(index: _Index, row: _Row) -> _Found:
     names = ", ".join(index.label(c) for c in sorted(served)[:8]) + (", …" if len(served) > 8 else "")
     where = f" ; le code postal {row.cp} dessert {len(served)} communes : {names}" if served else ""
     return row.found("unmatched", note=f"commune « {row.name} » introuvable ({index.zone['nom']}){where}")
+
+
+def _named_start(index: _Index, key: str, cp: str) -> tuple[str, str] | None:
+    """The one commune whose name starts ``key`` (longest first) and which ``cp`` serves, with the words left."""
+    words = key.split()
+    for cut in range(len(words) - 1, 0, -1):
+        codes = index.by_name.get(" ".join(words[:cut]), frozenset())
+        if len(codes) == 1 and cp in index.postal_of[next(iter(codes))]:
+            return next(iter(codes)), " ".join(words[cut:])
+    return None
 
 
 def _read_row(
@@ -411,32 +457,36 @@ def _names_for(index: _Index, name: str, key: str, notes: list[str], *, cp: str 
         names = frozenset(c for c in names if cp in index.postal_of[c])
     if names or key in index.france_by_name:
         return names, "name_without_article"
-    both = _two_parts(index, name, key)
-    if both:
+    both, same = _two_parts(index, name, key)
+    if both and same:
         notes.append("nom lu en deux parties : " + ", ".join(index.label(c) for c in sorted(both)))
         return both, "name_in_two_parts"
-    return names, "name_without_article"
+    return both, "two_names" if both else "name_without_article"
 
 
-def _two_parts(index: _Index, name: str, key: str) -> frozenset[str]:
-    """One commune named twice: « LILLE HELLEMMES », « DUNKERQUE MALO LES BAINS », « Lomme (Lille) ».
+def _two_parts(index: _Index, name: str, key: str) -> tuple[frozenset[str], bool]:
+    """A name in two parts: one commune named twice (« LILLE HELLEMMES », « Lomme (Lille) »), or two communes.
 
-    Words are split at each place in turn; both sides must be names of the same single commune
-    (in « A (B) » a side that names nothing is allowed).
+    Words are split at each place in turn. Returns the communes the parts name and whether they
+    name the same one; in « A (B) » a side that names nothing is allowed. Two different communes
+    (« HEM (MONCEAU SAINT WAAST) ») are returned with ``False``: the row is ambiguous, never fuzzy.
     """
     if "(" in name:
         outer, _, inner = name.partition("(")
         parts = [index.by_name.get(normalise.name_key(p.strip(" )")), frozenset()) for p in (outer, inner)]
         known = [p for p in parts if p]
-        return known[0] if known and all(p == known[0] for p in known) else frozenset()
+        if not known:
+            return frozenset(), False
+        return frozenset().union(*known), all(p == known[0] for p in known)
     words = key.split()
     for cut in range(1, len(words)):
         left = index.by_name.get(" ".join(words[:cut]), frozenset())
         right = " ".join(words[cut:])
         article = "les" + right[3:] if right.startswith("lez ") else right  # « Les Moëres » inside a name
-        if len(left) == 1 and left in (index.by_name.get(right), index.by_name.get(article)):
-            return left
-    return frozenset()
+        other = index.by_name.get(right) or index.by_name.get(article)
+        if left and other:
+            return left | other, len(left) == 1 and left == other
+    return frozenset(), False
 
 
 def _by_code(index: _Index, row: _Row) -> _Found | None:
@@ -489,16 +539,10 @@ def _by_name(index: _Index, row: _Row) -> _Found | None:
     """Rule 2: a name of 59/62, homonyms narrowed by postal code then département, else ambiguous."""
     if not row.names:
         return None
+    early = _name_against_the_rest(index, row)
+    if early is not None:
+        return early
     method, candidates, cp, hint_dep = row.name_method, row.names, row.cp, row.hint_dep
-    if hint_dep and hint_dep not in index.region and hint_dep in index.france_by_name.get(row.key, ()):
-        return row.found(
-            "outside_region",
-            note=f"« {row.name} » du {_departement_name(hint_dep)} (homonyme de "
-            + ", ".join(index.label(c) for c in sorted(candidates))
-            + ")",
-        )
-    if cp in index.by_postal and not any(cp in index.postal_of[c] for c in candidates):
-        return _name_against_postal_code(index, row)
     if len(candidates) > 1 and cp in index.by_postal:
         narrowed = frozenset(c for c in candidates if cp in index.postal_of[c])
         if narrowed:
@@ -517,51 +561,105 @@ def _by_name(index: _Index, row: _Row) -> _Found | None:
             ),
         )
     (found,) = candidates
-    elsewhere = index.france_official.get(row.key)
-    kind = index.name_kinds.get((row.key, found), "commune")
-    if elsewhere and not (cp or hint_dep) and kind in UNOFFICIAL:
-        return row.found(
-            "ambiguous",
-            candidates=candidates,
-            note=f"« {row.name} » : {_kind_of(kind, index.label(found))}, et nom de commune(s) du "
-            f"département {', '.join(sorted(elsewhere))} ; précisez le code postal",
-        )
-    if hint_dep and hint_dep not in index.region:
-        return row.found(
-            "ambiguous",
-            candidates=candidates,
-            note=(
-                f"« {row.name} » est {index.label(found)} mais le code postal ou le département indique le "
-                f"{_departement_name(hint_dep)}"
-            ),
-        )
+    doubt = _name_doubts(index, row, found)
+    if doubt is not None:
+        return doubt
     if cp in index.by_postal and method == row.name_method:
         method = "postal_code+" + row.name_method
     row.notes.extend(_name_notes(index, row, found))
     return row.found("matched", found, method, 100.0)
 
 
-def _name_against_postal_code(index: _Index, row: _Row) -> _Found:
-    """The name and the postal code designate different communes: the reading on which both agree, else ambiguous.
+def _name_against_the_rest(index: _Index, row: _Row) -> _Found | None:
+    """The name against what else the row says: two communes named, another département, another postal code."""
+    if row.name_method == "two_names":
+        return row.found(
+            "ambiguous",
+            candidates=row.names,
+            note=f"« {row.name} » nomme deux communes : {', '.join(index.label(c) for c in sorted(row.names))}",
+        )
+    hint_dep = row.hint_dep
+    if hint_dep and hint_dep not in index.region and hint_dep in index.france_by_name.get(row.key, ()):
+        return row.found(
+            "outside_region",
+            note=f"« {row.name} » du {_departement_name(hint_dep)} (homonyme de "
+            + ", ".join(index.label(c) for c in sorted(row.names))
+            + ")",
+        )
+    if row.cp in index.by_postal and not any(row.cp in index.postal_of[c] for c in row.names):
+        return _name_against(index, row, row.cp, by="postal_code")
+    stated = row.dep or (row.cp[:2] if row.cp else "")  # a département column, « (59) », a CEDEX code
+    if stated in index.region and not any(index.departement_of[c] == stated for c in row.names):
+        return _name_against(index, row, stated, by="departement")
+    return None
 
-    « LONGUEVILLE 59570 » is La Longueville (59), whose name without its article and postal code
-    both fit; « BOURSIES 62147 » names Boursies (59) with a postal code of the Pas-de-Calais:
-    ambiguous, both readings named.
+
+def _name_doubts(index: _Index, row: _Row, found: str) -> _Found | None:
+    """Reasons not to place a name on its one commune: a weak name of a commune elsewhere, another département,
+    or a postal code that a homonym elsewhere shares."""
+    elsewhere = index.france_official.get(row.key)
+    kind = index.name_kinds.get((row.key, found), "commune")
+    if elsewhere and not (row.cp or row.hint_dep) and kind in UNOFFICIAL:
+        return row.found(
+            "ambiguous",
+            candidates=frozenset({found}),
+            note=f"« {row.name} » : {_kind_of(kind, index.label(found))}, et nom de commune(s) du "
+            f"département {', '.join(sorted(elsewhere))} ; précisez le code postal",
+        )
+    if row.hint_dep and row.hint_dep not in index.region:
+        return row.found(
+            "ambiguous",
+            candidates=frozenset({found}),
+            note=(
+                f"« {row.name} » est {index.label(found)} mais le code postal ou le département indique le "
+                f"{_departement_name(row.hint_dep)}"
+            ),
+        )
+    if row.cp and row.cp in index.shared_postal.get(row.key, ()):
+        deps = ", ".join(sorted(index.france_by_name.get(row.key, ())))
+        return row.found(
+            "ambiguous",
+            candidates=frozenset({found}),
+            note=f"« {row.name} » {row.cp} : {index.label(found)} et son homonyme du département {deps} ont ce "
+            "même code postal ; précisez le code INSEE",
+        )
+    return None
+
+
+def _name_against(index: _Index, row: _Row, stated: str, *, by: str) -> _Found:
+    """The name and the postal code (or département) designate different communes: the reading on which both
+    agree, else ambiguous.
+
+    « LONGUEVILLE 59570 » and « LONGUEVILLE » in the Nord are La Longueville (59), whose name
+    without its article and postal code (or département) both fit; « BOURSIES 62147 » names
+    Boursies (59) with a postal code of the Pas-de-Calais: ambiguous, both readings named.
     """
+    fits = (
+        (lambda c: stated in index.postal_of[c])
+        if by == "postal_code"
+        else (lambda c: index.departement_of[c] == stated)
+    )
     bare = index.by_bare_name.get(normalise.strip_article(row.key), frozenset())
-    agree = frozenset(c for c in bare if row.cp in index.postal_of[c])
+    agree = frozenset(c for c in bare if fits(c))
+    what = f"le code postal {stated}" if by == "postal_code" else f"le département {stated}"
     if len(agree) == 1:
         (found,) = agree
-        row.notes.append(f"« {row.name} » lu comme {index.name_of[found]}, que le code postal {row.cp} désigne")
-        return row.found("matched", found, "postal_code+name_without_article", 100.0)
-    by_code = index.by_postal[row.cp]
+        row.notes.append(f"« {row.name} » lu comme {index.name_of[found]}, que {what} désigne")
+        return row.found("matched", found, f"{by}+name_without_article", 100.0)
+    named = ", ".join(index.label(c) for c in sorted(row.names))
+    if by == "postal_code":
+        other = index.by_postal[stated]
+        return row.found(
+            "ambiguous",
+            candidates=row.names | other,
+            note=f"le nom « {row.name} » désigne {named} mais {what} désigne "
+            f"{', '.join(index.label(c) for c in sorted(other))} ; corrigez l'un des deux",
+        )
     return row.found(
         "ambiguous",
-        candidates=row.names | by_code,
-        note=(
-            f"le nom « {row.name} » désigne {', '.join(index.label(c) for c in sorted(row.names))} mais le code "
-            f"postal {row.cp} désigne {', '.join(index.label(c) for c in sorted(by_code))} ; corrigez l'un des deux"
-        ),
+        candidates=row.names,
+        note=f"le nom « {row.name} » désigne {named}, qui n'est pas dans {what} ({_departement_name(stated)}) ; "
+        "corrigez l'un des deux",
     )
 
 
@@ -612,6 +710,12 @@ def _by_postal_code(index: _Index, row: _Row) -> _Found | None:
 
 
 def _fuzzy(index: _Index, key: str, name: str, cp: str, dep: str, notes: list[str], cutoff: float) -> _Found:
+    """The closest name (rapidfuzz ratio ≥ ``cutoff``), unless another commune is as close.
+
+    « As close » is a ratio within 3 points of the best, or the fewest edits (optimal string
+    alignment: a swapped pair of letters is one edit) shared by several communes or held by
+    another than the best ratio's: such a row is ambiguous, both communes named.
+    """
     choices: Sequence[int] = range(len(index.fuzzy_keys))
     if cp in index.by_postal:
         allowed = index.by_postal[cp]
@@ -624,7 +728,10 @@ def _fuzzy(index: _Index, key: str, name: str, cp: str, dep: str, notes: list[st
     if not hits:
         return _Found("unmatched", note="; ".join(notes + [f"commune « {name} » introuvable ({index.zone['nom']})"]))
     best = hits[0][1]
-    codes = frozenset().union(*(index.fuzzy_codes[choices[i]] for _, s, i in hits if best - s < 3.0))
+    edits = OSA.distance(key, hits[0][0])  # every name as few edits away is as close (« ANNY »: Annay, Agny)
+    as_few = process.extract(key, keys, scorer=OSA.distance, score_cutoff=edits, limit=None)
+    close = [i for _, score, i in hits if best - score < 3.0] + [i for _, _, i in as_few]
+    codes = frozenset().union(*(index.fuzzy_codes[choices[i]] for i in close))
     if len(codes) > 1:
         return _Found(
             "ambiguous",

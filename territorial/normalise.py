@@ -23,7 +23,8 @@ __all__ = [
 ]
 
 ARTICLES = ("le", "la", "les", "l")
-_CEDEX = re.compile(r"\bcedex\b.*$", re.IGNORECASE)
+#: « CEDEX », « CEDEX 9 », « CEDEX9 », « CDX »: La Poste's business delivery suffix, not part of the name.
+_CEDEX = re.compile(r"\b(?:cedex|cdx)(?:\b|(?=\d)).*$", re.IGNORECASE)
 _SUR = re.compile(r"\bs/\s*", re.IGNORECASE)
 _ARTICLE_AFTER = re.compile(
     r"^(?P<name>.+?)\s*(?:\((?P<a1>le|la|les|l')\)|,\s*(?P<a2>le|la|les|l'))\s*$", re.IGNORECASE
@@ -128,9 +129,11 @@ def departement_code(value) -> str:
 
 
 _PLACE_CP_FIRST = re.compile(r"^\s*(?P<cp>\d{4,5})\s+(?P<name>\D.*)$")
-_PLACE_CP_LAST = re.compile(r"^(?P<name>.*\D)\s+(?P<cp>\d{5})(?:\s+cedex.*)?\s*$", re.IGNORECASE)
+_PLACE_CP_LAST = re.compile(r"^(?P<name>.*\D)\s+(?P<cp>\d{5})(?:\s+(?:cedex|cdx).*)?\s*$", re.IGNORECASE)
 _PLACE_DEP = re.compile(r"^(?P<name>.*?)\s*\((?P<dep>\d{2}|2[AB])\)\s*$", re.IGNORECASE)
-_ADDRESS_TAIL = re.compile(r"(?:^|[\s,])(?P<cp>\d{5})\s+(?P<name>[^\d,]+?)\s*(?:cedex\s*\d*)?\s*$", re.IGNORECASE)
+_ADDRESS_TAIL = re.compile(
+    r"(?:^|[\s,])(?P<cp>\d{5})\s+(?P<name>[^\d,]+?)\s*(?:(?:cedex|cdx)\s*\d*)?\s*$", re.IGNORECASE
+)
 
 
 def split_place(value) -> tuple[str, str, str]:
