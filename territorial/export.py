@@ -32,6 +32,7 @@ from territorial._atomic import points_table as _points_table
 from territorial._errors import ExistingFileError, InputFileError
 from territorial._format import production_date
 from territorial.analysis import Analysis, normalise_kind
+from territorial.columns import STATUS_LABELS
 from territorial.maps import (
     KIND_STYLES,
     checked_indicators,
@@ -65,6 +66,9 @@ GPKG_DATETIME = "%Y-%m-%dT%H:%M:%S.000Z"  # the GeoPackage DATETIME form
 
 _FORMULA = re.compile(r"^[=+\-@\t\r]")
 _NUMBER = re.compile(r"^[+-]?\d+([.,]\d+)?([eE][+-]?\d+)?$")
+
+#: What the values of ``geocode_status`` mean, said in the layers' descriptions (QGIS shows them).
+STATUS_CODES = "geocode_status : " + ", ".join(f"{code} = {label}" for code, label in STATUS_LABELS.items())
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
@@ -266,7 +270,8 @@ def analysis_layers(
         colour = KIND_STYLES.get(k, {}).get("color", "#636363")
         layers[f"equipements_{k}"] = ExportLayer(
             facilities[kinds_of == k],
-            f"{kind_label(k).capitalize()} géocodés (colonnes geocode_* : méthode, score, statut, remarque)",
+            f"{kind_label(k).capitalize()} géocodés (colonnes geocode_* : méthode, score, statut, remarque ; "
+            f"{STATUS_CODES})",
             single_style("marker", colour, outline="#ffffff", title=kind_label(k)),
         )
     layers["zones_couverture"] = ExportLayer(
@@ -293,7 +298,9 @@ def analysis_layers(
             single_style("marker", "#fd8d3c", outline="#000000", size=3.4, title="Sites proposés"),
         )
     if rejects is not None:
-        layers["rejets"] = ExportLayer(rejects, "Lignes des fichiers d'entrée rejetées au géocodage, avec le motif")
+        layers["rejets"] = ExportLayer(
+            rejects, f"Lignes des fichiers d'entrée rejetées au géocodage, avec le motif ; {STATUS_CODES}"
+        )
     return layers
 
 

@@ -27,7 +27,7 @@ import pandas as pd
 
 from territorial._format import fr_number
 from territorial._text import normalise_column_name, to_number
-from territorial.columns import RESULT_COLUMNS, ROLE_NAMES
+from territorial.columns import RESULT_COLUMNS, ROLE_NAMES, STATUS_LABELS
 from territorial.config import ProgrammeFile, validate
 from territorial.schemes import SchemeLike, territories
 
@@ -528,7 +528,8 @@ def _location_rule(ledger: _Ledger, i: int) -> list[tuple[str, str]]:
     if status in ("matched", "fuzzy"):
         return []
     note = frame["geocode_note"].iloc[i] if "geocode_note" in frame else ""
-    return [("localisation", f"projet non localisé ({status}) : {note}; il n'entre pas dans les sommes par territoire")]
+    said = STATUS_LABELS.get(status, status)
+    return [("localisation", f"projet non localisé ({said}) : {note} ; il n'entre pas dans les sommes par territoire")]
 
 
 def _currency_rule(ledger: _Ledger, i: int) -> list[tuple[str, str]]:
@@ -766,9 +767,10 @@ def target_progress(checked: pd.DataFrame, programme: dict | None = None) -> pd.
                 "progression": done / target["valeur"] if np.isfinite(done) else np.nan,
                 "echeance": target.get("echeance", ""),
                 "ou": target.get("ou", ""),
+                "kind": target.get("kind", ""),
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["cible", "valeur_cible", "realise", "progression", "echeance", "ou", "kind"])
 
 
 @dataclass

@@ -39,6 +39,24 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["write_report", "static_map", "lorenz_figure"]
 
+#: Resolution of the figures: sharp on screen and in print.
+DPI = 200
+#: French names of the geography's metadata keys, as the report's sources list writes them.
+SOURCE_LABELS = {
+    "source_polygones": "Polygones des communes",
+    "source_mairies": "Mairies",
+    "source_epci": "EPCI",
+    "source_cog": "Code officiel géographique",
+    "source_population": "Population",
+    "source_libelles_postaux": "Noms postaux (La Poste)",
+    "source_noms_anciens": "Noms anciens des communes",
+    "population_millesime": "Millésime de la population",
+    "geographie": "Géographie",
+    "licence": "Licence",
+}
+#: Sites listed in the body of the report; all of them are in the annex and in sites_proposes.csv.
+SITES_IN_BODY = 15
+
 
 def _matplotlib():
     import matplotlib
@@ -51,7 +69,7 @@ def _matplotlib():
 
 def _png(fig) -> bytes:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
     _matplotlib().close(fig)
     return buffer.getvalue()
 
@@ -163,10 +181,14 @@ def lorenz_figure(analysis) -> bytes:
 
 
 def _table(frame: pd.DataFrame, formats: dict[str, Callable]) -> dict:
-    """A table as data for the template: headings and formatted cells (escaped when printed)."""
+    """A table as data for the template: headings and formatted cells (escaped when printed).
+
+    Columns given a format are numbers (right-aligned); the others are text (left-aligned).
+    """
     columns = list(frame.columns)
     return {
         "head": [str(c) for c in columns],
+        "numeric": [c in formats for c in columns],
         "rows": [
             [formats.get(c, str)(v) for c, v in zip(columns, row)] for row in frame.itertuples(index=False, name=None)
         ],
@@ -202,11 +224,6 @@ def _equity_sentences(row, radius: float) -> list[str]:
             f"I de Moran des distances : {fr_number(row['moran_i'], 2)} ({p_text}) : les communes éloignées des "
             f"{label} sont {grouped} dans l'espace (zones entières mal desservies plutôt que cas isolés)."
         )
-    if np.isfinite(row.get("cible", np.nan)):
-        sentences.append(
-            f"Objectif : {fr_number(row['cible'])} {label} ; {fr_number(row['n'])} recensés, soit "
-            f"{_pct(row['progression'])} de l'objectif."
-        )
     return sentences
 
 
@@ -226,17 +243,60 @@ def _programme_section(programme) -> dict | None:
         )
         by_territory.columns = [f"objectif {c} (M€)" for c in by_territory.columns]
         by_territory = by_territory.reset_index()
-        targets = programme.targets[["cible", "valeur_cible", "realise", "progression"]].rename(
-            columns={"cible": "Cible", "valeur_cible": "Objectif", "realise": "Réalisé", "progression": "Progression"}
-        )
         lines = labels.violation_lines(programme.projects)
         section.update(
             by_territory=_table(by_territory, {c: _num(3) for c in by_territory.columns if c != "territoire"}),
-            targets=_table(targets, {"Objectif": _num(0), "Réalisé": _num(0), "Progression": _pct}),
             n_anomalies=fr_number(len(lines)),
             anomalies=lines,
         )
     return section
+
+
+def _progress(analysis, programme) -> dict | None:
+    """One progress figure per target of the contract, with what it counts (said once, here).
+
+    A target tied to a kind of facility (200 cyber-centres) counts the facilities of that kind in
+    the analysed files, whoever funded them; the projects of the priority-10 programme that fund
+    such places are shown beside it, as a part of them. Other targets count the programmed projects.
+    """
+    targets = programme.targets if programme is not None and programme.projects is not None else None
+    if targets is None or targets.empty:  # the targets given to the analysis (fair share), without the programme
+        given = [k for k in analysis.kinds if column("expected", k) in analysis.region]
+        targets = pd.DataFrame(
+            {
+                "cible": [f"{kind_label(k).capitalize()} (objectif donné)" for k in given],
+                "valeur_cible": [float(analysis.region[column("expected", k)].iloc[0]) for k in given],
+                "realise": np.nan,
+                "echeance": "",
+                "kind": given,
+            }
+        )
+    rows = []
+    for target in targets.itertuples():
+        kind = getattr(target, "kind", "") or ""
+        counted = float(analysis.region[column("n", kind)].iloc[0]) if kind in analysis.kinds else np.nan
+        retained = counted if np.isfinite(counted) else target.realise
+        rows.append(
+            {
+                "Cible": target.cible,
+                "Échéance": target.echeance or "",
+                "Objectif": target.valeur_cible,
+                "Compté": retained,
+                "Progression": retained / target.valeur_cible if np.isfinite(retained) else np.nan,
+                "Ce qui est compté": (
+                    f"{kind_label(kind)} recensés dans les fichiers analysés, quel que soit leur financement ; "
+                    f"dont {fr_number(target.realise)} financés par des projets programmés de la priorité 10"
+                    if np.isfinite(counted) and np.isfinite(target.realise)
+                    else f"{kind_label(kind)} recensés dans les fichiers analysés"
+                    if np.isfinite(counted)
+                    else "projets programmés de la priorité 10"
+                ),
+            }
+        )
+    if not rows:
+        return None
+    table = pd.DataFrame(rows)
+    return _table(table, {"Objectif": _num(0), "Compté": _num(0), "Progression": _pct})
 
 
 def _siting_section(siting) -> dict | None:
@@ -253,19 +313,15 @@ def _siting_section(siting) -> dict | None:
             "part_apres": "Part avec les nouveaux sites",
         }
     )
-    sites = (
-        siting.sites.drop(columns="geometry")
-        .head(30)
-        .rename(
-            columns={
-                "rang": "Rang",
-                "code_insee": "Code INSEE",
-                "commune": "Commune",
-                "territoire": "Territoire",
-                "gain_population": "Population nouvellement couverte",
-            }
-        )[["Rang", "Code INSEE", "Commune", "Territoire", "Population nouvellement couverte"]]
-    )
+    sites = siting.sites.drop(columns="geometry").rename(
+        columns={
+            "rang": "Rang",
+            "code_insee": "Code INSEE",
+            "commune": "Commune",
+            "territoire": "Territoire",
+            "gain_population": "Population nouvellement couverte",
+        }
+    )[["Rang", "Code INSEE", "Commune", "Territoire", "Population nouvellement couverte"]]
     return {
         "n_sites": fr_number(len(siting.sites)),
         "summary": labels.siting_lines(siting, timing=False),
@@ -279,13 +335,17 @@ def _siting_section(siting) -> dict | None:
                 "Part avec les nouveaux sites": _pct,
             },
         ),
-        "sites": _table(sites, {"Population nouvellement couverte": _num(0), "Rang": _num(0)}),
+        "sites": _table(sites.head(SITES_IN_BODY), {"Population nouvellement couverte": _num(0), "Rang": _num(0)}),
+        "all_sites": _table(sites, {"Population nouvellement couverte": _num(0), "Rang": _num(0)}),
+        "in_body": fr_number(min(SITES_IN_BODY, len(sites))),
     }
 
 
 def _key_figures(analysis) -> dict:
     """Key figures per territory: population, area, and per kind count, rate, coverage and distances."""
-    territories, kinds = analysis.territories, analysis.kinds
+    kinds = analysis.kinds
+    region = analysis.region.rename(columns={"region": "territoire"}).assign(territoire="Région")
+    territories = pd.concat([analysis.territories, region[analysis.territories.columns]], ignore_index=True)
     key = pd.DataFrame(
         {
             "Territoire": territories["territoire"],
@@ -317,11 +377,12 @@ def _fair_share(analysis) -> list[dict]:
         if column("expected", k) in territories:
             table = pd.DataFrame(
                 {
-                    "Territoire": territories["territoire"],
-                    "Part de la population": territories["population"] / territories["population"].sum(),
-                    "Attendu": territories[column("expected", k)],
-                    "Recensés": territories[column("n", k)],
-                    "Écart": territories[column("gap", k)],
+                    "Territoire": [*territories["territoire"], "Région"],
+                    "Part de la population": [*(territories["population"] / territories["population"].sum()), 1.0],
+                    **{
+                        label: [*territories[column(name, k)], territories[column(name, k)].sum()]
+                        for label, name in (("Attendu", "expected"), ("Recensés", "n"), ("Écart", "gap"))
+                    },
                 }
             )
             sections.append(
@@ -349,13 +410,14 @@ def _rejects(geocoding: dict, *, listed: int = 50) -> list[dict]:
             .head(listed)
             .rename(columns={"input_row": "Ligne", "geocode_status": "Statut", "geocode_note": "Motif"})
         )
+        rows["Statut"] = rows["Statut"].map(lambda v: STATUS_LABELS.get(v, v))
         more = len(result.rejected) - listed
         sections.append(
             {
                 "name": name,
                 "n_input": fr_number(result.n_input),
                 "counts": counts,
-                "table": _table(rows, {}),
+                "table": _table(rows, {"Ligne": _num(0)}),
                 "more": fr_number(more) if more > 0 else "",
             }
         )
@@ -445,11 +507,8 @@ def write_report(
         siting=_siting_section(siting),
         notes=[n.lstrip("- ") for n in labels.method_notes(analysis)[1:]],
         rejects=_rejects(geocoding),
-        sources=[
-            f"{k} : {v}"
-            for k, v in meta.items()
-            if k.startswith(("source", "population_millesime", "geographie", "licence"))
-        ],
+        progress=_progress(analysis, programme),
+        sources=[f"{SOURCE_LABELS.get(k, k)} : {v}" for k, v in meta.items() if k in SOURCE_LABELS],
     )
     atomic_write(path, lambda tmp: tmp.write_text(page, encoding="utf-8"))
     return [*written, path]

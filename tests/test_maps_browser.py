@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 
 import pytest
 from browser import probe
@@ -174,3 +175,46 @@ def test_popups_say_what_a_facility_is(default_run, tmp_path):
     assert "Type : cyber-centres" in mine and "Localisation : " in mine and "Commune : " in mine
     assert f"Identifiant : {first['id']}" in mine and f"Postes / capacité : {first['postes']}" in mine
     assert "services : " in mine  # a column of the user's own, shown as it is
+
+
+def test_the_report_prints_on_at_most_three_a4_pages(default_run, tmp_path):
+    from browser import CHROMIUM, require_chromium
+
+    require_chromium()
+    pdf = tmp_path / "rapport.pdf"
+    done = subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--proxy-server=http://127.0.0.1:9",
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={pdf}",
+            (default_run.folder / "rapport.html").as_uri(),
+        ],
+        capture_output=True,
+        timeout=180,
+    )
+    assert pdf.is_file(), done.stderr[-2000:]
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf.read_bytes()))
+    assert 1 <= pages <= 3, pages
+
+
+def test_the_report_gives_one_progress_figure_totals_every_site_and_no_raw_code(default_run):
+    page = (default_run.folder / "rapport.html").read_text(encoding="utf-8")
+    body = re.sub(r"<[^>]+>", " ", page.split("<body>", 1)[1])
+    progress = page.split("Progression vers les objectifs du contrat", 1)[1].split("<h2>", 1)[0]
+    assert "200" in progress and "39,5 %" in progress and "dont 17 financés" in progress
+    assert "Objectif : 200" not in page and "Cibles du contrat" not in page  # said once, not three times
+    assert page.count('<tr class="total"><td>Région</td>') >= 2  # key figures and fair share
+    sites = sum(1 for _ in open(default_run.folder / "sites_proposes.csv", encoding="utf-8")) - 1
+    annex = page.split("Annexe : les", 1)[1]
+    assert annex.count("<tr>") - 1 == sites  # every site, none cut
+    for raw in ("outside_region", "source_polygones", "source_cog", "unmatched", "population_millesime"):
+        assert raw not in body, raw
+    assert '<td class="n">' in page and "<td>Métropole</td>" in page  # numbers right, text left
