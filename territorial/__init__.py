@@ -9,7 +9,7 @@ The public API, by capability:
   :func:`detect_columns`
 * spatial balance: :func:`analyse` (-> :class:`Analysis`), and the array maths in
   :mod:`territorial.coverage` and :mod:`territorial.balance`
-* maps and report: :func:`coverage_map`, :func:`territories_map`, :func:`save_map`,
+* maps and report: :func:`coverage_map`, :func:`territories_map`, :func:`save_map`, :func:`show_map`,
   :func:`write_report`
 * GIS exports: :func:`export_analysis`
 * the programme ledger: :func:`load_programme`, :func:`validate_source`, :func:`check_projects`,
@@ -28,7 +28,7 @@ from territorial.export import export_analysis
 from territorial.geocode import GeocodeError, GeocodeResult, geocode, geocode_file
 from territorial.geography import gazetteer, metadata, town_halls
 from territorial.io import detect_columns, read_input, read_scheme
-from territorial.maps import coverage_map, save_map, territories_map
+from territorial.maps import coverage_map, save_map, show_map, territories_map
 from territorial.pipeline import programme_from_file, run_scenario
 from territorial.programme import (
     check_projects,
@@ -83,6 +83,7 @@ __all__ = [
     "read_scheme",
     "resolve_scheme",
     "save_map",
+    "show_map",
     "site",
     "sites_for_share",
     "scheme_from_polygons",

@@ -170,15 +170,16 @@ class _CommuneSearch(MacroElement):
             var entries = [];
             layer.eachLayer(function (l) {
                 var name = plain(l.feature.properties.commune);
-                entries.push({name: name, key: key(name), layer: l});
+                entries.push({name: name, key: key(name), tight: key(name).replace(/ /g, ''), layer: l});
             });
             function byName(a, b) { return a.name.localeCompare(b.name, 'fr'); }
             function find(text) {
-                var q = key(text), exact = [], start = [], inside = [];
+                // « villeneuve dascq » finds Villeneuve-d'Ascq: words are also compared without their spaces
+                var q = key(text), qt = q.replace(/ /g, ''), exact = [], start = [], inside = [];
                 if (!q) { return []; }
                 entries.forEach(function (e) {
-                    if (e.key === q) { exact.push(e); }
-                    else if (e.key.indexOf(q) === 0) { start.push(e); }
+                    if (e.key === q || e.tight === qt) { exact.push(e); }
+                    else if (e.key.indexOf(q) === 0 || e.tight.indexOf(qt) === 0) { start.push(e); }
                     else if (e.key.indexOf(' ' + q) > 0) { inside.push(e); }
                 });
                 return exact.sort(byName).concat(start.sort(byName), inside.sort(byName));

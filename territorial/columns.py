@@ -179,6 +179,8 @@ METHOD_LABELS = {
     "name": "nom de la commune",
     "name_without_article": "nom sans article",
     "name_in_two_parts": "nom en deux parties",
+    "two_names": "deux communes nommées",
+    "name_prefix": "début du nom",
     "unknown_name": "nom inconnu",
     "fuzzy_name": "nom approché",
     "ban_address": "adresse (BAN)",

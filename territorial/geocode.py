@@ -166,6 +166,7 @@ class _Index:
     france_codes: dict[str, str]
     france_by_name: dict[str, frozenset[str]]
     france_official: dict[str, frozenset[str]]
+    france_keys: tuple[str, ...]
     shared_postal: dict[str, frozenset[str]]
     name_kinds: dict[tuple[str, str], str]
     fuzzy_keys: tuple[str, ...]
@@ -251,6 +252,7 @@ def _index() -> _Index:
         france_codes=dict(zip(france["code"], france["departement"])),
         france_by_name=_group(outside["nom"].map(normalise.name_key), outside["departement"]),
         france_official=_group(official["nom"].map(normalise.name_key), official["departement"]),
+        france_keys=tuple(_group(outside["nom"].map(normalise.name_key), outside["departement"])),
         shared_postal=_group([k for k, _ in crossing], [cp for _, cp in crossing]),
         name_kinds=dict(zip(zip(keys, named["code_insee"]), named["type"])),
         fuzzy_keys=tuple(fuzzy),
@@ -378,7 +380,7 @@ def _unknown_name(index: _Index, row: _Row) -> _Found:
             f"« {row.name} » lu comme {index.name_of[found]} (« {words} » ignoré), que le code postal {row.cp} désigne"
         )
         return row.found("matched", found, "postal_code+name_prefix", 100.0)
-    unnumbered = re.sub(r"(\s+(\d+|er|e|eme|arrondissement))+$", "", row.key)
+    unnumbered = re.sub(r"(\s+(\d+(er|e|eme)?|er|e|eme|arrondissement))+$", "", row.key)
     if unnumbered != row.key and unnumbered in index.france_by_name:
         deps = ", ".join(sorted(index.france_by_name[unnumbered]))
         return row.found("outside_region", note=f"« {row.name} » : commune du département {deps}")
@@ -389,6 +391,14 @@ def _unknown_name(index: _Index, row: _Row) -> _Found:
             "ambiguous",
             note=f"« {row.name} » ressemble à {named}, que le code postal {row.cp} ne désigne pas ; corrigez l'un "
             "des deux",
+        )
+    far = process.extractOne(row.key, index.france_keys, scorer=fuzz.ratio, score_cutoff=88.0) if served else None
+    if far is not None:
+        deps = ", ".join(sorted(index.france_by_name[far[0]]))
+        return row.found(
+            "ambiguous",
+            note=f"« {row.name} » ressemble à une commune du département {deps} ; le code postal {row.cp} "
+            "indique la région : vérifiez la ligne",
         )
     if len(served) == 1:
         (only,) = served
@@ -461,6 +471,9 @@ def _names_for(index: _Index, name: str, key: str, notes: list[str], *, cp: str 
     if both and same:
         notes.append("nom lu en deux parties : " + ", ".join(index.label(c) for c in sorted(both)))
         return both, "name_in_two_parts"
+    whole = process.extractOne(key, index.fuzzy_keys, scorer=fuzz.ratio, score_cutoff=88.0) if both else None
+    if whole is not None and not index.fuzzy_codes[whole[2]] & both:  # « AVESNES-LA-COMTE »: Avesnes-le-Comte
+        return frozenset(), "name_without_article"
     return both, "two_names" if both else "name_without_article"
 
 
@@ -573,11 +586,15 @@ def _by_name(index: _Index, row: _Row) -> _Found | None:
 def _name_against_the_rest(index: _Index, row: _Row) -> _Found | None:
     """The name against what else the row says: two communes named, another département, another postal code."""
     if row.name_method == "two_names":
-        return row.found(
-            "ambiguous",
-            candidates=row.names,
-            note=f"« {row.name} » nomme deux communes : {', '.join(index.label(c) for c in sorted(row.names))}",
-        )
+        named = ", ".join(index.label(c) for c in sorted(row.names))
+        served = frozenset(c for c in row.names if row.cp in index.postal_of[c])
+        if len(served) == 1:  # « WATTRELOS (ROUBAIX) 59150 »: the postal code says which
+            (found,) = served
+            row.notes.append(
+                f"« {row.name} » nomme deux communes ({named}) : le code postal {row.cp} désigne {index.label(found)}"
+            )
+            return row.found("matched", found, "postal_code+two_names", 100.0)
+        return row.found("ambiguous", candidates=row.names, note=f"« {row.name} » nomme deux communes : {named}")
     hint_dep = row.hint_dep
     if hint_dep and hint_dep not in index.region and hint_dep in index.france_by_name.get(row.key, ()):
         return row.found(
@@ -741,6 +758,22 @@ def _fuzzy(index: _Index, key: str, name: str, cp: str, dep: str, notes: list[st
             candidates=codes,
         )
     (found,) = codes
+    if cp in index.by_postal:  # the code narrowed the search: is another commune as close by name alone?
+        rivals = process.extract(key, index.fuzzy_keys, scorer=OSA.distance, score_cutoff=edits, limit=None)
+        others = frozenset().union(*(index.fuzzy_codes[i] for _, _, i in rivals)) - {found}
+        if others:
+            return _Found(
+                "ambiguous",
+                note="; ".join(
+                    notes
+                    + [
+                        f"« {name} » ressemble à {index.label(found)}, que le code postal {cp} désigne, et autant à "
+                        + ", ".join(index.label(c) for c in sorted(others)[:5])
+                        + " ; corrigez l'un des deux"
+                    ]
+                ),
+                candidates=others | {found},
+            )
     notes.append(f"nom approché : « {name} » lu comme {index.name_of[found]} (score {best:.0f})")
     return _Found("fuzzy", found, "fuzzy_name", round(best, 1), "; ".join(notes))
 

@@ -30,7 +30,7 @@ import pandas as pd
 import shapely
 from branca.element import Figure, MacroElement
 from folium.elements import JSCSSMixin
-from folium.plugins import Fullscreen, MarkerCluster
+from folium.plugins import DualMap, Fullscreen, MarkerCluster
 
 from territorial import geography
 from territorial._assets import inline_assets
@@ -1061,7 +1061,7 @@ class InlineMap:
         )
 
 
-def show_map(fmap, *, height: int = 600) -> InlineMap:
+def show_map(fmap: folium.Map | DualMap, *, height: int = 600) -> InlineMap:
     """Display a map inline in a notebook, offline: ``show_map(coverage_map(analysis, facilities))``.
 
     folium's own display links Leaflet from the internet (a blank frame offline); this one
@@ -1106,7 +1106,6 @@ def siting_map(
     example_data : bool
         Show a « données d'exemple » banner.
     """
-    from folium.plugins import DualMap
 
     communes = result.communes
     web = web_geometry(communes[["code_insee", "geometry"]], tolerance_m=tolerance_m, decimals=4)

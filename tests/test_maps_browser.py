@@ -168,7 +168,7 @@ def test_popups_say_what_a_facility_is(default_run, tmp_path):
 
     source = pd.read_csv(example_path("cyber_centres_exemple.csv"), sep=";", dtype=str, encoding="cp1252")
     found = probe(default_run.folder / "carte.html", tmp_path, texts=True)
-    popups = [t for t in found["texts"] if t.startswith("Nom : ")]
+    popups = [t for t in found["texts"] if "Nom : " in t and "Type : " in t]
     assert len(popups) >= 79
     first = source.iloc[0]
     mine = next(t for t in popups if f"Nom : {first['nom']}" in t)

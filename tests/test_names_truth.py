@@ -305,3 +305,50 @@ def test_cedex_forms_and_a_district_after_the_name_with_its_postal_code(suffix):
     frame = pd.DataFrame({"commune": (pairs["nom"].str.upper() + suffix).to_numpy(), "code_postal": pairs["cp"]})
     counts = outcome(frame, pairs["code_insee"])
     assert counts["wrong"] == 0 and counts["right"] >= 495, counts
+
+
+def test_a_typo_with_the_postal_code_of_a_look_alike_is_not_placed_on_the_look_alike(registry):
+    # « AVLIN 62210 »: one letter from Avelin (59), and 80 % like Avion, whose postal code it carries
+    from rapidfuzz.distance import OSA
+
+    communes, _ = registry
+    pairs = postal_pairs()
+    served = pairs.groupby("cp")["code_insee"].agg(set)
+    names = communes.set_index("code_insee")["nom"].str.upper()
+    keys = {code: normalise.name_key(name) for code, name in names.items()}
+    named = set(geography.gazetteer()["nom"].dropna().map(normalise.name_key))
+    sample = typos(names).sample(3000, random_state=12)
+    rows, expected = [], []
+    for code, typo in zip(sample["code_insee"], sample["typo"]):
+        key = normalise.name_key(typo)
+        if key in named:  # « CUINCY » (59) is no typo of Cuinchy: it names a commune
+            continue
+        own = OSA.distance(key, keys[code])
+        look_alike = [c for c, k in keys.items() if c != code and OSA.distance(key, k) <= own + 2]
+        cps = [cp for c in look_alike for cp in pairs.loc[pairs["code_insee"] == c, "cp"] if code not in served[cp]]
+        if cps:
+            rows.append((typo, cps[0]))
+            expected.append("")  # the name says one commune, the postal code another: never placed on either
+    assert len(rows) >= 50
+    frame = pd.DataFrame(rows, columns=["commune", "code_postal"])
+    counts = outcome(frame, pd.Series(expected))
+    assert counts["wrong"] == 0, counts
+
+
+def test_misspelt_compound_names_and_big_city_districts():
+    frame = pd.DataFrame(
+        {
+            "commune": [
+                "AVESNES-LA-COMTE",
+                "BEAUFORT-BAVINCOURT",
+                "PARIS 8EME",
+                "Paris 16e Arrondissement",
+                "LYON 1ER",
+            ],
+            "code_postal": ["62810", "62810", "62200", "62290", "59263"],
+        }
+    )
+    result = territorial.geocode(frame)
+    placed = dict(zip(result.accepted["commune_source"], result.accepted["commune"]))
+    assert placed == {"AVESNES-LA-COMTE": "Avesnes-le-Comte", "BEAUFORT-BAVINCOURT": "Beaufort-Blavincourt"}
+    assert set(result.rejected["geocode_status"]) == {"outside_region"}
