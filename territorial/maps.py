@@ -1022,7 +1022,7 @@ def _stable_ids(page: str, ids: set[str]) -> str:
     return _HEX_ID.sub(number, page)
 
 
-def render_map(fmap: folium.Map, *, self_contained: bool = True) -> str:
+def render_map(fmap: folium.Map | DualMap, *, self_contained: bool = True) -> str:
     """The HTML page of a map: self-contained (scripts and styles inlined, no network needed) unless told otherwise.
 
     Raises
@@ -1037,7 +1037,7 @@ def render_map(fmap: folium.Map, *, self_contained: bool = True) -> str:
     return inline_assets(page) if self_contained else page
 
 
-def save_map(fmap: folium.Map, path: str | Path, *, self_contained: bool = True) -> Path:
+def save_map(fmap: folium.Map | DualMap, path: str | Path, *, self_contained: bool = True) -> Path:
     """Write a map to HTML atomically, self-contained by default (``self_contained=False`` links the scripts
     from the internet: the page then needs the network to open)."""
     path = Path(path)
