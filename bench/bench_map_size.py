@@ -29,7 +29,7 @@ def main() -> None:
 
     start = time.perf_counter()
     ours_inline = len(render_map(coverage_map(analysis, facilities, example_data=True), self_contained=True).encode())
-    ours_cdn = len(render_map(coverage_map(analysis, facilities, example_data=True)).encode())
+    ours_cdn = len(render_map(coverage_map(analysis, facilities, example_data=True), self_contained=False).encode())
     elapsed = time.perf_counter() - start
 
     halls = territorial.town_halls().set_index("code_insee").geometry
