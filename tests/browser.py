@@ -176,6 +176,25 @@ window.addEventListener('load', function () { setTimeout(function () {
 </script>"""
 
 
+def offline_chromium(tmp_path: Path) -> list[str]:
+    """Headless Chromium with its own profile and no way to the network (a dead proxy, no name resolution)."""
+    return [
+        str(CHROMIUM),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-quic",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--proxy-server=http://127.0.0.1:9",
+        "--proxy-bypass-list=<-loopback>",
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+    ]
+
+
 def require_chromium():
     if CHROMIUM is None:
         if os.environ.get("CI"):
@@ -229,19 +248,7 @@ def probe(
     target = tmp_path / f"probe_{page.name}"
     target.write_text(probed, encoding="utf-8")
     command = [
-        CHROMIUM,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-quic",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        "--proxy-server=http://127.0.0.1:9",
-        "--proxy-bypass-list=<-loopback>",
-        "--host-resolver-rules=MAP * ~NOTFOUND",
+        *offline_chromium(tmp_path),
         f"--window-size={window}",
         "--virtual-time-budget=10000",
         "--dump-dom",

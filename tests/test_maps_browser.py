@@ -178,21 +178,13 @@ def test_popups_say_what_a_facility_is(default_run, tmp_path):
 
 
 def test_the_report_prints_on_at_most_three_a4_pages(default_run, tmp_path):
-    from browser import CHROMIUM, require_chromium
+    from browser import offline_chromium, require_chromium
 
     require_chromium()
     pdf = tmp_path / "rapport.pdf"
     done = subprocess.run(
         [
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            "--proxy-server=http://127.0.0.1:9",
+            *offline_chromium(tmp_path),
             "--no-pdf-header-footer",
             f"--print-to-pdf={pdf}",
             (default_run.folder / "rapport.html").as_uri(),
