@@ -168,10 +168,16 @@ class _CommuneSearch(MacroElement):
                     .replace(/\\bsainte\\b/g, 'ste').replace(/\\bsaint\\b/g, 'st').trim();
             }
             var entries = [];
+            var count = {};
             layer.eachLayer(function (l) {
                 var name = plain(l.feature.properties.commune);
-                entries.push({name: name, key: key(name), tight: key(name).replace(/ /g, ''), layer: l});
+                count[name] = (count[name] || 0) + 1;
+                entries.push({name: name, where: plain(l.feature.properties.t || ''), key: key(name),
+                              tight: key(name).replace(/ /g, ''), layer: l});
             });
+            // homonyms (Saint-Aubin in the Nord and in the Pas-de-Calais) are told apart by their territory
+            entries.forEach(function (e) { e.shown = count[e.name] > 1 && e.where ? e.name + ' (' + e.where + ')' : e.name; });
+            var marked = null, label = null;
             function byName(a, b) { return a.name.localeCompare(b.name, 'fr'); }
             function find(text) {
                 // « villeneuve dascq » finds Villeneuve-d'Ascq: words are also compared without their spaces
@@ -185,16 +191,23 @@ class _CommuneSearch(MacroElement):
                 return exact.sort(byName).concat(start.sort(byName), inside.sort(byName));
             }
             function go(e) {
-                list.innerHTML = ''; message.textContent = ''; input.value = e.name;
+                // zoom to the commune, outline it and name it (as text: nothing read is parsed as HTML)
+                list.innerHTML = ''; message.textContent = ''; input.value = e.shown;
                 map.fitBounds(e.layer.getBounds(), {maxZoom: 12});
-                if (map.hasLayer(layer)) { e.layer.openTooltip(e.layer.getBounds().getCenter()); }
+                if (marked) { map.removeLayer(marked); }
+                if (label) { map.removeLayer(label); }
+                marked = L.geoJSON(e.layer.toGeoJSON(), {interactive: false,
+                    style: {color: '#000', weight: 3, fill: false, className: 'commune-trouvee'}}).addTo(map);
+                var name = document.createElement('b'); name.textContent = e.shown;
+                label = L.tooltip({permanent: true, direction: 'top', className: 'commune-trouvee'})
+                    .setLatLng(e.layer.getBounds().getCenter()).setContent(name).addTo(map);
                 window.__territorial_found = e.name;
             }
             function show(found) {
                 list.innerHTML = '';
                 found.slice(0, 8).forEach(function (e) {
                     var item = document.createElement('li');
-                    item.textContent = e.name; item.tabIndex = 0;
+                    item.textContent = e.shown; item.tabIndex = 0;
                     item.addEventListener('click', function () { go(e); });
                     item.addEventListener('keydown', function (ev) { if (ev.key === 'Enter') { go(e); } });
                     list.appendChild(item);

@@ -13,6 +13,7 @@ import pandas as pd
 from territorial._format import fr_number
 from territorial.analysis import Analysis
 from territorial.columns import column
+from territorial.maps import kind_label
 from territorial.programme import FRANCS_PER_EURO, PARTNERS, ProgrammeReport, ProjectCheck
 from territorial.siting import SitingResult
 
@@ -29,7 +30,7 @@ __all__ = [
 def method_notes(analysis: Analysis) -> list[str]:
     """The method notes of an analysis (a heading, then one ``- `` line per method)."""
     detour = analysis.detour
-    radii = ", ".join(f"{k} : {r:g} km" for k, r in analysis.radii_km.items())
+    radii = ", ".join(f"{kind_label(k)} : {fr_number(r, 1)} km" for k, r in analysis.radii_km.items())
     notes = [
         "Notes de méthode",
         f"- Distances : en ligne droite en Lambert-93 (EPSG:2154) depuis la mairie de chaque commune jusqu'à "

@@ -74,9 +74,14 @@ TERRITORY_COLOURS = {
 }
 PALETTE = ("#1b9e77", "#386cb0", "#d95f02", "#7570b3", "#e6ab02", "#e7298a", "#66a61e", "#a6761d", "#666666")
 KIND_STYLES: dict[str, dict[str, Any]] = {
-    "cyber_centre": {"color": "#08519c", "radius": 6, "label": "cyber-centres"},
-    "broadband_access_point": {"color": "#e6550d", "radius": 4, "label": "points d'accès haut débit"},
-    "project": {"color": "#31a354", "radius": 5, "label": "projets"},
+    "cyber_centre": {"color": "#08519c", "radius": 6, "label": "cyber-centres", "one": "cyber-centre"},
+    "broadband_access_point": {
+        "color": "#e6550d",
+        "radius": 4,
+        "label": "points d'accès haut débit",
+        "one": "point d'accès haut débit",
+    },
+    "project": {"color": "#31a354", "radius": 5, "label": "projets", "one": "projet"},
 }
 OTHER_KIND_COLOURS = ("#756bb1", "#636363", "#d6616b", "#8c6d31")
 WEB_CRS = "EPSG:4326"
@@ -857,7 +862,7 @@ def _facility_popups(subset: gpd.GeoDataFrame, k: str) -> list[str]:
         lines = [
             ("Nom", text(row.get(name)) if name else ""),
             ("Identifiant", text(row.get(ident)) if ident else ""),
-            ("Type", text(kind_label(k), quote=False)),
+            ("Type", text(KIND_STYLES.get(k, {}).get("one") or kind_label(k), quote=False)),
             ("Adresse", text(row.get(address)) if address else ""),
             ("Commune", text(f"{row.get('commune', '')} ({row.get('code_insee', '')})")),
             ("Territoire", text(row.get("territoire"))),
@@ -880,6 +885,8 @@ def _short(value, limit: int = 200) -> str:
 def _located(row) -> str:
     """How a row was located, in French: « mairie, par code postal + nom de la commune »."""
     precision, method = _short(row.get("geocode_precision")), method_label(_short(row.get("geocode_method")))
+    if precision == method:  # « coordonnées »: said once
+        return precision
     return ", par ".join(p for p in (precision, method) if p)
 
 

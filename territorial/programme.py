@@ -768,9 +768,11 @@ def target_progress(checked: pd.DataFrame, programme: dict | None = None) -> pd.
                 "echeance": target.get("echeance", ""),
                 "ou": target.get("ou", ""),
                 "kind": target.get("kind", ""),
+                "objectif": target.get("objectif", ""),
             }
         )
-    return pd.DataFrame(rows, columns=["cible", "valeur_cible", "realise", "progression", "echeance", "ou", "kind"])
+    columns = ["cible", "valeur_cible", "realise", "progression", "echeance", "ou", "kind", "objectif"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 @dataclass

@@ -289,7 +289,9 @@ def _progress(analysis, programme) -> dict | None:
                     if np.isfinite(counted) and np.isfinite(target.realise)
                     else f"{kind_label(kind)} recensés dans les fichiers analysés"
                     if np.isfinite(counted)
-                    else "projets programmés de la priorité 10"
+                    else f"total déclaré par les projets programmés de la priorité 10 (objectif {target.objectif})"
+                    if getattr(target, "objectif", "")
+                    else "total déclaré par les projets programmés de la priorité 10"
                 ),
             }
         )

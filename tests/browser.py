@@ -166,7 +166,9 @@ window.addEventListener('load', function () { setTimeout(function () {
     input.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', bubbles: true}));
     setTimeout(function () {
       var c = map.getCenter();
+      var named = document.querySelector('.leaflet-tooltip.commune-trouvee');
       result.searches.push({query: queries[0], found: window.__territorial_found, suggestions: shown,
+                            label: named ? named.textContent : null,
                             message: document.getElementById('recherche-message').textContent, lat: c.lat, lng: c.lng});
       search(queries.slice(1));
     }, 800);

@@ -147,6 +147,7 @@ def test_search_ignores_accents_case_hyphens_and_saint(default_run, tmp_path):
     ]
     assert by_query["xyzzy"]["message"] == "Commune introuvable : xyzzy"
     assert "Béthune" in by_query["bethune"]["suggestions"]
+    assert by_query["bethune"]["label"] == "Béthune"  # the commune found is named on the map (and outlined)
     polygons = territorial.communes().set_index("nom").to_crs(4326).geometry
     for query in queries[:4]:  # the map went there: its centre lies in the commune's bounding box
         west, south, east, north = polygons[by_query[query]["found"]].bounds
@@ -172,7 +173,7 @@ def test_popups_say_what_a_facility_is(default_run, tmp_path):
     assert len(popups) >= 79
     first = source.iloc[0]
     mine = next(t for t in popups if f"Nom : {first['nom']}" in t)
-    assert "Type : cyber-centres" in mine and "Localisation : " in mine and "Commune : " in mine
+    assert "Type : cyber-centre" in mine and "Localisation : " in mine and "Commune : " in mine
     assert f"Identifiant : {first['id']}" in mine and f"Postes / capacité : {first['postes']}" in mine
     assert "services : " in mine  # a column of the user's own, shown as it is
 
