@@ -32,7 +32,7 @@ def test_analyse_files_writes_the_tables_and_each_inputs_rejects(tmp_path):
     names = {p.name for p in done.written}
     assert {"communes.csv", "territoires.csv", "equite.csv", "notes_methode.txt"} <= names
     assert (tmp_path / f"{example_path(CYBER_FILE).stem}_rejets.csv").is_file()
-    assert "Rayons de couverture : cyber_centre : 4 km." in (tmp_path / "notes_methode.txt").read_text("utf-8")
+    assert "Rayons de couverture : cyber-centres : 4,0 km." in (tmp_path / "notes_methode.txt").read_text("utf-8")
 
 
 def test_the_pipeline_refuses_contradictory_options_before_reading_anything(tmp_path):
