@@ -21,7 +21,7 @@ The public API, by capability:
 * another geography: ``with territorial.geography.using(path):``
 """
 
-from territorial import geography, labels, pipeline
+from territorial import geography, kinds, labels, pipeline
 from territorial._errors import InputFileError, SchemeError, TerritorialError
 from territorial.analysis import Analysis, analyse
 from territorial.export import export_analysis
@@ -93,6 +93,7 @@ __all__ = [
     "town_halls",
     "validate_scheme",
     "geography",
+    "kinds",
     "labels",
     "pipeline",
 ]

@@ -12,8 +12,6 @@ autocorrelation (Moran's I, LISA).
 from __future__ import annotations
 
 import logging
-import re
-import unicodedata
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -24,6 +22,7 @@ from territorial import balance, coverage, geography, schemes
 from territorial._errors import ArgumentError
 from territorial._validate import check_columns, check_crs, check_frame
 from territorial.columns import column
+from territorial.kinds import normalise_kind
 from territorial.schemes import CPER2000_TERRITORIES, SchemeLike
 
 logger = logging.getLogger(__name__)
@@ -35,51 +34,12 @@ DEFAULT_RADII_KM = {"cyber_centre": 5.0, "broadband_access_point": 3.0}
 OTHER_RADIUS_KM = 5.0
 #: Targets of the plan (priority 10, objective 44): 200 cyber-centres by the end of 2002.
 DEFAULT_TARGETS = {"cyber_centre": 200}
-KIND_SYNONYMS = {
-    "cyber_centre": (
-        "cyber_centre",
-        "cybercentre",
-        "cyber_centres",
-        "cyber_base",
-        "cyberbase",
-        "epn",
-        "espace_public_numerique",
-        "lieu_de_mediation_numerique",
-        "mediation_numerique",
-    ),
-    "broadband_access_point": (
-        "broadband_access_point",
-        "point_d_acces",
-        "point_acces",
-        "points_acces",
-        "point_d_acces_haut_debit",
-        "point_acces_haut_debit",
-        "acces_haut_debit",
-        "haut_debit",
-        "access_point",
-    ),
-    "project": ("project", "projet", "projets", "projects"),
-}
 LISA_LABELS = {
     1: "éloigné entouré d'éloignés (zone mal desservie)",
     2: "proche entouré d'éloignés",
     3: "proche entouré de proches (zone bien desservie)",
     4: "éloigné entouré de proches",
 }
-
-
-def normalise_kind(value) -> str:
-    """Canonical kind: ``"Cyber-centre"`` -> ``"cyber_centre"``, ``"Point d'accès"`` -> ``"broadband_access_point"``.
-
-    Kinds are ASCII letters, digits and ``_``; a kind written with none of them (``"{{ }}"``)
-    is ``"autre"``.
-    """
-    text = unicodedata.normalize("NFKD", str(value)).encode("ascii", "ignore").decode().lower()
-    text = re.sub(r"[^a-z0-9]+", "_", text).strip("_")
-    for kind, names in KIND_SYNONYMS.items():
-        if text in names:
-            return kind
-    return text or "autre"
 
 
 def radius_for(kind: str, radii_km: dict[str, float] | None = None) -> float:

@@ -495,11 +495,23 @@ def programme_command(
         ),
     ] = None,
     scheme: SchemeOption = None,
+    local_rule: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--local-rule",
+            help="Also apply a rule that is not in the plan, as a labelled warning: departement (a Département "
+            "funds only projects located in it). Repeatable.",
+        ),
+    ] = None,
 ):
-    """Print priority 10 by objective and partner, check the source, and check and aggregate funded projects."""
+    """Print priority 10 by objective and partner, check the source, and check and aggregate funded projects.
+
+    Each finding is a violation (a firm rule of the plan) or an avertissement (a rule the plan softens,
+    contradicts, or a local policy asked for with --local-rule).
+    """
     with _user_errors():
         report, written = pipeline.programme_to_files(
-            projects, output_dir=output_dir, scheme=pipeline.scheme_from(scheme)
+            projects, output_dir=output_dir, scheme=pipeline.scheme_from(scheme), local_rules=tuple(local_rule or ())
         )
     _echo(labels.programme_lines(report))
     _echo(map(str, written))

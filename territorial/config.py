@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar, get_args
 
@@ -193,6 +194,12 @@ class Amount(_Section):
     meur: Number | None = None
     ou: Text = ""
     libelle: Text | None = None
+    #: The action lines this amount is tied to, where the text names them (« moyen d'action 49-1 »).
+    moyens: list[Text] = Field(default_factory=list)
+    #: The text that lets the amount go beyond its envelope (« et au-delà au cas par cas »).
+    au_dela: Text | None = None
+    #: The sentence of the plan, word for word, where a check quotes it.
+    citation: Text | None = None
 
     @model_validator(mode="after")
     def _some_amount(self) -> Amount:
@@ -210,6 +217,17 @@ class Rates(_Section):
     cumul: list[Text] = Field(default_factory=list)
     partenaire_taux: dict[str, Number] = Field(default_factory=dict)
     note: Text = ""
+    citation: Text | None = None
+    citation_partenaire: Text | None = None
+    ou: Text = ""
+
+
+class IndicativeSplit(_Section):
+    """Partners whose split between an objective's action lines is only indicative, as the plan says."""
+
+    partenaires: list[Text] = Field(min_length=1)
+    citation: Text
+    ou: Text
 
 
 class Action(_Section):
@@ -222,12 +240,19 @@ class Action(_Section):
     tableau: list[Amount] = Field(default_factory=list)
     texte: list[Amount] = Field(default_factory=list)
     dont: list[Amount] = Field(default_factory=list)
+    beneficiaires: list[Text] = Field(default_factory=list)
+    types_beneficiaires: list[Text] = Field(default_factory=list)
+    criteres_selection: list[Text] = Field(default_factory=list)
+    instruction: Text | None = None
+    conditions: Text | None = None
 
 
 class Objective(Action):
     """An objective (``43``...) of the priority: an action's fields, plus beneficiaries, indicators, actions."""
 
-    beneficiaires: list[Text] = Field(default_factory=list)
+    effectif_max: Number | None = None
+    repartition_indicative: IndicativeSplit | None = None
+    suivi: Text | None = None
     indicateurs_resultat: list[Text] = Field(default_factory=list)
     indicateurs_complementaires: list[Text] = Field(default_factory=list)
     indicateurs_realisation: list[Text] = Field(default_factory=list)
@@ -245,7 +270,29 @@ class Target(_Section):
     objectif: Text
     ou: Text
     echeance: Text | None = None
+    date_echeance: date | None = None
     kind: Text | None = None
+    situation_initiale: Text | None = None
+
+
+class System(_Section):
+    """A system of the priority (cyber-centres, villes numériques...): a kind of place its action lines fund."""
+
+    kind: Text
+    libelle: Text
+    un: Text
+    moyens: list[Text] = Field(min_length=1)
+    indicateur: Text
+    ou: Text
+    cible: Text | None = None
+
+
+class Period(_Section):
+    """The contract's period."""
+
+    debut: date
+    fin: date
+    ou: Text
 
 
 class ProgrammeFile(_Section):
@@ -258,7 +305,9 @@ class ProgrammeFile(_Section):
     partenaires: list[Text] = Field(min_length=1)
     feder: Text = ""
     comite_de_suivi: Text = ""
+    periode: Period
     cibles: list[Target] = Field(default_factory=list)
+    systemes: list[System] = Field(default_factory=list)
     objectifs: list[Objective] = Field(min_length=1)
 
 
@@ -266,7 +315,7 @@ class ProgrammeFile(_Section):
 
 
 #: How an entry of a TOML array of tables is named in messages (``input 2``, ``action 1``).
-_ENTRY = {"inputs": "input", "objectifs": "objectif", "actions": "action", "cibles": "cible"}
+_ENTRY = {"inputs": "input", "objectifs": "objectif", "actions": "action", "cibles": "cible", "systemes": "systeme"}
 #: Top-level tables of the scenario, named ``[map]`` in messages.
 _TABLES = {"map", "outputs", "siting", "radii_km", "targets", "priority"}
 

@@ -33,6 +33,7 @@ from territorial._errors import ExistingFileError, InputFileError
 from territorial._format import production_date
 from territorial.analysis import Analysis, normalise_kind
 from territorial.columns import STATUS_LABELS
+from territorial.kinds import PROJECT
 from territorial.maps import (
     KIND_STYLES,
     checked_indicators,
@@ -129,6 +130,7 @@ def write_programme_tables(report, folder: str | Path) -> list[Path]:
             write_table(report.by_territory, folder / "programme_territoires.csv"),
             write_table(report.indicators, folder / "programme_indicateurs.csv"),
             write_table(report.targets, folder / "programme_cibles.csv"),
+            write_table(report.envelopes, folder / "programme_enveloppes.csv"),
         ]
     return written
 
@@ -163,6 +165,16 @@ _ABBREVIATIONS = (
     ("broadband_access_point", "bap"),
     ("cyber_centre", "cc"),
     ("project", "prj"),
+    ("ville_numerique", "vnum"),
+    ("service_public", "spub"),
+    ("etablissement_scolaire", "scol"),
+    ("formation_permanente", "fprm"),
+    ("telemedecine", "tmed"),
+    ("transport", "trsp"),
+    ("culture", "cult"),
+    ("pole_tic", "ptic"),
+    ("pole_image", "pimg"),
+    ("action_entreprises", "aent"),
     ("part_pop_couverte_surface", "ppcs"),
     ("part_pop_couverte", "ppc"),
     ("couvert_surface", "csurf"),
@@ -227,6 +239,25 @@ class ExportLayer:
     style: LayerStyle | None = None
 
 
+def _project_layers(projects: gpd.GeoDataFrame) -> dict[str, ExportLayer]:
+    """One layer per system of priority 10 its located projects fund (``projets_ville_numerique``...)."""
+    systems_of = projects.get("kind", pd.Series("", index=projects.index)).fillna("").replace("", PROJECT)
+    return {
+        f"projets_{k}": ExportLayer(
+            group,
+            f"Projets programmés (priorité 10) localisés : {kind_label(str(k))}, avec leurs montants en euros, "
+            "violations et avertissements des règles du plan",
+            single_style(
+                "marker",
+                KIND_STYLES.get(k, {}).get("color", "#31a354"),
+                outline="#222222",
+                title=f"Projets : {kind_label(str(k))}",
+            ),
+        )
+        for k, group in projects.groupby(systems_of, sort=False)
+    }
+
+
 def analysis_layers(
     analysis,
     facilities: gpd.GeoDataFrame,
@@ -286,11 +317,7 @@ def analysis_layers(
         single_style("fill", "#a50f15", outline="#67000d", opacity=0.5, title="Communes sous-desservies"),
     )
     if projects is not None:
-        layers["projets"] = ExportLayer(
-            projects,
-            "Projets programmés (priorité 10) localisés, avec leurs montants en euros et leurs anomalies",
-            single_style("marker", "#31a354", outline="#ffffff", title="Projets programmés"),
-        )
+        layers |= _project_layers(projects)
     if sites is not None:
         layers["sites_proposes"] = ExportLayer(
             sites,

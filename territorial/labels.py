@@ -77,8 +77,11 @@ def siting_lines(result: SitingResult, *, timing: bool = True) -> list[str]:
 
 
 def violation_lines(check: ProjectCheck) -> list[str]:
-    """One line per violation of a project check."""
-    return [f"projet {row.id} (ligne {row.input_row}) : {row.message}" for row in check.violations.itertuples()]
+    """One line per finding of a project check, with its severity."""
+    return [
+        f"projet {row.id} (ligne {row.input_row}) — {row.gravite} : {row.message}"
+        for row in check.violations.itertuples()
+    ]
 
 
 def region_lines(analysis: Analysis) -> list[str]:
@@ -155,9 +158,11 @@ def programme_lines(report: ProgrammeReport) -> list[str]:
     lines += [f"  [{row.type}] {row.message} ({row.ou})" for row in check.itertuples()]
     if report.projects is not None:
         checked = report.projects
+        severity = checked.violations["gravite"]
         lines.append(
-            f"Projets : {len(checked.projects)} lignes, {int((checked.projects['n_violations'] > 0).sum())} "
-            f"avec au moins une anomalie, {len(checked.violations)} anomalie(s)"
+            f"Projets : {len(checked.projects)} lignes, {int(checked.projects['retenu'].sum())} retenues ; "
+            f"{int((severity == 'violation').sum())} violation(s), {int((severity == 'avertissement').sum())} "
+            "avertissement(s)"
         )
         lines += [f"  {line}" for line in violation_lines(checked)]
     return lines

@@ -43,6 +43,7 @@ from territorial._validate import check_columns, check_crs, check_frame
 from territorial.analysis import Analysis, normalise_kind
 from territorial.columns import INDICATORS, RESULT_COLUMNS, ROLE_NAMES, STATUS_LABELS, method_label
 from territorial.columns import column as col
+from territorial.kinds import PROJECT, systems
 
 logger = logging.getLogger(__name__)
 
@@ -73,16 +74,32 @@ TERRITORY_COLOURS = {
     "Artois-Ternois": "#e6ab02",
 }
 PALETTE = ("#1b9e77", "#386cb0", "#d95f02", "#7570b3", "#e6ab02", "#e7298a", "#66a61e", "#a6761d", "#666666")
-KIND_STYLES: dict[str, dict[str, Any]] = {
-    "cyber_centre": {"color": "#08519c", "radius": 6, "label": "cyber-centres", "one": "cyber-centre"},
-    "broadband_access_point": {
-        "color": "#e6550d",
-        "radius": 4,
-        "label": "points d'accès haut débit",
-        "one": "point d'accès haut débit",
-    },
-    "project": {"color": "#31a354", "radius": 5, "label": "projets", "one": "projet"},
+#: Colour of each kind on maps, in the report and in the GIS styles (the labels come from the plan's systems).
+KIND_COLOURS = {
+    "cyber_centre": "#08519c",
+    "broadband_access_point": "#e6550d",
+    "ville_numerique": "#7b3294",
+    "service_public": "#008837",
+    "etablissement_scolaire": "#c51b7d",
+    "formation_permanente": "#de77ae",
+    "telemedecine": "#d7191c",
+    "transport": "#01665e",
+    "culture": "#8c510a",
+    "pole_tic": "#542788",
+    "pole_image": "#bf812d",
+    "action_entreprises": "#4d4d4d",
+    PROJECT: "#31a354",
 }
+#: Colour, marker radius, plural and singular French label of each kind.
+KIND_STYLES: dict[str, dict[str, Any]] = {
+    **{
+        kind: {"color": KIND_COLOURS[kind], "radius": 5, "label": system["libelle"], "one": system["un"]}
+        for kind, system in systems().items()
+    },
+    PROJECT: {"color": KIND_COLOURS[PROJECT], "radius": 5, "label": "projets", "one": "projet"},
+}
+KIND_STYLES["cyber_centre"]["radius"] = 6
+KIND_STYLES["broadband_access_point"]["radius"] = 4
 OTHER_KIND_COLOURS = ("#756bb1", "#636363", "#d6616b", "#8c6d31")
 WEB_CRS = "EPSG:4326"
 CLUSTER_ABOVE = 150
@@ -593,8 +610,12 @@ def _point_layers(fmap, layout: Layout, analysis, facilities, *, kind_column: st
         swatch = _swatches("", {kind_label(k).capitalize(): _kind_colour(k, analysis.kinds)}, round_=True)
         layout.legend(f"legende-{_css_class(k)}", swatch, layer)
     if projects is not None and len(projects):
-        swatch = _swatches("", {"Projets programmés (financés)": "#31a354"}, round_=True)
-        layout.legend("legende-projets", swatch, _project_layer(projects).add_to(fmap), shown=False)
+        systems_of = projects.get("kind", pd.Series("", index=projects.index)).fillna("").replace("", PROJECT)
+        for k, group in projects.groupby(systems_of, sort=False):
+            colour = KIND_STYLES.get(k, {}).get("color", KIND_COLOURS[PROJECT])
+            swatch = _swatches("", {f"Projets financés : {kind_label(k)}": colour}, round_=True)
+            layer = _project_layer(group, kind=str(k), colour=colour).add_to(fmap)
+            layout.legend(f"legende-projets-{_css_class(str(k))}", swatch, layer, shown=False)
     quality = _quality_layer(facilities)
     if quality is not None:
         legend = snippet(
@@ -916,17 +937,20 @@ def _facility_layer(subset: gpd.GeoDataFrame, k: str, kinds) -> folium.GeoJson |
     return cluster
 
 
-def _project_layer(projects: gpd.GeoDataFrame) -> folium.GeoJson:
-    """Located funded projects, with their objective, cost and anomalies (hidden at first)."""
+def _project_layer(projects: gpd.GeoDataFrame, *, kind: str, colour: str) -> folium.GeoJson:
+    """Located funded projects of one system, with their line, cost, date and findings (hidden at first)."""
     titles = _facility_name(projects)
     info = [
         _popup_table(
             [
                 ("Projet", text(titles.get(i, ""))),
+                ("Identifiant", text(row.get("id"))),
                 ("Objectif", text(row.get("objectif"))),
                 ("Coût total", fr_number(row["cout_total_eur"]) + " €" if np.isfinite(row["cout_total_eur"]) else ""),
+                ("Date", text(row.get("date"))),
                 ("Commune", text(row.get("commune"))),
-                ("Anomalies", text(row.get("violations"))),
+                ("Violations", text(row.get("violations"))),
+                ("Avertissements", text(row.get("avertissements"))),
             ]
         )
         for i, row in projects.iterrows()
@@ -934,11 +958,9 @@ def _project_layer(projects: gpd.GeoDataFrame) -> folium.GeoJson:
     return _point_layer(
         projects,
         info,
-        name=f"Projets programmés ({fr_number(len(projects))})",
-        marker=folium.CircleMarker(
-            radius=5, weight=1.5, color="#ffffff", fill=True, fill_color="#31a354", fill_opacity=0.95
-        ),
-        style={"className": "projet"},
+        name=f"Projets financés : {kind_label(kind)} ({fr_number(len(projects))})",
+        marker=folium.CircleMarker(radius=5, weight=2, color="#222222", fill=True, fill_color=colour, fill_opacity=0.9),
+        style={"className": f"projet {_css_class(kind)}"},
         show=False,
     )
 

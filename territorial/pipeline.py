@@ -364,10 +364,14 @@ def map_files(
 
 
 def programme_to_files(
-    projects: str | Path | None = None, *, output_dir: str | Path | None = None, scheme: SchemeLike = DEFAULT_SCHEME
+    projects: str | Path | None = None,
+    *,
+    output_dir: str | Path | None = None,
+    scheme: SchemeLike = DEFAULT_SCHEME,
+    local_rules: tuple[str, ...] = (),
 ) -> tuple[ProgrammeReport, list[Path]]:
     """The programme report (see :func:`programme_from_file`) and, with ``output_dir``, its tables written there."""
-    report = programme_from_file(projects, scheme=scheme)
+    report = programme_from_file(projects, scheme=scheme, local_rules=local_rules)
     if output_dir is None:
         return report, []
     parameters = {"projets": str(projects) if projects else None}
@@ -508,7 +512,12 @@ def points_to_file(
 
 
 def programme_from_file(
-    path: str | Path | None = None, *, scheme: SchemeLike = "cper2000", **reader_options
+    path: str | Path | None = None,
+    *,
+    scheme: SchemeLike = "cper2000",
+    places: pd.DataFrame | None = None,
+    local_rules: tuple[str, ...] = (),
+    **reader_options,
 ) -> ProgrammeReport:
     """The programme report of a projects file: read, geocoded like any layer, checked and summed by territory.
 
@@ -518,12 +527,16 @@ def programme_from_file(
         The projects file (any format :func:`territorial.geocode_file` reads); without it, the
         programme and its source check only.
     scheme : territory scheme (default ``cper2000``)
+    places : located facilities (``kind``, ``code_insee``), optional: each system of priority 10 is
+        then counted once, reconciled between these places and the funded projects.
+    local_rules : rules that are not in the plan, applied as labelled warnings (``("departement",)``).
     **reader_options
         Passed to :func:`territorial.geocode_file` (``sep``, ``encoding``, ``columns``...).
     """
     if path is None:
         return programme_report(scheme=scheme)
-    return programme_report(geocode_file(path, scheme=scheme, **reader_options), scheme=scheme)
+    geocoded = geocode_file(path, scheme=scheme, **reader_options)
+    return programme_report(geocoded, scheme=scheme, places=places, local_rules=local_rules)
 
 
 def _rejects_name(path: Path, taken: set[str]) -> str:
@@ -674,7 +687,7 @@ def _run_into(scenario: Scenario, folder: Path, step: Callable[[str], object]) -
     ledger = None
     if scenario.projects is not None:
         step(f"programme : contrôle de {scenario.projects.name}")
-        ledger = programme_from_file(scenario.projects, scheme=scheme)
+        ledger = programme_from_file(scenario.projects, scheme=scheme, places=facilities[["kind", "code_insee"]])
         written += write_programme_tables(ledger, folder)
     sited = None
     if scenario.siting is not None:

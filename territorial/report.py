@@ -243,61 +243,72 @@ def _programme_section(programme) -> dict | None:
         )
         by_territory.columns = [f"objectif {c} (M€)" for c in by_territory.columns]
         by_territory = by_territory.reset_index()
-        lines = labels.violation_lines(programme.projects)
+        findings = programme.projects.violations
         section.update(
             by_territory=_table(by_territory, {c: _num(3) for c in by_territory.columns if c != "territoire"}),
-            n_anomalies=fr_number(len(lines)),
-            anomalies=lines,
+            n_anomalies=fr_number(len(findings)),
+            n_violations=fr_number(int((findings["gravite"] == "violation").sum())),
+            n_warnings=fr_number(int((findings["gravite"] == "avertissement").sum())),
+            anomalies=labels.violation_lines(programme.projects),
+            envelopes=_envelope_table(programme.envelopes),
         )
     return section
 
 
-def _progress(analysis, programme) -> dict | None:
-    """One progress figure per target of the contract, with what it counts (said once, here).
+def _envelope_table(balance: pd.DataFrame | None) -> dict | None:
+    """The envelopes the retained projects use most (top ten by share consumed), or None."""
+    if balance is None or balance.empty or not (balance["programme_meur"] > 0).any():
+        return None
+    used = balance[balance["programme_meur"] > 0].sort_values("consommation", ascending=False).head(10)
+    table = pd.DataFrame(
+        {
+            "Ligne": used["ligne"].to_numpy(),
+            "Partenaire": used["partenaire"].to_numpy(),
+            "Enveloppe (M€)": used["enveloppe_meur"].to_numpy(),
+            "Programmé (M€)": used["programme_meur"].to_numpy(),
+            "Reste (M€)": used["reste_meur"].to_numpy(),
+            "Consommé": used["consommation"].to_numpy(),
+        }
+    )
+    return _table(table, {c: _num(4) for c in ("Enveloppe (M€)", "Programmé (M€)", "Reste (M€)")} | {"Consommé": _pct})
 
-    A target tied to a kind of facility (200 cyber-centres) counts the facilities of that kind in
-    the analysed files, whoever funded them; the projects of the priority-10 programme that fund
-    such places are shown beside it, as a part of them. Other targets count the programmed projects.
+
+def _progress(analysis, programme) -> dict | None:
+    """One figure per system of priority 10 and per target of the contract, with what it counts (said once, here).
+
+    With the programme, each system's count is reconciled between the facility files and the
+    funded projects (see :func:`territorial.programme.target_progress`); systems with neither are
+    left out. Without it, the targets given to the analysis (fair share), counted in the files.
     """
     targets = programme.targets if programme is not None and programme.projects is not None else None
-    if targets is None or targets.empty:  # the targets given to the analysis (fair share), without the programme
+    if targets is None or targets.empty:
         given = [k for k in analysis.kinds if column("expected", k) in analysis.region]
+        counted = [float(analysis.region[column("n", k)].iloc[0]) for k in given]
         targets = pd.DataFrame(
             {
-                "cible": [f"{kind_label(k).capitalize()} (objectif donné)" for k in given],
+                "systeme": [kind_label(k) for k in given],
+                "cible": "objectif donné",
                 "valeur_cible": [float(analysis.region[column("expected", k)].iloc[0]) for k in given],
-                "realise": np.nan,
+                "realise": counted,
                 "echeance": "",
-                "kind": given,
+                "definition": [f"{kind_label(k)} recensés dans les fichiers analysés" for k in given],
+                "projets": 0,
+                "equipements": counted,
             }
         )
-    rows = []
-    for target in targets.itertuples():
-        kind = getattr(target, "kind", "") or ""
-        counted = float(analysis.region[column("n", kind)].iloc[0]) if kind in analysis.kinds else np.nan
-        retained = counted if np.isfinite(counted) else target.realise
-        rows.append(
-            {
-                "Cible": target.cible,
-                "Échéance": target.echeance or "",
-                "Objectif": target.valeur_cible,
-                "Compté": retained,
-                "Progression": retained / target.valeur_cible if np.isfinite(retained) else np.nan,
-                "Ce qui est compté": (
-                    f"{kind_label(kind)} recensés dans les fichiers analysés, quel que soit leur financement ; "
-                    f"dont {fr_number(target.realise)} financés par des projets programmés de la priorité 10"
-                    if np.isfinite(counted) and np.isfinite(target.realise)
-                    else f"{kind_label(kind)} recensés dans les fichiers analysés"
-                    if np.isfinite(counted)
-                    else f"total déclaré par les projets programmés de la priorité 10 (objectif {target.objectif})"
-                    if getattr(target, "objectif", "")
-                    else "total déclaré par les projets programmés de la priorité 10"
-                ),
-            }
-        )
-    if not rows:
+    shown = targets[targets["valeur_cible"].notna() | (targets["projets"] > 0) | (targets["equipements"] > 0)]
+    if shown.empty:
         return None
-    table = pd.DataFrame(rows)
+    table = pd.DataFrame(
+        {
+            "Système ou cible": [(row.systeme or row.cible).capitalize() for row in shown.itertuples()],
+            "Échéance": shown["echeance"].fillna("").to_numpy(),
+            "Objectif": shown["valeur_cible"].to_numpy(),
+            "Compté": shown["realise"].to_numpy(),
+            "Progression": (shown["realise"] / shown["valeur_cible"]).to_numpy(),
+            "Ce qui est compté": shown["definition"].to_numpy(),
+        }
+    )
     return _table(table, {"Objectif": _num(0), "Compté": _num(0), "Progression": _pct})
 
 

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 import territorial
 from territorial import labels
 from territorial import programme as prog
+from territorial._errors import ArgumentError
 from territorial.cli import app
 from territorial.examples import PROJECTS_FILE, example_path
 
@@ -104,14 +105,34 @@ def test_programme_structure():
     ]
 
 
-def test_the_real_source_has_only_omissions():
+def test_the_real_source_has_omissions_and_its_two_tensions():
     findings = prog.validate_source()
-    assert set(findings["type"]) == {"omission"}
+    assert set(findings["type"]) == {"omission", "incohérence"}
     messages = " | ".join(findings["message"])
     assert "20,00 MF sans montant en M€" in messages  # Pas-de-Calais in objective 45
     for code in ("47", "48", "49"):
         assert f"l'objectif {code} ne figure pas au tableau récapitulatif" in messages
     assert "0,3049 M€ sans montant en MF" in messages
+    tensions = findings[findings["type"] == "incohérence"].set_index("objectif")
+    assert list(tensions.index) == ["45", "48"]
+    # both lines of the plan, word for word
+    assert "« Mini 20% Maxi 50%. »" in tensions.loc["45", "message"]
+    assert "le Département du Pas-de-Calais interviendra à hauteur de 50 %" in tensions.loc["45", "message"]
+    assert "45.1 compte 4 partenaires" in tensions.loc["45", "message"]
+    assert tensions.loc["48", "partenaire"] == "Département du Nord"
+    assert "0,3049 M€ font 2,00 MF" in tensions.loc["48", "message"]
+    assert "[moyen d'action 48-2 (0,3049 M€)]" in tensions.loc["48", "message"]
+
+
+def test_a_fixed_rate_below_the_maximum_is_no_tension():
+    data = prog.load_programme()
+    data["objectifs"][2]["taux"]["partenaire_taux"] = {"Département du Pas-de-Calais": 25}
+    findings = prog.validate_source(data)
+    assert findings[findings["type"] == "incohérence"]["objectif"].tolist() == ["48"]
+    # and the project rule is then firm: a violation
+    row = project(action="45.1", departement_pas_de_calais="10000", autres="50000")
+    checked = prog.check_projects(row, data)
+    assert checked.violations.set_index("regle").loc["taux_partenaire", "gravite"] == "violation"
 
 
 def altered(path: list, key: str, value):
@@ -163,48 +184,226 @@ def project(**values) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize(
-    ("values", "rule", "fragment"),
+    ("values", "rule", "severity", "fragment"),
     [
-        ({}, None, None),
-        ({"action": "46.9"}, "action", "l'action « 46.9 » n'existe pas"),
-        ({"etat": "40000", "autres": "40000"}, "taux", "60,0 % au-dessus du maximum de 50 %"),
-        ({"etat": "5000", "region": "5000", "autres": "90000"}, "taux", "10,0 % sous le minimum de 20 %"),
+        ({}, None, None, None),
+        ({"action": "46.9"}, "action", "violation", "l'action « 46.9 » n'existe pas"),
+        ({"action": "146.2"}, "action", "violation", "l'action « 146.2 » n'existe pas"),
+        ({"action": "43.12"}, "action", "violation", "l'action « 43.12 » n'existe pas"),
+        ({"action": ""}, "action", "violation", "l'action « (vide) » n'existe pas"),
+        ({"etat": "40000", "autres": "40000"}, "taux", "violation", "60,0 % au-dessus du maximum de 50 %"),
+        ({"etat": "5000", "region": "5000", "autres": "90000"}, "taux", "violation", "10,0 % sous le minimum de 20 %"),
         (
             {"action": "43.4", "etat": "10000", "region": "15000", "autres": "75000"},
             "taux",
+            "violation",
             "25,0 % sous le minimum de 30 % du moyen d'action 43.4",
         ),
-        ({"action": "43.1", "feder": "40000", "autres": "20000"}, "plafond", "80,0 % au-dessus du plafond de 75 %"),
+        (
+            {"action": "43,4", "etat": "10000", "region": "15000", "autres": "75000"},
+            "taux",
+            "violation",
+            "25,0 % sous le minimum de 30 % du moyen d'action 43.4",
+        ),
+        (
+            {"action": "43.1", "feder": "40000", "autres": "20000"},
+            "plafond",
+            "violation",
+            "80,0 % au-dessus du plafond de 75 %",
+        ),
         (
             {"action": "45.1", "departement_pas_de_calais": "10000", "autres": "50000"},
-            "taux",
+            "taux_partenaire",
+            "avertissement",
             "Département du Pas-de-Calais intervient à hauteur de 50 %",
         ),
         (
             {"action": "47", "departement_nord": "1000", "autres": "59000"},
             "enveloppe",
+            "violation",
             "Département du Nord n'a pas d'enveloppe pour l'objectif 47",
         ),
-        ({"region": "-1000", "autres": "81000"}, "montant", "montant négatif pour Région"),
-        ({"autres": "70000"}, "somme", "dépassent le coût total"),
-        ({"autres": "50000"}, "somme", "ne font pas le coût total"),
-        ({"devise": "USD"}, "devise", "devise « USD » inconnue"),
-        ({"cout_total": ""}, "montant", "coût total absent"),
+        (
+            {"action": "43.2", "departement_nord": "1000", "autres": "59000"},
+            "enveloppe",
+            "violation",
+            "Département du Nord n'a pas de crédits sur le moyen d'action 43.2",
+        ),
+        (
+            {"action": "49.3", "departement_nord": "1000", "autres": "59000"},
+            "enveloppe",
+            "violation",
+            "Département du Nord n'a pas de crédits sur le moyen d'action 49.3",
+        ),
+        (
+            {"action": "46.2", "departement_pas_de_calais": "1000", "autres": "59000"},
+            "enveloppe",
+            "violation",
+            "Département du Pas-de-Calais n'a pas de crédits sur le moyen d'action 46.2",
+        ),
+        (
+            {"action": "45.2", "departement_pas_de_calais": "50000", "etat": "0", "region": "0", "autres": "50000"},
+            "enveloppe",
+            "violation",
+            "Département du Pas-de-Calais n'a pas de crédits sur le moyen d'action 45.2",
+        ),
+        (
+            {"action": "48.3", "departement_pas_de_calais": "1000", "autres": "59000"},
+            "enveloppe",
+            "violation",
+            "au(x) moyen(s) d'action 48.1, 48.2, pas au 48.3",
+        ),
+        (
+            {"action": "48.1", "departement_nord": "1000", "autres": "59000"},
+            "enveloppe",
+            "avertissement",
+            "le plan se contredit sur ce point",
+        ),
+        ({"region": "-1000", "autres": "81000"}, "montant", "violation", "montant négatif pour Région"),
+        ({"autres": "70000"}, "somme", "violation", "dépassent le coût total"),
+        ({"autres": "50000"}, "somme", "violation", "ne font pas le coût total"),
+        ({"devise": "USD"}, "devise", "violation", "devise « USD » inconnue"),
+        ({"cout_total": ""}, "montant", "violation", "coût total absent"),
+        (
+            {"cout_total": "0,5", "etat": "0,1", "region": "0,1", "autres": "0,3"},
+            "plausibilite",
+            "violation",
+            "coût de 0,50 € invraisemblable",
+        ),
+        (
+            {"devise": "MF", "cout_total": "100000", "etat": "20000", "region": "20000", "autres": "60000"},
+            "plausibilite",
+            "violation",
+            "s'il s'agit d'euros, écrivez EUR",
+        ),
+        ({"date": "15/06/2009"}, "date", "violation", "hors de la période du contrat de plan (2000-2006)"),
+        ({"date": "1999"}, "date", "violation", "hors de la période"),
+        ({"date": "bientôt"}, "date", "avertissement", "date « bientôt » illisible"),
+        ({"action": "47", "beneficiaire": "SARL Médical Services"}, "beneficiaire", "violation", "(entreprises)"),
+        ({"action": "44", "beneficiaire": "Les Amis du Web"}, "beneficiaire", "avertissement", "non reconnu"),
+        (
+            {"action": "43.1", "beneficiaire": "SA Grande Industrie", "effectif": "1200"},
+            "beneficiaire",
+            "violation",
+            "compte 1\u202f200 salariés",
+        ),
+        (
+            {"action": "46.1", "type_beneficiaire": "organisme_tourisme"},
+            None,
+            None,
+            None,
+        ),
         (
             {"etat": "3500000", "region": "0", "autres": "4500000", "cout_total": "8000000"},
             "enveloppe",
-            "dépasse son enveloppe du moyen d'action 46.2",
+            "violation",
+            "a programmé 3,5000 M€ sur le moyen d'action 46.2 pour une enveloppe de 3,0490 M€",
         ),
     ],
 )
-def test_project_rules(values, rule, fragment):
+def test_project_rules(values, rule, severity, fragment):
     checked = prog.check_projects(project(**values))
     assert len(checked.projects) == 1
     if rule is None:
-        assert checked.violations.empty
+        assert checked.violations.empty, checked.violations["message"].tolist()
         return
-    assert rule in set(checked.violations["regle"])
-    assert fragment in " ".join(checked.violations["message"])
+    found = checked.violations[checked.violations["regle"] == rule]
+    assert not found.empty, checked.violations["message"].tolist()
+    assert fragment in " ".join(found["message"])
+    assert set(found["gravite"]) == {severity}
+
+
+@pytest.mark.parametrize(
+    ("written", "code"),
+    [
+        ("43,4", "43.4"),
+        ("43-4", "43.4"),
+        ("Objectif 44", "44"),
+        ("moyen d'action 46.2", "46.2"),
+        ("44 - Cyber-centres", "44"),
+        (44.0, "44"),
+        ("146.2", "146.2"),
+        ("43.12", "43.12"),
+        ("4", "4"),
+        ("46.2b", "46.2b"),
+        (None, ""),
+    ],
+)
+def test_action_codes_are_read_strictly(written, code):
+    assert prog.action_code(written) == code
+
+
+def test_indicative_and_case_by_case_envelopes_warn_firm_ones_violate():
+    # 43.3 Etat: 1,5245 M€, split « à titre indicatif »; 46.1 Pas-de-Calais: 7 MF « et au-delà au cas par cas »;
+    # 46.3 Nord: 1,8 MF, firm. Each project is programmed beyond its envelope, then one more after it.
+    rows = pd.DataFrame(
+        [
+            {
+                "id": "A1",
+                "action": "43.3",
+                "cout_total": "4000000",
+                "etat": "1600000",
+                "autres": "2400000",
+                "date": "2001",
+            },
+            {"id": "A2", "action": "43.3", "cout_total": "100000", "etat": "20000", "autres": "80000", "date": "2002"},
+            {
+                "id": "B1",
+                "action": "46.1",
+                "cout_total": "3000000",
+                "departement_pas_de_calais": "1100000",
+                "autres": "1900000",
+                "date": "2001",
+            },
+            {
+                "id": "C1",
+                "action": "46.3",
+                "cout_total": "1000000",
+                "departement_nord": "300000",
+                "autres": "700000",
+                "date": "2001",
+            },
+            {
+                "id": "C2",
+                "action": "46.3",
+                "cout_total": "100000",
+                "departement_nord": "20000",
+                "autres": "80000",
+                "date": "2003",
+            },
+        ]
+    )
+    found = prog.check_projects(rows).violations
+    envelope = found[found["regle"] == "enveloppe"]
+    by_id = envelope.groupby("id")["gravite"].agg(set).to_dict()
+    assert by_id == {
+        "A1": {"avertissement"},
+        "A2": {"avertissement"},
+        "B1": {"avertissement"},
+        "C1": {"violation"},
+        "C2": {"violation"},
+    }
+
+
+def test_a_repeated_id_is_flagged_once_and_counted_once():
+    rows = pd.concat([project(), project(), project(id="T2")], ignore_index=True)
+    checked = prog.check_projects(rows)
+    assert checked.violations[["input_row", "regle", "gravite"]].values.tolist() == [[2, "doublon", "violation"]]
+    assert checked.projects["retenu"].tolist() == [True, False, True]
+    balance = prog.envelope_balance(checked.projects)
+    line = balance[(balance["ligne"] == "46.2") & (balance["partenaire"] == "Etat")].iloc[0]
+    assert line["programme_meur"] == pytest.approx(0.04)  # two projects of 20 000 €, not three
+    assert line["reste_meur"] == pytest.approx(3.049 - 0.04)
+
+
+def test_the_departement_rule_is_local_policy_and_opt_in():
+    row = project(action="46.3", departement_nord="10000", autres="50000").assign(departement="62")
+    assert prog.check_projects(row).violations.empty
+    local = prog.check_projects(row, local_rules=("departement",)).violations
+    assert local[["regle", "gravite"]].values.tolist() == [["politique_locale_departement", "avertissement"]]
+    assert local["message"].iloc[0].startswith("politique locale (hors plan)")
+    with pytest.raises(ArgumentError, match="unknown rule"):
+        prog.check_projects(row, local_rules=("voisinage",))
 
 
 def test_amounts_in_millions_of_francs():
@@ -215,23 +414,33 @@ def test_amounts_in_millions_of_francs():
     assert checked.projects["taux_partenaires"].iloc[0] == pytest.approx(0.4, abs=1e-4)
 
 
-def test_example_projects_one_line_per_violation_and_every_row_kept(tmp_path):
+def test_example_projects_one_line_per_finding_and_every_row_kept(tmp_path):
     report = territorial.programme_from_file(example_path(PROJECTS_FILE))
     checked = report.projects
     raw = pd.read_csv(example_path(PROJECTS_FILE), sep=";", dtype=str)
     assert len(checked.projects) == len(raw)  # nothing dropped
     assert checked.projects["id"].tolist() == raw["id"].tolist()
-    assert len(labels.violation_lines(checked)) == len(checked.violations) == 7
-    assert checked.violations["regle"].value_counts().to_dict() == {
-        "action": 1,
-        "taux": 2,
-        "montant": 1,
-        "plafond": 1,
-        "somme": 1,
-        "localisation": 1,
+    assert len(labels.violation_lines(checked)) == len(checked.violations) == 13
+    assert checked.violations.groupby(["regle", "gravite"]).size().to_dict() == {
+        ("action", "violation"): 2,
+        ("beneficiaire", "violation"): 1,
+        ("date", "violation"): 1,
+        ("doublon", "violation"): 1,
+        ("enveloppe", "violation"): 1,
+        ("localisation", "avertissement"): 1,
+        ("montant", "violation"): 1,
+        ("plafond", "violation"): 1,
+        ("plausibilite", "violation"): 1,
+        ("somme", "violation"): 1,
+        ("taux", "violation"): 1,
+        ("taux_partenaire", "avertissement"): 1,
     }
-    # the sums by territory are the located, valid projects' amounts
-    usable = checked.projects[(checked.projects["objectif"] != "") & checked.projects["territoire"].notna()]
+    # the clean projects give nothing: every finding is on a row made to break a rule
+    flagged = set(checked.violations["id"])
+    made_to_break = set(raw.loc[raw["titre"].str.startswith("Projet à contrôler"), "id"]) | {"P046", "P002"}
+    assert flagged <= made_to_break
+    # the sums by territory are the retained projects' amounts
+    usable = checked.projects[checked.projects["retenu"] & checked.projects["territoire"].notna()]
     assert report.by_territory["montant_meur"].sum() == pytest.approx(
         usable[["etat_eur", "region_eur", "departement_nord_eur", "departement_pas_de_calais_eur", "feder_eur"]]
         .sum()
@@ -241,22 +450,66 @@ def test_example_projects_one_line_per_violation_and_every_row_kept(tmp_path):
     )
     population = report.by_territory["montant_meur"] / report.by_territory["montant_meur_par_hab"]
     assert population.dropna().between(2e5, 1.3e6).all()
-    targets = report.targets.set_index("cible")
-    assert targets["valeur_cible"].tolist() == [200, 300]
     assert set(report.indicators["indicateur"]) == {"usagers", "emplois", "hommes", "femmes"}
+
+
+def test_every_system_is_counted_against_its_target():
+    report = territorial.programme_from_file(example_path(PROJECTS_FILE))
+    projects = report.projects.projects
+    targets = report.targets.set_index("kind")
+    systems = territorial.kinds.systems()
+    assert list(targets.index[: len(systems)]) == list(systems)
+    retained = projects[projects["retenu"]]
+    for kind in systems:
+        assert targets.loc[kind, "projets"] == (retained["kind"] == kind).sum() > 0, kind
+    cyber = targets.loc["cyber_centre"]
+    assert cyber["valeur_cible"] == 200 and cyber["echeance"] == "fin 2002"
+    dated = pd.to_datetime(retained.loc[retained["kind"] == "cyber_centre", "date_projet"])
+    assert cyber["projets_a_echeance"] == (dated <= "2002-12-31").sum() < cyber["projets"]
+    # the project dated 2009 and the repeated id count nowhere
+    assert "P043" not in set(retained["id"]) and (retained["id"] == "P002").sum() == 1
+    assert targets.loc["ville_numerique", "valeur_cible"] != targets.loc["ville_numerique", "valeur_cible"]  # NaN
+    assert "pas de cible chiffrée" in targets.loc["ville_numerique", "definition"]
+
+
+def test_the_cyber_centre_count_is_reconciled_with_the_facility_layer():
+    report = territorial.programme_from_file(example_path(PROJECTS_FILE))
+    retained = report.projects.projects.query("retenu and kind == 'cyber_centre'")
+    communes = retained["code_insee"].tolist()
+    # two places listed in the first project's commune, one elsewhere
+    places = pd.DataFrame({"kind": "cyber_centre", "code_insee": [communes[0], communes[0], "59350"]})
+    reconciled = prog.target_progress(report.projects.projects, places=places).set_index("kind")
+    in_first = communes.count(communes[0])
+    elsewhere = 0 if "59350" in communes else 1
+    expected = len(communes) - in_first + max(in_first, 2) + elsewhere
+    assert reconciled.loc["cyber_centre", "realise"] == expected
+    assert reconciled.loc["cyber_centre", "equipements"] == 3
+    assert "par commune, le plus grand nombre" in reconciled.loc["cyber_centre", "definition"]
 
 
 def test_programme_cli_contract(tmp_path):
     result = runner.invoke(app, ["programme", "--projects", str(example_path(PROJECTS_FILE)), "-o", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert "102,0 (15,5498)" in result.output and "projet P036 (ligne 36) : taux" in result.output
+    assert "102,0 (15,5498)" in result.output
+    assert "projet P036 (ligne 36) — violation : taux" in result.output
+    assert "projet P039 (ligne 39) — avertissement : Département du Pas-de-Calais" in result.output
     table = pd.read_csv(tmp_path / "programme.csv", dtype={"objectif": str, "action": str})
     assert list(table.columns[:5]) == ["objectif", "action", "partenaire", "montant_mf", "montant_meur"]
     totals = table[table["action"].isna()]
     assert set(totals["objectif"]) == {"43", "44", "45", "46", "47", "48", "49"}
     assert (tmp_path / "controle_source.csv").is_file()
     checked = pd.read_csv(tmp_path / "projets_controle.csv", dtype=str)
-    assert len(checked) == 41 and {"violations", "n_violations"} <= set(checked.columns)
+    assert len(checked) == 47 and {"violations", "n_violations", "avertissements", "retenu"} <= set(checked.columns)
+    findings = pd.read_csv(tmp_path / "projets_violations.csv", dtype=str)
+    assert list(findings.columns) == ["input_row", "id", "regle", "gravite", "message"]
+    assert set(findings["gravite"]) == {"violation", "avertissement"}
+    source = pd.read_csv(tmp_path / "controle_source.csv", dtype=str)
+    assert (source["type"] == "incohérence").sum() == 2
+    envelopes = pd.read_csv(tmp_path / "programme_enveloppes.csv", dtype={"ligne": str})
+    assert {"ligne", "partenaire", "enveloppe_meur", "programme_meur", "reste_meur"} <= set(envelopes.columns)
+    assert envelopes["reste_meur"].to_numpy() == pytest.approx(
+        (envelopes["enveloppe_meur"] - envelopes["programme_meur"]).to_numpy(), abs=1e-6
+    )
     territories = pd.read_csv(tmp_path / "programme_territoires.csv")
     assert list(territories.columns[:5]) == [
         "territoire",
@@ -266,7 +519,8 @@ def test_programme_cli_contract(tmp_path):
         "montant_meur_par_hab",
     ]
     plain = runner.invoke(app, ["programme"])
-    assert plain.exit_code == 0 and "Contrôle de la source : 11 constat(s)" in plain.output
+    assert plain.exit_code == 0 and "Contrôle de la source : 13 constat(s)" in plain.output
+    assert "[incohérence]" in plain.output
 
 
 def test_a_programme_with_a_bad_key_or_amount_is_refused_by_name():

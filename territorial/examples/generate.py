@@ -203,9 +203,10 @@ def access_points(rng: np.random.Generator) -> pd.DataFrame:
     return pd.DataFrame(rows).assign(avertissement=WARNING)
 
 
-#: Action lines drawn for the example projects, with their partners (those the plan gives an envelope).
+#: Action lines of the example projects (every system of priority 10), with the partners the plan funds them with.
 PROJECT_ACTIONS = {
     "43.1": ("Etat", "Région", "Département du Nord"),
+    "43.2": ("Etat", "Région"),
     "43.3": ("Etat", "Région"),
     "43.4": ("Etat", "Région"),
     "44": ("Etat", "Région"),
@@ -215,16 +216,39 @@ PROJECT_ACTIONS = {
     "46.2": ("Etat", "Région"),
     "46.3": ("Etat", "Région", "Département du Nord"),
     "47": ("Etat", "Région"),
-    "49": ("Etat", "Région", "Département du Nord"),
+    "48.1": ("Etat", "Région"),
+    "48.2": ("Etat", "Région", "Département du Nord"),
+    "49.1": ("Etat", "Région", "Département du Nord"),
+    "49.3": ("Etat", "Région"),
 }
+#: Title and beneficiary of an example project, by action line (``{}``: the commune).
 PROJECT_TITLES = {
-    "43": "Sensibilisation des PME aux TIC",
-    "44": "Cyber-centre",
-    "45": "Équipement multimédia",
-    "46": "Services haut débit",
-    "47": "Télémédecine",
-    "49": "Espace multimédia culturel",
+    "43.1": ("Sensibilisation des PME aux TIC", "CCI de {}"),
+    "43.2": ("Pôle d'entreprises TIC", "Communauté d'agglomération de {}"),
+    "43.3": ("Pôle image", "Association Image de {}"),
+    "43.4": ("TIC à l'export", "CCI de {}"),
+    "44": ("Cyber-centre", "Commune de {}"),
+    "45.1": ("Équipement multimédia du lycée", "Lycée de {}"),
+    "45.2": ("Formation ouverte et à distance", "GRETA de {}"),
+    "46.1": ("Point d'accès haut débit", "Commune de {}"),
+    "46.2": ("Ville numérique", "Commune de {}"),
+    "46.3": ("Téléprocédures et SIG", "Commune de {}"),
+    "47": ("Télémédecine", "Centre hospitalier de {}"),
+    "48.1": ("Transcarte", "Syndicat mixte des transports de {}"),
+    "48.2": ("Information multimodale", "Syndicat mixte des transports de {}"),
+    "49.1": ("Espace multimédia de la médiathèque", "Médiathèque de {}"),
+    "49.3": ("Site Internet culturel", "Association culturelle de {}"),
 }
+
+
+def _beneficiary(action: str, commune: str) -> str:
+    """The example beneficiary of an action line in a commune, with French elision (« Commune d'Arras »)."""
+    template = PROJECT_TITLES.get(action, ("", "Commune de {}"))[1]
+    if commune[:1].upper() in "AEIOUYÉÈÊÂÎÔŒ":
+        template = template.replace("de {}", "d'{}")
+    return template.format(commune)
+
+
 PARTNER_COLUMNS = {
     "Etat": "etat",
     "Région": "region",
@@ -234,7 +258,7 @@ PARTNER_COLUMNS = {
 
 
 def _rows_to_check(*, first: int) -> list[dict]:
-    """Six projects that each break one rule of the plan on purpose, numbered from ``first``."""
+    """Projects that each break one rule of the plan on purpose, numbered from ``first``."""
     broken: list[dict[str, object]] = [
         {"action": "46.7"},  # no such action line
         {"action": "46.2", "etat": 40000.0, "region": 22000.0, "autres": 38000.0},  # 62 % > 50 %
@@ -242,12 +266,18 @@ def _rows_to_check(*, first: int) -> list[dict]:
         {"action": "43.1", "etat": 30000.0, "region": 20000.0, "feder": 30000.0, "autres": 20000.0},  # 80 % > 75 %
         {
             "action": "45.1",
+            "beneficiaire": "Lycée Gambetta",
             "departement_pas_de_calais": 30000.0,
             "etat": 10000.0,
             "region": 10000.0,
             "autres": 50000.0,
-        },  # Pas-de-Calais at 30 %, not 50 %
+        },  # Pas-de-Calais at 30 %, not 50 % (a warning: the plan contradicts itself)
         {"action": "47", "etat": 30000.0, "region": 20000.0, "autres": 60000.0},  # more than the cost
+        {"action": "146.2"},  # not 46.2
+        {"action": "47", "beneficiaire": "SARL Médical Services"},  # a company on telemedicine
+        {"action": "44", "date": "15/06/2009"},  # after the contract
+        {"action": "43.2", "departement_nord": 10000.0, "region": 10000.0},  # the Nord has no money on 43.2
+        {"action": "44", "cout_total": 0.5, "etat": 0.1, "region": 0.1, "autres": 0.3},  # francs written as euros
     ]
     rows = []
     for j, change in enumerate(broken, start=first):
@@ -268,18 +298,19 @@ def _rows_to_check(*, first: int) -> list[dict]:
             "hommes": 50,
             "femmes": 50,
         }
-        rows.append({**base, **change})
+        rows.append({**base, "beneficiaire": _beneficiary(str(change["action"]), "Arras"), **change})
     return rows
 
 
 def projects(rng: np.random.Generator) -> pd.DataFrame:
-    """About forty funded projects; six break a rule on purpose, one names an unknown commune."""
+    """About fifty funded projects of every action line; eleven break a rule on purpose, one names an unknown
+    commune, one repeats an id."""
     communes = geography.communes()
     picked = _sample_communes(rng, communes, 34, 0.7)
     codes = list(PROJECT_ACTIONS)
     rows = []
     for i, c in enumerate(picked.itertuples(), start=1):
-        action = codes[int(rng.integers(len(codes)))] if i > 10 else "44"
+        action = codes[(i - 11) % len(codes)] if i > 10 else "44"  # every action line at least once
         partners = tuple(p for p in PROJECT_ACTIONS[action] if p != "Département du Nord" or c.departement == "59")
         cost = float(rng.integers(6, 60)) * 5000
         rate = float(rng.uniform(0.35, 0.48))
@@ -287,8 +318,9 @@ def projects(rng: np.random.Generator) -> pd.DataFrame:
         feder = round(cost * float(rng.uniform(0.0, 0.2)), 2) if not action.startswith("43") else 0.0
         row = {
             "id": f"P{i:03d}",
-            "titre": f"{PROJECT_TITLES[action[:2]]} — {c.nom}",
+            "titre": f"{PROJECT_TITLES[action][0]} — {c.nom}",
             "action": action,
+            "beneficiaire": _beneficiary(action, c.nom),
             "commune": c.nom,
             "code_postal": c.codes_postaux.split(";")[0],
             "cout_total": cost,
@@ -309,6 +341,7 @@ def projects(rng: np.random.Generator) -> pd.DataFrame:
         row["devise"] = "MF"
     rows += _rows_to_check(first=len(rows) + 1)
     rows.append({**rows[0], "id": f"P{len(rows) + 1:03d}", "commune": "Ville-Imaginaire", "code_postal": ""})
+    rows.append({**rows[1]})  # the same project twice: its id repeated
     frame = pd.DataFrame(rows)
     columns = [
         "id",
@@ -316,6 +349,7 @@ def projects(rng: np.random.Generator) -> pd.DataFrame:
         "action",
         "commune",
         "code_postal",
+        "beneficiaire",
         "cout_total",
         "devise",
         *PARTNER_COLUMNS.values(),
