@@ -23,3 +23,8 @@ def production_date():
     if epoch and epoch.isdigit():
         return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).date()
     return dt.date.today()
+
+
+def upper_first(words: str) -> str:
+    """``words`` with its first letter in capitals and the rest as written (« lycées (Edunet) », not « (edunet) »)."""
+    return words[:1].upper() + words[1:]

@@ -30,7 +30,7 @@ from territorial._atomic import atomic_write as _atomic
 from territorial._atomic import disk_full_said
 from territorial._atomic import points_table as _points_table
 from territorial._errors import ExistingFileError, InputFileError
-from territorial._format import production_date
+from territorial._format import production_date, upper_first
 from territorial.analysis import Analysis, normalise_kind
 from territorial.columns import STATUS_LABELS
 from territorial.kinds import PROJECT
@@ -301,7 +301,7 @@ def analysis_layers(
         colour = KIND_STYLES.get(k, {}).get("color", "#636363")
         layers[f"equipements_{k}"] = ExportLayer(
             facilities[kinds_of == k],
-            f"{kind_label(k).capitalize()} géocodés (colonnes geocode_* : méthode, score, statut, remarque ; "
+            f"{upper_first(kind_label(k))} géocodés (colonnes geocode_* : méthode, score, statut, remarque ; "
             f"{STATUS_CODES})",
             single_style("marker", colour, outline="#ffffff", title=kind_label(k)),
         )

@@ -36,7 +36,7 @@ from territorial import geography
 from territorial._assets import inline_assets
 from territorial._atomic import atomic_write
 from territorial._errors import ArgumentError
-from territorial._format import fr_number
+from territorial._format import fr_number, upper_first
 from territorial._furniture import Layout, dock, french_controls, layer_control
 from territorial._page import Dock, Markup, Panel, script_json, snippet, template, text
 from territorial._validate import check_columns, check_crs, check_frame
@@ -132,7 +132,7 @@ def indicator_label(name: str, kinds=(), radii_km: dict | None = None) -> str:
         radius = f"{fr_number(radii_km[k], 1)} km" if k in radii_km else "du rayon"
         for indicator in INDICATORS.values():
             if indicator.column(k) == name and indicator.label:
-                return indicator.label.format(kinds=label, Kinds=label.capitalize(), radius=radius)
+                return indicator.label.format(kinds=label, Kinds=upper_first(label), radius=radius)
     return {"population": "Population municipale", "densite": "Densité (hab./km²)"}.get(name, name)
 
 
@@ -607,7 +607,7 @@ def _point_layers(fmap, layout: Layout, analysis, facilities, *, kind_column: st
     kinds_of = facilities[kind_column].map(normalise_kind)
     for k in (k for k in analysis.kinds if (kinds_of == k).any()):
         layer = _facility_layer(facilities[kinds_of == k], k, analysis.kinds).add_to(fmap)
-        swatch = _swatches("", {kind_label(k).capitalize(): _kind_colour(k, analysis.kinds)}, round_=True)
+        swatch = _swatches("", {upper_first(kind_label(k)): _kind_colour(k, analysis.kinds)}, round_=True)
         layout.legend(f"legende-{_css_class(k)}", swatch, layer)
     if projects is not None and len(projects):
         systems_of = projects.get("kind", pd.Series("", index=projects.index)).fillna("").replace("", PROJECT)
@@ -918,7 +918,7 @@ def _facility_layer(subset: gpd.GeoDataFrame, k: str, kinds) -> folium.GeoJson |
     layer = _point_layer(
         subset,
         popups,
-        name=f"{text(kind_label(k)).capitalize()} ({fr_number(len(subset))})",
+        name=f"{upper_first(text(kind_label(k)))} ({fr_number(len(subset))})",
         marker=folium.CircleMarker(
             radius=KIND_STYLES.get(k, {}).get("radius", 5),
             weight=1.5,
@@ -1171,7 +1171,7 @@ def siting_map(
 def _existing_layer(existing: gpd.GeoDataFrame, kind: str) -> folium.GeoJson:
     return folium.GeoJson(
         _features(gpd.GeoDataFrame(geometry=_web_points(existing).to_numpy(), crs=WEB_CRS)),
-        name=f"{text(kind_label(kind)).capitalize()} existants",
+        name=f"{upper_first(text(kind_label(kind)))} existants",
         marker=folium.CircleMarker(
             radius=4, weight=1, color="#ffffff", fill=True, fill_color="#08519c", fill_opacity=0.95
         ),

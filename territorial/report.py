@@ -22,7 +22,7 @@ import pandas as pd
 
 from territorial import _page, geography, labels
 from territorial._atomic import atomic_write
-from territorial._format import fr_number, production_date
+from territorial._format import fr_number, production_date, upper_first
 from territorial.analysis import Analysis, normalise_kind
 from territorial.columns import STATUS_LABELS, column
 from territorial.maps import (
@@ -235,6 +235,9 @@ def _programme_section(programme) -> dict | None:
     section: dict[str, object] = {
         "findings": fr_number(len(source)),
         "inconsistencies": fr_number(int((source["type"] != "omission").sum())),
+        "tensions": [
+            f"Objectif {row.objectif} : {row.message}" for row in source.itertuples() if row.type == "incohérence"
+        ],
         "by_territory": None,
     }
     if programme.projects is not None:
@@ -301,7 +304,7 @@ def _progress(analysis, programme) -> dict | None:
         return None
     table = pd.DataFrame(
         {
-            "Système ou cible": [(row.systeme or row.cible).capitalize() for row in shown.itertuples()],
+            "Système ou cible": [upper_first(row.systeme or row.cible) for row in shown.itertuples()],
             "Échéance": shown["echeance"].fillna("").to_numpy(),
             "Objectif": shown["valeur_cible"].to_numpy(),
             "Compté": shown["realise"].to_numpy(),
@@ -367,7 +370,7 @@ def _key_figures(analysis) -> dict:
         }
     )
     for k in kinds:
-        key[f"{kind_label(k).capitalize()}"] = territories[column("n", k)]
+        key[f"{upper_first(kind_label(k))}"] = territories[column("n", k)]
         key[f"pour 10 000 hab. ({kind_label(k)})"] = territories[column("per_10000", k)]
         key[f"pop. à moins de {fr_number(analysis.radii_km[k], 1)} km"] = territories[column("share_covered", k)]
         key[f"distance moyenne (km) ({kind_label(k)})"] = territories[column("dist_mean", k)]
@@ -379,7 +382,7 @@ def _key_figures(analysis) -> dict:
     }
     formats["Population"] = _num(0)
     for k in kinds:
-        formats[kind_label(k).capitalize()] = _num(0)
+        formats[upper_first(kind_label(k))] = _num(0)
     return _table(key, formats)
 
 
@@ -400,7 +403,7 @@ def _fair_share(analysis) -> list[dict]:
             )
             sections.append(
                 {
-                    "heading": kind_label(k).capitalize(),
+                    "heading": upper_first(kind_label(k)),
                     "table": _table(
                         table,
                         {"Part de la population": _pct, "Attendu": _num(1), "Recensés": _num(0), "Écart": _num(1)},
@@ -506,7 +509,7 @@ def write_report(
         fair=_fair_share(analysis),
         equity=[
             {
-                "heading": kind_label(row["kind"]).capitalize(),
+                "heading": upper_first(kind_label(row["kind"])),
                 "lines": _equity_sentences(row, analysis.radii_km[row["kind"]]),
             }
             for _, row in analysis.equity.iterrows()

@@ -47,6 +47,7 @@ import geopandas as gpd
 
 from territorial._errors import ArgumentError, InputFileError
 from territorial.analysis import normalise_kind
+from territorial.kinds import KIND_SYNONYMS
 from territorial.config import InputLayer, ScenarioFile, validate
 
 logger = logging.getLogger(__name__)
@@ -158,7 +159,8 @@ def assign_kind(
     The kind is ``kind`` if given; else the values of ``kind_column`` (default: a
     ``kind`` or ``type`` column when present); else guessed from the file name
     (``cyber…`` -> cyber_centre, ``…acces…``/``…haut_debit…`` -> broadband_access_point,
-    ``projet…`` -> project).
+    ``projet…`` -> project, or any name of a system of priority 10: ``lycees_connectes`` ->
+    etablissement_scolaire, ``villes_numeriques`` -> ville_numerique).
 
     Raises
     ------
@@ -185,7 +187,9 @@ def assign_kind(
             )
         return frame.assign(kind=frame[column].map(normalise_kind))
     stem = normalise_kind(Path(path).stem) if path is not None else ""
-    guessed = next((k for marker, k in _FILE_KINDS if marker in stem), None)
+    guessed = next((k for marker, k in _FILE_KINDS if marker in stem), None) or next(
+        (k for k, names in KIND_SYNONYMS.items() for n in names if len(n) >= 5 and n in stem), None
+    )
     if guessed is None:
         raise InputFileError(
             f"cannot tell the kind of the facilities in {name}: give it (--kind cyber_centre, or "

@@ -147,7 +147,11 @@ def test_geographic_crs_is_refused():
         ("Cyber-centre", "cyber_centre"),
         ("EPN", "cyber_centre"),
         ("Point d'accès haut débit", "broadband_access_point"),
-        ("lycée", "lycee"),
+        ("lycée", "etablissement_scolaire"),
+        ("Transcarte", "transport"),
+        ("Médiathèque", "culture"),
+        ("EuraTechnologies", "pole_tic"),
+        ("musée", "musee"),
         ("Ville numérique", "ville_numerique"),
     ],
 )

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+import territorial
 from territorial import cli, pipeline
 from territorial.cli import app
 
@@ -81,9 +82,13 @@ def test_run_writes_the_main_outputs(default_run):
         assert (folder / name).is_file(), name
         assert str(folder / name) in output
     assert "Bassin Minier" in (folder / "carte.html").read_text(encoding="utf-8")
-    assert "Projets programmés (40)" in (folder / "carte.html").read_text(encoding="utf-8")
+    page = (folder / "carte.html").read_text(encoding="utf-8")
+    for label in ("cyber-centres", "villes numériques", "sites de télémédecine", "lieux de formation permanente"):
+        assert f"Projets financés : {label} (" in page, label
     assert "Programme de la priorité 10" in (folder / "rapport.html").read_text(encoding="utf-8")
-    assert "projets" in dict(__import__("pyogrio").list_layers(folder / "couverture.gpkg"))
+    layers = dict(__import__("pyogrio").list_layers(folder / "couverture.gpkg"))
+    # one layer per system of priority 10 that the example projects fund (every one of them)
+    assert {f"projets_{kind}" for kind in territorial.kinds.systems()} <= set(layers)
 
 
 @pytest.mark.slow

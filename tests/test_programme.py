@@ -484,7 +484,10 @@ def test_the_cyber_centre_count_is_reconciled_with_the_facility_layer():
     expected = len(communes) - in_first + max(in_first, 2) + elsewhere
     assert reconciled.loc["cyber_centre", "realise"] == expected
     assert reconciled.loc["cyber_centre", "equipements"] == 3
-    assert "par commune, le plus grand nombre" in reconciled.loc["cyber_centre", "definition"]
+    assert "par commune, le plus grand des deux nombres" in reconciled.loc["cyber_centre", "definition"]
+    # a system with no file of its kind is counted by its projects, and says so
+    assert reconciled.loc["telemedecine", "equipements"] != reconciled.loc["telemedecine", "equipements"]  # NaN
+    assert reconciled.loc["telemedecine", "definition"].startswith("projets retenus de 47")
 
 
 def test_programme_cli_contract(tmp_path):

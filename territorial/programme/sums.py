@@ -136,16 +136,19 @@ def _system_row(
     """One system's count, against its target when the plan gives one."""
     mine = retained[retained["kind"] == kind]
     listed = places[places["kind"] == kind] if places is not None else None
+    listed = listed if listed is not None and len(listed) else None  # no file of this kind: projects only
     dates = pd.to_datetime(mine.get("date_projet", pd.Series(pd.NaT, index=mine.index)))
     deadline = pd.Timestamp(str(target["date_echeance"])) if target and target.get("date_echeance") else None
     realised = _reconciled(mine, listed)
     where = (
-        f"par commune, le plus grand nombre entre les {system['libelle']} recensés dans les fichiers d'équipements "
-        f"et les projets retenus de {', '.join(system['moyens'])}, additionné sur les communes"
+        f"par commune, le plus grand des deux nombres : lieux recensés dans les fichiers d'équipements "
+        f"({system['libelle']}) et projets retenus de {', '.join(system['moyens'])} ; additionné sur les communes"
         if listed is not None
-        else f"projets retenus de {', '.join(system['moyens'])} (localisés dans la région, identifiant unique, "
-        "datés dans la période 2000-2006 ou sans date)"
+        else f"projets retenus de {', '.join(system['moyens'])}"
     )
+    by_deadline = int((dates <= deadline).sum()) if deadline is not None else None
+    if by_deadline is not None:
+        where += f" ; dont {by_deadline} projet(s) retenu(s) daté(s) d'avant l'échéance ({target['echeance']})"
     return {
         "kind": kind,
         "systeme": system["libelle"],
@@ -154,7 +157,7 @@ def _system_row(
         "valeur_cible": float(target["valeur"]) if target else np.nan,
         "echeance": (target or {}).get("echeance", ""),
         "projets": len(mine),
-        "projets_a_echeance": int((dates <= deadline).sum()) if deadline is not None else np.nan,
+        "projets_a_echeance": by_deadline if by_deadline is not None else np.nan,
         "projets_sans_date": int(dates.isna().sum()),
         "equipements": float(len(listed)) if listed is not None else np.nan,
         "realise": realised,
@@ -245,7 +248,7 @@ def envelope_balance(checked: pd.DataFrame, programme: dict | None = None) -> pd
                 "ligne": line,
                 "niveau": "objectif" if line in objectives else "moyen d'action",
                 "partenaire": partner,
-                "enveloppe_meur": round(envelope.euros / 1e6, 4),
+                "enveloppe_meur": round(envelope.euros / 1e6, 6),
                 "programme_meur": round(spent / 1e6, 6),
                 "reste_meur": round((envelope.euros - spent) / 1e6, 6),
                 "consommation": spent / envelope.euros if envelope.euros else np.nan,
