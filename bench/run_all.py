@@ -20,6 +20,7 @@ BENCHMARKS = [
     ("Reference geography: loading, cold and cached", "bench_geography.py", []),
     ("Geocoding 1 M rows of name + postal code", "bench_geocode.py", []),
     ("Name rules on every registry case", "bench_names.py", []),
+    ("Checking funded projects against the plan", "bench_programme.py", []),
     ("Nearest distance and full analysis", "bench_analysis.py", []),
     ("Map weight against explore()", "bench_map_size.py", []),
     ("Siting against spopt + CBC", "bench_siting.py", []),

@@ -47,8 +47,8 @@ import geopandas as gpd
 
 from territorial._errors import ArgumentError, InputFileError
 from territorial.analysis import normalise_kind
-from territorial.kinds import KIND_SYNONYMS
 from territorial.config import InputLayer, ScenarioFile, validate
+from territorial.kinds import KIND_SYNONYMS
 
 logger = logging.getLogger(__name__)
 

@@ -122,17 +122,28 @@ class _Ledger:
     columns: dict[str, str | None]
     objectives: dict[str, dict]
     actions: dict[str, dict]
-    ids: pd.Series
+    ids: list[str]
     row_numbers: np.ndarray
-    currency: pd.Series
+    currency: list[str]
     cost: np.ndarray
     amounts: dict[str, np.ndarray]
     contract: np.ndarray
     funded: np.ndarray
-    codes: pd.Series
-    objective_of: pd.Series
+    codes: list[str]
+    objective_of: list[str]
     dates: pd.Series
+    #: Per row: the date as written; whether it is within the contract's period (None: undated or unreadable).
+    date_text: list[str]
+    inside: list[bool | None]
+    #: Per row: the geocoding status and note (``matched`` and "" for a table that was not geocoded).
+    status: list[str]
+    note: list[str]
     repeated: np.ndarray
+    first_row: dict[str, int]
+    #: The beneficiary as written (type, else name) and its type ("" when unknown), per row.
+    beneficiary: list[str]
+    beneficiary_kind: list[str]
+    staff: np.ndarray
 
     @classmethod
     def read(cls, projects: pd.DataFrame, programme: dict) -> _Ledger:
@@ -161,23 +172,31 @@ class _Ledger:
             frame[columns["id"]].astype(str).str.strip() if columns["id"] else pd.Series([str(i + 1) for i in range(n)])
         )
         given = ids.ne("") & ids.str.lower().ne("nan")
+        dates = _dates(frame[columns["date"]]) if columns["date"] else pd.Series(pd.NaT, index=frame.index)
+        row_numbers = frame["input_row"].to_numpy() if "input_row" in frame else np.arange(1, n + 1)
         return cls(
             frame=frame,
             programme=programme,
             columns=columns,
             objectives=objectives,
             actions=actions,
-            ids=ids,
-            row_numbers=frame["input_row"].to_numpy() if "input_row" in frame else np.arange(1, n + 1),
-            currency=currency,
+            ids=ids.tolist(),
+            row_numbers=row_numbers,
+            currency=currency.tolist(),
             cost=euros(columns["cout_total"]),
             amounts=amounts,
             contract=sum((amounts.get(p, np.zeros(n)) for p in PARTNERS), np.zeros(n)),
             funded=sum(amounts.values(), np.zeros(n)),
-            codes=codes,
-            objective_of=codes.map(lambda c: c if c in objectives else actions.get(c, {}).get("objectif", "")),
-            dates=_dates(frame[columns["date"]]) if columns["date"] else pd.Series(pd.NaT, index=frame.index),
+            codes=codes.tolist(),
+            objective_of=[c if c in objectives else actions.get(c, {}).get("objectif", "") for c in codes],
+            dates=dates,
+            date_text=_texts(frame, columns["date"]),
+            inside=_inside(dates, programme),
+            status=frame["geocode_status"].tolist() if "geocode_status" in frame else ["matched"] * n,
+            note=_texts(frame, "geocode_note" if "geocode_note" in frame else None),
             repeated=(ids.duplicated(keep="first") & given).to_numpy(),
+            first_row={i: int(r) for i, r in zip(ids[::-1], row_numbers[::-1])},
+            **_beneficiaries(frame, columns),
         )
 
     def amount(self, partner: str, i: int) -> float:
@@ -185,32 +204,49 @@ class _Ledger:
         values = self.amounts.get(partner)
         return 0.0 if values is None else values[i]
 
-    def cell(self, role: str, i: int) -> str:
-        """The text of the column playing ``role`` at row ``i`` ("" when absent or empty)."""
-        column = self.columns.get(role)
-        value = self.frame[column].iloc[i] if column else None
-        return "" if value is None or pd.isna(value) else str(value).strip()
-
-    def in_period(self, i: int) -> bool | None:
-        """Whether row ``i``'s date is within the contract's period (None when undated or unreadable)."""
-        when = self.dates.iloc[i]
-        if pd.isna(when):
-            return None
-        first, last = period(self.programme)
-        return bool(pd.Timestamp(first) <= when <= pd.Timestamp(last))
-
     def exclusion(self, i: int) -> str:
         """Why row ``i`` is left out of the sums, envelopes and targets ("" when it is retained)."""
-        if not self.objective_of.iloc[i]:
+        if not self.objective_of[i]:
             return "action inconnue"
         if self.repeated[i]:
             return "identifiant répété"
-        if self.in_period(i) is False:
+        if self.inside[i] is False:
             return "hors période"
-        status = self.frame["geocode_status"].iloc[i] if "geocode_status" in self.frame else "matched"
-        if status not in LOCATED:
-            return STATUS_LABELS.get(status, status)
+        if self.status[i] not in LOCATED:
+            return STATUS_LABELS.get(self.status[i], self.status[i])
         return ""
+
+
+def _texts(frame: pd.DataFrame, column: str | None) -> list[str]:
+    """A column's cells as stripped text ("" for empty cells, or every row when there is no column)."""
+    if column is None:
+        return [""] * len(frame)
+    return frame[column].astype("string").fillna("").str.strip().tolist()
+
+
+def _inside(dates: pd.Series, programme: dict) -> list[bool | None]:
+    """Per row, whether its date is within the contract's period; None when undated or unreadable."""
+    first, last = (pd.Timestamp(day) for day in period(programme))
+    inside = ((dates >= first) & (dates <= last)).tolist()
+    return [None if missing else bool(value) for value, missing in zip(inside, dates.isna().tolist())]
+
+
+def _beneficiaries(frame: pd.DataFrame, columns: dict[str, str | None]) -> dict:
+    """Per row: the beneficiary as written (its type if given, else its name), its type, its staff."""
+    n = len(frame)
+
+    def text(role: str) -> pd.Series:
+        column = columns.get(role)
+        return frame[column].fillna("").astype(str).str.strip() if column else pd.Series("", index=frame.index)
+
+    typed, named = text("type_beneficiaire"), text("beneficiaire")
+    written = typed.where(typed != "", named)
+    kinds = {value: beneficiary_type(value) for value in written.unique()}  # each distinct name read once
+    return {
+        "beneficiary": named.where(named != "", typed).tolist(),
+        "beneficiary_kind": [kinds[value] for value in written],
+        "staff": money(frame[columns["effectif"]]) if columns.get("effectif") else np.full(n, np.nan),
+    }
 
 
 def _dates(values: pd.Series) -> pd.Series:
@@ -225,11 +261,9 @@ def _dates(values: pd.Series) -> pd.Series:
 
 
 def _location_rule(ledger: _Ledger, i: int) -> list[Finding]:
-    frame = ledger.frame
-    status = frame["geocode_status"].iloc[i] if "geocode_status" in frame else "matched"
+    status, note = ledger.status[i], ledger.note[i]
     if status in LOCATED:
         return []
-    note = frame["geocode_note"].iloc[i] if "geocode_note" in frame else ""
     said = STATUS_LABELS.get(status, status)
     if status == "outside_region":
         message = f"projet situé hors du Nord-Pas de Calais ({note}) : le contrat de plan finance la région"
@@ -246,22 +280,21 @@ def _location_rule(ledger: _Ledger, i: int) -> list[Finding]:
 def _repeat_rule(ledger: _Ledger, i: int) -> list[Finding]:
     if not ledger.repeated[i]:
         return []
-    first = int(ledger.row_numbers[np.flatnonzero(ledger.ids.to_numpy() == ledger.ids.iloc[i])[0]])
+    first = ledger.first_row[ledger.ids[i]]
     return [
         (
             "doublon",
             VIOLATION,
-            f"identifiant {ledger.ids.iloc[i]} déjà utilisé ligne {first} : le projet "
+            f"identifiant {ledger.ids[i]} déjà utilisé ligne {first} : le projet "
             "n'est compté qu'une fois (la première ligne)",
         )
     ]
 
 
 def _period_rule(ledger: _Ledger, i: int) -> list[Finding]:
-    written = ledger.cell("date", i)
+    written, inside = ledger.date_text[i], ledger.inside[i]
     if not written:
         return []
-    inside = ledger.in_period(i)
     if inside is None:
         return [
             (
@@ -285,16 +318,16 @@ def _period_rule(ledger: _Ledger, i: int) -> list[Finding]:
 
 
 def _currency_rule(ledger: _Ledger, i: int) -> list[Finding]:
-    currency = ledger.currency.iloc[i]
+    currency = ledger.currency[i]
     if currency in KNOWN_CURRENCIES:
         return []
     return [("devise", VIOLATION, f"devise « {currency} » inconnue : écrivez EUR ou MF")]
 
 
 def _action_rule(ledger: _Ledger, i: int) -> list[Finding]:
-    if ledger.objective_of.iloc[i]:
+    if ledger.objective_of[i]:
         return []
-    written = ledger.codes.iloc[i] or "(vide)"
+    written = ledger.codes[i] or "(vide)"
     return [
         (
             "action",
@@ -307,7 +340,7 @@ def _action_rule(ledger: _Ledger, i: int) -> list[Finding]:
 
 def _plausibility_rule(ledger: _Ledger, i: int) -> list[Finding]:
     """A cost that only a unit mistake explains: francs written as euros, or euros written as francs."""
-    cost, currency = ledger.cost[i], ledger.currency.iloc[i]
+    cost, currency = ledger.cost[i], ledger.currency[i]
     if currency in FRANC_CURRENCIES:
         written = cost * FRANCS_PER_EURO / 1e6
         if written > MAX_COST_MF:
@@ -350,7 +383,7 @@ def _amount_rules(ledger: _Ledger, i: int) -> list[Finding]:
 
 def _rate_rules(ledger: _Ledger, i: int) -> list[Finding]:
     """The contract partners' rate within the objective's or action's bounds; objective 43's cumulative cap."""
-    code, objective, cost = ledger.codes.iloc[i], ledger.objective_of.iloc[i], ledger.cost[i]
+    code, objective, cost = ledger.codes[i], ledger.objective_of[i], ledger.cost[i]
     action = ledger.actions.get(code, {})
     rules = {**ledger.objectives[objective].get("taux", {}), **action.get("taux", {})}
     share = 100 * ledger.contract[i] / cost
@@ -374,7 +407,7 @@ def _rate_rules(ledger: _Ledger, i: int) -> list[Finding]:
 
 def _partner_rate_rule(ledger: _Ledger, i: int, rules: dict) -> list[Finding]:
     """A partner's fixed rate (the Pas-de-Calais at 50 % in objective 45): a warning where the plan contradicts it."""
-    objective = ledger.objectives[ledger.objective_of.iloc[i]]
+    objective = ledger.objectives[ledger.objective_of[i]]
     tension = rate_tension(objective)
     found = []
     for partner, expected in rules.get("partenaire_taux", {}).items():
@@ -401,8 +434,8 @@ def _partner_rate_rule(ledger: _Ledger, i: int, rules: dict) -> list[Finding]:
 
 def _envelope_rule(ledger: _Ledger, i: int) -> list[Finding]:
     """A partner funds only the objectives and action lines where the plan gives it money."""
-    objective = ledger.objectives[ledger.objective_of.iloc[i]]
-    action = ledger.actions.get(ledger.codes.iloc[i])
+    objective = ledger.objectives[ledger.objective_of[i]]
+    action = ledger.actions.get(ledger.codes[i])
     return [
         finding
         for partner in PARTNERS
@@ -451,14 +484,12 @@ def _partner_line(objective: dict, action: dict | None, partner: str) -> list[Fi
 
 def _beneficiary_rule(ledger: _Ledger, i: int) -> list[Finding]:
     """The beneficiary is of a type the plan lists for the action line (or its objective)."""
-    typed, named = ledger.cell("type_beneficiaire", i), ledger.cell("beneficiaire", i)
-    if not typed and not named:
+    if not ledger.beneficiary[i]:
         return []
-    objective = ledger.objectives[ledger.objective_of.iloc[i]]
-    action = ledger.actions.get(ledger.codes.iloc[i], {})
+    objective = ledger.objectives[ledger.objective_of[i]]
+    action = ledger.actions.get(ledger.codes[i], {})
     allowed = action.get("types_beneficiaires") or objective.get("types_beneficiaires", [])
-    kind = beneficiary_type(typed) if typed else beneficiary_type(named)
-    who = f"« {named or typed} »"
+    kind, who = ledger.beneficiary_kind[i], f"« {ledger.beneficiary[i]} »"
     if not allowed:
         return []
     if not kind:
@@ -470,42 +501,33 @@ def _beneficiary_rule(ledger: _Ledger, i: int) -> list[Finding]:
                 f"type_beneficiaire ({', '.join(BENEFICIARY_TYPES)})",
             )
         ]
-    level = (
-        f"du moyen d'action {action['code']}"
-        if action.get("types_beneficiaires")
-        else f"de l'objectif {objective['code']}"
-    )
     if kind not in allowed:
+        level = (
+            f"du moyen d'action {action['code']}"
+            if action.get("types_beneficiaires")
+            else f"de l'objectif {objective['code']}"
+        )
         listed = ", ".join(BENEFICIARY_TYPES[k][0] for k in allowed)
-        return [
-            (
-                "beneficiaire",
-                VIOLATION,
-                f"{who} ({BENEFICIARY_TYPES[kind][0]}) n'est pas un bénéficiaire {level} : {listed}",
-            )
-        ]
+        message = f"{who} ({BENEFICIARY_TYPES[kind][0]}) n'est pas un bénéficiaire {level} : {listed}"
+        return [("beneficiaire", VIOLATION, message)]
     return _size_rule(ledger, i, objective, kind, who)
 
 
 def _size_rule(ledger: _Ledger, i: int, objective: dict, kind: str, who: str) -> list[Finding]:
     """A company beneficiary of objective 43 has fewer than 500 staff (when the file gives the staff)."""
-    ceiling = objective.get("effectif_max")
-    staff = money(pd.Series([ledger.cell("effectif", i)]))[0]
+    ceiling, staff = objective.get("effectif_max"), ledger.staff[i]
     if kind != "entreprise" or ceiling is None or not np.isfinite(staff) or staff < ceiling:
         return []
-    return [
-        (
-            "beneficiaire",
-            VIOLATION,
-            f"{who} compte {fr_number(staff, 0)} salariés : l'objectif "
-            f"{objective['code']} aide les PME-PMI de moins de {fr_number(ceiling, 0)} personnes",
-        )
-    ]
+    message = (
+        f"{who} compte {fr_number(staff, 0)} salariés : l'objectif {objective['code']} aide les PME-PMI "
+        f"de moins de {fr_number(ceiling, 0)} personnes"
+    )
+    return [("beneficiaire", VIOLATION, message)]
 
 
 def _home_rule(ledger: _Ledger, i: int) -> list[Finding]:
     """Local policy, not in the plan: a Département funds projects located in it."""
-    where = ledger.frame["departement"].iloc[i] if "departement" in ledger.frame else None
+    where = ledger.frame["departement"].to_numpy()[i] if "departement" in ledger.frame else None
     home = {"Département du Nord": "59", "Département du Pas-de-Calais": "62"}
     return [
         (
@@ -529,7 +551,7 @@ def _row_findings(ledger: _Ledger, i: int, local: Iterable[str]) -> list[Finding
     if not np.isfinite(ledger.cost[i]) or ledger.cost[i] <= 0:
         return [*found, ("montant", VIOLATION, "coût total absent, illisible ou nul")]
     found += _plausibility_rule(ledger, i) + _amount_rules(ledger, i)
-    if not ledger.objective_of.iloc[i]:
+    if not ledger.objective_of[i]:
         return found
     found += _rate_rules(ledger, i) + _envelope_rule(ledger, i) + _beneficiary_rule(ledger, i)
     return found + [finding for name in local for finding in LOCAL_RULES[name](ledger, i)]
@@ -547,7 +569,7 @@ def _envelope_findings(ledger: _Ledger, retained: np.ndarray) -> list[tuple[int,
     spent: dict[tuple[str, str], float] = {}
     found = []
     for i in (i for i in order if retained[i]):
-        for line in dict.fromkeys((ledger.objective_of.iloc[i], ledger.codes.iloc[i])):
+        for line in dict.fromkeys((ledger.objective_of[i], ledger.codes[i])):
             for partner in PARTNERS:
                 value = ledger.amount(partner, i)
                 if value <= 0 or (line, partner) not in limits:
@@ -620,7 +642,7 @@ def check_projects(
     found += _envelope_findings(ledger, retained)
     table = pd.DataFrame(
         [
-            {"input_row": int(ledger.row_numbers[i]), "id": ledger.ids.iloc[i], "regle": r, "gravite": g, "message": m}
+            {"input_row": int(ledger.row_numbers[i]), "id": ledger.ids[i], "regle": r, "gravite": g, "message": m}
             for i, (r, g, m) in found
         ],
         columns=["input_row", "id", "regle", "gravite", "message"],
@@ -637,8 +659,8 @@ def _checked_rows(ledger: _Ledger, table: pd.DataFrame, retained: np.ndarray, ex
     rows = [int(r) for r in ledger.row_numbers]
     cost, contract = ledger.cost, ledger.contract
     return ledger.frame.assign(
-        objectif=ledger.objective_of.to_numpy(),
-        action_code=ledger.codes.to_numpy(),
+        objectif=ledger.objective_of,
+        action_code=ledger.codes,
         kind=[kind_of_action(c) if o else "" for c, o in zip(ledger.codes, ledger.objective_of)],
         cout_total_eur=np.round(cost, 2),
         **{f"{slug(p)}_eur": np.round(v, 2) for p, v in ledger.amounts.items()},

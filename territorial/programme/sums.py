@@ -148,7 +148,8 @@ def _system_row(
     )
     by_deadline = int((dates <= deadline).sum()) if deadline is not None else None
     if by_deadline is not None:
-        where += f" ; dont {by_deadline} projet(s) retenu(s) daté(s) d'avant l'échéance ({target['echeance']})"
+        deadline_said = (target or {}).get("echeance", "")
+        where += f" ; dont {by_deadline} projet(s) retenu(s) daté(s) d'avant l'échéance ({deadline_said})"
     return {
         "kind": kind,
         "systeme": system["libelle"],
