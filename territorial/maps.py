@@ -96,7 +96,7 @@ KIND_STYLES: dict[str, dict[str, Any]] = {
         kind: {"color": KIND_COLOURS[kind], "radius": 5, "label": system["libelle"], "one": system["un"]}
         for kind, system in systems().items()
     },
-    PROJECT: {"color": KIND_COLOURS[PROJECT], "radius": 5, "label": "projets", "one": "projet"},
+    PROJECT: {"color": KIND_COLOURS[PROJECT], "radius": 5, "label": "autres projets", "one": "projet"},
 }
 KIND_STYLES["cyber_centre"]["radius"] = 6
 KIND_STYLES["broadband_access_point"]["radius"] = 4

@@ -276,12 +276,26 @@ def _envelope_table(balance: pd.DataFrame | None) -> dict | None:
     return _table(table, {c: _num(4) for c in ("Enveloppe (M€)", "Programmé (M€)", "Reste (M€)")} | {"Consommé": _pct})
 
 
-def _progress(analysis, programme) -> dict | None:
-    """One figure per system of priority 10 and per target of the contract, with what it counts (said once, here).
+def _other_systems(programme) -> str | None:
+    """One sentence counting the systems of priority 10 the plan sets no figure for, or None."""
+    targets = programme.targets if programme is not None and programme.projects is not None else None
+    if targets is None:
+        return None
+    others = targets[targets["valeur_cible"].isna() & (targets["realise"] > 0)]
+    if others.empty:
+        return None
+    counts = [f"{row.systeme} : {fr_number(row.realise)}" for row in others.itertuples()]
+    return "Systèmes de la priorité 10 sans cible chiffrée dans le plan (projets retenus et lieux recensés) — " + (
+        " ; ".join(counts) + "."
+    )
 
-    With the programme, each system's count is reconciled between the facility files and the
-    funded projects (see :func:`territorial.programme.target_progress`); systems with neither are
-    left out. Without it, the targets given to the analysis (fair share), counted in the files.
+
+def _progress(analysis, programme) -> dict | None:
+    """One figure per target of the contract, with what it counts (said once, here).
+
+    With the programme, a system's count is reconciled between the facility files and the funded
+    projects (see :func:`territorial.programme.target_progress`). Without it, the targets given to
+    the analysis (fair share), counted in the files.
     """
     targets = programme.targets if programme is not None and programme.projects is not None else None
     if targets is None or targets.empty:
@@ -299,7 +313,7 @@ def _progress(analysis, programme) -> dict | None:
                 "equipements": counted,
             }
         )
-    shown = targets[targets["valeur_cible"].notna() | (targets["projets"] > 0) | (targets["equipements"] > 0)]
+    shown = targets[targets["valeur_cible"].notna()]
     if shown.empty:
         return None
     table = pd.DataFrame(
@@ -524,6 +538,7 @@ def write_report(
         notes=[n.lstrip("- ") for n in labels.method_notes(analysis)[1:]],
         rejects=_rejects(geocoding),
         progress=_progress(analysis, programme),
+        other_systems=_other_systems(programme),
         sources=[f"{SOURCE_LABELS.get(k, k)} : {v}" for k, v in meta.items() if k in SOURCE_LABELS],
     )
     atomic_write(path, lambda tmp: tmp.write_text(page, encoding="utf-8"))

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 import subprocess
 
+import pandas as pd
 import pytest
 from browser import probe
 from typer.testing import CliRunner
 
+import territorial
 from territorial.cli import app
 
 runner = CliRunner()
@@ -42,7 +44,10 @@ def test_default_map_opens_offline_with_everything(default_run, tmp_path):
     assert any(name.startswith("Mairie à plus de 5,0 km des cyber-centres") for name in layers)
     assert any(name.startswith("Mairie à plus de 3,0 km des points d'accès haut débit") for name in layers)
     assert any(name.startswith("Qualité du géocodage") for name in layers)
-    assert any(name.startswith("Projets programmés (40)") for name in layers)
+    projects = {name for name in layers if name.startswith("Projets financés : ")}
+    assert any(name.startswith("Projets financés : cyber-centres (") for name in projects)
+    assert any(name.startswith("Projets financés : sites de télémédecine (") for name in projects)
+    assert len(projects) == len(territorial.kinds.systems()) + 1  # every system, and the projects of no system
     assert found["search"] == 1 and found["minimap"] == 1 and found["fullscreen"] >= 1 and found["scale"] == 1
     assert found["opened"] > 1000  # every tooltip and popup was rendered without an error
 
@@ -202,7 +207,10 @@ def test_the_report_gives_one_progress_figure_totals_every_site_and_no_raw_code(
     page = (default_run.folder / "rapport.html").read_text(encoding="utf-8")
     body = re.sub(r"<[^>]+>", " ", page.split("<body>", 1)[1])
     progress = page.split("Progression vers les objectifs du contrat", 1)[1].split("<h2>", 1)[0]
-    assert "200" in progress and "39,5 %" in progress and "dont 17 financés" in progress
+    counted = pd.read_csv(default_run.folder / "programme_cibles.csv").set_index("kind").loc["cyber_centre"]
+    share = f"{counted['realise'] / 2:.1f}".replace(".", ",") + " %"  # of 200
+    assert "200" in progress and share in progress and "par commune, le plus grand des deux nombres" in progress
+    assert "sites de télémédecine : " in progress and "Emplois d&#39;animateurs" in progress
     assert "Objectif : 200" not in page and "Cibles du contrat" not in page  # said once, not three times
     assert page.count('<tr class="total"><td>Région</td>') >= 2  # key figures and fair share
     sites = sum(1 for _ in open(default_run.folder / "sites_proposes.csv", encoding="utf-8")) - 1

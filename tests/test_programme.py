@@ -469,7 +469,7 @@ def test_every_system_is_counted_against_its_target():
     # the project dated 2009 and the repeated id count nowhere
     assert "P043" not in set(retained["id"]) and (retained["id"] == "P002").sum() == 1
     assert targets.loc["ville_numerique", "valeur_cible"] != targets.loc["ville_numerique", "valeur_cible"]  # NaN
-    assert "pas de cible chiffrée" in targets.loc["ville_numerique", "definition"]
+    assert targets.loc["ville_numerique", "definition"] == "projets retenus de 46.2"
 
 
 def test_the_cyber_centre_count_is_reconciled_with_the_facility_layer():

@@ -163,7 +163,7 @@ def _system_row(
         "equipements": float(len(listed)) if listed is not None else np.nan,
         "realise": realised,
         "progression": realised / float(target["valeur"]) if target else np.nan,
-        "definition": where + ("" if target else " ; pas de cible chiffrée dans le plan"),
+        "definition": where,
         "objectif": ", ".join(dict.fromkeys(m.split(".")[0] for m in system["moyens"])),
         "ou": system["ou"],
     }
