@@ -36,8 +36,10 @@ def normalise_column_name(name: object) -> str:
 def to_number(values: pd.Series, *, decimal: str | None = None) -> np.ndarray:
     """Parse numbers written the French or the English way: ``"50,63"``, ``"1 234,5"``, ``"3.05"``.
 
-    Unreadable values become NaN. With ``decimal=None`` a lone comma is a decimal
-    separator; with ``decimal=","`` dots are thousands separators, with ``"."`` commas are.
+    Unreadable values become NaN. With ``decimal=None`` a lone comma is a decimal separator;
+    with both, the last one is (``"20.000,50"``, ``"20,000.50"``); a separator repeated between
+    groups of three digits separates thousands (``"1.234.567"``). With ``decimal=","`` dots are
+    thousands separators, with ``"."`` commas are.
     """
     text = values.astype("string").str.strip().str.replace(r"[\s\u202f\xa0']", "", regex=True)
     if decimal == ",":
@@ -45,6 +47,14 @@ def to_number(values: pd.Series, *, decimal: str | None = None) -> np.ndarray:
     elif decimal == ".":
         text = text.str.replace(",", "", regex=False)
     else:
+        # both separators: the last one is the decimal separator (« 20.000,50 », « 20,000.50 »)
+        comma_last = text.str.rfind(",") > text.str.rfind(".")
+        both = text.str.contains(",", regex=False) & text.str.contains(".", regex=False)
+        text = text.where(~(both & comma_last), text.str.replace(".", "", regex=False))
+        text = text.where(~(both & ~comma_last), text.str.replace(",", "", regex=False))
+        # a separator repeated between groups of three digits is a thousands separator (« 1.234.567 »)
+        grouped = text.str.fullmatch(r"-?\d{1,3}(?:([.,])\d{3})(?:\1\d{3})+", na=False)
+        text = text.where(~grouped, text.str.replace(r"[.,]", "", regex=True))
         lone_comma = text.str.contains(",", regex=False) & ~text.str.contains(".", regex=False)
         text = text.where(~lone_comma, text.str.replace(",", ".", regex=False))
     return pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)

@@ -285,6 +285,7 @@ class System(_Section):
     indicateur: Text
     ou: Text
     cible: Text | None = None
+    compte: Literal["lieux", "communes", "projets"] = "lieux"
 
 
 class Period(_Section):

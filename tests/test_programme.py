@@ -187,10 +187,10 @@ def project(**values) -> pd.DataFrame:
     ("values", "rule", "severity", "fragment"),
     [
         ({}, None, None, None),
-        ({"action": "46.9"}, "action", "violation", "l'action « 46.9 » n'existe pas"),
-        ({"action": "146.2"}, "action", "violation", "l'action « 146.2 » n'existe pas"),
-        ({"action": "43.12"}, "action", "violation", "l'action « 43.12 » n'existe pas"),
-        ({"action": ""}, "action", "violation", "l'action « (vide) » n'existe pas"),
+        ({"action": "46.9"}, "action", "violation", "l'action « 46.9 » n'est pas un moyen d'action"),
+        ({"action": "146.2"}, "action", "violation", "l'action « 146.2 » n'est pas un moyen d'action"),
+        ({"action": "43.12"}, "action", "violation", "l'action « 43.12 » n'est pas un moyen d'action"),
+        ({"action": ""}, "action", "violation", "l'action « (vide) » n'est pas un moyen d'action"),
         ({"etat": "40000", "autres": "40000"}, "taux", "violation", "60,0 % au-dessus du maximum de 50 %"),
         ({"etat": "5000", "region": "5000", "autres": "90000"}, "taux", "violation", "10,0 % sous le minimum de 20 %"),
         (
@@ -268,14 +268,45 @@ def project(**values) -> pd.DataFrame:
             {"cout_total": "0,5", "etat": "0,1", "region": "0,1", "autres": "0,3"},
             "plausibilite",
             "violation",
-            "coût de 0,50 € invraisemblable",
+            "coût « 0,5 » (EUR, soit 0,50 €) invraisemblable",
         ),
         (
             {"devise": "MF", "cout_total": "100000", "etat": "20000", "region": "20000", "autres": "60000"},
             "plausibilite",
             "violation",
-            "s'il s'agit d'euros, écrivez EUR",
+            "des euros écrits en millions de francs",
         ),
+        ({"action": "48.1 et 48.2"}, "action", "violation", "l'action « 48.1 et 48.2 » n'est pas"),
+        ({"action": "44/45"}, "action", "violation", "l'action « 44/45 » n'est pas"),
+        ({"cout_total": "-100000"}, "montant", "violation", "coût total « -100000 » négatif ou nul"),
+        ({"cout_total": "cent mille"}, "montant", "violation", "coût total « cent mille » illisible"),
+        ({"etat": "20.000,00 €"}, None, None, None),
+        ({"etat": "vingt mille"}, "montant", "violation", "montant de Etat illisible : « vingt mille »"),
+        (
+            {"devise": "FRF", "cout_total": "655957", "etat": "131191,4", "region": "131191,4", "autres": "393574,2"},
+            None,
+            None,
+            None,
+        ),
+        ({"devise": "k€", "cout_total": "100", "etat": "20", "region": "20", "autres": "60"}, None, None, None),
+        ({"devise": ""}, None, None, None),
+        (
+            {"action": "45.1", "departement_pas_de_calais": "50000", "autres": "10000"},
+            "taux",
+            "avertissement",
+            "avec le Département du Pas-de-Calais à son taux fixé par le plan",
+        ),
+        ({"action": "46.3", "beneficiaire": "CCI Grand Lille"}, None, None, None),
+        ({"action": "44", "beneficiaire": "Conseil général du Nord"}, "beneficiaire", "violation", "départements"),
+        (
+            {"action": "46.1", "beneficiaire": "Association Festival de Lille"},
+            "beneficiaire",
+            "violation",
+            "associations",
+        ),
+        ({"date": "2006-12-31 14:00"}, None, None, None),
+        ({"date": "juin 2003"}, None, None, None),
+        ({"date": "T2 2003"}, "date", "avertissement", "date « T2 2003 » illisible"),
         ({"date": "15/06/2009"}, "date", "violation", "hors de la période du contrat de plan (2000-2006)"),
         ({"date": "1999"}, "date", "violation", "hors de la période"),
         ({"date": "bientôt"}, "date", "avertissement", "date « bientôt » illisible"),
@@ -385,6 +416,26 @@ def test_indicative_and_case_by_case_envelopes_warn_firm_ones_violate():
     }
 
 
+def test_blank_ids_are_no_repeats():
+    rows = pd.concat([project(id=""), project(id=None), project(id="  ")], ignore_index=True)
+    checked = prog.check_projects(rows)
+    assert checked.violations.empty and checked.projects["retenu"].all()
+
+
+def test_a_file_without_cost_action_or_partner_is_refused_by_name():
+    with pytest.raises(territorial.InputFileError, match="no column for the total cost.*a contract partner"):
+        prog.check_projects(pd.DataFrame({"id": ["A"], "action": ["44"], "commune": ["Arras"]}))
+
+
+def test_untrusted_amounts_are_not_counted_and_do_not_flood_the_envelopes():
+    flood = project(devise="MF", cout_total="500000", etat="100000", region="100000", autres="300000", date="2000")
+    later = project(id="T2", date="2001")
+    checked = prog.check_projects(pd.concat([flood, later], ignore_index=True))
+    assert checked.projects["retenu"].tolist() == [False, True]
+    assert checked.projects["exclusion"].iloc[0] == "montant invraisemblable"
+    assert set(checked.violations["id"]) == {"T1"}  # the later, sound project is not blamed for an overrun
+
+
 def test_a_repeated_id_is_flagged_once_and_counted_once():
     rows = pd.concat([project(), project(), project(id="T2")], ignore_index=True)
     checked = prog.check_projects(rows)
@@ -469,25 +520,42 @@ def test_every_system_is_counted_against_its_target():
     # the project dated 2009 and the repeated id count nowhere
     assert "P043" not in set(retained["id"]) and (retained["id"] == "P002").sum() == 1
     assert targets.loc["ville_numerique", "valeur_cible"] != targets.loc["ville_numerique", "valeur_cible"]  # NaN
-    assert targets.loc["ville_numerique", "definition"] == "projets retenus de 46.2"
+    assert targets.loc["ville_numerique", "definition"] == "communes distinctes des projets retenus (46.2)"
 
 
 def test_the_cyber_centre_count_is_reconciled_with_the_facility_layer():
     report = territorial.programme_from_file(example_path(PROJECTS_FILE))
     retained = report.projects.projects.query("retenu and kind == 'cyber_centre'")
     communes = retained["code_insee"].tolist()
+    assert retained["beneficiaire"].str.startswith("Commune").all()  # funded to their commune: one place each
     # two places listed in the first project's commune, one elsewhere
     places = pd.DataFrame({"kind": "cyber_centre", "code_insee": [communes[0], communes[0], "59350"]})
     reconciled = prog.target_progress(report.projects.projects, places=places).set_index("kind")
-    in_first = communes.count(communes[0])
     elsewhere = 0 if "59350" in communes else 1
-    expected = len(communes) - in_first + max(in_first, 2) + elsewhere
-    assert reconciled.loc["cyber_centre", "realise"] == expected
+    assert reconciled.loc["cyber_centre", "realise"] == len(set(communes)) - 1 + 2 + elsewhere
     assert reconciled.loc["cyber_centre", "equipements"] == 3
     assert "par commune, le plus grand des deux nombres" in reconciled.loc["cyber_centre", "definition"]
-    # a system with no file of its kind is counted by its projects, and says so
+    # a system with no file of its kind is counted from its projects, and says so
     assert reconciled.loc["telemedecine", "equipements"] != reconciled.loc["telemedecine", "equipements"]  # NaN
-    assert reconciled.loc["telemedecine", "definition"].startswith("projets retenus de 47")
+    assert reconciled.loc["telemedecine", "definition"] == "projets retenus (47)"
+
+
+def test_places_are_counted_once_per_site_and_cities_once():
+    rows = pd.DataFrame(
+        {
+            "id": ["A", "B", "C", "D", "E"],
+            "action": ["44", "44", "44", "46.2", "46.2"],
+            "code_insee": ["59299", "59299", "59299", "59350", "59350"],
+            "beneficiaire": ["Commune de Hem", "Commune de Hem", "Lycée de Hem", "Ville de Lille", "Ville de Lille"],
+            "cout_total": "100000",
+            "etat": "20000",
+            "region": "20000",
+        }
+    )
+    counted = prog.target_progress(prog.check_projects(rows).projects).set_index("kind")
+    assert counted.loc["cyber_centre", "projets"] == 3
+    assert counted.loc["cyber_centre", "realise"] == 2  # equipment then animation of the commune's centre: one place
+    assert counted.loc["ville_numerique", "realise"] == 1  # « villes … soutenues »: one city
 
 
 def test_programme_cli_contract(tmp_path):

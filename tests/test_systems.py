@@ -123,9 +123,14 @@ def test_every_system_is_counted_against_its_target(every_system):
     checked = tl.check_projects(projects).projects
     counted = tl.programme.target_progress(checked, places=facilities[["kind", "code_insee"]]).set_index("kind")
     assert list(counted.index[: len(systems())]) == list(systems())
-    # the Lille project is one of the two Lille cyber-centres; the Arras telemedicine project adds to Lens's site
+    # the Lille project is one of the two Lille cyber-centres: still two
     assert counted.loc["cyber_centre", "realise"] == 2 and counted.loc["cyber_centre", "valeur_cible"] == 200
     assert counted.loc["cyber_centre", "projets_a_echeance"] == 1
-    assert counted.loc["telemedecine", "realise"] == 2
-    for kind in systems():
-        assert counted.loc[kind, "realise"] >= 1, kind
+    # the plan counts new telemedicine services, not places: the one retained project
+    assert counted.loc["telemedecine", "realise"] == 1
+    assert counted.loc["telemedecine", "definition"] == "projets retenus (47)"
+    for kind, system in systems().items():
+        if system["compte"] == "projets":
+            assert counted.loc[kind, "realise"] == counted.loc[kind, "projets"], kind
+        else:  # places or communes: every system has one place in the file
+            assert counted.loc[kind, "realise"] >= 1, kind

@@ -2,9 +2,11 @@
 
 The plan lists its beneficiaries per objective in words (« Collectivités locales et leurs
 groupements, Lycées »); the data gives each list as types (``types_beneficiaires``). A projects
-file gives either the type (a ``type_beneficiaire`` column: a type code or one of its names) or
-the beneficiary's name (``beneficiaire``, ``porteur``, ``maitre_d_ouvrage``), read here by the
-words French bodies are named with (« Commune de… », « Lycée… », « CHR… », « SARL… »).
+file gives either the type (a ``type_beneficiaire`` column: a type code or its label) or the
+beneficiary's name (``beneficiaire``, ``porteur``, ``maitre_d_ouvrage``), read here in three
+passes: a company's legal form anywhere (« … SARL », « Hôpital privé … ») makes it a company;
+else the words the name starts with (« Ville de Lille - Médiathèque » is the town); else the
+first type, in :data:`BENEFICIARY_TYPES` order, one of whose words is anywhere in the name.
 A name none of these words reads is *unknown*, never guessed.
 """
 
@@ -47,6 +49,8 @@ BENEFICIARY_TYPES: dict[str, tuple[str, tuple[str, ...]]] = {
         (
             "operateur de transport",
             "transporteur",
+            "compagnie des transports",
+            "transports en commun",
             "sncf",
             "ratp",
             "transpole",
@@ -71,36 +75,15 @@ BENEFICIARY_TYPES: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "groupement_entreprises": (
         "regroupements de PME-PMI",
-        (
-            "groupement d entreprises",
-            "groupement de pme",
-            "regroupement de pme",
-            "club d entreprises",
-            "club des entreprises",
-            "gie",
-        ),
+        ("groupement d entreprises", "groupement de pme", "regroupement de pme", "club d entreprises", "gie"),
     ),
     "centre_ressources": (
         "centres techniques ou de ressources",
-        (
-            "centre technique",
-            "centre de ressources",
-            "critt",
-            "crt",
-            "technopole",
-            "incubateur",
-            "agence de developpement",
-        ),
+        ("centre technique", "centre de ressources", "critt", "crt", "technopole", "incubateur"),
     ),
     "organisme_tourisme": (
         "organismes publics à vocation touristique",
-        (
-            "office de tourisme",
-            "comite departemental du tourisme",
-            "comite regional du tourisme",
-            "cdt",
-            "crt tourisme",
-        ),
+        ("office de tourisme", "comite departemental du tourisme", "comite regional du tourisme", "cdt"),
     ),
     "hopital": (
         "hôpitaux et établissements publics de santé",
@@ -119,39 +102,17 @@ BENEFICIARY_TYPES: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "universite": (
         "universités",
-        (
-            "universite",
-            "iut",
-            "faculte",
-            "ecole centrale",
-            "ecole nationale superieure",
-            "ecole superieure",
-            "ensam",
-            "ensait",
-            "insa",
-            "cnrs",
-            "inria",
-            "inserm",
-        ),
+        ("universite", "iut", "faculte", "ecole centrale", "ecole nationale superieure", "ecole superieure", "insa"),
     ),
-    "lycee": ("lycées", ("lycee", "lycees", "lp", "legt", "lpo", "lycee professionnel", "lycee agricole", "eplefpa")),
+    "ecole": ("écoles maternelles et primaires", ("groupe scolaire", "ecole primaire", "ecole maternelle", "ecole")),
+    "lycee": ("lycées", ("lycee", "lycees", "lp", "legt", "lpo", "eplefpa")),
     "college": ("collèges", ("college", "colleges")),
     "organisme_formation": (
         "organismes de formation",
-        (
-            "organisme de formation",
-            "centre de formation",
-            "greta",
-            "afpa",
-            "cfa",
-            "cnam",
-            "irts",
-            "crrp",
-            "institut de formation",
-        ),
+        ("organisme de formation", "centre de formation", "greta", "afpa", "cfa", "cnam", "irts", "crrp"),
     ),
     "organisme_culturel": (
-        "associations et organismes culturels",
+        "organismes culturels",
         (
             "musee",
             "mediatheque",
@@ -166,7 +127,6 @@ BENEFICIARY_TYPES: dict[str, tuple[str, tuple[str, ...]]] = {
             "maison de la culture",
             "cinematheque",
             "festival",
-            "compagnie",
         ),
     ),
     "administration": (
@@ -183,7 +143,6 @@ BENEFICIARY_TYPES: dict[str, tuple[str, tuple[str, ...]]] = {
             "drac",
             "draf",
             "drtefp",
-            "ddtefp",
             "tresorerie",
             "ministere",
             "administration",
@@ -194,9 +153,9 @@ BENEFICIARY_TYPES: dict[str, tuple[str, tuple[str, ...]]] = {
             "anpe",
         ),
     ),
-    "association": ("associations", ("association", "asso", "loi 1901", "asbl")),
-    "collectivite": (
-        "collectivités locales et leurs groupements",
+    "association": ("associations", ("association", "asso", "loi 1901")),
+    "commune": (
+        "communes et groupements de communes",
         (
             "commune",
             "ville",
@@ -212,41 +171,31 @@ BENEFICIARY_TYPES: dict[str, tuple[str, tuple[str, ...]]] = {
             "sivu",
             "sivom",
             "district",
-            "departement",
-            "conseil general",
-            "conseil regional",
-            "region",
             "pays",
             "parc naturel regional",
             "epci",
+            "etablissement public de cooperation intercommunale",
         ),
+    ),
+    "collectivite_territoriale": (
+        "départements et région",
+        ("departement", "conseil general", "conseil regional", "region"),
     ),
     "etablissement_public": (
         "établissements publics",
         ("etablissement public", "epic", "epa", "office public", "sem", "societe d economie mixte"),
     ),
-    "entreprise": (
-        "entreprises",
-        (
-            "entreprise",
-            "societe",
-            "sa",
-            "sarl",
-            "sas",
-            "sasu",
-            "eurl",
-            "snc",
-            "pme",
-            "pmi",
-            "ets",
-            "etablissements",
-            "groupe",
-        ),
-    ),
+    "entreprise": ("entreprises", ("entreprise", "societe", "pme", "pmi", "ets", "etablissements", "groupe")),
 }
 
-_PATTERNS = {
+#: A company's legal form, or a private body: it decides wherever it is in the name.
+_PRIVATE = re.compile(r"(?:^| )(?:sa|sarl|sas|sasu|eurl|snc|scop|societe anonyme|prive|privee|clinique)(?: |$)")
+_ANYWHERE = {
     kind: re.compile(r"(?:^| )(?:" + "|".join(re.escape(word) for word in words) + r")(?: |$)")
+    for kind, (_, words) in BENEFICIARY_TYPES.items()
+}
+_AT_START = {
+    kind: re.compile(r"^(?:les? |la |l )?(?:" + "|".join(re.escape(word) for word in words) + r")(?: |$)")
     for kind, (_, words) in BENEFICIARY_TYPES.items()
 }
 
@@ -257,10 +206,10 @@ def _plain(value: object) -> str:
 
 
 def beneficiary_type(value: object) -> str:
-    """The type of a beneficiary named or typed ``value`` (``"Commune de Hem"`` -> ``collectivite``); "" if unknown.
+    """The type of a beneficiary named or typed ``value`` (``"Commune de Hem"`` -> ``commune``); "" if unknown.
 
-    A type code (``lycee``) or its label (``Lycées``) is that type. Otherwise the first type,
-    in :data:`BENEFICIARY_TYPES` order, one of whose words is in the name.
+    A type code (``lycee``) or its label (``Lycées``) is that type. Otherwise a company's legal form
+    anywhere, then the words the name starts with, then the first type one of whose words is in it.
     """
     text = _plain(value)
     if not text or text in ("nan", "none"):
@@ -268,4 +217,10 @@ def beneficiary_type(value: object) -> str:
     for kind, (label, _) in BENEFICIARY_TYPES.items():
         if text in (kind.replace("_", " "), _plain(label)):
             return kind
-    return next((kind for kind, pattern in _PATTERNS.items() if pattern.search(text)), "")
+    if _PRIVATE.search(text):
+        return "entreprise"
+    for patterns in (_AT_START, _ANYWHERE):
+        found = next((kind for kind, pattern in patterns.items() if pattern.search(text)), "")
+        if found:
+            return found
+    return ""

@@ -62,7 +62,7 @@ FUNDER_COLUMNS = {
     "Autres": ("autres", "autofinancement", "autres_financements", "other"),
 }
 PROJECT_COLUMNS = {
-    "id": ("id", "identifiant", "id_projet", "numero"),
+    "id": ("id", "identifiant", "id_projet", "numero_projet", "n_projet"),
     "titre": ("titre", "intitule", "nom", "title", "libelle"),
     "action": ("action", "code_action", "moyen_d_action", "objectif", "mesure"),
     "cout_total": ("cout_total", "cout", "montant_total", "total_cost", "cout_eligible", "depenses_eligibles"),
@@ -71,6 +71,7 @@ PROJECT_COLUMNS = {
     "beneficiaire": ("beneficiaire", "porteur", "porteur_de_projet", "maitre_d_ouvrage", "maitre_ouvrage"),
     "type_beneficiaire": ("type_beneficiaire", "categorie_beneficiaire", "statut_beneficiaire", "type_porteur"),
     "effectif": ("effectif", "effectif_salarie", "salaries", "nombre_de_salaries"),
+    "site": ("site", "id_site", "nom_site", "lieu", "nom_du_lieu"),
 }
 
 

@@ -14,13 +14,14 @@ contract's period (or not given) and its action line exists.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from territorial._errors import ArgumentError
+from territorial._errors import ArgumentError, InputFileError
 from territorial._format import fr_number
 from territorial.columns import STATUS_LABELS
 from territorial.kinds import kind_of_action
@@ -59,8 +60,17 @@ WARNING = "avertissement"
 MIN_COST_EUR = 1_000.0
 #: A cost in millions of francs above this (about 152 M€, more than the whole priority) is euros written as MF.
 MAX_COST_MF = 1_000.0
-KNOWN_CURRENCIES = ("EUR", "€", "EURO", "EUROS", "", "NAN", "MF", "MFRF", "M F", "MILLIONS DE FRANCS")
-FRANC_CURRENCIES = ("MF", "MFRF", "M F", "MILLIONS DE FRANCS")
+#: Euros per unit of each currency a file may write (millions of francs at the plan's rate, 6.55957 F = 1 €).
+CURRENCIES = {
+    **dict.fromkeys(("", "EUR", "€", "EURO", "EUROS"), 1.0),
+    **dict.fromkeys(("K€", "KEUR", "MILLIERS D'EUROS"), 1e3),
+    **dict.fromkeys(("M€", "MEUR", "MILLIONS D'EUROS"), 1e6),
+    **dict.fromkeys(("F", "FRF", "FRANCS"), 1 / FRANCS_PER_EURO),
+    **dict.fromkeys(("MF", "MFRF", "M F", "MILLIONS DE FRANCS"), 1e6 / FRANCS_PER_EURO),
+}
+FRANC_CURRENCIES = ("F", "FRF", "FRANCS", "MF", "MFRF", "M F", "MILLIONS DE FRANCS")
+#: A cost above this (in euros, more than the whole priority's contract amounts many times over) is a unit mistake.
+MAX_COST_EUR = 1e9
 LOCATED = ("matched", "fuzzy")
 
 Finding = tuple[str, str, str]  # (regle, gravite, message)
@@ -89,7 +99,8 @@ class ProjectCheck:
 
 _ACTION = re.compile(
     r"^(?:(?:objectif(?:\s+op[ée]rationnel)?|obj\.?|oo|moyens?\s+d['’]\s*actions?|ma|actions?|mesure)\s*"
-    r"(?:n\s*[°o]\s*)?)?(\d{2})(?:\s*[.,\-_/]\s*(\d+))?(?:(?:\s*[:—–\-]\s*|\s+)\D.*)?$",
+    r"(?:n\s*[°o]\s*)?)?(\d{2})(?:\s*[.,\-_/]\s*(\d+))?"
+    r"(?:(?:\s*[:—–\-]\s*|\s+)(?!.*(?<!\d)4[3-9](?!\d))\D.*)?$",  # a title, but no second code (« 48.1 et 48.2 »)
     re.IGNORECASE,
 )
 
@@ -126,6 +137,10 @@ class _Ledger:
     row_numbers: np.ndarray
     currency: list[str]
     cost: np.ndarray
+    #: Per row: the cost as written, the funding cells written but unreadable, the action as written.
+    cost_text: list[str]
+    unreadable: list[list[tuple[str, str]]]
+    action_text: list[str]
     amounts: dict[str, np.ndarray]
     contract: np.ndarray
     funded: np.ndarray
@@ -153,25 +168,20 @@ class _Ledger:
         funders = {partner: find_column(projects, names) for partner, names in FUNDER_COLUMNS.items()}
         frame = projects.reset_index(drop=True)
         n = len(frame)
-        currency = (
-            frame[columns["devise"]].astype(str).str.strip().str.upper()
-            if columns["devise"]
-            else pd.Series("EUR", index=frame.index)
-        )
-        factor = np.where(
-            currency.isin(FRANC_CURRENCIES).to_numpy(), 1e6 / programme.get("francs_par_euro", FRANCS_PER_EURO), 1.0
-        )
+        _check_columns(projects, columns, funders)
+        currency = pd.Series(_texts(frame, columns["devise"]), index=frame.index, dtype=object).str.upper()
+        factor = currency.map(CURRENCIES).fillna(1.0).to_numpy(dtype=float)
 
-        def euros(column):
-            return (money(frame[column]) if column else np.zeros(n)) * factor
-
-        # an empty funding cell is no contribution
-        amounts = {partner: np.nan_to_num(euros(column), nan=0.0) for partner, column in funders.items() if column}
+        written = {partner: _texts(frame, column) for partner, column in funders.items() if column}
+        parsed = {partner: money(frame[column]) for partner, column in funders.items() if column}
+        # an empty funding cell is no contribution; a written one that cannot be read is said (see _amount_rules)
+        amounts = {partner: np.nan_to_num(values * factor, nan=0.0) for partner, values in parsed.items()}
+        unreadable = [
+            [(p, written[p][i]) for p in parsed if written[p][i] and np.isnan(parsed[p][i])] for i in range(n)
+        ]
         codes = frame[columns["action"]].map(action_code) if columns["action"] else pd.Series("", index=frame.index)
-        ids = (
-            frame[columns["id"]].astype(str).str.strip() if columns["id"] else pd.Series([str(i + 1) for i in range(n)])
-        )
-        given = ids.ne("") & ids.str.lower().ne("nan")
+        ids = pd.Series(_texts(frame, columns["id"]) if columns["id"] else [str(i + 1) for i in range(n)])
+        given = ids.ne("")
         dates = _dates(frame[columns["date"]]) if columns["date"] else pd.Series(pd.NaT, index=frame.index)
         row_numbers = frame["input_row"].to_numpy() if "input_row" in frame else np.arange(1, n + 1)
         return cls(
@@ -183,7 +193,10 @@ class _Ledger:
             ids=ids.tolist(),
             row_numbers=row_numbers,
             currency=currency.tolist(),
-            cost=euros(columns["cout_total"]),
+            cost=money(frame[columns["cout_total"]]) * factor,
+            cost_text=_texts(frame, columns["cout_total"]),
+            unreadable=unreadable,
+            action_text=_texts(frame, columns["action"]),
             amounts=amounts,
             contract=sum((amounts.get(p, np.zeros(n)) for p in PARTNERS), np.zeros(n)),
             funded=sum(amounts.values(), np.zeros(n)),
@@ -204,10 +217,24 @@ class _Ledger:
         values = self.amounts.get(partner)
         return 0.0 if values is None else values[i]
 
+    def amounts_doubt(self, i: int) -> str:
+        """Why row ``i``'s amounts cannot be trusted ("" when they can): currency, cost, cells, units."""
+        if self.currency[i] not in CURRENCIES:
+            return "devise inconnue"
+        if not np.isfinite(self.cost[i]) or self.cost[i] <= 0:
+            return "coût absent, illisible ou négatif"
+        if self.unreadable[i] or any(values[i] < 0 for values in self.amounts.values()):
+            return "montant illisible ou négatif"
+        if _implausible(self, i) is not None:
+            return "montant invraisemblable"
+        return ""
+
     def exclusion(self, i: int) -> str:
         """Why row ``i`` is left out of the sums, envelopes and targets ("" when it is retained)."""
         if not self.objective_of[i]:
             return "action inconnue"
+        if self.amounts_doubt(i):
+            return self.amounts_doubt(i)
         if self.repeated[i]:
             return "identifiant répété"
         if self.inside[i] is False:
@@ -215,6 +242,28 @@ class _Ledger:
         if self.status[i] not in LOCATED:
             return STATUS_LABELS.get(self.status[i], self.status[i])
         return ""
+
+
+def _check_columns(projects: pd.DataFrame, columns: dict[str, str | None], funders: dict[str, str | None]) -> None:
+    """A projects table names its cost, its action line and at least one partner of the contract."""
+    missing = [
+        f"{what} ({', '.join(names[:4])}…)"
+        for what, names, found in (
+            ("the total cost", PROJECT_COLUMNS["cout_total"], columns["cout_total"]),
+            ("the action line", PROJECT_COLUMNS["action"], columns["action"]),
+            (
+                "a contract partner's amount",
+                tuple(n for p in PARTNERS for n in FUNDER_COLUMNS[p][:1]),
+                next((funders[p] for p in PARTNERS if funders.get(p)), None),
+            ),
+        )
+        if found is None
+    ]
+    if missing:
+        raise InputFileError(
+            f"the projects table has no column for {'; '.join(missing)}; its columns are {list(projects.columns)}. "
+            "Add or rename them (see README, The programme ledger)"
+        )
 
 
 def _texts(frame: pd.DataFrame, column: str | None) -> list[str]:
@@ -249,12 +298,54 @@ def _beneficiaries(frame: pd.DataFrame, columns: dict[str, str | None]) -> dict:
     }
 
 
+_MONTHS = {
+    m: i
+    for i, names in enumerate(
+        (
+            ("janvier", "janv"),
+            ("fevrier", "fevr", "fev"),
+            ("mars",),
+            ("avril", "avr"),
+            ("mai",),
+            ("juin",),
+            ("juillet", "juil"),
+            ("aout",),
+            ("septembre", "sept"),
+            ("octobre", "oct"),
+            ("novembre", "nov"),
+            ("decembre", "dec"),
+        ),
+        start=1,
+    )
+    for m in names
+}
+
+
 def _dates(values: pd.Series) -> pd.Series:
-    """Dates written ``15/06/2003``, ``2003-06-15`` or ``2003`` (a year alone is its 1 January); NaT otherwise."""
-    text = values.astype("string").str.strip()
-    year = text.str.fullmatch(r"(19|20)\d\d", na=False)
-    parsed = pd.to_datetime(text.where(~year), errors="coerce", dayfirst=True, format="mixed")
-    return parsed.where(~year, pd.to_datetime(text.where(year) + "-01-01", errors="coerce"))
+    """Dates as written in French files, to the day; NaT where unreadable.
+
+    ``15/06/2003`` (day first), ``2003-06-15`` (ISO, also with a time), ``2003-06`` or ``06/2003``
+    or ``juin 2003`` (the first of the month), ``2003`` or ``2003.0`` (its 1 January).
+    """
+    text = values.astype("string").fillna("").str.strip().str.lower()
+    plain = text.map(lambda t: unicodedata.normalize("NFKD", t).encode("ascii", "ignore").decode())
+    found = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    iso = plain.str.match(r"^\d{4}-\d{2}-\d{2}")
+    found[iso] = pd.to_datetime(plain[iso].str[:10], format="%Y-%m-%d", errors="coerce")
+    year = plain.str.extract(r"^((?:19|20)\d\d)(?:\.0+)?$")[0]
+    found = found.fillna(pd.to_datetime(year + "-01-01", format="%Y-%m-%d", errors="coerce"))
+    by_month = plain.str.extract(r"^(\d{4})-(\d{1,2})$").rename(columns={0: "y", 1: "m"})
+    slash = plain.str.extract(r"^(\d{1,2})/((?:19|20)\d\d)$").rename(columns={0: "m", 1: "y"})
+    named = plain.str.extract(r"^([a-z]+)\.?\s+((?:19|20)\d\d)$").rename(columns={0: "name", 1: "y"})
+    named["m"] = named["name"].map(_MONTHS).astype("Int64")
+    for parts in (by_month, slash, named[["y", "m"]]):
+        first = pd.to_datetime(
+            parts["y"] + "-" + parts["m"].astype("string").str.zfill(2) + "-01", format="%Y-%m-%d", errors="coerce"
+        )
+        found = found.fillna(first)
+    rest = found.isna() & plain.str.match(r"^\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}$")
+    found[rest] = pd.to_datetime(plain[rest], errors="coerce", dayfirst=True, format="mixed")
+    return found.dt.normalize()
 
 
 # --------------------------------------------------------------------------- rules, one per function
@@ -319,66 +410,83 @@ def _period_rule(ledger: _Ledger, i: int) -> list[Finding]:
 
 def _currency_rule(ledger: _Ledger, i: int) -> list[Finding]:
     currency = ledger.currency[i]
-    if currency in KNOWN_CURRENCIES:
+    if currency in CURRENCIES:
         return []
-    return [("devise", VIOLATION, f"devise « {currency} » inconnue : écrivez EUR ou MF")]
+    return [("devise", VIOLATION, f"devise « {currency} » inconnue : écrivez EUR, k€, M€, F ou MF")]
 
 
 def _action_rule(ledger: _Ledger, i: int) -> list[Finding]:
     if ledger.objective_of[i]:
         return []
-    written = ledger.codes[i] or "(vide)"
+    written = ledger.action_text[i] or "(vide)"
     return [
         (
             "action",
             VIOLATION,
-            f"l'action « {written} » n'existe pas dans la priorité 10 (actions : "
-            f"{', '.join(sorted(ledger.actions))} ; objectifs : {', '.join(ledger.objectives)})",
+            f"l'action « {written} » n'est pas un moyen d'action ni un objectif de la priorité 10 (un seul code "
+            f"par ligne ; moyens d'action : {', '.join(sorted(ledger.actions))} ; "
+            f"objectifs : {', '.join(ledger.objectives)})",
         )
     ]
 
 
-def _plausibility_rule(ledger: _Ledger, i: int) -> list[Finding]:
-    """A cost that only a unit mistake explains: francs written as euros, or euros written as francs."""
-    cost, currency = ledger.cost[i], ledger.currency[i]
-    if currency in FRANC_CURRENCIES:
-        written = cost * FRANCS_PER_EURO / 1e6
-        if written > MAX_COST_MF:
-            return [
-                (
-                    "plausibilite",
-                    VIOLATION,
-                    f"coût de {fr_number(written, 0)} MF invraisemblable (plus que "
-                    "toute la priorité) : s'il s'agit d'euros, écrivez EUR dans la colonne devise",
-                )
-            ]
-        return []
+def _implausible(ledger: _Ledger, i: int) -> str | None:
+    """Why row ``i``'s cost can only be a unit mistake (francs written as euros, euros as francs), or None."""
+    cost, currency, written = ledger.cost[i], ledger.currency[i], ledger.cost_text[i]
+    unit = currency or "EUR"
     if cost < MIN_COST_EUR:
-        return [
-            (
-                "plausibilite",
-                VIOLATION,
-                f"coût de {fr_number(cost, 2)} € invraisemblable pour une opération "
-                "du contrat de plan : s'il s'agit de millions de francs, écrivez MF dans la colonne devise",
-            )
-        ]
-    return []
+        return (
+            f"coût « {written} » ({unit}, soit {fr_number(cost, 2)} €) invraisemblable pour une opération du contrat "
+            "de plan : des millions de francs écrits en euros (écrivez MF dans la colonne devise) ou un point "
+            "de milliers lu comme une virgule ?"
+        )
+    if cost > MAX_COST_EUR or (currency in FRANC_CURRENCIES and cost * FRANCS_PER_EURO / 1e6 > MAX_COST_MF):
+        return (
+            f"coût « {written} » ({unit}, soit {fr_number(cost / 1e6, 1)} M€) invraisemblable (plus que toute la "
+            "priorité) : des euros écrits en millions de francs ? Vérifiez la colonne devise"
+        )
+    return None
 
 
-def _amount_rules(ledger: _Ledger, i: int) -> list[Finding]:
-    """Amounts are not negative; contributions do not exceed the cost, and make it when ``Autres`` is given."""
+def _plausibility_rule(ledger: _Ledger, i: int) -> list[Finding]:
+    """A cost that only a unit mistake explains: a data error, the row is not counted."""
+    why = _implausible(ledger, i)
+    return [] if why is None else [("plausibilite", VIOLATION, why)]
+
+
+def _cell_rules(ledger: _Ledger, i: int) -> list[Finding]:
+    """Funding cells written but unreadable, and negative amounts (checked whatever the cost)."""
     found = [
+        ("montant", VIOLATION, f"montant de {partner} illisible : « {text} » (écrivez un nombre, ex. 12 000,50)")
+        for partner, text in ledger.unreadable[i]
+    ]
+    return found + [
         ("montant", VIOLATION, f"montant négatif pour {partner} : {fr_number(values[i], 2)} €")
         for partner, values in ledger.amounts.items()
         if np.isfinite(values[i]) and values[i] < 0
     ]
+
+
+def _cost_rule(ledger: _Ledger, i: int) -> list[Finding]:
+    cost, written = ledger.cost[i], ledger.cost_text[i]
+    if np.isfinite(cost) and cost > 0:
+        return []
+    if not written:
+        return [("montant", VIOLATION, "coût total absent")]
+    if np.isfinite(cost):
+        return [("montant", VIOLATION, f"coût total « {written} » négatif ou nul")]
+    return [("montant", VIOLATION, f"coût total « {written} » illisible (écrivez un nombre, ex. 120 000)")]
+
+
+def _sum_rules(ledger: _Ledger, i: int) -> list[Finding]:
+    """Contributions do not exceed the cost, and make it when ``Autres`` is given."""
     cost, funded = ledger.cost[i], ledger.funded[i]
     said = f"les financements ({fr_number(funded, 2)} €)"
     if funded > cost + TOLERANCE_EUR:
-        found.append(("somme", VIOLATION, f"{said} dépassent le coût total ({fr_number(cost, 2)} €)"))
-    elif "Autres" in ledger.amounts and abs(funded - cost) > TOLERANCE_EUR:
-        found.append(("somme", VIOLATION, f"{said} ne font pas le coût total ({fr_number(cost, 2)} €)"))
-    return found
+        return [("somme", VIOLATION, f"{said} dépassent le coût total ({fr_number(cost, 2)} €)")]
+    if "Autres" in ledger.amounts and abs(funded - cost) > TOLERANCE_EUR:
+        return [("somme", VIOLATION, f"{said} ne font pas le coût total ({fr_number(cost, 2)} €)")]
+    return []
 
 
 def _rate_rules(ledger: _Ledger, i: int) -> list[Finding]:
@@ -393,7 +501,15 @@ def _rate_rules(ledger: _Ledger, i: int) -> list[Finding]:
     if "min" in rules and share < rules["min"] - 1e-9:
         found.append(("taux", VIOLATION, f"{said} sous le minimum de {rules['min']} % {level}"))
     if "max" in rules and share > rules["max"] + 1e-9:
-        found.append(("taux", VIOLATION, f"{said} au-dessus du maximum de {rules['max']} % {level}"))
+        tension = rate_tension(ledger.objectives[objective])
+        if tension is not None and ledger.amount(tension[0], i) > 0:  # the plan's own fixed rate leads here
+            message = (
+                f"{said} au-dessus du maximum de {rules['max']} % {level}, avec le {tension[0]} à son taux fixé par "
+                "le plan : le plan se contredit (voir controle_source.csv)"
+            )
+            found.append(("taux", WARNING, message))
+        else:
+            found.append(("taux", VIOLATION, f"{said} au-dessus du maximum de {rules['max']} % {level}"))
     if "max_cumule" in rules:
         cumulated = 100 * sum((ledger.amount(p, i) for p in rules.get("cumul", [])), 0.0) / cost
         if cumulated > rules["max_cumule"] + 1e-9:
@@ -547,11 +663,11 @@ LOCAL_RULES: dict[str, Callable[[_Ledger, int], list[Finding]]] = {"departement"
 def _row_findings(ledger: _Ledger, i: int, local: Iterable[str]) -> list[Finding]:
     """Every finding of row ``i``, rule by rule in a fixed order."""
     found = _location_rule(ledger, i) + _repeat_rule(ledger, i) + _period_rule(ledger, i)
-    found += _currency_rule(ledger, i) + _action_rule(ledger, i)
-    if not np.isfinite(ledger.cost[i]) or ledger.cost[i] <= 0:
-        return [*found, ("montant", VIOLATION, "coût total absent, illisible ou nul")]
-    found += _plausibility_rule(ledger, i) + _amount_rules(ledger, i)
-    if not ledger.objective_of[i]:
+    found += _currency_rule(ledger, i) + _action_rule(ledger, i) + _cell_rules(ledger, i) + _cost_rule(ledger, i)
+    if found and ledger.amounts_doubt(i):  # the amounts cannot be trusted: no rule on them
+        return found
+    found += _plausibility_rule(ledger, i) + _sum_rules(ledger, i)
+    if not ledger.objective_of[i] or ledger.amounts_doubt(i):
         return found
     found += _rate_rules(ledger, i) + _envelope_rule(ledger, i) + _beneficiary_rule(ledger, i)
     return found + [finding for name in local for finding in LOCAL_RULES[name](ledger, i)]
@@ -577,14 +693,14 @@ def _envelope_findings(ledger: _Ledger, retained: np.ndarray) -> list[tuple[int,
                 spent[(line, partner)] = after = spent.get((line, partner), 0.0) + value
                 limit, severity = limits[(line, partner)]
                 if after > limit + TOLERANCE_EUR:
-                    level = "moyen d'action" if line in ledger.actions else "objectif"
+                    level = "le moyen d'action" if line in ledger.actions else "l'objectif"
                     why = (
                         " (répartition indicative ou « au-delà au cas par cas » dans le plan)"
                         if severity == WARNING
                         else ""
                     )
                     message = (
-                        f"avec ce projet, {partner} a programmé {fr_number(after / 1e6, 4)} M€ sur le {level} {line} "
+                        f"avec ce projet, {partner} a programmé {fr_number(after / 1e6, 4)} M€ sur {level} {line} "
                         f"pour une enveloppe de {fr_number(limit / 1e6, 4)} M€{why}"
                     )
                     found.append((i, ("enveloppe", severity, message)))

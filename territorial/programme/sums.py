@@ -116,18 +116,39 @@ TARGET_COLUMNS = [
 ]
 
 
-def _reconciled(projects: pd.DataFrame, places: pd.DataFrame | None) -> float:
-    """Places of one system: per commune, the larger of the places listed and the projects funded there, summed.
+def _sites(projects: pd.DataFrame) -> pd.Series:
+    """One key per place the projects fund: a ``site`` column if any, else the beneficiary, else the project."""
+    column = find_column(projects, PROJECT_COLUMNS["site"]) or find_column(projects, PROJECT_COLUMNS["beneficiaire"])
+    named = projects[column].astype("string").str.strip().str.lower() if column else None
+    fallback = projects["input_row"].astype("string") if "input_row" in projects else projects.index.astype("string")
+    key = (
+        named.where(named.fillna("") != "", fallback)
+        if named is not None
+        else pd.Series(fallback, index=projects.index)
+    )
+    return projects.get("code_insee", pd.Series("", index=projects.index)).astype("string").fillna("") + "|" + key
 
-    A project funded in a commune that already lists a place of its kind is taken to be that
-    place; a project elsewhere adds one; an unlocated project is not counted.
-    """
-    funded = projects.groupby("code_insee").size() if "code_insee" in projects else pd.Series(dtype=float)
+
+def _count(unit: str, projects: pd.DataFrame, places: pd.DataFrame | None) -> tuple[float, str]:
+    """What a system counts (see ``compte`` in the data), and how it was counted, in French."""
+    communes = projects.get("code_insee", pd.Series(dtype="string")).dropna()
+    if unit == "projets":
+        return float(len(projects)), "projets retenus"
+    if unit == "communes":
+        listed = set(places["code_insee"]) if places is not None else set()
+        said = "communes distinctes des projets retenus" + (" et des lieux recensés" if places is not None else "")
+        return float(len(set(communes) | listed)), said
+    sites = _sites(projects[projects.get("code_insee", pd.Series(index=projects.index)).notna()])
+    funded = sites.drop_duplicates().str.split("|").str[0].value_counts()
     if places is None:
-        return float(len(projects))
+        return float(funded.sum()), "lieux distincts des projets retenus (une commune et un bénéficiaire ou un site)"
     listed = places.groupby("code_insee").size()
     both = pd.concat([funded.rename("p"), listed.rename("l")], axis=1).fillna(0)
-    return float(both.max(axis=1).sum())
+    said = (
+        "par commune, le plus grand des deux nombres : lieux recensés dans les fichiers d'équipements et lieux "
+        "distincts des projets retenus (une commune et un bénéficiaire ou un site) ; additionné sur les communes"
+    )
+    return float(both.max(axis=1).sum()), said
 
 
 def _system_row(
@@ -139,13 +160,8 @@ def _system_row(
     listed = listed if listed is not None and len(listed) else None  # no file of this kind: projects only
     dates = pd.to_datetime(mine.get("date_projet", pd.Series(pd.NaT, index=mine.index)))
     deadline = pd.Timestamp(str(target["date_echeance"])) if target and target.get("date_echeance") else None
-    realised = _reconciled(mine, listed)
-    where = (
-        f"par commune, le plus grand des deux nombres : lieux recensés dans les fichiers d'équipements "
-        f"({system['libelle']}) et projets retenus de {', '.join(system['moyens'])} ; additionné sur les communes"
-        if listed is not None
-        else f"projets retenus de {', '.join(system['moyens'])}"
-    )
+    realised, how = _count(system.get("compte", "lieux"), mine, listed)
+    where = f"{how} ({', '.join(system['moyens'])})"
     by_deadline = int((dates <= deadline).sum()) if deadline is not None else None
     if by_deadline is not None:
         deadline_said = (target or {}).get("echeance", "")
