@@ -175,3 +175,17 @@ def test_template_sources_are_constants():
                 if not _constant_text(node.args[0]):
                     found.append(f"{path.relative_to(REPO)}:{node.lineno} {name}")
     assert found == []
+
+
+def test_every_subpackage_is_installed():
+    # setuptools installs only the packages pyproject.toml lists: a new subpackage left out works in the
+    # source tree and fails in the installed wheel (as territorial.programme once did on a fresh clone)
+    import tomllib
+
+    listed = set(tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(init.parent.relative_to(REPO).parts)
+        for init in PACKAGE.rglob("__init__.py")
+        if "_static" not in init.parts and "__pycache__" not in init.parts
+    }
+    assert found <= listed, f"add {sorted(found - listed)} to [tool.setuptools] packages in pyproject.toml"
