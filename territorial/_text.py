@@ -8,7 +8,7 @@ import unicodedata
 import numpy as np
 import pandas as pd
 
-__all__ = ["normalise_column_name", "repair_surrogates", "to_number"]
+__all__ = ["normalise_column_name", "read_dates", "repair_surrogates", "to_number"]
 
 _ESCAPED_BYTES = re.compile("[\udc80-\udcff]+")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -58,3 +58,53 @@ def to_number(values: pd.Series, *, decimal: str | None = None) -> np.ndarray:
         lone_comma = text.str.contains(",", regex=False) & ~text.str.contains(".", regex=False)
         text = text.where(~lone_comma, text.str.replace(",", ".", regex=False))
     return pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+_MONTHS = {
+    m: i
+    for i, names in enumerate(
+        (
+            ("janvier", "janv"),
+            ("fevrier", "fevr", "fev"),
+            ("mars",),
+            ("avril", "avr"),
+            ("mai",),
+            ("juin",),
+            ("juillet", "juil"),
+            ("aout",),
+            ("septembre", "sept"),
+            ("octobre", "oct"),
+            ("novembre", "nov"),
+            ("decembre", "dec"),
+        ),
+        start=1,
+    )
+    for m in names
+}
+
+
+def read_dates(values: pd.Series) -> pd.Series:
+    """Dates as written in French files, to the day; NaT where unreadable.
+
+    ``15/06/2003`` (day first), ``2003-06-15`` (ISO, also with a time), ``2003-06`` or ``06/2003``
+    or ``juin 2003`` (the first of the month), ``2003`` or ``2003.0`` (its 1 January).
+    """
+    text = values.astype("string").fillna("").str.strip().str.lower()
+    plain = text.map(lambda t: unicodedata.normalize("NFKD", t).encode("ascii", "ignore").decode())
+    found = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    iso = plain.str.match(r"^\d{4}-\d{2}-\d{2}")
+    found[iso] = pd.to_datetime(plain[iso].str[:10], format="%Y-%m-%d", errors="coerce")
+    year = plain.str.extract(r"^((?:19|20)\d\d)(?:\.0+)?$")[0]
+    found = found.fillna(pd.to_datetime(year + "-01-01", format="%Y-%m-%d", errors="coerce"))
+    by_month = plain.str.extract(r"^(\d{4})-(\d{1,2})$").rename(columns={0: "y", 1: "m"})
+    slash = plain.str.extract(r"^(\d{1,2})/((?:19|20)\d\d)$").rename(columns={0: "m", 1: "y"})
+    named = plain.str.extract(r"^([a-z]+)\.?\s+((?:19|20)\d\d)$").rename(columns={0: "name", 1: "y"})
+    named["m"] = named["name"].map(_MONTHS).astype("Int64")
+    for parts in (by_month, slash, named[["y", "m"]]):
+        first = pd.to_datetime(
+            parts["y"] + "-" + parts["m"].astype("string").str.zfill(2) + "-01", format="%Y-%m-%d", errors="coerce"
+        )
+        found = found.fillna(first)
+    rest = found.isna() & plain.str.match(r"^\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}$")
+    found[rest] = pd.to_datetime(plain[rest], errors="coerce", dayfirst=True, format="mixed")
+    return found.dt.normalize()

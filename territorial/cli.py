@@ -415,6 +415,20 @@ def analyse_command(
         typer.Option("--capacity-column", help="Facility capacity for 2SFCA (default `postes` or `capacite`)."),
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit with code 1 if any input row is rejected.")] = False,
+    by_year: Annotated[
+        bool,
+        typer.Option(
+            "--by-year",
+            help="Also write evolution.csv: facilities open each year 2000-2006 (date_ouverture, date_fermeture), "
+            "with that year's coverage, mean distance and Theil index by territory.",
+        ),
+    ] = False,
+    undated: Annotated[
+        str,
+        typer.Option(
+            "--undated", help="With --by-year, undated facilities are counted every year (count) or left out (exclude)."
+        ),
+    ] = "count",
 ):
     """Measure spatial balance: counts, distances, coverage, equity, fair share, hot and cold spots."""
     radii = _parse_numbers(radius, option="--radius")
@@ -431,6 +445,8 @@ def analyse_command(
             priority=weights,
             detour=detour,
             capacity_column=capacity_column,
+            by_year=by_year,
+            undated=undated,
             on_layer=_echo_layer,
         )
     _echo(labels.region_lines(done.analysis))

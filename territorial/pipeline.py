@@ -44,6 +44,7 @@ from territorial.scale import (
 from territorial.scenario import InputLayer, Scenario, assign_kind
 from territorial.schemes import DEFAULT_SCHEME, SchemeLike, resolve_scheme, territories
 from territorial.siting import SitingResult, site, sites_for_share
+from territorial.timeline import evolution
 
 logger = logging.getLogger(__name__)
 
@@ -279,6 +280,8 @@ def analyse_files(
     priority: dict[str, float] | None = None,
     detour: float = 1.0,
     capacity_column: str | None = None,
+    by_year: bool = False,
+    undated: str = "count",
     on_layer: Callable[[InputLayer, GeocodeResult | None], object] | None = None,
 ) -> FilesRun:
     """Geocode facility files, analyse them and write the result tables (and each input's rejects) in ``output_dir``.
@@ -286,11 +289,20 @@ def analyse_files(
     The folder is written as one transaction with its ``manifeste.json`` (see
     :class:`territorial._atomic.OutputFolder`): an input or a file the tool did not write is
     never replaced. See :func:`territorial.analyse` for the options and
-    :func:`geocode_layers` for ``on_layer``.
+    :func:`geocode_layers` for ``on_layer``. With ``by_year``, ``evolution.csv`` holds the
+    facilities open each year of the plan (2000-2006) with that year's coverage and equity
+    (:func:`territorial.timeline.evolution`; ``undated``: ``"count"`` or ``"exclude"``).
     """
     folder = Path(output_dir)
     parameters: dict[str, object] = {"entrées": [str(layer.path) for layer in layers], "rayons": radii_km}
     parameters |= {"cibles": targets, "priorités": priority, "détour": detour, "capacité": capacity_column}
+    if undated not in ("count", "exclude"):
+        raise ArgumentError(f"`undated` (--undated) must be 'count' or 'exclude', not {undated!r}")
+    if by_year:
+        parameters |= {
+            "par année": "2000-2006",
+            "sans date": "comptés chaque année" if undated == "count" else "exclus",
+        }
     with OutputFolder(
         folder, command="territorial analyse", parameters=parameters, inputs=[layer.path for layer in layers]
     ) as staging:
@@ -305,6 +317,8 @@ def analyse_files(
             capacity_column=capacity_column,
         )
         written = rejects + write_analysis_tables(analysis, staging)
+        if by_year:
+            written.append(write_table(evolution(facilities, analysis, undated=undated), staging / "evolution.csv"))
     return FilesRun(analysis, facilities, _rejected(results), _placed(written))
 
 

@@ -14,7 +14,6 @@ contract's period (or not given) and its action line exists.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -23,6 +22,7 @@ import pandas as pd
 
 from territorial._errors import ArgumentError, InputFileError
 from territorial._format import fr_number
+from territorial._text import read_dates
 from territorial.columns import STATUS_LABELS
 from territorial.kinds import kind_of_action
 from territorial.programme.beneficiaries import BENEFICIARY_TYPES, beneficiary_type
@@ -182,7 +182,7 @@ class _Ledger:
         codes = frame[columns["action"]].map(action_code) if columns["action"] else pd.Series("", index=frame.index)
         ids = pd.Series(_texts(frame, columns["id"]) if columns["id"] else [str(i + 1) for i in range(n)])
         given = ids.ne("")
-        dates = _dates(frame[columns["date"]]) if columns["date"] else pd.Series(pd.NaT, index=frame.index)
+        dates = read_dates(frame[columns["date"]]) if columns["date"] else pd.Series(pd.NaT, index=frame.index)
         row_numbers = frame["input_row"].to_numpy() if "input_row" in frame else np.arange(1, n + 1)
         return cls(
             frame=frame,
@@ -296,56 +296,6 @@ def _beneficiaries(frame: pd.DataFrame, columns: dict[str, str | None]) -> dict:
         "beneficiary_kind": [kinds[value] for value in written],
         "staff": money(frame[columns["effectif"]]) if columns.get("effectif") else np.full(n, np.nan),
     }
-
-
-_MONTHS = {
-    m: i
-    for i, names in enumerate(
-        (
-            ("janvier", "janv"),
-            ("fevrier", "fevr", "fev"),
-            ("mars",),
-            ("avril", "avr"),
-            ("mai",),
-            ("juin",),
-            ("juillet", "juil"),
-            ("aout",),
-            ("septembre", "sept"),
-            ("octobre", "oct"),
-            ("novembre", "nov"),
-            ("decembre", "dec"),
-        ),
-        start=1,
-    )
-    for m in names
-}
-
-
-def _dates(values: pd.Series) -> pd.Series:
-    """Dates as written in French files, to the day; NaT where unreadable.
-
-    ``15/06/2003`` (day first), ``2003-06-15`` (ISO, also with a time), ``2003-06`` or ``06/2003``
-    or ``juin 2003`` (the first of the month), ``2003`` or ``2003.0`` (its 1 January).
-    """
-    text = values.astype("string").fillna("").str.strip().str.lower()
-    plain = text.map(lambda t: unicodedata.normalize("NFKD", t).encode("ascii", "ignore").decode())
-    found = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
-    iso = plain.str.match(r"^\d{4}-\d{2}-\d{2}")
-    found[iso] = pd.to_datetime(plain[iso].str[:10], format="%Y-%m-%d", errors="coerce")
-    year = plain.str.extract(r"^((?:19|20)\d\d)(?:\.0+)?$")[0]
-    found = found.fillna(pd.to_datetime(year + "-01-01", format="%Y-%m-%d", errors="coerce"))
-    by_month = plain.str.extract(r"^(\d{4})-(\d{1,2})$").rename(columns={0: "y", 1: "m"})
-    slash = plain.str.extract(r"^(\d{1,2})/((?:19|20)\d\d)$").rename(columns={0: "m", 1: "y"})
-    named = plain.str.extract(r"^([a-z]+)\.?\s+((?:19|20)\d\d)$").rename(columns={0: "name", 1: "y"})
-    named["m"] = named["name"].map(_MONTHS).astype("Int64")
-    for parts in (by_month, slash, named[["y", "m"]]):
-        first = pd.to_datetime(
-            parts["y"] + "-" + parts["m"].astype("string").str.zfill(2) + "-01", format="%Y-%m-%d", errors="coerce"
-        )
-        found = found.fillna(first)
-    rest = found.isna() & plain.str.match(r"^\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}$")
-    found[rest] = pd.to_datetime(plain[rest], errors="coerce", dayfirst=True, format="mixed")
-    return found.dt.normalize()
 
 
 # --------------------------------------------------------------------------- rules, one per function

@@ -1,0 +1,172 @@
+"""Time: which facilities are open each year, and coverage and equity recomputed year by year.
+
+Facilities may carry an opening date (``date_ouverture``, ``date``, ``annee``...) and a closing
+date (``date_fermeture``), in the French forms :func:`territorial._text.read_dates` reads. A
+facility counts in a year when it opened by the 31 December and had not closed by then.
+Undated facilities are kept and said: counted in every year (``undated="count"``, the
+default) or left out (``undated="exclude"``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from territorial import coverage, geography
+from territorial._errors import ArgumentError
+from territorial._text import normalise_column_name, read_dates
+from territorial.balance import theil
+from territorial.kinds import normalise_kind
+
+__all__ = ["OPENING_COLUMNS", "CLOSING_COLUMNS", "PLAN_YEARS", "facility_dates", "evolution"]
+
+#: Columns read as a facility's opening date, first found wins (normalised names).
+OPENING_COLUMNS = ("date_ouverture", "ouverture", "date_d_ouverture", "date_mise_en_service", "date", "annee")
+#: Columns read as a facility's closing date.
+CLOSING_COLUMNS = ("date_fermeture", "fermeture", "date_de_fermeture")
+#: The years of the contract.
+PLAN_YEARS = tuple(range(2000, 2007))
+EVOLUTION_COLUMNS = [
+    "annee",
+    "kind",
+    "territoire",
+    "nombre",
+    "nouveaux",
+    "fermes",
+    "sans_date",
+    "part_pop_couverte",
+    "distance_moyenne_km",
+    "theil",
+]
+
+
+def _column(frame: pd.DataFrame, names: tuple[str, ...]) -> str | None:
+    normalised = {normalise_column_name(c): c for c in frame.columns}
+    return next((normalised[n] for n in names if n in normalised), None)
+
+
+def facility_dates(facilities: pd.DataFrame) -> pd.DataFrame:
+    """Each facility's opening and closing dates (NaT where not given), and whether a written date was unreadable.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``ouverture``, ``fermeture`` (Timestamps), ``date_illisible`` (bool), aligned on ``facilities``.
+    """
+    dates = {}
+    unreadable = pd.Series(False, index=facilities.index)
+    for name, columns in (("ouverture", OPENING_COLUMNS), ("fermeture", CLOSING_COLUMNS)):
+        column = _column(facilities, columns)
+        if column is None:
+            dates[name] = pd.Series(pd.NaT, index=facilities.index, dtype="datetime64[ns]")
+            continue
+        dates[name] = read_dates(facilities[column])
+        written = facilities[column].astype("string").fillna("").str.strip().ne("")
+        unreadable |= written & dates[name].isna()
+    return pd.DataFrame({**dates, "date_illisible": unreadable}, index=facilities.index)
+
+
+def _open_at(dates: pd.DataFrame, year: int, *, undated: str) -> np.ndarray:
+    """Which facilities are open on 31 December of ``year``."""
+    end = pd.Timestamp(year=year, month=12, day=31)
+    opened = dates["ouverture"].le(end) | (dates["ouverture"].isna() & (undated == "count"))
+    not_closed = dates["fermeture"].isna() | dates["fermeture"].gt(end)
+    return (opened & not_closed).to_numpy()
+
+
+def _by_territory(table: pd.DataFrame, covered: np.ndarray, distance_km: np.ndarray, counts: np.ndarray) -> list[dict]:
+    """Coverage, mean distance and Theil per territory and for the region, from one year's commune columns."""
+    rows = []
+    groups = [(t, table["territoire"].to_numpy() == t) for t in sorted(table["territoire"].unique())]
+    for name, mask in [*groups, ("Région", np.ones(len(table), dtype=bool))]:
+        population = table["population"].to_numpy()[mask]
+        total = population.sum()
+        finite = np.isfinite(distance_km[mask])
+        rows.append(
+            {
+                "territoire": name,
+                "part_pop_couverte": float((population * covered[mask]).sum() / total) if total else np.nan,
+                "distance_moyenne_km": float(np.average(distance_km[mask], weights=population))
+                if finite.all() and total
+                else np.nan,
+                "theil": theil(counts[mask], population).total if counts[mask].sum() else np.nan,
+            }
+        )
+    return rows
+
+
+def evolution(
+    facilities: pd.DataFrame,
+    analysis,
+    *,
+    years: Iterable[int] = PLAN_YEARS,
+    undated: str = "count",
+) -> pd.DataFrame:
+    """Facilities open at the end of each year, by kind and territory, with coverage and equity that year.
+
+    Parameters
+    ----------
+    facilities : geocoded facilities (``kind``, ``code_insee``, points in a projected CRS), with
+        their dates in any of :data:`OPENING_COLUMNS` / :data:`CLOSING_COLUMNS`.
+    analysis : :class:`territorial.Analysis` of the same facilities: its communes (territory,
+        population), radii and detour factor.
+    years : the years to report (default 2000-2006).
+    undated : ``"count"`` (undated facilities are open every year) or ``"exclude"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per year, kind and territory (and ``Région``): ``nombre`` (open on 31 December),
+        ``nouveaux`` (opened that year), ``fermes`` (closed that year), ``sans_date`` (undated ones
+        counted, or left out), ``part_pop_couverte`` (population whose town hall is within the
+        kind's radius of an open facility), ``distance_moyenne_km`` (population-weighted mean
+        distance to the nearest open one), ``theil`` (Theil index of open facilities against
+        population, over the territory's communes).
+    """
+    if undated not in ("count", "exclude"):
+        raise ArgumentError(f"`undated` must be 'count' or 'exclude', not {undated!r}")
+    table = analysis.communes[["code_insee", "territoire", "population"]].reset_index(drop=True)
+    halls = geography.town_halls().set_index("code_insee").geometry.reindex(table["code_insee"])
+    origins = np.column_stack([halls.x.to_numpy(), halls.y.to_numpy()])
+    dates = facility_dates(facilities)
+    kinds_of = facilities["kind"].map(normalise_kind)
+    position = pd.Series(np.arange(len(table)), index=table["code_insee"])
+    rows = []
+    for kind in analysis.kinds:
+        mine = (kinds_of == kind).to_numpy()
+        radius_m = analysis.radii_km[kind] * 1000
+        for year in years:
+            open_now = mine & _open_at(dates, year, undated=undated)
+            points = facilities[open_now]
+            counts = np.bincount(position.reindex(points["code_insee"]).to_numpy(), minlength=len(table))
+            if len(points):
+                xy = np.column_stack([points.geometry.x.to_numpy(), points.geometry.y.to_numpy()])
+                distance, _ = coverage.nearest_distance(origins, xy, detour=analysis.detour)
+            else:
+                distance = np.full(len(table), np.inf)
+            per_territory = _by_territory(table, distance <= radius_m, distance / 1000, counts)
+            events = _events(dates[mine], facilities.loc[mine, "code_insee"], table, year, undated=undated)
+            for row in per_territory:
+                rows.append({"annee": year, "kind": kind, **row, **events[row["territoire"]]})
+    return pd.DataFrame(rows)[EVOLUTION_COLUMNS]
+
+
+def _events(dates: pd.DataFrame, communes: pd.Series, table: pd.DataFrame, year: int, *, undated: str) -> dict:
+    """Per territory (and Région): facilities open at the end of ``year``, opened and closed during it, undated."""
+    territory = table.set_index("code_insee")["territoire"].reindex(communes).to_numpy()
+    opened = dates["ouverture"].dt.year.eq(year).to_numpy()
+    closed = dates["fermeture"].dt.year.eq(year).to_numpy()
+    is_open = _open_at(dates, year, undated=undated)
+    no_date = dates["ouverture"].isna().to_numpy()
+    found = {}
+    for name in [*sorted(table["territoire"].unique()), "Région"]:
+        mask = territory == name if name != "Région" else np.ones(len(territory), dtype=bool)
+        found[name] = {
+            "nombre": int(is_open[mask].sum()),
+            "nouveaux": int(opened[mask].sum()),
+            "fermes": int(closed[mask].sum()),
+            "sans_date": int(no_date[mask].sum()),
+        }
+    return found

@@ -1,0 +1,131 @@
+"""Time: facilities open year by year, coverage and equity recomputed on each year's set (known answers)."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+
+import territorial
+from territorial import timeline
+from territorial._errors import ArgumentError
+from territorial.balance import theil
+from territorial.columns import column
+
+
+def at_town_halls(codes, kind, **extra):
+    halls = territorial.town_halls().set_index("code_insee")
+    return gpd.GeoDataFrame(
+        {"code_insee": list(codes), "kind": kind, **extra},
+        geometry=halls.geometry.reindex(list(codes)).to_numpy(),
+        crs=2154,
+    )
+
+
+@pytest.fixture(scope="module")
+def dated():
+    # Arras opens in 2000; Lille in 2002 and closes in 2004; Lens has no date; Douai opens « juin 2005 »
+    facilities = at_town_halls(
+        ["62041", "59350", "62498", "59178"],
+        "cyber_centre",
+        date_ouverture=["2000", "15/03/2002", "", "juin 2005"],
+        date_fermeture=["", "2004-07-01", "", ""],
+    )
+    return facilities, territorial.analyse(facilities)
+
+
+def region(table: pd.DataFrame, year: int) -> pd.Series:
+    return table[(table["annee"] == year) & (table["territoire"] == "Région")].iloc[0]
+
+
+def test_dates_are_read_in_french_forms(dated):
+    facilities, _ = dated
+    dates = timeline.facility_dates(facilities)
+    assert dates["ouverture"].tolist()[:2] == [pd.Timestamp("2000-01-01"), pd.Timestamp("2002-03-15")]
+    assert pd.isna(dates["ouverture"].iloc[2]) and dates["ouverture"].iloc[3] == pd.Timestamp("2005-06-01")
+    assert dates["fermeture"].iloc[1] == pd.Timestamp("2004-07-01")
+    assert not dates["date_illisible"].any()
+
+
+def test_counts_cumulate_and_closures_subtract(dated):
+    facilities, analysis = dated
+    table = timeline.evolution(facilities, analysis, years=range(2000, 2007))
+    counted = {year: region(table, year)["nombre"] for year in range(2000, 2007)}
+    # Arras + undated Lens from 2000; Lille 2002-2003; Douai from 2005
+    assert counted == {2000: 2, 2001: 2, 2002: 3, 2003: 3, 2004: 2, 2005: 3, 2006: 3}
+    assert region(table, 2002)["nouveaux"] == 1 and region(table, 2004)["fermes"] == 1
+    assert region(table, 2000)["sans_date"] == 1
+    excluded = timeline.evolution(facilities, analysis, years=[2000], undated="exclude")
+    assert region(excluded, 2000)["nombre"] == 1
+    # the territories add up to the region
+    year = table[table["annee"] == 2003]
+    assert year.loc[year["territoire"] != "Région", "nombre"].sum() == region(table, 2003)["nombre"]
+
+
+def test_coverage_and_equity_are_recomputed_on_each_years_set(dated):
+    facilities, analysis = dated
+    table = timeline.evolution(facilities, analysis, years=[2001, 2003])
+    for year, codes in ((2001, ["62041", "62498"]), (2003, ["62041", "59350", "62498"])):
+        open_then = facilities[facilities["code_insee"].isin(codes)]
+        reference = territorial.analyse(open_then)
+        expected = reference.region.iloc[0]
+        got = region(table, year)
+        assert got["part_pop_couverte"] == pytest.approx(expected[column("share_covered", "cyber_centre")], abs=1e-12)
+        # the analysis rounds each commune's distance to 0.1 m before averaging: within 0.05 m
+        assert got["distance_moyenne_km"] == pytest.approx(expected[column("dist_mean", "cyber_centre")], abs=5e-5)
+        counts = reference.communes[column("n", "cyber_centre")].to_numpy()
+        assert got["theil"] == pytest.approx(
+            theil(counts, reference.communes["population"].to_numpy()).total, abs=1e-12
+        )
+    assert region(table, 2003)["part_pop_couverte"] > region(table, 2001)["part_pop_couverte"]
+
+
+def test_a_year_with_nothing_open_is_said_not_hidden(dated):
+    facilities, analysis = dated
+    table = timeline.evolution(facilities, analysis, years=[1999], undated="exclude")
+    row = region(table, 1999)
+    assert row["nombre"] == 0 and row["part_pop_couverte"] == 0
+    assert np.isnan(row["distance_moyenne_km"]) and np.isnan(row["theil"])
+
+
+def test_a_wrong_undated_option_is_named(dated):
+    facilities, analysis = dated
+    with pytest.raises(ArgumentError, match="`undated` must be 'count' or 'exclude'"):
+        timeline.evolution(facilities, analysis, undated="ignore")
+
+
+def test_analyse_by_year_writes_evolution(tmp_path):
+    from typer.testing import CliRunner
+
+    from territorial.cli import app
+
+    source = tmp_path / "cyber_centres_dates.csv"
+    pd.DataFrame(
+        {
+            "nom": ["EPN Arras", "EPN Lille", "EPN Lens"],
+            "commune": ["Arras", "Lille", "Lens"],
+            "date_ouverture": ["12/05/2000", "2002", ""],
+            "date_fermeture": ["", "", ""],
+        }
+    ).to_csv(source, sep=";", index=False)
+    out = tmp_path / "sorties"
+    result = CliRunner().invoke(app, ["analyse", str(source), "-o", str(out), "--by-year", "--undated", "exclude"])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "evolution.csv")
+    assert list(table.columns) == timeline.EVOLUTION_COLUMNS
+    assert sorted(table["annee"].unique()) == list(range(2000, 2007))
+    assert set(table["territoire"]) == {
+        "Métropole",
+        "Littoral",
+        "Bassin Minier",
+        "Sud Nord",
+        "Artois-Ternois",
+        "Région",
+    }
+    regional = table[table["territoire"] == "Région"].set_index("annee")["nombre"].to_dict()
+    assert regional == {2000: 1, 2001: 1, 2002: 2, 2003: 2, 2004: 2, 2005: 2, 2006: 2}  # Lens undated: left out
+    wrong = CliRunner().invoke(
+        app, ["analyse", str(source), "-o", str(tmp_path / "x"), "--by-year", "--undated", "oui"]
+    )
+    assert wrong.exit_code == 2 and "`undated` (--undated) must be 'count' or 'exclude'" in wrong.output
