@@ -97,6 +97,20 @@ class OutputsSection(_Section):
         return value
 
 
+class TimeSection(_Section):
+    """``[time]``: the facilities open each year, with that year's coverage and equity (``evolution.csv``)."""
+
+    undated: Literal["count", "exclude"] = "count"
+    first_year: Annotated[int, Field(ge=1990, le=2100)] = 2000
+    last_year: Annotated[int, Field(ge=1990, le=2100)] = 2006
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TimeSection:
+        if self.last_year < self.first_year:
+            raise ValueError(f"last_year ({self.last_year}) is before first_year ({self.first_year}): swap them")
+        return self
+
+
 class SitingSection(_Section):
     """``[siting]``: where the next sites of one kind would cover the most people."""
 
@@ -130,6 +144,7 @@ class ScenarioFile(_Section):
     outputs: OutputsSection = Field(default_factory=OutputsSection)
     projects: Text | None = None
     siting: SitingSection | None = None
+    time: TimeSection | None = None
 
 
 # --------------------------------------------------------------------------- command-line options
@@ -318,7 +333,7 @@ class ProgrammeFile(_Section):
 #: How an entry of a TOML array of tables is named in messages (``input 2``, ``action 1``).
 _ENTRY = {"inputs": "input", "objectifs": "objectif", "actions": "action", "cibles": "cible", "systemes": "systeme"}
 #: Top-level tables of the scenario, named ``[map]`` in messages.
-_TABLES = {"map", "outputs", "siting", "radii_km", "targets", "priority"}
+_TABLES = {"map", "outputs", "siting", "radii_km", "targets", "priority", "time"}
 
 
 def _where(loc: tuple[Any, ...]) -> str:

@@ -698,6 +698,11 @@ def _run_into(scenario: Scenario, folder: Path, step: Callable[[str], object]) -
         detour=scenario.detour,
     )
     written += write_analysis_tables(analysis, folder)
+    if scenario.time is not None:
+        step("évolution année par année")
+        years = range(scenario.time["first_year"], scenario.time["last_year"] + 1)
+        table = evolution(facilities, analysis, years=years, undated=scenario.time["undated"])
+        written.append(write_table(table, folder / "evolution.csv"))
     ledger = None
     if scenario.projects is not None:
         step(f"programme : contrôle de {scenario.projects.name}")

@@ -30,6 +30,11 @@ A scenario looks like this (paths are relative to the scenario file)::
     dir = "maps"
     self_contained = true
 
+    [time]                           # optional: evolution.csv, the facilities open each year
+    undated = "count"                # undated facilities counted every year, or "exclude"
+    first_year = 2000
+    last_year = 2006
+
     projects = "projets.csv"         # optional: funded projects checked against the plan
 
 :func:`run_scenario` geocodes every input (rejects kept), analyses, and writes the map,
@@ -77,6 +82,8 @@ class Scenario:
     gpkg_name: str = "couverture.gpkg"
     projects: Path | None = None
     siting: dict | None = None
+    #: ``[time]``: ``undated``, ``first_year``, ``last_year`` (evolution.csv), or None.
+    time: dict | None = None
     source: Path | None = None
 
 
@@ -129,6 +136,7 @@ def load_scenario(path: str | Path) -> Scenario:
         gpkg_name=plan.outputs.gpkg,
         projects=(base / plan.projects).resolve() if plan.projects else None,
         siting=siting,
+        time=plan.time.model_dump() if plan.time is not None else None,
         source=path.resolve(),
     )
 

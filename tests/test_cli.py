@@ -75,6 +75,7 @@ def test_run_writes_the_main_outputs(default_run):
         "controle_source.csv",
         "projets_controle.csv",
         "programme_territoires.csv",
+        "evolution.csv",
         "sites_proposes.csv",
         "sites_couverture.csv",
         "carte_sites.html",

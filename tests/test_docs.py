@@ -34,7 +34,7 @@ def test_every_command_and_option_is_in_the_readme():
 
 def test_every_scenario_key_is_in_the_readme():
     sections = (config.ScenarioFile, config.InputLayer, config.MapSection, config.OutputsSection)
-    keys = {key for model in (*sections, config.SitingSection) for key in model.model_fields}
+    keys = {key for model in (*sections, config.SitingSection, config.TimeSection) for key in model.model_fields}
     block = README.split("## Scenario file", 1)[1].split("## Python API", 1)[0]
     for key in sorted(keys):
         assert re.search(rf"(^|[\s\[{{]){key}(\s*=|\]|\.)", block, re.M), key

@@ -129,3 +129,30 @@ def test_analyse_by_year_writes_evolution(tmp_path):
         app, ["analyse", str(source), "-o", str(tmp_path / "x"), "--by-year", "--undated", "oui"]
     )
     assert wrong.exit_code == 2 and "`undated` (--undated) must be 'count' or 'exclude'" in wrong.output
+
+
+def test_the_example_cyber_centres_year_by_year():
+    from territorial.examples import CYBER_FILE, example_path
+    from territorial.scenario import assign_kind
+
+    result = territorial.geocode_file(example_path(CYBER_FILE))
+    facilities = assign_kind(result.accepted, kind="cyber_centre")
+    table = timeline.evolution(facilities, territorial.analyse(facilities))
+    # the same count, computed independently from the file's two date columns
+    raw = facilities[["date_ouverture", "date_fermeture"]].fillna("").astype(str)
+    opened = raw["date_ouverture"].map(lambda d: int(d[-4:]) if d else None)
+    closed = raw["date_fermeture"].map(lambda d: int(d[:4]) if d else None)
+    for year in timeline.PLAN_YEARS:
+        expected = sum((pd.isna(o) or o <= year) and (pd.isna(c) or c > year) for o, c in zip(opened, closed))
+        assert region(table, year)["nombre"] == expected, year
+    assert region(table, 2006)["sans_date"] > 0 and region(table, 2004)["fermes"] == 1
+
+
+def test_a_time_section_with_years_reversed_is_refused(tmp_path):
+    scenario = tmp_path / "scenario.toml"
+    scenario.write_text(
+        '[[inputs]]\npath = "a.csv"\nkind = "cyber_centre"\n\n[time]\nfirst_year = 2006\nlast_year = 2000\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(territorial.InputFileError, match=r"\[time\].*last_year \(2000\) is before first_year"):
+        territorial.load_scenario(scenario)

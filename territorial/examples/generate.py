@@ -369,13 +369,31 @@ def projects(rng: np.random.Generator) -> pd.DataFrame:
     return frame.assign(avertissement=WARNING)
 
 
+def _opening_dates(frame: pd.DataFrame) -> pd.DataFrame:
+    """Opening (and a few closing) dates, from their own seed so the other columns stay as they were.
+
+    About thirty centres open before the contract (the plan's « une trentaine » selected by 1999),
+    the others 2000-2006, a few are undated, two close; dates written the ways French files write them.
+    """
+    rng = np.random.default_rng(SEED + 1)
+    years = rng.choice(np.arange(1998, 2007), size=len(frame), p=[0.15, 0.2, 0.12, 0.12, 0.12, 0.09, 0.08, 0.06, 0.06])
+    days = [f"{int(rng.integers(1, 29)):02d}/{int(rng.integers(1, 13)):02d}/{y}" for y in years]
+    forms = [d if k % 3 else d[-4:] for k, d in enumerate(days)]  # every third row: the year alone
+    opened = pd.Series(forms, index=frame.index)
+    opened.iloc[::17] = ""  # undated
+    closed = pd.Series("", index=frame.index)
+    closed.iloc[[5, 40]] = ["2004-06-30", "2005-12-01"]
+    return frame.assign(date_ouverture=opened, date_fermeture=closed)
+
+
 def generate(folder: str | Path = HERE) -> list[Path]:
     """Write the example files into ``folder`` and return their paths."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(SEED)
     cyber = folder / CYBER_FILE
-    cyber.write_bytes(cyber_centres(rng).to_csv(sep=";", index=False, lineterminator="\r\n").encode("cp1252"))
+    dated = _opening_dates(cyber_centres(rng))
+    cyber.write_bytes(dated.to_csv(sep=";", index=False, lineterminator="\r\n").encode("cp1252"))
     access = folder / ACCESS_FILE
     access.write_bytes(access_points(rng).to_csv(sep=";", index=False, lineterminator="\n").encode("utf-8-sig"))
     funded = folder / PROJECTS_FILE
