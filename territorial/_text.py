@@ -8,7 +8,7 @@ import unicodedata
 import numpy as np
 import pandas as pd
 
-__all__ = ["normalise_column_name", "read_dates", "repair_surrogates", "to_number"]
+__all__ = ["find_column", "normalise_column_name", "read_dates", "repair_surrogates", "to_number"]
 
 _ESCAPED_BYTES = re.compile("[\udc80-\udcff]+")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -31,6 +31,12 @@ def normalise_column_name(name: object) -> str:
     """Lower-case ASCII form of a column name: ``"Code INSEE"`` -> ``"code_insee"``."""
     text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
     return "_".join(text.strip().lower().replace("-", " ").split())
+
+
+def find_column(frame: pd.DataFrame, names: tuple[str, ...]) -> str | None:
+    """The first column of ``frame`` whose normalised name is one of ``names`` (None if none is)."""
+    normalised = {normalise_column_name(c): c for c in frame.columns}
+    return next((normalised[n] for n in names if n in normalised), None)
 
 
 def to_number(values: pd.Series, *, decimal: str | None = None) -> np.ndarray:

@@ -33,7 +33,7 @@ from territorial._errors import ExistingFileError, InputFileError
 from territorial._format import production_date, upper_first
 from territorial.analysis import Analysis, normalise_kind
 from territorial.columns import STATUS_LABELS
-from territorial.kinds import PROJECT
+from territorial.kinds import project_kinds
 from territorial.maps import (
     KIND_STYLES,
     checked_indicators,
@@ -241,7 +241,7 @@ class ExportLayer:
 
 def _project_layers(projects: gpd.GeoDataFrame) -> dict[str, ExportLayer]:
     """One layer per system of priority 10 its located projects fund (``projets_ville_numerique``...)."""
-    systems_of = projects.get("kind", pd.Series("", index=projects.index)).fillna("").replace("", PROJECT)
+    systems_of = project_kinds(projects)
     return {
         f"projets_{k}": ExportLayer(
             group,

@@ -16,7 +16,9 @@ import unicodedata
 from functools import lru_cache
 from importlib import resources
 
-__all__ = ["KIND_SYNONYMS", "PROJECT", "normalise_kind", "systems", "kind_of_action"]
+import pandas as pd
+
+__all__ = ["KIND_SYNONYMS", "PROJECT", "normalise_kind", "systems", "kind_of_action", "project_kinds"]
 
 #: The kind of a project whose action line funds no system of its own (an objective-wide project of 45 or 46).
 PROJECT = "project"
@@ -111,3 +113,8 @@ def kind_of_action(code: str) -> str:
         return by_line[code]
     objective = code.split(".")[0]
     return by_line.get(objective, PROJECT) if "." in code else PROJECT
+
+
+def project_kinds(projects: pd.DataFrame) -> pd.Series:
+    """The system of each checked project (its ``kind``), :data:`PROJECT` where it has none."""
+    return projects.get("kind", pd.Series("", index=projects.index)).fillna("").replace("", PROJECT)

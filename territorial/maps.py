@@ -43,7 +43,7 @@ from territorial._validate import check_columns, check_crs, check_frame
 from territorial.analysis import Analysis, normalise_kind
 from territorial.columns import INDICATORS, RESULT_COLUMNS, ROLE_NAMES, STATUS_LABELS, method_label
 from territorial.columns import column as col
-from territorial.kinds import PROJECT, systems
+from territorial.kinds import PROJECT, project_kinds, systems
 
 logger = logging.getLogger(__name__)
 
@@ -610,7 +610,7 @@ def _point_layers(fmap, layout: Layout, analysis, facilities, *, kind_column: st
         swatch = _swatches("", {upper_first(kind_label(k)): _kind_colour(k, analysis.kinds)}, round_=True)
         layout.legend(f"legende-{_css_class(k)}", swatch, layer)
     if projects is not None and len(projects):
-        systems_of = projects.get("kind", pd.Series("", index=projects.index)).fillna("").replace("", PROJECT)
+        systems_of = project_kinds(projects)
         for k, group in projects.groupby(systems_of, sort=False):
             colour = KIND_STYLES.get(k, {}).get("color", KIND_COLOURS[PROJECT])
             swatch = _swatches("", {f"Projets financés : {kind_label(k)}": colour}, round_=True)

@@ -16,7 +16,7 @@ import pandas as pd
 
 from territorial import coverage, geography
 from territorial._errors import ArgumentError
-from territorial._text import normalise_column_name, read_dates
+from territorial._text import find_column, read_dates
 from territorial.balance import theil
 from territorial.kinds import normalise_kind
 
@@ -42,11 +42,6 @@ EVOLUTION_COLUMNS = [
 ]
 
 
-def _column(frame: pd.DataFrame, names: tuple[str, ...]) -> str | None:
-    normalised = {normalise_column_name(c): c for c in frame.columns}
-    return next((normalised[n] for n in names if n in normalised), None)
-
-
 def facility_dates(facilities: pd.DataFrame) -> pd.DataFrame:
     """Each facility's opening and closing dates (NaT where not given), and whether a written date was unreadable.
 
@@ -58,7 +53,7 @@ def facility_dates(facilities: pd.DataFrame) -> pd.DataFrame:
     dates = {}
     unreadable = pd.Series(False, index=facilities.index)
     for name, columns in (("ouverture", OPENING_COLUMNS), ("fermeture", CLOSING_COLUMNS)):
-        column = _column(facilities, columns)
+        column = find_column(facilities, columns)
         if column is None:
             dates[name] = pd.Series(pd.NaT, index=facilities.index, dtype="datetime64[ns]")
             continue
@@ -76,11 +71,17 @@ def _open_at(dates: pd.DataFrame, year: int, *, undated: str) -> np.ndarray:
     return (opened & not_closed).to_numpy()
 
 
-def _by_territory(table: pd.DataFrame, covered: np.ndarray, distance_km: np.ndarray, counts: np.ndarray) -> list[dict]:
+def _groups(territory: np.ndarray, names: list[str]) -> list[tuple[str, np.ndarray]]:
+    """Each territory of ``names`` and the region, with the mask of the rows (communes or facilities) in it."""
+    return [(name, territory == name) for name in names] + [("Région", np.ones(len(territory), dtype=bool))]
+
+
+def _by_territory(
+    table: pd.DataFrame, names: list[str], covered: np.ndarray, distance_km: np.ndarray, counts: np.ndarray
+) -> list[dict]:
     """Coverage, mean distance and Theil per territory and for the region, from one year's commune columns."""
     rows = []
-    groups = [(t, table["territoire"].to_numpy() == t) for t in sorted(table["territoire"].unique())]
-    for name, mask in [*groups, ("Région", np.ones(len(table), dtype=bool))]:
+    for name, mask in _groups(table["territoire"].to_numpy(), names):
         population = table["population"].to_numpy()[mask]
         total = population.sum()
         finite = np.isfinite(distance_km[mask])
@@ -133,6 +134,8 @@ def evolution(
     dates = facility_dates(facilities)
     kinds_of = facilities["kind"].map(normalise_kind)
     position = pd.Series(np.arange(len(table)), index=table["code_insee"])
+    territory = table.set_index("code_insee")["territoire"].reindex(facilities["code_insee"]).to_numpy()
+    names = sorted(table["territoire"].unique())
     rows = []
     for kind in analysis.kinds:
         mine = (kinds_of == kind).to_numpy()
@@ -146,27 +149,24 @@ def evolution(
                 distance, _ = coverage.nearest_distance(origins, xy, detour=analysis.detour)
             else:
                 distance = np.full(len(table), np.inf)
-            per_territory = _by_territory(table, distance <= radius_m, distance / 1000, counts)
-            events = _events(dates[mine], facilities.loc[mine, "code_insee"], table, year, undated=undated)
+            per_territory = _by_territory(table, names, distance <= radius_m, distance / 1000, counts)
+            events = _events(dates[mine], territory[mine], open_now[mine], names, year)
             for row in per_territory:
                 rows.append({"annee": year, "kind": kind, **row, **events[row["territoire"]]})
     return pd.DataFrame(rows)[EVOLUTION_COLUMNS]
 
 
-def _events(dates: pd.DataFrame, communes: pd.Series, table: pd.DataFrame, year: int, *, undated: str) -> dict:
+def _events(dates: pd.DataFrame, territory: np.ndarray, is_open: np.ndarray, names: list[str], year: int) -> dict:
     """Per territory (and Région): facilities open at the end of ``year``, opened and closed during it, undated."""
-    territory = table.set_index("code_insee")["territoire"].reindex(communes).to_numpy()
     opened = dates["ouverture"].dt.year.eq(year).to_numpy()
     closed = dates["fermeture"].dt.year.eq(year).to_numpy()
-    is_open = _open_at(dates, year, undated=undated)
     no_date = dates["ouverture"].isna().to_numpy()
-    found = {}
-    for name in [*sorted(table["territoire"].unique()), "Région"]:
-        mask = territory == name if name != "Région" else np.ones(len(territory), dtype=bool)
-        found[name] = {
+    return {
+        name: {
             "nombre": int(is_open[mask].sum()),
             "nouveaux": int(opened[mask].sum()),
             "fermes": int(closed[mask].sum()),
             "sans_date": int(no_date[mask].sum()),
         }
-    return found
+        for name, mask in _groups(territory, names)
+    }

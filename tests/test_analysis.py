@@ -7,24 +7,15 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from places import at_town_halls
 from typer.testing import CliRunner
 
-import territorial
 from territorial import balance
 from territorial.analysis import analyse, normalise_kind
 from territorial.cli import app
 from territorial.examples import ACCESS_FILE, CYBER_FILE, example_path
 
 runner = CliRunner()
-
-
-def at_town_halls(codes, kind, **extra):
-    halls = territorial.town_halls().set_index("code_insee")
-    return gpd.GeoDataFrame(
-        {"code_insee": list(codes), "kind": kind, **extra},
-        geometry=halls.geometry.reindex(list(codes)).to_numpy(),
-        crs=2154,
-    )
 
 
 @pytest.fixture(scope="module")

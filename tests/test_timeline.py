@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from places import at_town_halls
 
 import territorial
 from territorial import timeline
 from territorial._errors import ArgumentError
 from territorial.balance import theil
 from territorial.columns import column
-
-
-def at_town_halls(codes, kind, **extra):
-    halls = territorial.town_halls().set_index("code_insee")
-    return gpd.GeoDataFrame(
-        {"code_insee": list(codes), "kind": kind, **extra},
-        geometry=halls.geometry.reindex(list(codes)).to_numpy(),
-        crs=2154,
-    )
 
 
 @pytest.fixture(scope="module")

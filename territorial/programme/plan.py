@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from territorial._format import fr_number as _fr
-from territorial._text import normalise_column_name, to_number
+from territorial._text import to_number
 from territorial.config import ProgrammeFile, validate
 
 
@@ -149,12 +149,6 @@ def amounts_in_text(text: str) -> list[tuple[float, float]]:
 def period(programme: dict) -> tuple[date, date]:
     """The first and last day of the contract (2000-01-01, 2006-12-31)."""
     return date.fromisoformat(str(programme["periode"]["debut"])), date.fromisoformat(str(programme["periode"]["fin"]))
-
-
-def find_column(frame: pd.DataFrame, names: tuple[str, ...]) -> str | None:
-    """The first column of ``frame`` whose normalised name is one of ``names``."""
-    normalised = {normalise_column_name(c): c for c in frame.columns}
-    return next((normalised[n] for n in names if n in normalised), None)
 
 
 def money(values: pd.Series) -> np.ndarray:

@@ -22,7 +22,7 @@ import pandas as pd
 
 from territorial._errors import ArgumentError, InputFileError
 from territorial._format import fr_number
-from territorial._text import read_dates
+from territorial._text import find_column, read_dates
 from territorial.columns import STATUS_LABELS
 from territorial.kinds import kind_of_action
 from territorial.programme.beneficiaries import BENEFICIARY_TYPES, beneficiary_type
@@ -36,7 +36,6 @@ from territorial.programme.plan import (
     bracket_tension,
     checked_programme,
     envelopes,
-    find_column,
     money,
     period,
     rate_tension,
@@ -233,8 +232,8 @@ class _Ledger:
         """Why row ``i`` is left out of the sums, envelopes and targets ("" when it is retained)."""
         if not self.objective_of[i]:
             return "action inconnue"
-        if self.amounts_doubt(i):
-            return self.amounts_doubt(i)
+        if doubt := self.amounts_doubt(i):
+            return doubt
         if self.repeated[i]:
             return "identifiant répété"
         if self.inside[i] is False:
@@ -614,10 +613,11 @@ def _row_findings(ledger: _Ledger, i: int, local: Iterable[str]) -> list[Finding
     """Every finding of row ``i``, rule by rule in a fixed order."""
     found = _location_rule(ledger, i) + _repeat_rule(ledger, i) + _period_rule(ledger, i)
     found += _currency_rule(ledger, i) + _action_rule(ledger, i) + _cell_rules(ledger, i) + _cost_rule(ledger, i)
-    if found and ledger.amounts_doubt(i):  # the amounts cannot be trusted: no rule on them
+    doubt = ledger.amounts_doubt(i)
+    if found and doubt:  # the amounts cannot be trusted: no rule on them
         return found
     found += _plausibility_rule(ledger, i) + _sum_rules(ledger, i)
-    if not ledger.objective_of[i] or ledger.amounts_doubt(i):
+    if not ledger.objective_of[i] or doubt:
         return found
     found += _rate_rules(ledger, i) + _envelope_rule(ledger, i) + _beneficiary_rule(ledger, i)
     return found + [finding for name in local for finding in LOCAL_RULES[name](ledger, i)]

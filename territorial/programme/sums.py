@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from territorial._text import normalise_column_name
+from territorial._text import find_column, normalise_column_name
 from territorial.columns import RESULT_COLUMNS, ROLE_NAMES
 from territorial.kinds import systems
 from territorial.programme.plan import (
@@ -14,7 +14,6 @@ from territorial.programme.plan import (
     PROJECT_COLUMNS,
     checked_programme,
     envelopes,
-    find_column,
     money,
     partner_rank,
     slug,
