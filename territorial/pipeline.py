@@ -44,7 +44,7 @@ from territorial.scale import (
 from territorial.scenario import InputLayer, Scenario, assign_kind
 from territorial.schemes import DEFAULT_SCHEME, SchemeLike, resolve_scheme, territories
 from territorial.siting import SitingResult, site, sites_for_share
-from territorial.timeline import evolution
+from territorial.timeline import evolution, facility_dates
 
 logger = logging.getLogger(__name__)
 
@@ -706,7 +706,8 @@ def _run_into(scenario: Scenario, folder: Path, step: Callable[[str], object]) -
     ledger = None
     if scenario.projects is not None:
         step(f"programme : contrôle de {scenario.projects.name}")
-        ledger = programme_from_file(scenario.projects, scheme=scheme, places=facilities[["kind", "code_insee"]])
+        places = facilities[["kind", "code_insee"]].join(facility_dates(facilities)[["ouverture", "fermeture"]])
+        ledger = programme_from_file(scenario.projects, scheme=scheme, places=places)
         written += write_programme_tables(ledger, folder)
     sited = None
     if scenario.siting is not None:

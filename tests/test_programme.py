@@ -603,3 +603,33 @@ def test_a_programme_with_a_bad_key_or_amount_is_refused_by_name():
     message = str(caught.value)
     assert "unknown key(s) ['montant'] in objectif 1 → tableau 1" in message
     assert "objectif 2 → texte 1: gives no amount" in message
+
+
+def test_the_count_at_a_dated_target_takes_what_was_open_then():
+    rows = pd.DataFrame(
+        {
+            "id": ["A", "B", "C"],
+            "action": "44",
+            "code_insee": ["59350", "62041", "62498"],
+            "cout_total": "100000",
+            "etat": "20000",
+            "region": "20000",
+            "date": ["2001", "2004", ""],  # B after the deadline, C undated: neither counts at fin 2002
+        }
+    )
+    places = pd.DataFrame(
+        {
+            "kind": "cyber_centre",
+            "code_insee": ["59350", "59178", "59183", "59512"],
+            "ouverture": pd.to_datetime(["1999-05-01", "2002-06-01", "2003-01-15", None]),
+            "fermeture": pd.to_datetime([None, "2002-09-01", None, "2005-01-01"]),
+        }
+    )
+    counted = prog.target_progress(prog.check_projects(rows).projects, places=places).set_index("kind")
+    cyber = counted.loc["cyber_centre"]
+    # on 31/12/2002: Lille (listed since 1999, funded 2001: one place) and the undated Roubaix place (closed
+    # only in 2005); Douai closed in September, Dunkerque opened in 2003
+    assert cyber["realise_a_echeance"] == 2
+    assert cyber["ecart_a_echeance"] == 198 and cyber["cible_atteinte"] == False  # noqa: E712
+    # today: places still open (Lille, Dunkerque) and every project (Lille, Arras, Lens), reconciled by commune
+    assert cyber["realise"] == 4

@@ -106,6 +106,9 @@ TARGET_COLUMNS = [
     "projets",
     "projets_a_echeance",
     "projets_sans_date",
+    "realise_a_echeance",
+    "ecart_a_echeance",
+    "cible_atteinte",
     "equipements",
     "realise",
     "progression",
@@ -150,6 +153,21 @@ def _count(unit: str, projects: pd.DataFrame, places: pd.DataFrame | None) -> tu
     return float(both.max(axis=1).sum()), said
 
 
+def _at(day: pd.Timestamp, unit: str, projects: pd.DataFrame, dates: pd.Series, places: pd.DataFrame | None) -> float:
+    """The count on ``day``: projects dated by then (undated ones left out), places open then.
+
+    A place is open on ``day`` when its ``ouverture`` is on or before it, or unknown, and its
+    ``fermeture`` is unknown or after it (places without these columns are taken as open).
+    """
+    funded = projects[(dates <= day).to_numpy()]
+    if places is None:
+        return _count(unit, funded, None)[0]
+    opened = places.get("ouverture", pd.Series(pd.NaT, index=places.index))
+    closed = places.get("fermeture", pd.Series(pd.NaT, index=places.index))
+    open_then = (opened.isna() | (opened <= day)) & (closed.isna() | (closed > day))
+    return _count(unit, funded, places[open_then.to_numpy()])[0]
+
+
 def _system_row(
     kind: str, system: dict, retained: pd.DataFrame, places: pd.DataFrame | None, target: dict | None
 ) -> dict:
@@ -159,9 +177,13 @@ def _system_row(
     listed = listed if listed is not None and len(listed) else None  # no file of this kind: projects only
     dates = pd.to_datetime(mine.get("date_projet", pd.Series(pd.NaT, index=mine.index)))
     deadline = pd.Timestamp(str(target["date_echeance"])) if target and target.get("date_echeance") else None
-    realised, how = _count(system.get("compte", "lieux"), mine, listed)
+    current = listed  # a place closed is no longer counted today (it still is on the dates it was open)
+    if listed is not None and "fermeture" in listed:
+        current = listed[listed["fermeture"].isna().to_numpy()]
+    realised, how = _count(system.get("compte", "lieux"), mine, current)
     where = f"{how} ({', '.join(system['moyens'])})"
     by_deadline = int((dates <= deadline).sum()) if deadline is not None else None
+    at_deadline = _at(deadline, system.get("compte", "lieux"), mine, dates, listed) if deadline is not None else np.nan
     if by_deadline is not None:
         deadline_said = (target or {}).get("echeance", "")
         where += f" ; dont {by_deadline} projet(s) retenu(s) daté(s) d'avant l'échéance ({deadline_said})"
@@ -175,6 +197,9 @@ def _system_row(
         "projets": len(mine),
         "projets_a_echeance": by_deadline if by_deadline is not None else np.nan,
         "projets_sans_date": int(dates.isna().sum()),
+        "realise_a_echeance": at_deadline,
+        "ecart_a_echeance": float(target["valeur"]) - at_deadline if target and deadline is not None else np.nan,
+        "cible_atteinte": (at_deadline >= float(target["valeur"])) if target and deadline is not None else None,
         "equipements": float(len(listed)) if listed is not None else np.nan,
         "realise": realised,
         "progression": realised / float(target["valeur"]) if target else np.nan,
