@@ -114,3 +114,9 @@ def read_dates(values: pd.Series) -> pd.Series:
     rest = found.isna() & plain.str.match(r"^\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}$")
     found[rest] = pd.to_datetime(plain[rest], errors="coerce", dayfirst=True, format="mixed")
     return found.dt.normalize()
+
+
+def open_on(opened: pd.Series, closed: pd.Series, day: pd.Timestamp, *, undated: str = "count") -> np.ndarray:
+    """Which places are open on ``day``: opened by then (or undated, with ``undated="count"``) and not closed."""
+    started = opened.le(day) | (opened.isna() & (undated == "count"))
+    return (started & (closed.isna() | closed.gt(day))).to_numpy()

@@ -130,6 +130,7 @@ def write_programme_tables(report, folder: str | Path) -> list[Path]:
             write_table(report.by_territory, folder / "programme_territoires.csv"),
             write_table(report.indicators, folder / "programme_indicateurs.csv"),
             write_table(report.targets, folder / "programme_cibles.csv"),
+            write_table(report.trajectory, folder / "programme_trajectoire.csv"),
             write_table(report.envelopes, folder / "programme_enveloppes.csv"),
         ]
     return written

@@ -531,6 +531,7 @@ def programme_from_file(
     scheme: SchemeLike = "cper2000",
     places: pd.DataFrame | None = None,
     local_rules: tuple[str, ...] = (),
+    undated: str = "count",
     **reader_options,
 ) -> ProgrammeReport:
     """The programme report of a projects file: read, geocoded like any layer, checked and summed by territory.
@@ -544,13 +545,14 @@ def programme_from_file(
     places : located facilities (``kind``, ``code_insee``), optional: each system of priority 10 is
         then counted once, reconciled between these places and the funded projects.
     local_rules : rules that are not in the plan, applied as labelled warnings (``("departement",)``).
+    undated : undated projects and places at a dated target: ``"count"`` (default) or ``"exclude"``.
     **reader_options
         Passed to :func:`territorial.geocode_file` (``sep``, ``encoding``, ``columns``...).
     """
     if path is None:
         return programme_report(scheme=scheme)
     geocoded = geocode_file(path, scheme=scheme, **reader_options)
-    return programme_report(geocoded, scheme=scheme, places=places, local_rules=local_rules)
+    return programme_report(geocoded, scheme=scheme, places=places, local_rules=local_rules, undated=undated)
 
 
 def _rejects_name(path: Path, taken: set[str]) -> str:
@@ -707,7 +709,8 @@ def _run_into(scenario: Scenario, folder: Path, step: Callable[[str], object]) -
     if scenario.projects is not None:
         step(f"programme : contrôle de {scenario.projects.name}")
         places = facilities[["kind", "code_insee"]].join(facility_dates(facilities)[["ouverture", "fermeture"]])
-        ledger = programme_from_file(scenario.projects, scheme=scheme, places=places)
+        undated = (scenario.time or {}).get("undated", "count")
+        ledger = programme_from_file(scenario.projects, scheme=scheme, places=places, undated=undated)
         written += write_programme_tables(ledger, folder)
     sited = None
     if scenario.siting is not None:

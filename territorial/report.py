@@ -37,7 +37,7 @@ from territorial.siting import SitingResult
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["write_report", "static_map", "lorenz_figure"]
+__all__ = ["write_report", "static_map", "lorenz_figure", "trajectory_figure"]
 
 #: Resolution of the figures: sharp on screen and in print.
 DPI = 200
@@ -177,6 +177,45 @@ def lorenz_figure(analysis) -> bytes:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper left")
     ax.set_title("Courbe de Lorenz", fontsize=10)
+    return _png(fig)
+
+
+def trajectory_figure(trajectory: pd.DataFrame, kind: str) -> bytes:
+    """PNG of one dated target, year by year: one panel per territory and one for the region.
+
+    Counts are a solid line, the trend prolonged past the data a dashed one; the target is a
+    horizontal red line (for a territory, its population share of the regional target) and the
+    deadline a vertical one.
+    """
+    plt = _matplotlib()
+    mine = trajectory[trajectory["kind"] == kind]
+    zones = list(dict.fromkeys(mine["territoire"]))
+    columns = 3
+    rows = -(-len(zones) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(9, 2.0 * rows), sharex=True, squeeze=False)
+    color = KIND_STYLES.get(kind, {}).get("color", "#636363")
+    deadline = pd.Timestamp(str(mine["date_echeance"].iloc[0]))
+    for ax, zone in zip(axes.flat, zones):
+        path = mine[mine["territoire"] == zone]
+        seen = path[~path["projete"].astype(bool)]
+        ax.plot(seen["annee"], seen["nombre"], marker="o", markersize=3, color=color, label="compté au 31/12")
+        ahead = path[path["projete"].astype(bool)]
+        if len(ahead):
+            bridge = pd.concat([seen.tail(1), ahead])
+            ax.plot(bridge["annee"], bridge["nombre"], linestyle="--", color=color, label="tendance prolongée")
+        goal = float(path["cible"].iloc[0])
+        ax.axhline(goal, color="#b30000", linewidth=1, label="cible")
+        ax.axvline(deadline.year, color="#b30000", linewidth=0.8, linestyle=":", label="échéance")
+        ax.set_title(f"{zone} — cible {fr_number(goal, 0)}", fontsize=8)
+        ax.set_ylim(0, max(goal, float(path["nombre"].max())) * 1.1)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(zones) :]:
+        ax.set_visible(False)
+    axes.flat[0].legend(fontsize=6, loc="upper left")
+    said = mine["echeance"].iloc[0]
+    fig.suptitle(f"{upper_first(kind_label(kind))} : nombre au 31 décembre et cible ({said})", fontsize=10)
+    fig.tight_layout()
     return _png(fig)
 
 
@@ -323,10 +362,27 @@ def _progress(analysis, programme) -> dict | None:
             "Objectif": shown["valeur_cible"].to_numpy(),
             "Compté": shown["realise"].to_numpy(),
             "Progression": (shown["realise"] / shown["valeur_cible"]).to_numpy(),
+            "À l'échéance": _at_deadline(shown),
             "Ce qui est compté": shown["definition"].to_numpy(),
         }
     )
     return _table(table, {"Objectif": _num(0), "Compté": _num(0), "Progression": _pct})
+
+
+def _at_deadline(targets: pd.DataFrame) -> list[str]:
+    """Per target, the count on its deadline (or the trend prolonged to it) and the verdict, in French."""
+    said = []
+    for row in targets.itertuples():
+        done, ahead, verdict = (
+            getattr(row, c, np.nan) for c in ("realise_a_echeance", "projection_a_echeance", "trajectoire")
+        )
+        if isinstance(done, float) and np.isfinite(done):
+            said.append(f"{fr_number(done, 0)} : {verdict}")
+        elif isinstance(ahead, float) and np.isfinite(ahead):
+            said.append(f"{fr_number(ahead, 0)} projeté : {verdict}")
+        else:
+            said.append(str(verdict) if isinstance(verdict, str) and verdict else "—")
+    return said
 
 
 def _siting_section(siting) -> dict | None:
@@ -509,6 +565,10 @@ def write_report(
         for name in indicators
     }
     figures["lorenz.png"] = lorenz_figure(analysis)
+    dated = programme.trajectory if programme is not None and programme.trajectory is not None else pd.DataFrame()
+    paths = list(dict.fromkeys(dated["kind"])) if len(dated) else []
+    for kind in paths:
+        figures[f"trajectoire_{kind}.png"] = trajectory_figure(dated, kind)
     written = []
     for name, data in figures.items():
         written.append(atomic_write(path.parent / name, functools.partial(Path.write_bytes, data=data)))
@@ -538,6 +598,13 @@ def write_report(
         notes=[n.lstrip("- ") for n in labels.method_notes(analysis)[1:]],
         rejects=_rejects(geocoding),
         progress=_progress(analysis, programme),
+        trajectories=[
+            {
+                "caption": f"{upper_first(kind_label(kind))} au 31 décembre de chaque année, par territoire",
+                "src": _data_uri(figures[f"trajectoire_{kind}.png"]),
+            }
+            for kind in paths
+        ],
         other_systems=_other_systems(programme),
         sources=[f"{SOURCE_LABELS.get(k, k)} : {v}" for k, v in meta.items() if k in SOURCE_LABELS],
     )

@@ -16,7 +16,7 @@ import pandas as pd
 
 from territorial import coverage, geography
 from territorial._errors import ArgumentError
-from territorial._text import find_column, read_dates
+from territorial._text import find_column, open_on, read_dates
 from territorial.balance import theil
 from territorial.kinds import normalise_kind
 
@@ -66,9 +66,7 @@ def facility_dates(facilities: pd.DataFrame) -> pd.DataFrame:
 def _open_at(dates: pd.DataFrame, year: int, *, undated: str) -> np.ndarray:
     """Which facilities are open on 31 December of ``year``."""
     end = pd.Timestamp(year=year, month=12, day=31)
-    opened = dates["ouverture"].le(end) | (dates["ouverture"].isna() & (undated == "count"))
-    not_closed = dates["fermeture"].isna() | dates["fermeture"].gt(end)
-    return (opened & not_closed).to_numpy()
+    return open_on(dates["ouverture"], dates["fermeture"], end, undated=undated)
 
 
 def _groups(territory: np.ndarray, names: list[str]) -> list[tuple[str, np.ndarray]]:

@@ -219,3 +219,19 @@ def test_the_report_gives_one_progress_figure_totals_every_site_and_no_raw_code(
     for raw in ("outside_region", "source_polygones", "source_cog", "unmatched", "population_millesime"):
         assert raw not in body, raw
     assert '<td class="n">' in page and "<td>Métropole</td>" in page  # numbers right, text left
+
+
+def test_the_report_shows_the_dated_target_year_by_year_per_territory(default_run):
+    page = (default_run.folder / "rapport.html").read_text(encoding="utf-8")
+    progress = page.split("Progression vers les objectifs du contrat", 1)[1].split("<h2>", 1)[0]
+    counted = pd.read_csv(default_run.folder / "programme_cibles.csv").set_index("kind").loc["cyber_centre"]
+    path = pd.read_csv(default_run.folder / "programme_trajectoire.csv")
+    region = path[(path["kind"] == "cyber_centre") & (path["territoire"] == "Région")].set_index("annee")
+    assert region.loc[2002, "nombre"] == counted["realise_a_echeance"]  # one count on 31/12/2002, two files
+    assert counted["ecart_a_echeance"] == 200 - counted["realise_a_echeance"]
+    assert f"{counted['realise_a_echeance']:.0f} : {counted['trajectoire']}" in progress
+    assert set(path["territoire"]) == {*territorial.territories()["territoire"], "Région"}
+    assert list(region.index) == list(range(2000, 2007))
+    assert '<figure class="trajectoire"><img alt="Cyber-centres au 31 décembre' in progress
+    assert progress.count('src="data:image/png;base64,') == 1
+    assert (default_run.folder / "trajectoire_cyber_centre.png").stat().st_size > 10_000

@@ -605,31 +605,94 @@ def test_a_programme_with_a_bad_key_or_amount_is_refused_by_name():
     assert "objectif 2 → texte 1: gives no amount" in message
 
 
-def test_the_count_at_a_dated_target_takes_what_was_open_then():
+def dated_rows() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Three cyber-centre projects (2001, 2004, undated) and four listed places with their dates."""
     rows = pd.DataFrame(
         {
             "id": ["A", "B", "C"],
             "action": "44",
-            "code_insee": ["59350", "62041", "62498"],
+            "code_insee": ["59350", "62041", "62498"],  # Lille (Métropole), Arras (Artois), Lens (Bassin Minier)
             "cout_total": "100000",
             "etat": "20000",
             "region": "20000",
-            "date": ["2001", "2004", ""],  # B after the deadline, C undated: neither counts at fin 2002
+            "date": ["2001", "2004", ""],
         }
     )
     places = pd.DataFrame(
         {
             "kind": "cyber_centre",
-            "code_insee": ["59350", "59178", "59183", "59512"],
+            "code_insee": ["59350", "59178", "59183", "59512"],  # Lille, Douai, Dunkerque, Roubaix
             "ouverture": pd.to_datetime(["1999-05-01", "2002-06-01", "2003-01-15", None]),
             "fermeture": pd.to_datetime([None, "2002-09-01", None, "2005-01-01"]),
         }
     )
-    counted = prog.target_progress(prog.check_projects(rows).projects, places=places).set_index("kind")
+    return prog.check_projects(rows).projects, places
+
+
+@pytest.mark.parametrize(
+    ("undated", "at_deadline"),
+    [
+        # on 31/12/2002: Lille (listed since 1999, funded 2001: one place), Roubaix (undated, closed in 2005)
+        # and Lens (an undated project); Douai closed in September, Dunkerque opened in 2003, Arras funded in 2004
+        ("count", 3),
+        ("exclude", 1),  # Lille only
+    ],
+)
+def test_the_count_at_a_dated_target_takes_what_was_open_then(undated, at_deadline):
+    checked, places = dated_rows()
+    counted = prog.target_progress(checked, places=places, undated=undated).set_index("kind")
     cyber = counted.loc["cyber_centre"]
-    # on 31/12/2002: Lille (listed since 1999, funded 2001: one place) and the undated Roubaix place (closed
-    # only in 2005); Douai closed in September, Dunkerque opened in 2003
-    assert cyber["realise_a_echeance"] == 2
-    assert cyber["ecart_a_echeance"] == 198 and cyber["cible_atteinte"] == False  # noqa: E712
+    assert cyber["realise_a_echeance"] == at_deadline  # the data sees to 2005 (Roubaix's closing)
+    assert cyber["ecart_a_echeance"] == 200 - at_deadline and cyber["trajectoire"] == "non atteinte"
+    assert pd.isna(cyber["projection_a_echeance"])
     # today: places still open (Lille, Dunkerque) and every project (Lille, Arras, Lens), reconciled by commune
     assert cyber["realise"] == 4
+
+
+def test_the_trajectory_per_territory_counts_year_by_year():
+    checked, places = dated_rows()
+    path = prog.target_trajectory(checked, places=places)
+    region = path[path["territoire"] == "Région"].set_index("annee")
+    assert region["nombre"].to_dict() == {2000: 3, 2001: 3, 2002: 3, 2003: 4, 2004: 5, 2005: 4}
+    assert not region["projete"].any() and (region["cible"] == 200).all()
+    metropole = path[path["territoire"] == "Métropole"].set_index("annee")["nombre"]
+    assert metropole.to_dict() == {2000: 2, 2001: 2, 2002: 2, 2003: 2, 2004: 2, 2005: 1}  # Roubaix closes
+    littoral = path[path["territoire"] == "Littoral"].set_index("annee")["nombre"]
+    assert littoral.loc[2002] == 0 and littoral.loc[2003] == 1
+    # every year, the territories add up to the region, and their targets to 200
+    sums = path[path["territoire"] != "Région"].groupby("annee")[["nombre", "cible"]].sum()
+    assert (sums["nombre"] == region["nombre"]).all() and sums["cible"].round(9).eq(200).all()
+    shares = territorial.territories().set_index("territoire")["population"]
+    expected = 200 * shares["Métropole"] / shares.sum()
+    assert path.loc[path["territoire"] == "Métropole", "cible"].iloc[0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_target_past_the_data_is_judged_on_the_trend_prolonged():
+    places = pd.DataFrame(
+        {
+            "kind": "cyber_centre",
+            "code_insee": ["59350", "59178", "59183"],
+            "ouverture": pd.to_datetime(["2000-03-01", "2001-03-01", "2001-06-01"]),
+        }
+    )
+    none = prog.check_projects(dated_rows()[0].iloc[:0].astype(str)).projects
+    row = prog.target_progress(none, places=places).set_index("kind").loc["cyber_centre"]
+    # 0 at the end of 1999, 3 at the end of 2001 (the last date): 1.5 a year, 4.5 at the end of 2002
+    assert row["projection_a_echeance"] == 4.5 and row["ecart_a_echeance"] == 195.5
+    assert pd.isna(row["realise_a_echeance"]) and row["trajectoire"].startswith("pas en voie (tendance 1999–2001")
+    path = prog.target_trajectory(none, places=places).query("territoire == 'Région'").set_index("annee")
+    assert path["nombre"].to_dict() == {2000: 1, 2001: 3, 2002: 4.5}
+    assert path["projete"].to_dict() == {2000: False, 2001: False, 2002: True}
+    # with a target of 4 the same trend reaches it
+    low = altered(["cibles", 0], "valeur", 4)
+    row = prog.target_progress(none, low, places=places).set_index("kind").loc["cyber_centre"]
+    assert row["trajectoire"].startswith("en voie") and row["ecart_a_echeance"] == -0.5
+    # and a year to judge on can be given: seen at the end of 2000 only, 1 a year
+    row = prog.target_progress(none, places=places, as_of=2000).set_index("kind").loc["cyber_centre"]
+    assert row["projection_a_echeance"] == 3
+
+
+def test_undated_must_be_count_or_exclude():
+    checked, places = dated_rows()
+    with pytest.raises(ArgumentError, match="`undated` must be 'count' or 'exclude'"):
+        prog.target_progress(checked, places=places, undated="ignore")

@@ -32,6 +32,7 @@ from territorial.programme.sums import (
     indicators_by_territory,
     programme_by_territory,
     target_progress,
+    target_trajectory,
 )
 from territorial.schemes import SchemeLike
 
@@ -51,6 +52,7 @@ __all__ = [
     "programme_by_territory",
     "indicators_by_territory",
     "target_progress",
+    "target_trajectory",
     "envelope_balance",
     "ProgrammeReport",
     "programme_report",
@@ -67,6 +69,7 @@ class ProgrammeReport:
     by_territory: pd.DataFrame | None = None
     indicators: pd.DataFrame | None = None
     targets: pd.DataFrame | None = None
+    trajectory: pd.DataFrame | None = None  # dated targets year by year, per territory
     envelopes: pd.DataFrame | None = None
     located: pd.DataFrame | None = None  # geocoded projects with geometry, for the map
 
@@ -84,6 +87,7 @@ def programme_report(
     scheme: SchemeLike = "cper2000",
     places: pd.DataFrame | None = None,
     local_rules: tuple[str, ...] = (),
+    undated: str = "count",
 ) -> ProgrammeReport:
     """The programme, its source check and, given geocoded projects, the checked and aggregated projects.
 
@@ -97,6 +101,7 @@ def programme_report(
     places : located facilities (``kind``, ``code_insee``), optional: each system's count is then
         reconciled with them (see :func:`target_progress`).
     local_rules : rules that are not in the plan, applied as labelled warnings (see :func:`check_projects`).
+    undated : undated projects and places at a dated target: ``"count"`` (default) or ``"exclude"``.
     """
     report = ProgrammeReport(table=programme_table(), source_check=validate_source())
     if projects is None:
@@ -112,7 +117,8 @@ def programme_report(
     report.projects = checked
     report.by_territory = programme_by_territory(checked.projects, scheme=scheme)
     report.indicators = indicators_by_territory(checked.projects)
-    report.targets = target_progress(checked.projects, places=places)
+    report.targets = target_progress(checked.projects, places=places, undated=undated)
+    report.trajectory = target_trajectory(checked.projects, places=places, scheme=scheme, undated=undated)
     report.envelopes = envelope_balance(checked.projects)
     keep = ["input_row", "objectif", "kind", "cout_total_eur", "retenu"]
     keep += ["n_violations", "n_avertissements", "violations", "avertissements"]

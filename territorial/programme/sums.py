@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from territorial._text import find_column, normalise_column_name
+from territorial._errors import ArgumentError
+from territorial._text import find_column, normalise_column_name, open_on
 from territorial.columns import RESULT_COLUMNS, ROLE_NAMES
 from territorial.kinds import systems
 from territorial.programme.plan import (
@@ -16,11 +17,18 @@ from territorial.programme.plan import (
     envelopes,
     money,
     partner_rank,
+    period,
     slug,
 )
-from territorial.schemes import SchemeLike, territories
+from territorial.schemes import SchemeLike, resolve_scheme, territories
 
-__all__ = ["programme_by_territory", "indicators_by_territory", "target_progress", "envelope_balance"]
+__all__ = [
+    "programme_by_territory",
+    "indicators_by_territory",
+    "target_progress",
+    "target_trajectory",
+    "envelope_balance",
+]
 
 
 def _retained(checked: pd.DataFrame) -> pd.DataFrame:
@@ -107,8 +115,9 @@ TARGET_COLUMNS = [
     "projets_a_echeance",
     "projets_sans_date",
     "realise_a_echeance",
+    "projection_a_echeance",
     "ecart_a_echeance",
-    "cible_atteinte",
+    "trajectoire",
     "equipements",
     "realise",
     "progression",
@@ -131,59 +140,144 @@ def _sites(projects: pd.DataFrame) -> pd.Series:
     return projects.get("code_insee", pd.Series("", index=projects.index)).astype("string").fillna("") + "|" + key
 
 
-def _count(unit: str, projects: pd.DataFrame, places: pd.DataFrame | None) -> tuple[float, str]:
-    """What a system counts (see ``compte`` in the data), and how it was counted, in French."""
-    communes = projects.get("code_insee", pd.Series(dtype="string")).dropna()
+_HOW = {
+    "projets": "projets retenus",
+    "communes": "communes distinctes des projets retenus",
+    "lieux": "lieux distincts des projets retenus (une commune et un bénéficiaire ou un site)",
+}
+_RECONCILED = {
+    "communes": "communes distinctes des projets retenus et des lieux recensés",
+    "lieux": "par commune, le plus grand des deux nombres : lieux recensés dans les fichiers d'équipements et lieux "
+    "distincts des projets retenus (une commune et un bénéficiaire ou un site) ; additionné sur les communes",
+}
+
+
+def _per_commune(unit: str, projects: pd.DataFrame, places: pd.DataFrame | None) -> pd.Series:
+    """What a system counts (see ``compte`` in the data), commune by commune (index: INSEE code)."""
+    where = projects.get("code_insee", pd.Series(pd.NA, index=projects.index)).astype("string")
+    listed = places["code_insee"].astype("string") if places is not None else pd.Series(dtype="string")
     if unit == "projets":
-        return float(len(projects)), "projets retenus"
+        return where.fillna("").value_counts().astype(float)
     if unit == "communes":
-        listed = set(places["code_insee"]) if places is not None else set()
-        said = "communes distinctes des projets retenus" + (" et des lieux recensés" if places is not None else "")
-        return float(len(set(communes) | listed)), said
-    sites = _sites(projects[projects.get("code_insee", pd.Series(index=projects.index)).notna()])
-    funded = sites.drop_duplicates().str.split("|").str[0].value_counts()
+        return pd.Series(1.0, index=pd.Index(sorted(set(where.dropna()) | set(listed)), dtype="string"))
+    sites = _sites(projects[where.notna().to_numpy()])
+    funded = sites.drop_duplicates().str.split("|").str[0].value_counts().astype(float)
     if places is None:
-        return float(funded.sum()), "lieux distincts des projets retenus (une commune et un bénéficiaire ou un site)"
-    listed = places.groupby("code_insee").size()
-    both = pd.concat([funded.rename("p"), listed.rename("l")], axis=1).fillna(0)
-    said = (
-        "par commune, le plus grand des deux nombres : lieux recensés dans les fichiers d'équipements et lieux "
-        "distincts des projets retenus (une commune et un bénéficiaire ou un site) ; additionné sur les communes"
-    )
-    return float(both.max(axis=1).sum()), said
+        return funded
+    return pd.concat([funded.rename("p"), listed.value_counts().rename("l")], axis=1).fillna(0).max(axis=1)
 
 
-def _at(day: pd.Timestamp, unit: str, projects: pd.DataFrame, dates: pd.Series, places: pd.DataFrame | None) -> float:
-    """The count on ``day``: projects dated by then (undated ones left out), places open then.
+def _count(unit: str, projects: pd.DataFrame, places: pd.DataFrame | None) -> tuple[float, str]:
+    """What a system counts, and how it was counted, in French."""
+    said = _RECONCILED.get(unit, _HOW[unit]) if places is not None else _HOW[unit]
+    return float(_per_commune(unit, projects, places).sum()), said
 
-    A place is open on ``day`` when its ``ouverture`` is on or before it, or unknown, and its
-    ``fermeture`` is unknown or after it (places without these columns are taken as open).
+
+def _date_column(frame: pd.DataFrame, name: str) -> pd.Series:
+    return pd.to_datetime(frame.get(name, pd.Series(pd.NaT, index=frame.index)))
+
+
+def _yearly(
+    unit: str, projects: pd.DataFrame, places: pd.DataFrame | None, years: range, *, undated: str
+) -> pd.DataFrame:
+    """The count per commune (rows) on the 31 December of each year (columns).
+
+    A project counts from its date, a place while it is open (see :func:`territorial._text.open_on`);
+    undated ones count every year when ``undated="count"``, never when ``"exclude"``.
     """
-    funded = projects[(dates <= day).to_numpy()]
-    if places is None:
-        return _count(unit, funded, None)[0]
-    opened = places.get("ouverture", pd.Series(pd.NaT, index=places.index))
-    closed = places.get("fermeture", pd.Series(pd.NaT, index=places.index))
-    open_then = (opened.isna() | (opened <= day)) & (closed.isna() | (closed > day))
-    return _count(unit, funded, places[open_then.to_numpy()])[0]
+    dates = _date_column(projects, "date_projet")
+    columns = {}
+    for year in years:
+        day = pd.Timestamp(year=year, month=12, day=31)
+        funded = projects[open_on(dates, pd.Series(pd.NaT, index=dates.index), day, undated=undated)]
+        open_places = None
+        if places is not None:
+            open_places = places[
+                open_on(_date_column(places, "ouverture"), _date_column(places, "fermeture"), day, undated=undated)
+            ]
+        columns[year] = _per_commune(unit, funded, open_places)
+    return pd.DataFrame(columns, columns=list(years)).fillna(0.0)
+
+
+def _last_year(projects: pd.DataFrame, places: pd.DataFrame | None) -> int | None:
+    """The latest year with a dated event (a project, an opening, a closing): how far the data sees."""
+    dates = [_date_column(projects, "date_projet")]
+    if places is not None:
+        dates += [_date_column(places, "ouverture"), _date_column(places, "fermeture")]
+    latest = pd.concat(dates).max()
+    return None if pd.isna(latest) else int(latest.year)
+
+
+def _trajectory(counts: pd.Series, as_of: int, until: int) -> pd.Series:
+    """Observed counts up to ``as_of``, then extended to ``until`` at the mean yearly change observed.
+
+    ``counts`` starts with the year before the first one of the contract (the situation before it).
+    """
+    observed = counts.loc[:as_of]
+    first = int(observed.index[0])
+    rate = (observed.iloc[-1] - observed.iloc[0]) / (as_of - first) if as_of > first else 0.0
+    ahead = pd.Series(
+        [observed.iloc[-1] + rate * (y - as_of) for y in range(as_of + 1, until + 1)],
+        index=range(as_of + 1, until + 1),
+        dtype=float,
+    )
+    return pd.concat([observed, ahead])
+
+
+def _deadline_columns(
+    target: dict | None,
+    unit: str,
+    projects: pd.DataFrame,
+    places: pd.DataFrame | None,
+    *,
+    undated: str,
+    as_of: int | None,
+    first_year: int,
+) -> dict:
+    """For a dated target: the count at the deadline (observed or extended), its gap, and the verdict."""
+    empty = {"realise_a_echeance": np.nan, "projection_a_echeance": np.nan, "ecart_a_echeance": np.nan}
+    if not target or not target.get("date_echeance"):
+        return {**empty, "trajectoire": ""}
+    seen = as_of if as_of is not None else _last_year(projects, places)
+    if seen is None:
+        return {**empty, "trajectoire": "indéterminée : aucune date dans les projets ni les lieux"}
+    deadline = pd.Timestamp(str(target["date_echeance"])).year
+    goal = float(target["valeur"])
+    start = first_year - 1
+    counts = _yearly(unit, projects, places, range(start, max(seen, start) + 1), undated=undated).sum()
+    if seen >= deadline:
+        done = float(counts.get(deadline, np.nan))
+        verdict = "atteinte" if done >= goal else "non atteinte"
+        return {**empty, "realise_a_echeance": done, "ecart_a_echeance": goal - done, "trajectoire": verdict}
+    ahead = float(_trajectory(counts, seen, deadline).iloc[-1])
+    verdict = f"{'en voie' if ahead >= goal else 'pas en voie'} (tendance {start}–{seen} prolongée)"
+    return {**empty, "projection_a_echeance": ahead, "ecart_a_echeance": goal - ahead, "trajectoire": verdict}
 
 
 def _system_row(
-    kind: str, system: dict, retained: pd.DataFrame, places: pd.DataFrame | None, target: dict | None
+    kind: str,
+    system: dict,
+    retained: pd.DataFrame,
+    places: pd.DataFrame | None,
+    target: dict | None,
+    *,
+    undated: str,
+    as_of: int | None,
+    first_year: int,
 ) -> dict:
     """One system's count, against its target when the plan gives one."""
     mine = retained[retained["kind"] == kind]
     listed = places[places["kind"] == kind] if places is not None else None
     listed = listed if listed is not None and len(listed) else None  # no file of this kind: projects only
-    dates = pd.to_datetime(mine.get("date_projet", pd.Series(pd.NaT, index=mine.index)))
+    dates = _date_column(mine, "date_projet")
     deadline = pd.Timestamp(str(target["date_echeance"])) if target and target.get("date_echeance") else None
     current = listed  # a place closed is no longer counted today (it still is on the dates it was open)
     if listed is not None and "fermeture" in listed:
         current = listed[listed["fermeture"].isna().to_numpy()]
-    realised, how = _count(system.get("compte", "lieux"), mine, current)
+    unit = system.get("compte", "lieux")
+    realised, how = _count(unit, mine, current)
     where = f"{how} ({', '.join(system['moyens'])})"
     by_deadline = int((dates <= deadline).sum()) if deadline is not None else None
-    at_deadline = _at(deadline, system.get("compte", "lieux"), mine, dates, listed) if deadline is not None else np.nan
     if by_deadline is not None:
         deadline_said = (target or {}).get("echeance", "")
         where += f" ; dont {by_deadline} projet(s) retenu(s) daté(s) d'avant l'échéance ({deadline_said})"
@@ -197,9 +291,7 @@ def _system_row(
         "projets": len(mine),
         "projets_a_echeance": by_deadline if by_deadline is not None else np.nan,
         "projets_sans_date": int(dates.isna().sum()),
-        "realise_a_echeance": at_deadline,
-        "ecart_a_echeance": float(target["valeur"]) - at_deadline if target and deadline is not None else np.nan,
-        "cible_atteinte": (at_deadline >= float(target["valeur"])) if target and deadline is not None else None,
+        **_deadline_columns(target, unit, mine, listed, undated=undated, as_of=as_of, first_year=first_year),
         "equipements": float(len(listed)) if listed is not None else np.nan,
         "realise": realised,
         "progression": realised / float(target["valeur"]) if target else np.nan,
@@ -210,7 +302,12 @@ def _system_row(
 
 
 def target_progress(
-    checked: pd.DataFrame, programme: dict | None = None, *, places: pd.DataFrame | None = None
+    checked: pd.DataFrame,
+    programme: dict | None = None,
+    *,
+    places: pd.DataFrame | None = None,
+    undated: str = "count",
+    as_of: int | None = None,
 ) -> pd.DataFrame:
     """Every system of priority 10 counted against its target (if the plan gives one), and the other targets.
 
@@ -220,6 +317,12 @@ def target_progress(
     programme : the plan (default: the embedded priority 10).
     places : located facilities (``kind``, ``code_insee``), optional. With them, a system's count is
         reconciled with the projects commune by commune (see ``definition``); without, it counts projects.
+        Dated places (``ouverture``, ``fermeture``, see :func:`territorial.timeline.facility_dates`)
+        count while open; a closed place is no longer in ``realise``.
+    undated : ``"count"`` (default: undated projects and places count at every date) or ``"exclude"``.
+    as_of : the year the data is known up to (default: the latest year of a date in the projects or places).
+        A target whose deadline is past it is judged on the count then; otherwise on the trend
+        since the contract began, prolonged to the deadline.
 
     Returns
     -------
@@ -227,13 +330,27 @@ def target_progress(
         One row per system (``kind``), then one per target with no system (animateur jobs):
         ``valeur_cible`` and ``progression`` are NaN where the plan gives no figure;
         ``projets_a_echeance`` counts the projects dated by a dated target's deadline
-        (undated ones are in ``projets_sans_date``, not in it).
+        (undated ones are in ``projets_sans_date``, not in it). For a dated target:
+        ``realise_a_echeance`` (the count on the deadline, when the data reaches it) or
+        ``projection_a_echeance`` (the trend prolonged), ``ecart_a_echeance`` (target minus count)
+        and ``trajectoire`` (``atteinte``, ``non atteinte``, ``en voie``, ``pas en voie``).
     """
     programme = checked_programme(programme)
     retained = _retained(checked)
     targets = {t["code"]: t for t in programme.get("cibles", [])}
+    _check_undated(undated)
+    first_year = period(programme)[0].year
     rows = [
-        _system_row(kind, system, retained, places, targets.get(system.get("cible") or ""))
+        _system_row(
+            kind,
+            system,
+            retained,
+            places,
+            targets.get(system.get("cible") or ""),
+            undated=undated,
+            as_of=as_of,
+            first_year=first_year,
+        )
         for kind, system in systems().items()
     ]
     in_systems = {s.get("cible") for s in systems().values()}
@@ -261,6 +378,78 @@ def target_progress(
             }
         )
     return pd.DataFrame(rows, columns=TARGET_COLUMNS)
+
+
+def _check_undated(undated: str) -> None:
+    if undated not in ("count", "exclude"):
+        raise ArgumentError(f"`undated` must be 'count' or 'exclude', not {undated!r}")
+
+
+TRAJECTORY_COLUMNS = ["kind", "territoire", "annee", "nombre", "projete", "cible", "echeance", "date_echeance"]
+
+
+def target_trajectory(
+    checked: pd.DataFrame,
+    programme: dict | None = None,
+    *,
+    places: pd.DataFrame | None = None,
+    scheme: SchemeLike = "cper2000",
+    undated: str = "count",
+    as_of: int | None = None,
+) -> pd.DataFrame:
+    """Each dated target's count year by year, per territory and for the region, against the target.
+
+    Counted as :func:`target_progress` counts (same ``places``, ``undated`` and ``as_of``), on the
+    31 December of each year from the first of the contract to the later of ``as_of`` and the deadline.
+    Years past ``as_of`` prolong the trend (``projete`` is True). The plan sets regional targets only:
+    a territory's ``cible`` is the regional one in proportion to its population, a reading of the plan's
+    territorial balance, not a figure of the plan.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``kind``, ``territoire`` (each territory of ``scheme``, then ``Région``), ``annee``,
+        ``nombre``, ``projete``, ``cible``, ``echeance`` (as the plan writes it), ``date_echeance`` (ISO).
+    """
+    programme = checked_programme(programme)
+    _check_undated(undated)
+    retained = _retained(checked)
+    first = period(programme)[0].year
+    zones = territories(scheme)[["territoire", "population"]]
+    share = zones.set_index("territoire")["population"] / zones["population"].sum()
+    of_commune = resolve_scheme(scheme)
+    targets = {t["code"]: t for t in programme.get("cibles", []) if t.get("date_echeance")}
+    frames = []
+    for kind, system in systems().items():
+        target = targets.get(system.get("cible") or "")
+        mine = retained[retained["kind"] == kind]
+        listed = places[places["kind"] == kind] if places is not None else None
+        listed = listed if listed is not None and len(listed) else None
+        seen = as_of if as_of is not None else _last_year(mine, listed)
+        if target is None or seen is None:
+            continue
+        years = range(first - 1, max(seen, first) + 1)
+        counts = _yearly(system.get("compte", "lieux"), mine, listed, years, undated=undated)
+        by_zone = counts.groupby(counts.index.map(of_commune)).sum().reindex(share.index, fill_value=0.0)
+        by_zone.loc["Région"] = counts.sum()
+        deadline = pd.Timestamp(str(target["date_echeance"])).year
+        for zone, row in by_zone.iterrows():
+            path = _trajectory(row, seen, deadline).loc[first:]
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "kind": kind,
+                        "territoire": zone,
+                        "annee": path.index.astype(int),
+                        "nombre": path.to_numpy(),
+                        "projete": path.index > seen,
+                        "cible": float(target["valeur"]) * float(share.get(zone, 1.0)),
+                        "echeance": target.get("echeance", ""),
+                        "date_echeance": str(target["date_echeance"]),
+                    }
+                )
+            )
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=TRAJECTORY_COLUMNS)
 
 
 def envelope_balance(checked: pd.DataFrame, programme: dict | None = None) -> pd.DataFrame:
