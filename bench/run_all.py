@@ -22,6 +22,7 @@ BENCHMARKS = [
     ("Name rules on every registry case", "bench_names.py", []),
     ("Checking funded projects against the plan", "bench_programme.py", []),
     ("Nearest distance and full analysis", "bench_analysis.py", []),
+    ("Coverage year by year and the map's year slider", "bench_timeline.py", []),
     ("Map weight against explore()", "bench_map_size.py", []),
     ("Siting against spopt + CBC", "bench_siting.py", []),
     ("Assignment and the Dask engine (1 M and 10 M points)", "bench_scale.py", []),

@@ -12,15 +12,16 @@ only as escaped values (:func:`territorial._page.text`) or, in scripts, through 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import branca
 import folium
-from branca.element import Figure, MacroElement
+from branca.element import Element, Figure, MacroElement
 
-from territorial._page import Dock, Markup, snippet, template
+from territorial._page import Dock, Markup, script_json, snippet, template
 
-__all__ = ["DOCK_CSS", "Legend", "Layout", "dock", "french_controls", "layer_control"]
+__all__ = ["DOCK_CSS", "Legend", "Layout", "YearControl", "dock", "french_controls", "layer_control"]
 
 #: Width of the side panel in pixels (narrower on a laptop screen).
 PANEL_WIDTH, PANEL_WIDTH_NARROW = 300, 250
@@ -69,6 +70,7 @@ class Layout:
     example: bool = False
     sources: Markup = Markup("")
     legends: list[Legend] = field(default_factory=list)
+    years: list[int] = field(default_factory=list)  # a year slider in the panel when given
 
     def legend(self, element_id: str, content: Markup, layer=None, *, shown: bool = True) -> None:
         self.legends.append(Legend(element_id, content, layer, shown))
@@ -233,11 +235,92 @@ class _CommuneSearch(MacroElement):
         self.map_name, self.layer_name = fmap.get_name(), layer.get_name()
 
 
+class YearControl(MacroElement):
+    """The panel's year slider: facilities open on 31 December of the year chosen, and that year's commune values.
+
+    Each facility feature carries ``o`` and ``f`` (opening and closing years, ``null`` if unknown); each
+    commune feature, with ``data.yearly``, ``dy`` (that year's value, one per year). The last position of
+    the slider is the file as analysed. Classes are the legend's (``data.bins``, ``data.colours``); texts
+    are written with ``textContent``.
+    """
+
+    _template = template("""
+        {% macro script(this, kwargs) %}
+        (function () {
+            var data = {{ this.data }}, communes = {{ this.commune_layer }};
+            var groups = [{% for g in this.groups %}{kind: {{ g[0]|tojson }}, layer: {{ g[1] }}, host: {{ g[2] }}},{% endfor %}];
+            var input = document.getElementById('annee-curseur'), label = document.getElementById('annee-valeur');
+            var status = document.getElementById('annee-etat');
+            document.getElementById('annee-note').textContent = data.note;
+            groups.forEach(function (g) { g.markers = []; g.layer.eachLayer(function (m) { g.markers.push(m); }); });
+            communes.eachLayer(function (l) { var p = l.feature.properties; p.v0 = p.v; p.c0 = p.c; });
+            var base = communes.options.style;
+            communes.options.style = function (f) {
+                var s = Object.assign({}, typeof base === 'function' ? base(f) : base), c = f.properties.c;
+                s.fillColor = c >= 0 ? data.colours[c] : '#cccccc';
+                return s;
+            };
+            function known(v) { return v !== null && v !== undefined; }
+            function isOpen(p, year) {
+                if (year === null) { return true; }
+                return (known(p.o) ? p.o <= year : data.undated) && (!known(p.f) || p.f > year);
+            }
+            function classOf(d) {
+                if (!known(d)) { return -1; }
+                for (var i = 0; i < data.bins.length; i++) { if (d <= data.bins[i]) { return i; } }
+                return data.bins.length - 1;
+            }
+            function written(d) {
+                if (!known(d)) { return '—'; }
+                return d.toLocaleString('fr-FR', {minimumFractionDigits: data.decimals, maximumFractionDigits: data.decimals})
+                    + (data.unit ? ' ' + data.unit : '');
+            }
+            function show(index) {
+                var year = index < data.years.length ? data.years[index] : null, said = [];
+                groups.forEach(function (g) {
+                    var n = 0;
+                    g.markers.forEach(function (m) {
+                        var on = isOpen(m.feature.properties, year);
+                        if (on) { n++; }
+                        if (on && !g.host.hasLayer(m)) { g.host.addLayer(m); }
+                        if (!on && g.host.hasLayer(m)) { g.host.removeLayer(m); }
+                    });
+                    said.push(n.toLocaleString('fr-FR') + ' ' + data.labels[g.kind]);
+                });
+                if (data.yearly) {
+                    communes.eachLayer(function (l) {
+                        var p = l.feature.properties;
+                        if (year === null) { p.v = p.v0; p.c = p.c0; } else { p.v = written(p.dy[index]); p.c = classOf(p.dy[index]); }
+                        communes.resetStyle(l);
+                    });
+                }
+                label.textContent = year === null ? 'Fichier entier (état analysé)' : 'Au 31 décembre ' + year;
+                status.textContent = said.join(', ') + (year === null ? '' : ' ouverts');
+            }
+            input.addEventListener('input', function () { show(Number(input.value)); });
+            show(Number(input.value));
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self, commune_layer: MacroElement, groups: Sequence[tuple[str, Element, Element]], data: dict):
+        super().__init__()
+        self._name = "YearControl"
+        self.commune_layer = commune_layer.get_name()
+        self.groups = [(kind, layer.get_name(), host.get_name()) for kind, layer, host in groups]
+        self.data = script_json(data)
+
+
 _PANEL = """<h1>{{ title }}</h1>
 {% if example %}<div id="donnees-exemple">DONNÉES D'EXEMPLE — fictives, aucune valeur réelle</div>{% endif %}
 {% if search %}<section id="recherche"><input type="search" id="recherche-commune" autocomplete="off"
  placeholder="Rechercher une commune" aria-label="Rechercher une commune">
 <ul id="recherche-resultats"></ul><div id="recherche-message" role="status"></div></section>{% endif %}
+{% if years %}<h2>Année</h2><section id="annee"><label for="annee-curseur" id="annee-valeur">Fichier entier
+(état analysé)</label><input type="range" id="annee-curseur" min="0" max="{{ years|length }}" step="1"
+ value="{{ years|length }}" aria-label="Année : {{ years[0] }} à {{ years[-1] }}, puis le fichier entier"
+ style="width:100%"><div class="methode"><span>{{ years[0] }}</span><span style="float:right">fichier</span></div>
+<div id="annee-etat" role="status"></div><div id="annee-note" class="methode"></div></section>{% endif %}
 <h2>Couches</h2><section id="couches"></section>
 <h2>Légende</h2><section id="legendes">{% for legend in legends %}<div id="{{ legend.element_id }}"
  class="territorial-legend" style="display:{{ 'block' if legend.shown else 'none' }}">{{ legend.content }}</div>
@@ -260,6 +343,7 @@ def dock(fmap: folium.Map, layout: Layout, *, search_layer=None) -> None:
         search=search_layer is not None,
         legends=layout.legends,
         sources=layout.sources,
+        years=layout.years,
     )
     root.html.add_child(Dock(content))
     for legend in layout.legends:

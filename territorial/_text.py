@@ -94,7 +94,16 @@ def read_dates(values: pd.Series) -> pd.Series:
 
     ``15/06/2003`` (day first), ``2003-06-15`` (ISO, also with a time), ``2003-06`` or ``06/2003``
     or ``juin 2003`` (the first of the month), ``2003`` or ``2003.0`` (its 1 January).
+    Each distinct text is read once (a column of dates repeats few of them).
     """
+    codes, uniques = pd.factorize(values.astype("string"), use_na_sentinel=True)
+    found = _read_distinct_dates(pd.Series(uniques, dtype="string"))
+    read = found.reindex(codes)  # position -1 (a missing cell) is no distinct text: NaT
+    return pd.Series(read.to_numpy(), index=values.index, dtype="datetime64[ns]")
+
+
+def _read_distinct_dates(values: pd.Series) -> pd.Series:
+    """:func:`read_dates` on distinct texts."""
     text = values.astype("string").fillna("").str.strip().str.lower()
     plain = text.map(lambda t: unicodedata.normalize("NFKD", t).encode("ascii", "ignore").decode())
     found = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")

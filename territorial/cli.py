@@ -568,6 +568,18 @@ def site_command(
     map_path: Annotated[
         Optional[Path], typer.Option("--map", help="Also write the side-by-side today / scenario map (HTML).")
     ] = None,
+    year: Annotated[
+        Optional[int],
+        typer.Option(
+            "--year",
+            help="Start from the existing facilities open on 31 December of this year (date_ouverture, "
+            "date_fermeture) instead of all of them.",
+        ),
+    ] = None,
+    undated: Annotated[
+        str,
+        typer.Option("--undated", help="With --year, undated existing facilities are kept (count) or not (exclude)."),
+    ] = "count",
 ):
     """Where the next k sites would cover the most people within the radius (maximal covering)."""
     if (k is None) == (share is None):
@@ -590,6 +602,8 @@ def site_command(
             weights=priority_weights or None,
             min_per_territory=min_per_territory,
             solver=solver,
+            year=year,
+            undated=undated,
         )
     _echo(labels.siting_lines(result))
     _echo(map(str, written))

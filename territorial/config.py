@@ -121,6 +121,7 @@ class SitingSection(_Section):
     weights: dict[str, Number] | None = None
     min_per_territory: Count | dict[str, Count] | None = None
     solver: Literal["auto", "exact", "heuristic"] = "auto"
+    year: Annotated[int, Field(ge=1990, le=2100)] | None = None
 
     @model_validator(mode="after")
     def _how_many(self) -> SitingSection:

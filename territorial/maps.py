@@ -18,6 +18,7 @@ import json
 import logging
 import re
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -37,13 +38,14 @@ from territorial._assets import inline_assets
 from territorial._atomic import atomic_write
 from territorial._errors import ArgumentError
 from territorial._format import fr_number, upper_first
-from territorial._furniture import Layout, dock, french_controls, layer_control
+from territorial._furniture import Layout, YearControl, dock, french_controls, layer_control
 from territorial._page import Dock, Markup, Panel, script_json, snippet, template, text
 from territorial._validate import check_columns, check_crs, check_frame
 from territorial.analysis import Analysis, normalise_kind
 from territorial.columns import INDICATORS, RESULT_COLUMNS, ROLE_NAMES, STATUS_LABELS, method_label
 from territorial.columns import column as col
 from territorial.kinds import PROJECT, project_kinds, systems
+from territorial.timeline import commune_distances, facility_dates
 
 logger = logging.getLogger(__name__)
 
@@ -505,10 +507,13 @@ def _point_layer(
     marker: folium.CircleMarker,
     style: dict,
     show: bool = True,
+    extra: dict[str, list] | None = None,
 ) -> folium.GeoJson:
-    """Points with an HTML popup each (already escaped), in one light GeoJSON layer."""
+    """Points with an HTML popup each (already escaped), in one light GeoJSON layer; ``extra``: more properties."""
     return folium.GeoJson(
-        _features(gpd.GeoDataFrame({"info": popups}, geometry=_web_points(frame).to_numpy(), crs=WEB_CRS)),
+        _features(
+            gpd.GeoDataFrame({"info": popups, **(extra or {})}, geometry=_web_points(frame).to_numpy(), crs=WEB_CRS)
+        ),
         name=name,
         marker=marker,
         style_function=lambda f, s=style: s,
@@ -541,6 +546,8 @@ def coverage_map(
     kind_column: str = "kind",
     tolerance_m: float = 350.0,
     projects: gpd.GeoDataFrame | None = None,
+    years: Iterable[int] | None = None,
+    undated: str = "count",
 ) -> folium.Map:
     """The coverage map of an analysis: choropleths, facilities, zones, under-served communes, geocoding quality.
 
@@ -568,6 +575,12 @@ def coverage_map(
         Display simplification tolerance of the commune polygons, metres.
     projects : geopandas.GeoDataFrame, optional
         Located funded projects (``ProgrammeReport.located``), drawn as their own layer.
+    years : iterable of int, optional
+        Adds a year slider to the panel: the facilities open on 31 December of the year chosen
+        (dates as :func:`territorial.timeline.facility_dates` reads them) and, when ``indicator``
+        is a distance to one kind, that year's distances in the legend's classes. Its last
+        position is the file as analysed.
+    undated : ``"count"`` (undated facilities are open every year) or ``"exclude"``, with ``years``.
 
     Returns
     -------
@@ -587,12 +600,30 @@ def coverage_map(
     )
     territory_layer, legend = _territory_layer(analysis, outlines, territory_indicator, classification)
     layout.legend("legende-territoires", legend, territory_layer.add_to(fmap), shown=False)
-    commune_layer, legend = _commune_layer(analysis, web, indicator, classification)
+    years = _checked_years(years, undated)
+    yearly = _yearly_values(analysis, facilities.assign(kind=facilities[kind_column]), indicator, years, undated)
+    commune_layer, legend = _commune_layer(analysis, web, indicator, classification, yearly=yearly)
     layout.legend("legende-communes", legend, commune_layer.add_to(fmap))
     layout.legend("legende-limites", _line_swatch("Limites des territoires"), _outline_layer(outlines).add_to(fmap))
     for element_id, layer, legend in [*_zone_layers(analysis), *_underserved_layers(analysis)]:
         layout.legend(element_id, legend, layer.add_to(fmap), shown=False)
-    _point_layers(fmap, layout, analysis, facilities, kind_column=kind_column, projects=projects)
+    dated = _opening_years(facilities) if years else None
+    drawn = _point_layers(fmap, layout, analysis, facilities, kind_column=kind_column, projects=projects, years=dated)
+    if years:
+        layout.years = years
+        breaks = commune_breaks(analysis, indicator, classification)
+        data = {
+            "years": years,
+            "undated": undated == "count",
+            "labels": {k: kind_label(k) for k, _, _ in drawn},
+            "yearly": yearly is not None,
+            "bins": list(breaks.bins),
+            "colours": list(breaks.colours),
+            "decimals": breaks.decimals + 1,
+            "unit": breaks.unit or "km",
+            "note": _year_note(yearly is not None, undated),
+        }
+        YearControl(commune_layer, drawn, data).add_to(fmap)
     Fullscreen(title="Plein écran", title_cancel="Quitter le plein écran").add_to(fmap)
     overview = outlines[["geometry"]].assign(
         geometry=shapely.set_precision(shapely.coverage_simplify(outlines.geometry.to_numpy(), 0.02), 1e-3)
@@ -602,11 +633,60 @@ def coverage_map(
     return fmap
 
 
-def _point_layers(fmap, layout: Layout, analysis, facilities, *, kind_column: str, projects) -> None:
-    """Facilities per kind, funded projects and rows to check, each with its legend."""
+def _checked_years(years: Iterable[int] | None, undated: str) -> list[int]:
+    if undated not in ("count", "exclude"):
+        raise ArgumentError(f"`undated` must be 'count' or 'exclude', not {undated!r}")
+    if years is None:
+        return []
+    checked = [int(y) for y in years]
+    if not checked or checked != sorted(set(checked)):
+        raise ArgumentError(f"`years` must be increasing years without repeats (e.g. range(2000, 2007)), got {checked}")
+    return checked
+
+
+def _yearly_values(analysis, facilities, indicator: str, years: list[int], undated: str) -> pd.DataFrame | None:
+    """Each commune's ``indicator`` at the end of each year, when it is a distance to one kind (else None)."""
+    kind = next((k for k in analysis.kinds if col("dist", k) == indicator), None)
+    if not years or kind is None:
+        return None
+    return commune_distances(facilities, analysis, kind=kind, years=years, undated=undated)
+
+
+def _opening_years(facilities: pd.DataFrame) -> pd.DataFrame:
+    """Opening and closing years (``o``, ``f``; NA when unknown), aligned on ``facilities``."""
+    dates = facility_dates(facilities)
+    return pd.DataFrame(
+        {"o": dates["ouverture"].dt.year.astype("Int64"), "f": dates["fermeture"].dt.year.astype("Int64")},
+        index=facilities.index,
+    )
+
+
+def _year_note(yearly: bool, undated: str) -> str:
+    """What the year slider recomputes, in French."""
+    communes = (
+        "Communes : distance de l'année choisie, dans les classes de la légende (au-delà de la dernière borne : "
+        "dernière classe)."
+        if yearly
+        else "Communes : état du fichier entier (seule une distance à un type d'équipement est recalculée par année)."
+    )
+    return (
+        f"{communes} Équipements sans date d'ouverture : {'comptés chaque année' if undated == 'count' else 'exclus'}."
+    )
+
+
+def _point_layers(
+    fmap, layout: Layout, analysis, facilities, *, kind_column: str, projects, years: pd.DataFrame | None
+) -> list[tuple[str, folium.GeoJson, folium.GeoJson | MarkerCluster]]:
+    """Facilities per kind, funded projects and rows to check, each with its legend; the facility layers."""
     kinds_of = facilities[kind_column].map(normalise_kind)
+    drawn = []
     for k in (k for k in analysis.kinds if (kinds_of == k).any()):
-        layer = _facility_layer(facilities[kinds_of == k], k, analysis.kinds).add_to(fmap)
+        mine = kinds_of == k
+        points, layer = _facility_layer(
+            facilities[mine], k, analysis.kinds, years=years[mine.to_numpy()] if years is not None else None
+        )
+        layer.add_to(fmap)
+        drawn.append((k, points, layer))
         swatch = _swatches("", {upper_first(kind_label(k)): _kind_colour(k, analysis.kinds)}, round_=True)
         layout.legend(f"legende-{_css_class(k)}", swatch, layer)
     if projects is not None and len(projects):
@@ -614,8 +694,8 @@ def _point_layers(fmap, layout: Layout, analysis, facilities, *, kind_column: st
         for k, group in projects.groupby(systems_of, sort=False):
             colour = KIND_STYLES.get(k, {}).get("color", KIND_COLOURS[PROJECT])
             swatch = _swatches("", {f"Projets financés : {kind_label(k)}": colour}, round_=True)
-            layer = _project_layer(group, kind=str(k), colour=colour).add_to(fmap)
-            layout.legend(f"legende-projets-{_css_class(str(k))}", swatch, layer, shown=False)
+            funded = _project_layer(group, kind=str(k), colour=colour).add_to(fmap)
+            layout.legend(f"legende-projets-{_css_class(str(k))}", swatch, funded, shown=False)
     quality = _quality_layer(facilities)
     if quality is not None:
         legend = snippet(
@@ -623,6 +703,7 @@ def _point_layers(fmap, layout: Layout, analysis, facilities, *, kind_column: st
             "Lignes à vérifier : nom approché ou remarque du géocodage</div>"
         )
         layout.legend("legende-qualite", legend, quality.add_to(fmap), shown=False)
+    return drawn
 
 
 def checked_indicators(analysis, indicator: str | None, territory_indicator: str | None) -> tuple[str, str]:
@@ -694,9 +775,13 @@ def _choropleth_style(colours, *, outline: str, weight: float, opacity: float, c
 
 
 def _commune_layer(
-    analysis, web: gpd.GeoDataFrame, indicator: str, classification: str
+    analysis, web: gpd.GeoDataFrame, indicator: str, classification: str, *, yearly: pd.DataFrame | None = None
 ) -> tuple[folium.GeoJson, Markup]:
-    """Commune choropleth of ``indicator`` (searchable by name) and its legend."""
+    """Commune choropleth of ``indicator`` (searchable by name) and its legend.
+
+    ``yearly``: the indicator per commune (index ``code_insee``) and year (columns), given to each
+    commune as ``dy`` (rounded as the tooltip shows it, ``null`` where undefined) for the year slider.
+    """
     communes = analysis.communes
     label = indicator_label(indicator, analysis.kinds, analysis.radii_km)
     breaks = commune_breaks(analysis, indicator, classification)
@@ -713,6 +798,9 @@ def _commune_layer(
         geometry=web.geometry.to_numpy(),
         crs=WEB_CRS,
     )
+    if yearly is not None:
+        values = yearly.reindex(communes["code_insee"]).to_numpy(float).round(breaks.decimals + 1)
+        data["dy"] = [[float(v) if np.isfinite(v) else None for v in row] for row in values]
     layer = folium.GeoJson(
         _features(data),
         name="Communes : " + text(label),
@@ -911,10 +999,18 @@ def _located(row) -> str:
     return ", par ".join(p for p in (precision, method) if p)
 
 
-def _facility_layer(subset: gpd.GeoDataFrame, k: str, kinds) -> folium.GeoJson | MarkerCluster:
-    """The facilities of one kind, with a popup each; clustered when numerous."""
+def _facility_layer(
+    subset: gpd.GeoDataFrame, k: str, kinds, *, years: pd.DataFrame | None = None
+) -> tuple[folium.GeoJson, folium.GeoJson | MarkerCluster]:
+    """The facilities of one kind, with a popup each, and the layer that holds them: clustered when numerous.
+
+    ``years``: opening and closing years (``o``, ``f``, aligned on ``subset``) given to each point.
+    """
     colour = _kind_colour(k, kinds)
     popups = _facility_popups(subset, k)
+    extra = None
+    if years is not None:
+        extra = {c: [None if pd.isna(v) else int(v) for v in years[c]] for c in ("o", "f")}
     layer = _point_layer(
         subset,
         popups,
@@ -928,13 +1024,14 @@ def _facility_layer(subset: gpd.GeoDataFrame, k: str, kinds) -> folium.GeoJson |
             fill_opacity=0.95,
         ),
         style={"fillColor": colour, "className": f"equipement {_css_class(k)}"},
+        extra=extra,
     )
     if len(subset) <= CLUSTER_ABOVE:
-        return layer
+        return layer, layer
     cluster = MarkerCluster(name=layer.layer_name, options={"disableClusteringAtZoom": 12})
     layer.control = False
     layer.add_to(cluster)
-    return cluster
+    return layer, cluster
 
 
 def _project_layer(projects: gpd.GeoDataFrame, *, kind: str, colour: str) -> folium.GeoJson:
@@ -1112,6 +1209,11 @@ SITING_CSS = (
 )
 
 
+def siting_start(result) -> str:
+    """The state a siting starts from, in French: « aujourd'hui » or « au 31 décembre 2002 »."""
+    return "aujourd'hui" if result.start_year is None else f"au 31 décembre {result.start_year}"
+
+
 def siting_map(
     result,
     *,
@@ -1122,6 +1224,8 @@ def siting_map(
     example_data: bool = False,
 ):
     """Side-by-side « aujourd'hui / scénario » map of a siting result (two synchronised maps, full width).
+
+    The left side is the state the siting starts from (« au 31 décembre 2002 » when it started from a year).
 
     Parameters
     ----------
@@ -1143,7 +1247,7 @@ def siting_map(
     west, south, east, north = web.total_bounds
     population = communes["population"].sum()
     for side, column, covered, heading in (
-        (dual.m1, "couverte_avant", result.covered_before, "Aujourd'hui"),
+        (dual.m1, "couverte_avant", result.covered_before, upper_first(siting_start(result))),
         (dual.m2, "couverte_apres", result.covered_after, f"Scénario : {len(result.sites)} nouveaux sites"),
     ):
         folium.FeatureGroup(name="Fond uni (hors ligne)", overlay=False).add_to(side)

@@ -7,6 +7,7 @@ take frames and return results; the functions here start from files.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -44,7 +45,7 @@ from territorial.scale import (
 from territorial.scenario import InputLayer, Scenario, assign_kind
 from territorial.schemes import DEFAULT_SCHEME, SchemeLike, resolve_scheme, territories
 from territorial.siting import SitingResult, site, sites_for_share
-from territorial.timeline import evolution, facility_dates
+from territorial.timeline import evolution, facility_dates, open_in
 
 logger = logging.getLogger(__name__)
 
@@ -408,6 +409,8 @@ def site_to_files(
     solver: str = "auto",
     scheme: SchemeLike = DEFAULT_SCHEME,
     map_path: str | Path | None = None,
+    year: int | None = None,
+    undated: str = "count",
 ) -> tuple[SitingResult, list[Path]]:
     """The next sites (``k`` of them, or the fewest covering ``share`` of the population), written as CSV.
 
@@ -415,6 +418,8 @@ def site_to_files(
     territory) and, with ``map_path``, the side-by-side map. ``candidates`` and ``existing`` are
     files geocoded like any input; ``weights``, ``min_per_territory`` and ``solver`` are those of
     :func:`territorial.site` (``share`` is solved exactly, as a set covering, and takes none of them).
+    With ``year``, the existing facilities are those open on 31 December of that year
+    (:func:`territorial.timeline.open_in`; ``undated``: ``"count"`` or ``"exclude"``).
     """
     if (k is None) == (share is None):
         raise ArgumentError("give either `k` (a number of sites) or `share` (of the population to cover)")
@@ -430,8 +435,14 @@ def site_to_files(
     parameters: dict[str, object] = {"k": k, "part": share, "rayon": radius_km}
     parameters |= {"candidats": candidates, "existants": existing}
     parameters |= {"poids": weights, "minimum_par_territoire": min_per_territory, "solveur": solver}
+    if year is not None:
+        if existing is None:
+            raise ArgumentError("`year` (--year) keeps the existing facilities open that year: give them (--existing)")
+        parameters |= {"annee": year, "sans date": undated}
     with _staged(outputs, command="territorial site", parameters=parameters, inputs=[existing, candidates]) as staged:
         existing_points = geocode_file(existing, scheme=scheme).accepted if existing else None
+        if existing_points is not None and year is not None:
+            existing_points = existing_points[open_in(existing_points, year, undated=undated)]
         candidate_points = geocode_file(candidates, scheme=scheme).accepted if candidates else None
         if share is not None:
             result = sites_for_share(
@@ -449,6 +460,7 @@ def site_to_files(
                 solver=solver,
                 scheme=scheme,
             )
+        result = dataclasses.replace(result, start_year=year)
         written = [
             write_table(result.sites.drop(columns="geometry"), staged["--output"]),
             write_table(result.coverage, staged["coverage"]),
@@ -700,16 +712,15 @@ def _run_into(scenario: Scenario, folder: Path, step: Callable[[str], object]) -
         detour=scenario.detour,
     )
     written += write_analysis_tables(analysis, folder)
-    if scenario.time is not None:
+    years, undated = _years(scenario), (scenario.time or {}).get("undated", "count")
+    if years is not None:
         step("évolution année par année")
-        years = range(scenario.time["first_year"], scenario.time["last_year"] + 1)
-        table = evolution(facilities, analysis, years=years, undated=scenario.time["undated"])
+        table = evolution(facilities, analysis, years=years, undated=undated)
         written.append(write_table(table, folder / "evolution.csv"))
     ledger = None
     if scenario.projects is not None:
         step(f"programme : contrôle de {scenario.projects.name}")
         places = facilities[["kind", "code_insee"]].join(facility_dates(facilities)[["ouverture", "fermeture"]])
-        undated = (scenario.time or {}).get("undated", "count")
         ledger = programme_from_file(scenario.projects, scheme=scheme, places=places, undated=undated)
         written += write_programme_tables(ledger, folder)
     sited = None
@@ -727,6 +738,8 @@ def _run_into(scenario: Scenario, folder: Path, step: Callable[[str], object]) -
         title=scenario.title,
         example_data=scenario.example_data,
         projects=ledger.located if ledger is not None else None,
+        years=years,
+        undated=undated,
     )
     written.append(_save_map(fmap, folder / scenario.map_name, self_contained=scenario.self_contained))
     step("export SIG")
@@ -749,6 +762,13 @@ def _run_into(scenario: Scenario, folder: Path, step: Callable[[str], object]) -
     )
 
 
+def _years(scenario: Scenario) -> range | None:
+    """The years of the scenario's ``[time]`` section, or None without one."""
+    if scenario.time is None:
+        return None
+    return range(scenario.time["first_year"], scenario.time["last_year"] + 1)
+
+
 def _run_siting(scenario: Scenario, analysis, facilities, scheme, folder: Path):
     """The scenario's siting step: the next sites of one kind, toward its target or a given k."""
 
@@ -756,6 +776,9 @@ def _run_siting(scenario: Scenario, analysis, facilities, scheme, folder: Path):
     assert options is not None, "called only when the scenario has a [siting] section"
     kind = options["kind"]
     existing = facilities[facilities["kind"] == kind]
+    year = options.get("year")
+    if year is not None:
+        existing = existing[open_in(existing, year, undated=(scenario.time or {}).get("undated", "count"))]
     if options.get("toward_target"):
         target = {**{"cyber_centre": 200}, **scenario.targets}.get(kind)
         if target is None:
@@ -773,6 +796,7 @@ def _run_siting(scenario: Scenario, analysis, facilities, scheme, folder: Path):
         solver=options.get("solver", "auto"),
         scheme=scheme,
     )
+    result = dataclasses.replace(result, start_year=year)
     written = [
         write_table(result.sites.drop(columns="geometry"), folder / "sites_proposes.csv"),
         write_table(result.coverage, folder / "sites_couverture.csv"),

@@ -31,6 +31,7 @@ from territorial.maps import (
     default_indicators,
     indicator_label,
     kind_label,
+    siting_start,
 )
 from territorial.programme import ProgrammeReport
 from territorial.siting import SitingResult
@@ -389,13 +390,14 @@ def _siting_section(siting) -> dict | None:
     """The report's siting section as data: the next sites and the coverage they bring, or None."""
     if siting is None:
         return None
+    start = siting_start(siting)
     coverage = siting.coverage.rename(
         columns={
             "territoire": "Territoire",
             "population": "Population",
-            "couverte_avant": "Couverte aujourd'hui",
+            "couverte_avant": f"Couverte {start}",
             "couverte_apres": "Couverte avec les nouveaux sites",
-            "part_avant": "Part aujourd'hui",
+            "part_avant": f"Part {start}",
             "part_apres": "Part avec les nouveaux sites",
         }
     )
@@ -415,9 +417,9 @@ def _siting_section(siting) -> dict | None:
             coverage,
             {
                 "Population": _num(0),
-                "Couverte aujourd'hui": _num(0),
+                f"Couverte {start}": _num(0),
                 "Couverte avec les nouveaux sites": _num(0),
-                "Part aujourd'hui": _pct,
+                f"Part {start}": _pct,
                 "Part avec les nouveaux sites": _pct,
             },
         ),

@@ -337,6 +337,8 @@ class SitingResult:
         Population covered by the existing facilities, and with the new sites.
     communes : geopandas.GeoDataFrame
         Every commune with ``couverte_avant`` / ``couverte_apres`` (0/1) for maps.
+    start_year : int or None
+        The existing facilities are those open on 31 December of this year (None: all those given).
     """
 
     sites: gpd.GeoDataFrame
@@ -346,6 +348,7 @@ class SitingResult:
     covered_after: float
     radius_km: float
     communes: gpd.GeoDataFrame
+    start_year: int | None = None
 
 
 def _points_xy(frame: gpd.GeoDataFrame | None, name: str) -> np.ndarray:

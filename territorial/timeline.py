@@ -20,7 +20,15 @@ from territorial._text import find_column, open_on, read_dates
 from territorial.balance import theil
 from territorial.kinds import normalise_kind
 
-__all__ = ["OPENING_COLUMNS", "CLOSING_COLUMNS", "PLAN_YEARS", "facility_dates", "evolution"]
+__all__ = [
+    "OPENING_COLUMNS",
+    "CLOSING_COLUMNS",
+    "PLAN_YEARS",
+    "facility_dates",
+    "evolution",
+    "commune_distances",
+    "open_in",
+]
 
 #: Columns read as a facility's opening date, first found wins (normalised names).
 OPENING_COLUMNS = ("date_ouverture", "ouverture", "date_d_ouverture", "date_mise_en_service", "date", "annee")
@@ -63,10 +71,46 @@ def facility_dates(facilities: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({**dates, "date_illisible": unreadable}, index=facilities.index)
 
 
+def open_in(facilities: pd.DataFrame, year: int, *, undated: str = "count") -> np.ndarray:
+    """Which facilities are open on 31 December of ``year`` (a boolean mask aligned on ``facilities``).
+
+    Raises
+    ------
+    ArgumentError
+        When ``facilities`` has no opening or closing date column: a year cannot be told apart from another.
+    """
+    _check_undated(undated)
+    if find_column(facilities, OPENING_COLUMNS) is None and find_column(facilities, CLOSING_COLUMNS) is None:
+        raise ArgumentError(
+            f"the facilities have no date to tell which were open in {year}: add a column "
+            f"{OPENING_COLUMNS[0]} (and {CLOSING_COLUMNS[0]} for closures), or do not ask for a year"
+        )
+    return _open_at(facility_dates(facilities), year, undated=undated)
+
+
+def _check_undated(undated: str) -> None:
+    if undated not in ("count", "exclude"):
+        raise ArgumentError(f"`undated` must be 'count' or 'exclude', not {undated!r}")
+
+
 def _open_at(dates: pd.DataFrame, year: int, *, undated: str) -> np.ndarray:
     """Which facilities are open on 31 December of ``year``."""
     end = pd.Timestamp(year=year, month=12, day=31)
     return open_on(dates["ouverture"], dates["fermeture"], end, undated=undated)
+
+
+def _town_halls(communes: pd.DataFrame) -> np.ndarray:
+    """Town-hall coordinates (Lambert-93) of ``communes``, in their order: where distances start."""
+    halls = geography.town_halls().set_index("code_insee").geometry.reindex(communes["code_insee"])
+    return np.column_stack([halls.x.to_numpy(), halls.y.to_numpy()])
+
+
+def _nearest(origins: np.ndarray, points: pd.DataFrame, *, detour: float) -> np.ndarray:
+    """Distance (m) from each origin to the nearest of ``points`` (infinite when there is none)."""
+    if not len(points):
+        return np.full(len(origins), np.inf)
+    xy = np.column_stack([points.geometry.x.to_numpy(), points.geometry.y.to_numpy()])
+    return coverage.nearest_distance(origins, xy, detour=detour)[0]
 
 
 def _groups(territory: np.ndarray, names: list[str]) -> list[tuple[str, np.ndarray]]:
@@ -124,11 +168,9 @@ def evolution(
         distance to the nearest open one), ``theil`` (Theil index of open facilities against
         population, over the territory's communes).
     """
-    if undated not in ("count", "exclude"):
-        raise ArgumentError(f"`undated` must be 'count' or 'exclude', not {undated!r}")
+    _check_undated(undated)
     table = analysis.communes[["code_insee", "territoire", "population"]].reset_index(drop=True)
-    halls = geography.town_halls().set_index("code_insee").geometry.reindex(table["code_insee"])
-    origins = np.column_stack([halls.x.to_numpy(), halls.y.to_numpy()])
+    origins = _town_halls(table)
     dates = facility_dates(facilities)
     kinds_of = facilities["kind"].map(normalise_kind)
     position = pd.Series(np.arange(len(table)), index=table["code_insee"])
@@ -142,16 +184,43 @@ def evolution(
             open_now = mine & _open_at(dates, year, undated=undated)
             points = facilities[open_now]
             counts = np.bincount(position.reindex(points["code_insee"]).to_numpy(), minlength=len(table))
-            if len(points):
-                xy = np.column_stack([points.geometry.x.to_numpy(), points.geometry.y.to_numpy()])
-                distance, _ = coverage.nearest_distance(origins, xy, detour=analysis.detour)
-            else:
-                distance = np.full(len(table), np.inf)
+            distance = _nearest(origins, points, detour=analysis.detour)
             per_territory = _by_territory(table, names, distance <= radius_m, distance / 1000, counts)
             events = _events(dates[mine], territory[mine], open_now[mine], names, year)
             for row in per_territory:
                 rows.append({"annee": year, "kind": kind, **row, **events[row["territoire"]]})
     return pd.DataFrame(rows)[EVOLUTION_COLUMNS]
+
+
+def commune_distances(
+    facilities: pd.DataFrame,
+    analysis,
+    *,
+    kind: str,
+    years: Iterable[int] = PLAN_YEARS,
+    undated: str = "count",
+) -> pd.DataFrame:
+    """Distance (km) from each commune's town hall to the nearest facility of ``kind`` open at the end of each year.
+
+    The same distances as :func:`evolution` averages (same facilities open, same detour factor);
+    infinite in a year when none is open.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``code_insee`` (the analysis' communes, in order), one column per year.
+    """
+    _check_undated(undated)
+    table = analysis.communes[["code_insee"]].reset_index(drop=True)
+    origins = _town_halls(table)
+    dates = facility_dates(facilities)
+    mine = (facilities["kind"].map(normalise_kind) == normalise_kind(kind)).to_numpy()
+    columns = {
+        year: _nearest(origins, facilities[mine & _open_at(dates, year, undated=undated)], detour=analysis.detour)
+        / 1000
+        for year in years
+    }
+    return pd.DataFrame(columns, index=pd.Index(table["code_insee"], name="code_insee"))
 
 
 def _events(dates: pd.DataFrame, territory: np.ndarray, is_open: np.ndarray, names: list[str], year: int) -> dict:

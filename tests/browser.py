@@ -129,6 +129,27 @@ window.addEventListener('load', function () { setTimeout(function () {
     });
     return out;
   }
+  function years() {
+    // move the panel's year slider to each position asked, as a user would; read what the map then draws
+    var input = document.getElementById('annee-curseur'), out = [];
+    if (!input) { return out; }
+    (options.years || []).forEach(function (position) {
+      input.value = String(position);
+      input.dispatchEvent(new Event('input'));
+      var drawn = {}, fills = {};
+      document.querySelectorAll('path.equipement').forEach(function (e) {
+        var kind = Array.prototype.filter.call(e.classList, function (c) { return c !== 'equipement' && c.indexOf('leaflet') !== 0; })[0];
+        drawn[kind] = (drawn[kind] || 0) + 1;
+      });
+      document.querySelectorAll('path.commune').forEach(function (e) {
+        var f = e.getAttribute('fill'); fills[f] = (fills[f] || 0) + 1;
+      });
+      out.push({position: position, label: document.getElementById('annee-valeur').textContent,
+                status: document.getElementById('annee-etat').textContent, drawn: drawn, fills: fills,
+                clusters: count('.marker-cluster')});
+    });
+    return out;
+  }
   function shown(id) { var e = document.getElementById(id); return !!e && getComputedStyle(e).display !== 'none'; }
   var panels = Array.prototype.map.call(document.querySelectorAll('.territorial-panel, .territorial-legend'),
                                         function (e) { return e.textContent; });
@@ -149,7 +170,7 @@ window.addEventListener('load', function () { setTimeout(function () {
     // what a user reads: texts of the popups and tooltips opened, of the boxes and of the layer names
     texts: options.texts ? texts.concat(panels) : [],
     layout: options.cities ? layout() : [], words: options.words ? words() : [],
-    legends: options.legends ? legends() : {}, searches: []
+    legends: options.legends ? legends() : {}, searches: [], years: years()
   };
   function finish() {
     var pre = document.createElement('pre'); pre.id = 'probe'; pre.textContent = btoa(unescape(encodeURIComponent(JSON.stringify(result))));
@@ -215,6 +236,7 @@ def probe(
     words: bool = False,
     legends: bool = False,
     search: list[str] | None = None,
+    years: list[int] | None = None,
 ) -> dict:
     """Load ``page`` (a copy with the probe) with the network off; return the probe's findings.
 
@@ -223,7 +245,9 @@ def probe(
     ``window`` is the window size; ``cities`` (name, lat, lng) are checked visible and under no
     box (``layout``); ``words`` returns every text and title of the page's controls;
     ``legends`` the legend blocks each overlay shows; ``search`` types each query in the
-    commune search and presses Enter (``searches``: where the map went).
+    commune search and presses Enter (``searches``: where the map went); ``years`` moves the year
+    slider to each position given (``years``: the label, the status, the facilities drawn per kind and
+    the communes' fill colours at each).
     """
     require_chromium()
     html = page.read_text(encoding="utf-8")
@@ -241,6 +265,7 @@ def probe(
                     "words": words,
                     "legends": legends,
                     "search": search or [],
+                    "years": years or [],
                 }
             ),
         }

@@ -152,3 +152,33 @@ def test_site_cli_contract(tmp_path):
     assert runner.invoke(app, ["site", "--k", "3", "--share", "0.5", "-o", str(out)]).exit_code == 2
     bad = runner.invoke(app, ["site", "--k", "3", "--weights", "Atlantide=2", "-o", str(out)])
     assert bad.exit_code == 2 and "unknown territories" in bad.output
+
+
+@pytest.mark.parametrize(("year", "undated"), [(2000, "exclude"), (2003, "count")])
+def test_siting_can_start_from_the_facilities_open_in_a_year(tmp_path, year, undated):
+    cyber = example_path(CYBER_FILE)
+    arguments = ["site", "--k", "5", "--radius", "5", "--existing", str(cyber), "--year", str(year)]
+    out = tmp_path / "sites.csv"
+    done = runner.invoke(app, [*arguments, "--undated", undated, "-o", str(out), "--map", str(tmp_path / "s.html")])
+    assert done.exit_code == 0, done.output
+    assert f"Sites existants : ceux ouverts au 31 décembre {year}" in done.output
+    # the same facilities as the timeline keeps that year: the coverage before is its coverage that year
+    facilities = territorial.geocode_file(cyber).accepted.assign(kind="cyber_centre")
+    analysis = territorial.analyse(facilities, radii_km={"cyber_centre": 5}, n_boot=10)
+    evolution = territorial.timeline.evolution(facilities, analysis, years=[year], undated=undated)
+    share = evolution.set_index("territoire").at["Région", "part_pop_couverte"]
+    coverage = pd.read_csv(tmp_path / "sites_couverture.csv").set_index("territoire").loc["Région"]
+    assert coverage["couverte_avant"] / coverage["population"] == pytest.approx(share, rel=1e-12)
+    everything = territorial.site(k=5, radius_km=5, existing=facilities)
+    assert coverage["couverte_avant"] < everything.covered_before  # fewer were open then than in the file
+    assert f"Au 31 décembre {year} : " in (tmp_path / "s.html").read_text(encoding="utf-8")
+
+
+def test_a_siting_year_needs_dated_existing_facilities(tmp_path):
+    out = str(tmp_path / "sites.csv")
+    alone = runner.invoke(app, ["site", "--k", "3", "--year", "2002", "-o", out])
+    assert alone.exit_code == 2 and "give them (--existing)" in alone.output
+    undated = example_path("points_acces_haut_debit_exemple.csv")
+    bare = runner.invoke(app, ["site", "--k", "3", "--year", "2002", "--existing", str(undated), "-o", out])
+    assert bare.exit_code == 2 and "add a column date_ouverture" in bare.output
+    assert not (tmp_path / "sites.csv").exists()  # nothing written
