@@ -7,6 +7,7 @@ errors (bad option, missing file).
 from __future__ import annotations
 
 import contextlib
+import enum
 import errno
 import logging
 import signal
@@ -24,6 +25,15 @@ from territorial._errors import ArgumentError, InputFileError, TerritorialError
 from territorial._format import fr_number
 from territorial.config import check_options
 from territorial.scenario import InputLayer, default_scenario, load_scenario
+from territorial.timeline import PLAN_YEARS
+
+
+class Undated(enum.StrEnum):
+    """What --undated accepts: undated facilities and projects counted at every date, or left out."""
+
+    COUNT = "count"
+    EXCLUDE = "exclude"
+
 
 app = typer.Typer(
     name="territorial",
@@ -424,11 +434,12 @@ def analyse_command(
         ),
     ] = False,
     undated: Annotated[
-        str,
+        Undated,
         typer.Option(
-            "--undated", help="With --by-year, undated facilities are counted every year (count) or left out (exclude)."
+            "--undated",
+            help="With --by-year, undated facilities are counted every year (count) or left out (exclude).",
         ),
-    ] = "count",
+    ] = Undated.COUNT,
 ):
     """Measure spatial balance: counts, distances, coverage, equity, fair share, hot and cold spots."""
     radii = _parse_numbers(radius, option="--radius")
@@ -446,7 +457,7 @@ def analyse_command(
             detour=detour,
             capacity_column=capacity_column,
             by_year=by_year,
-            undated=undated,
+            undated=undated.value,
             on_layer=_echo_layer,
         )
     _echo(labels.region_lines(done.analysis))
@@ -577,9 +588,9 @@ def site_command(
         ),
     ] = None,
     undated: Annotated[
-        str,
+        Undated,
         typer.Option("--undated", help="With --year, undated existing facilities are kept (count) or not (exclude)."),
-    ] = "count",
+    ] = Undated.COUNT,
 ):
     """Where the next k sites would cover the most people within the radius (maximal covering)."""
     if (k is None) == (share is None):
@@ -603,7 +614,7 @@ def site_command(
             min_per_territory=min_per_territory,
             solver=solver,
             year=year,
-            undated=undated,
+            undated=undated.value,
         )
     _echo(labels.siting_lines(result))
     _echo(map(str, written))
@@ -732,6 +743,21 @@ def map_command(
     ] = None,
     scheme: SchemeOption = None,
     title: Annotated[Optional[str], typer.Option("--title", help="Title of the map.")] = None,
+    by_year: Annotated[
+        bool,
+        typer.Option(
+            "--by-year",
+            help="Add a year slider (2000-2006): the facilities open on 31 December of each year "
+            "(date_ouverture, date_fermeture) and, for a distance indicator, that year's distances.",
+        ),
+    ] = False,
+    undated: Annotated[
+        Undated,
+        typer.Option(
+            "--undated",
+            help="With --by-year, undated facilities are shown every year (count) or never (exclude).",
+        ),
+    ] = Undated.COUNT,
 ):
     """Geocode and analyse facilities, then write the interactive coverage map."""
     radii = _parse_numbers(radius, option="--radius")
@@ -746,6 +772,7 @@ def map_command(
             on_layer=_echo_layer,
             indicator=indicator,
             **({"title": title} if title else {}),
+            **({"years": list(PLAN_YEARS), "undated": undated.value} if by_year else {}),
         )
     _echo(map(str, done.written))
 

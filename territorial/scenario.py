@@ -30,10 +30,16 @@ A scenario looks like this (paths are relative to the scenario file)::
     dir = "maps"
     self_contained = true
 
-    [time]                           # optional: evolution.csv, the facilities open each year
-    undated = "count"                # undated facilities counted every year, or "exclude"
-    first_year = 2000
+    [time]                           # optional: evolution.csv, the facilities open each year,
+    undated = "count"                # the map's year slider; undated facilities counted every
+    first_year = 2000                # year, or "exclude"
     last_year = 2006
+
+    [siting]                         # optional: where the next sites would cover the most people
+    kind = "cyber_centre"
+    k = 20                           # or toward_target = true
+    radius_km = 5
+    year = 2002                      # optional: start from the facilities open on 31/12/2002
 
     projects = "projets.csv"         # optional: funded projects checked against the plan
 

@@ -235,3 +235,19 @@ def test_the_report_shows_the_dated_target_year_by_year_per_territory(default_ru
     assert '<figure class="trajectoire"><img alt="Cyber-centres au 31 décembre' in progress
     assert progress.count('src="data:image/png;base64,') == 1
     assert (default_run.folder / "trajectoire_cyber_centre.png").stat().st_size > 10_000
+
+
+def test_the_default_map_has_a_working_year_slider(default_run, tmp_path):
+    evolution = pd.read_csv(default_run.folder / "evolution.csv")
+    region = evolution[evolution["territoire"] == "Région"].set_index(["kind", "annee"])["nombre"]
+    years = sorted(evolution["annee"].unique())
+    found = probe(default_run.folder / "carte.html", tmp_path, years=[0, 3, len(years)])
+    assert found["errors"] == []
+    first, fourth, whole = found["years"]
+    for state, year in ((first, years[0]), (fourth, years[3])):
+        assert state["label"] == f"Au 31 décembre {year}"
+        assert state["drawn"]["cyber_centre"] == region[("cyber_centre", year)]
+        assert state["drawn"]["broadband_access_point"] == region[("broadband_access_point", year)]
+    assert first["drawn"]["cyber_centre"] < fourth["drawn"]["cyber_centre"] < whole["drawn"]["cyber_centre"]
+    assert first["fills"] != whole["fills"]  # the communes' distances change with the year
+    assert whole["label"] == "Fichier entier (état analysé)"

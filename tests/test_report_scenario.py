@@ -240,3 +240,24 @@ def test_map_cli_indicator(tmp_path):
     assert json.dumps("DONNÉES D'EXEMPLE")[1:-1] in page or "DONNÉES D'EXEMPLE" in page
     bad = runner.invoke(app, ["map", str(example_path(CYBER_FILE)), "-o", str(out), "--indicator", "nope"])
     assert bad.exit_code == 2 and "is not a numeric commune indicator" in bad.output
+
+
+def test_a_scenario_can_site_from_the_facilities_open_in_a_year(tmp_path):
+    from territorial.examples import CYBER_FILE, example_path
+
+    source = example_path(CYBER_FILE)
+    text = (
+        f"[[inputs]]\npath = '{source.as_posix()}'\nkind = 'cyber_centre'\n"
+        "[siting]\nkind = 'cyber_centre'\nk = 5\nradius_km = 5\nyear = 2001\n"
+        "[time]\nundated = 'exclude'\n"
+    )
+    result = runner.invoke(app, ["run", str(write_scenario(tmp_path, text)), "-o", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    evolution = pd.read_csv(tmp_path / "o" / "evolution.csv").set_index(["annee", "territoire"])
+    coverage = pd.read_csv(tmp_path / "o" / "sites_couverture.csv").set_index("territoire")
+    share = coverage["couverte_avant"] / coverage["population"]
+    assert share["Région"] == pytest.approx(evolution.at[(2001, "Région"), "part_pop_couverte"], rel=1e-12)
+    report = (tmp_path / "o" / "rapport.html").read_text(encoding="utf-8")
+    assert "Couverte au 31 décembre 2001" in report and "Couverte aujourd&#39;hui" not in report
+    assert "Sites existants : ceux ouverts au 31 décembre 2001" in report
+    assert "Au 31 décembre 2001 : " in (tmp_path / "o" / "carte_sites.html").read_text(encoding="utf-8")
