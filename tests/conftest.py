@@ -29,6 +29,22 @@ def default_territories():
     return territorial.territories()
 
 
+@pytest.fixture(scope="session")
+def example():
+    """The default scenario's example facilities, geocoded, and their analysis: ``(facilities, analysis)``."""
+    import geopandas as gpd
+    import pandas as pd
+
+    from territorial.scenario import assign_kind, default_scenario
+
+    frames = [
+        assign_kind(territorial.geocode_file(layer.path).accepted, kind=layer.kind, path=layer.path)
+        for layer in default_scenario().inputs
+    ]
+    facilities = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=2154)
+    return facilities, territorial.analyse(facilities, n_boot=50)
+
+
 def _run_default(folder: Path) -> str:
     """``territorial run`` on the embedded scenario into ``folder``; its console output."""
     from typer.testing import CliRunner

@@ -690,6 +690,14 @@ def test_a_target_past_the_data_is_judged_on_the_trend_prolonged():
     # and a year to judge on can be given: seen at the end of 2000 only, 1 a year
     row = prog.target_progress(none, places=places, as_of=2000).set_index("kind").loc["cyber_centre"]
     assert row["projection_a_echeance"] == 3
+    # data that stop before the contract: the count at its start, kept
+    early = places.assign(ouverture=pd.to_datetime(["1996-01-01", "1997-01-01", "1997-06-01"]))
+    row = prog.target_progress(none, places=early).set_index("kind").loc["cyber_centre"]
+    assert row["projection_a_echeance"] == 3 and row["trajectoire"].endswith(
+        "(rien de daté après 1999 : nombre maintenu)"
+    )
+    path = prog.target_trajectory(none, places=early).query("territoire == 'Région'").set_index("annee")["nombre"]
+    assert path.to_dict() == {2000: 3, 2001: 3, 2002: 3}
 
 
 def test_undated_must_be_count_or_exclude():

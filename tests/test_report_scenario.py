@@ -15,7 +15,7 @@ from territorial import InputFileError
 from territorial.cli import app
 from territorial.maps import class_breaks, coverage_map, render_map
 from territorial.report import write_report
-from territorial.scenario import assign_kind, default_scenario, load_scenario
+from territorial.scenario import load_scenario
 
 runner = CliRunner()
 HOSTILE = "<script>window.__pwned=1</script>"
@@ -31,17 +31,6 @@ def test_class_breaks_known_answers():
     assert len(few.bins) == 2 and few.bins[-1] >= 7
     with pytest.raises(ValueError, match="`scheme` must be one of"):
         class_breaks([1.0, 2.0], scheme="jenks")
-
-
-@pytest.fixture(scope="module")
-def example():
-    scenario = default_scenario()
-    frames = [
-        assign_kind(territorial.geocode_file(layer.path).accepted, kind=layer.kind, path=layer.path)
-        for layer in scenario.inputs
-    ]
-    facilities = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=2154)
-    return facilities, territorial.analyse(facilities, n_boot=50)
 
 
 def test_coverage_map_layers_classes_and_escaping(example):

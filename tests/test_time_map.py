@@ -4,30 +4,15 @@ from __future__ import annotations
 
 from collections import Counter
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
 import pytest
 from browser import probe
 
-import territorial
 from territorial._errors import ArgumentError
 from territorial.maps import commune_breaks, coverage_map, save_map
-from territorial.scenario import assign_kind, default_scenario
 from territorial.timeline import commune_distances, evolution
 
 YEARS = list(range(2000, 2007))
-
-
-@pytest.fixture(scope="module")
-def example():
-    scenario = default_scenario()
-    frames = [
-        assign_kind(territorial.geocode_file(layer.path).accepted, kind=layer.kind, path=layer.path)
-        for layer in scenario.inputs
-    ]
-    facilities = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=2154)
-    return facilities, territorial.analyse(facilities, n_boot=10)
 
 
 @pytest.mark.parametrize("undated", ["count", "exclude"])

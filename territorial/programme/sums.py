@@ -199,13 +199,16 @@ def _yearly(
     return pd.DataFrame(columns, columns=list(years)).fillna(0.0)
 
 
-def _last_year(projects: pd.DataFrame, places: pd.DataFrame | None) -> int | None:
-    """The latest year with a dated event (a project, an opening, a closing): how far the data sees."""
-    dates = [_date_column(projects, "date_projet")]
-    if places is not None:
-        dates += [_date_column(places, "ouverture"), _date_column(places, "fermeture")]
-    latest = pd.concat(dates).max()
-    return None if pd.isna(latest) else int(latest.year)
+def _last_year(projects: pd.DataFrame, places: pd.DataFrame | None, *, as_of: int | None, start: int) -> int | None:
+    """How far the data sees: ``as_of`` if given, else the latest year with a dated event (a project, an
+    opening, a closing); never before ``start``, the year before the contract (None: nothing is dated)."""
+    if as_of is None:
+        dates = [_date_column(projects, "date_projet")]
+        if places is not None:
+            dates += [_date_column(places, "ouverture"), _date_column(places, "fermeture")]
+        latest = pd.concat(dates).max()
+        as_of = None if pd.isna(latest) else int(latest.year)
+    return None if as_of is None else max(as_of, start)
 
 
 def _trajectory(counts: pd.Series, as_of: int, until: int) -> pd.Series:
@@ -238,19 +241,20 @@ def _deadline_columns(
     empty = {"realise_a_echeance": np.nan, "projection_a_echeance": np.nan, "ecart_a_echeance": np.nan}
     if not target or not target.get("date_echeance"):
         return {**empty, "trajectoire": ""}
-    seen = as_of if as_of is not None else _last_year(projects, places)
+    start = first_year - 1
+    seen = _last_year(projects, places, as_of=as_of, start=start)
     if seen is None:
         return {**empty, "trajectoire": "indéterminée : aucune date dans les projets ni les lieux"}
     deadline = pd.Timestamp(str(target["date_echeance"])).year
     goal = float(target["valeur"])
-    start = first_year - 1
-    counts = _yearly(unit, projects, places, range(start, max(seen, start) + 1), undated=undated).sum()
+    counts = _yearly(unit, projects, places, range(start, seen + 1), undated=undated).sum()
     if seen >= deadline:
         done = float(counts.get(deadline, np.nan))
         verdict = "atteinte" if done >= goal else "non atteinte"
         return {**empty, "realise_a_echeance": done, "ecart_a_echeance": goal - done, "trajectoire": verdict}
     ahead = float(_trajectory(counts, seen, deadline).iloc[-1])
-    verdict = f"{'en voie' if ahead >= goal else 'pas en voie'} (tendance {start}–{seen} prolongée)"
+    how = f"tendance {start}–{seen} prolongée" if seen > start else f"rien de daté après {start} : nombre maintenu"
+    verdict = f"{'en voie' if ahead >= goal else 'pas en voie'} ({how})"
     return {**empty, "projection_a_echeance": ahead, "ecart_a_echeance": goal - ahead, "trajectoire": verdict}
 
 
@@ -425,7 +429,7 @@ def target_trajectory(
         mine = retained[retained["kind"] == kind]
         listed = places[places["kind"] == kind] if places is not None else None
         listed = listed if listed is not None and len(listed) else None
-        seen = as_of if as_of is not None else _last_year(mine, listed)
+        seen = _last_year(mine, listed, as_of=as_of, start=first - 1)
         if target is None or seen is None:
             continue
         years = range(first - 1, max(seen, first) + 1)
