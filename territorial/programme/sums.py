@@ -285,6 +285,9 @@ def _system_row(
     if by_deadline is not None:
         deadline_said = (target or {}).get("echeance", "")
         where += f" ; dont {by_deadline} projet(s) retenu(s) daté(s) d'avant l'échéance ({deadline_said})"
+        where += " ; à l'échéance, lieux et projets sans date " + (
+            "comptés" if undated == "count" else "exclus (option undated)"
+        )
     return {
         "kind": kind,
         "systeme": system["libelle"],
