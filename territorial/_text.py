@@ -28,9 +28,10 @@ def repair_surrogates(text: str) -> str:
 
 
 def normalise_column_name(name: object) -> str:
-    """Lower-case ASCII form of a column name: ``"Code INSEE"`` -> ``"code_insee"``."""
-    text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
-    return "_".join(text.strip().lower().replace("-", " ").split())
+    """Lower-case ASCII form of a column name: ``"Code INSEE"`` -> ``"code_insee"``,
+    ``"Date d'ouverture"`` -> ``"date_d_ouverture"`` (any run of other characters is one ``_``)."""
+    text = unicodedata.normalize("NFKD", str(name).replace("\u2019", "'")).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
 def find_column(frame: pd.DataFrame, names: tuple[str, ...]) -> str | None:
@@ -92,8 +93,9 @@ _MONTHS = {
 def read_dates(values: pd.Series) -> pd.Series:
     """Dates as written in French files, to the day; NaT where unreadable.
 
-    ``15/06/2003`` (day first), ``2003-06-15`` (ISO, also with a time), ``2003-06`` or ``06/2003``
-    or ``juin 2003`` (the first of the month), ``2003`` or ``2003.0`` (its 1 January).
+    ``15/06/2003`` (day first), ``2003-06-15`` (ISO, also with a time), ``2003/06/15``,
+    ``15 juin 2003`` or ``1er juin 2003``; ``2003-06`` or ``06/2003`` or ``juin 2003`` (the first
+    of the month); ``2003`` or ``2003.0`` (its 1 January). Impossible dates (``31/02/2003``) are NaT.
     Each distinct text is read once (a column of dates repeats few of them).
     """
     codes, uniques = pd.factorize(values.astype("string"), use_na_sentinel=True)
@@ -111,15 +113,18 @@ def _read_distinct_dates(values: pd.Series) -> pd.Series:
     found[iso] = pd.to_datetime(plain[iso].str[:10], format="%Y-%m-%d", errors="coerce")
     year = plain.str.extract(r"^((?:19|20)\d\d)(?:\.0+)?$")[0]
     found = found.fillna(pd.to_datetime(year + "-01-01", format="%Y-%m-%d", errors="coerce"))
-    by_month = plain.str.extract(r"^(\d{4})-(\d{1,2})$").rename(columns={0: "y", 1: "m"})
-    slash = plain.str.extract(r"^(\d{1,2})/((?:19|20)\d\d)$").rename(columns={0: "m", 1: "y"})
-    named = plain.str.extract(r"^([a-z]+)\.?\s+((?:19|20)\d\d)$").rename(columns={0: "name", 1: "y"})
-    named["m"] = named["name"].map(_MONTHS).astype("Int64")
-    for parts in (by_month, slash, named[["y", "m"]]):
-        first = pd.to_datetime(
-            parts["y"] + "-" + parts["m"].astype("string").str.zfill(2) + "-01", format="%Y-%m-%d", errors="coerce"
-        )
-        found = found.fillna(first)
+    forms = [
+        plain.str.extract(r"^(?P<y>\d{4})-(?P<m>\d{1,2})$"),
+        plain.str.extract(r"^(?P<m>\d{1,2})/(?P<y>(?:19|20)\d\d)$"),
+        plain.str.extract(r"^(?P<name>[a-z]+)\.?\s+(?P<y>(?:19|20)\d\d)$"),
+        plain.str.extract(r"^(?P<d>\d{1,2})(?:er)?\s+(?P<name>[a-z]+)\.?\s+(?P<y>(?:19|20)\d\d)$"),
+        plain.str.extract(r"^(?P<y>(?:19|20)\d\d)/(?P<m>\d{1,2})/(?P<d>\d{1,2})$"),
+    ]
+    for parts in forms:
+        month = parts["name"].map(_MONTHS).astype("Int64") if "name" in parts else parts["m"].astype("Int64")
+        day = parts["d"] if "d" in parts else pd.Series("1", index=parts.index)
+        written = parts["y"] + "-" + month.astype("string").str.zfill(2) + "-" + day.str.zfill(2)
+        found = found.fillna(pd.to_datetime(written, format="%Y-%m-%d", errors="coerce"))
     rest = found.isna() & plain.str.match(r"^\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}$")
     found[rest] = pd.to_datetime(plain[rest], errors="coerce", dayfirst=True, format="mixed")
     return found.dt.normalize()

@@ -599,7 +599,7 @@ def site_command(
         priority_weights = _weights(weights)
         check_options(
             **{"--radius-km": radius, "--weights": priority_weights, "--share": share, "--k": k},
-            **{"--min-per-territory": min_per_territory},
+            **{"--min-per-territory": min_per_territory, "--year": year},
         )
         result, written = pipeline.site_to_files(
             output,

@@ -97,12 +97,16 @@ class OutputsSection(_Section):
         return value
 
 
+#: A year of the time features (``[time]``, ``[siting] year``, ``--year``).
+Year = Annotated[int, Field(ge=1990, le=2100)]
+
+
 class TimeSection(_Section):
     """``[time]``: the facilities open each year, with that year's coverage and equity (``evolution.csv``)."""
 
     undated: Literal["count", "exclude"] = "count"
-    first_year: Annotated[int, Field(ge=1990, le=2100)] = 2000
-    last_year: Annotated[int, Field(ge=1990, le=2100)] = 2006
+    first_year: Year = 2000
+    last_year: Year = 2006
 
     @model_validator(mode="after")
     def _ordered(self) -> TimeSection:
@@ -121,7 +125,7 @@ class SitingSection(_Section):
     weights: dict[str, Number] | None = None
     min_per_territory: Count | dict[str, Count] | None = None
     solver: Literal["auto", "exact", "heuristic"] = "auto"
-    year: Annotated[int, Field(ge=1990, le=2100)] | None = None
+    year: Year | None = None
 
     @model_validator(mode="after")
     def _how_many(self) -> SitingSection:
@@ -172,6 +176,7 @@ class CommandOptions(_Section):
     partition_rows: Annotated[int, Field(ge=1)] | None = Field(default=None, alias="--partition-rows")
     sep: Annotated[str, Field(min_length=1, max_length=1)] | None = Field(default=None, alias="--sep")
     crs: str | None = Field(default=None, alias="--crs")
+    year: Year | None = Field(default=None, alias="--year")
 
     @field_validator("crs")
     @classmethod

@@ -45,7 +45,7 @@ from territorial.analysis import Analysis, normalise_kind
 from territorial.columns import INDICATORS, RESULT_COLUMNS, ROLE_NAMES, STATUS_LABELS, method_label
 from territorial.columns import column as col
 from territorial.kinds import PROJECT, project_kinds, systems
-from territorial.timeline import commune_distances, facility_dates
+from territorial.timeline import commune_distances, facility_dates, has_dates
 
 logger = logging.getLogger(__name__)
 
@@ -601,6 +601,11 @@ def coverage_map(
     territory_layer, legend = _territory_layer(analysis, outlines, territory_indicator, classification)
     layout.legend("legende-territoires", legend, territory_layer.add_to(fmap), shown=False)
     years = _checked_years(years, undated)
+    if years and not has_dates(facilities):
+        raise ArgumentError(
+            "`years` draws the facilities open each year, but they have no date: add a column date_ouverture "
+            "(and date_fermeture for closures), or leave `years` out (--by-year, [time])"
+        )
     yearly = _yearly_values(analysis, facilities.assign(kind=facilities[kind_column]), indicator, years, undated)
     commune_layer, legend = _commune_layer(analysis, web, indicator, classification, yearly=yearly)
     layout.legend("legende-communes", legend, commune_layer.add_to(fmap))
@@ -669,8 +674,10 @@ def _year_note(yearly: bool, undated: str) -> str:
         if yearly
         else "Communes : état du fichier entier (seule une distance à un type d'équipement est recalculée par année)."
     )
+    undated_said = "comptés chaque année" if undated == "count" else "exclus"
     return (
-        f"{communes} Équipements sans date d'ouverture : {'comptés chaque année' if undated == 'count' else 'exclus'}."
+        f"{communes} Équipements sans date d'ouverture utilisable : {undated_said}. Dernière position : tous les "
+        "équipements du fichier, tels qu'analysés (fermés ou pas encore ouverts compris)."
     )
 
 

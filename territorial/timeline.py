@@ -9,6 +9,7 @@ default) or left out (``undated="exclude"``).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 import numpy as np
@@ -20,6 +21,8 @@ from territorial._text import find_column, open_on, read_dates
 from territorial.balance import theil
 from territorial.kinds import normalise_kind
 
+logger = logging.getLogger(__name__)
+
 __all__ = [
     "OPENING_COLUMNS",
     "CLOSING_COLUMNS",
@@ -28,10 +31,21 @@ __all__ = [
     "evolution",
     "commune_distances",
     "open_in",
+    "has_dates",
 ]
 
 #: Columns read as a facility's opening date, first found wins (normalised names).
-OPENING_COLUMNS = ("date_ouverture", "ouverture", "date_d_ouverture", "date_mise_en_service", "date", "annee")
+OPENING_COLUMNS = (
+    "date_ouverture",
+    "ouverture",
+    "date_d_ouverture",
+    "date_mise_en_service",
+    "date_de_mise_en_service",
+    "annee_ouverture",
+    "annee_d_ouverture",
+    "date",
+    "annee",
+)
 #: Columns read as a facility's closing date.
 CLOSING_COLUMNS = ("date_fermeture", "fermeture", "date_de_fermeture")
 #: The years of the contract.
@@ -44,31 +58,47 @@ EVOLUTION_COLUMNS = [
     "nouveaux",
     "fermes",
     "sans_date",
+    "dates_inutilisables",
     "part_pop_couverte",
     "distance_moyenne_km",
     "theil",
 ]
 
 
+def has_dates(facilities: pd.DataFrame) -> bool:
+    """Whether ``facilities`` has an opening or a closing date column (see :data:`OPENING_COLUMNS`)."""
+    return find_column(facilities, OPENING_COLUMNS) is not None or find_column(facilities, CLOSING_COLUMNS) is not None
+
+
 def facility_dates(facilities: pd.DataFrame) -> pd.DataFrame:
-    """Each facility's opening and closing dates (NaT where not given), and whether a written date was unreadable.
+    """Each facility's opening and closing dates (NaT where not given), and what was wrong with them.
+
+    A written date that cannot be read (``31/02/2003``, ``n/a``), or a closing before the opening,
+    leaves the facility undated (both dates NaT): it is then counted as :func:`evolution`'s
+    ``undated`` says, and ``probleme_date`` says why.
 
     Returns
     -------
     pandas.DataFrame
-        ``ouverture``, ``fermeture`` (Timestamps), ``date_illisible`` (bool), aligned on ``facilities``.
+        ``ouverture``, ``fermeture`` (Timestamps), ``date_illisible`` (bool), ``probleme_date``
+        (French text, empty when none), aligned on ``facilities``.
     """
-    dates = {}
-    unreadable = pd.Series(False, index=facilities.index)
+    dates, problems = {}, pd.Series("", index=facilities.index, dtype="object")
     for name, columns in (("ouverture", OPENING_COLUMNS), ("fermeture", CLOSING_COLUMNS)):
         column = find_column(facilities, columns)
         if column is None:
             dates[name] = pd.Series(pd.NaT, index=facilities.index, dtype="datetime64[ns]")
             continue
         dates[name] = read_dates(facilities[column])
-        written = facilities[column].astype("string").fillna("").str.strip().ne("")
-        unreadable |= written & dates[name].isna()
-    return pd.DataFrame({**dates, "date_illisible": unreadable}, index=facilities.index)
+        written = facilities[column].astype("string").fillna("").str.strip()
+        unreadable = (written.ne("") & dates[name].isna()).to_numpy()
+        problems[unreadable & (problems == "")] = f"{column} illisible : " + written[unreadable]
+    backwards = (dates["fermeture"] < dates["ouverture"]).to_numpy()
+    problems[backwards & (problems == "")] = "fermeture avant l'ouverture"
+    wrong = (problems != "").to_numpy()
+    for name in dates:
+        dates[name] = dates[name].mask(wrong)
+    return pd.DataFrame({**dates, "date_illisible": wrong, "probleme_date": problems}, index=facilities.index)
 
 
 def open_in(facilities: pd.DataFrame, year: int, *, undated: str = "count") -> np.ndarray:
@@ -80,7 +110,7 @@ def open_in(facilities: pd.DataFrame, year: int, *, undated: str = "count") -> n
         When ``facilities`` has no opening or closing date column: a year cannot be told apart from another.
     """
     _check_undated(undated)
-    if find_column(facilities, OPENING_COLUMNS) is None and find_column(facilities, CLOSING_COLUMNS) is None:
+    if not has_dates(facilities):
         raise ArgumentError(
             f"the facilities have no date to tell which were open in {year}: add a column "
             f"{OPENING_COLUMNS[0]} (and {CLOSING_COLUMNS[0]} for closures), or do not ask for a year"
@@ -158,20 +188,27 @@ def evolution(
     years : the years to report (default 2000-2006).
     undated : ``"count"`` (undated facilities are open every year) or ``"exclude"``.
 
+    Raises
+    ------
+    ArgumentError
+        When ``facilities`` has no date column at all.
+
     Returns
     -------
     pandas.DataFrame
         One row per year, kind and territory (and ``Région``): ``nombre`` (open on 31 December),
-        ``nouveaux`` (opened that year), ``fermes`` (closed that year), ``sans_date`` (undated ones
-        counted, or left out), ``part_pop_couverte`` (population whose town hall is within the
+        ``nouveaux`` (opened that year), ``fermes`` (closed that year, among those counted),
+        ``sans_date`` (undated ones, counted or left out as ``undated`` says), ``dates_inutilisables``
+        (among them, those whose written dates are unreadable or close before they open: see
+        :func:`facility_dates`; listed in the log), ``part_pop_couverte`` (population whose town hall is within the
         kind's radius of an open facility), ``distance_moyenne_km`` (population-weighted mean
         distance to the nearest open one), ``theil`` (Theil index of open facilities against
         population, over the territory's communes).
     """
     _check_undated(undated)
+    dates = _checked_dates(facilities, undated=undated)
     table = analysis.communes[["code_insee", "territoire", "population"]].reset_index(drop=True)
     origins = _town_halls(table)
-    dates = facility_dates(facilities)
     kinds_of = facilities["kind"].map(normalise_kind)
     position = pd.Series(np.arange(len(table)), index=table["code_insee"])
     territory = table.set_index("code_insee")["territoire"].reindex(facilities["code_insee"]).to_numpy()
@@ -186,7 +223,7 @@ def evolution(
             counts = np.bincount(position.reindex(points["code_insee"]).to_numpy(), minlength=len(table))
             distance = _nearest(origins, points, detour=analysis.detour)
             per_territory = _by_territory(table, names, distance <= radius_m, distance / 1000, counts)
-            events = _events(dates[mine], territory[mine], open_now[mine], names, year)
+            events = _events(dates[mine], territory[mine], open_now[mine], names, year, undated=undated)
             for row in per_territory:
                 rows.append({"annee": year, "kind": kind, **row, **events[row["territoire"]]})
     return pd.DataFrame(rows)[EVOLUTION_COLUMNS]
@@ -223,17 +260,46 @@ def commune_distances(
     return pd.DataFrame(columns, index=pd.Index(table["code_insee"], name="code_insee"))
 
 
-def _events(dates: pd.DataFrame, territory: np.ndarray, is_open: np.ndarray, names: list[str], year: int) -> dict:
-    """Per territory (and Région): facilities open at the end of ``year``, opened and closed during it, undated."""
+def _checked_dates(facilities: pd.DataFrame, *, undated: str) -> pd.DataFrame:
+    """:func:`facility_dates`, refused without any date column, and its problems said in the log."""
+    if not has_dates(facilities):
+        raise ArgumentError(
+            f"the facilities have no date to follow year by year: add a column {OPENING_COLUMNS[0]} "
+            f"(and {CLOSING_COLUMNS[0]} for closures), in any of the forms 15/06/2003, 2003-06-15, juin 2003, "
+            "2003; or do not ask for years (--by-year, [time])"
+        )
+    dates = facility_dates(facilities)
+    wrong = dates[dates["date_illisible"]]
+    if len(wrong):
+        shown = "; ".join(f"ligne {i}: {p}" for i, p in wrong["probleme_date"].head(5).items())
+        logger.warning(
+            "%d facilities have dates that cannot be used, taken as undated (%s): %s%s",
+            len(wrong),
+            "counted every year" if undated == "count" else "left out",
+            shown,
+            " …" if len(wrong) > 5 else "",
+        )
+    return dates
+
+
+def _events(
+    dates: pd.DataFrame, territory: np.ndarray, is_open: np.ndarray, names: list[str], year: int, *, undated: str
+) -> dict:
+    """Per territory (and Région): facilities open at the end of ``year``, opened and closed during it, undated.
+
+    A closing counts only for a facility that was counted (dated, or undated with ``undated="count"``).
+    """
     opened = dates["ouverture"].dt.year.eq(year).to_numpy()
-    closed = dates["fermeture"].dt.year.eq(year).to_numpy()
     no_date = dates["ouverture"].isna().to_numpy()
+    closed = (dates["fermeture"].dt.year.eq(year).to_numpy()) & (~no_date | (undated == "count"))
+    unusable = dates["date_illisible"].to_numpy()
     return {
         name: {
             "nombre": int(is_open[mask].sum()),
             "nouveaux": int(opened[mask].sum()),
             "fermes": int(closed[mask].sum()),
             "sans_date": int(no_date[mask].sum()),
+            "dates_inutilisables": int(unusable[mask].sum()),
         }
         for name, mask in _groups(territory, names)
     }

@@ -105,6 +105,14 @@ def test_console_script_runs_from_any_directory(tmp_path):
     assert "Bassin Minier" in done.stdout and "1 534" in done.stdout.replace("\u202f", " ").replace("\xa0", " ")
 
 
+def test_python_dash_m_territorial_is_the_command(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "territorial", "territories"], cwd=tmp_path, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Bassin Minier" in done.stdout
+
+
 def _broken(*args, **kwargs):
     raise RuntimeError("a bug, not a user error")
 

@@ -704,3 +704,22 @@ def test_undated_must_be_count_or_exclude():
     checked, places = dated_rows()
     with pytest.raises(ArgumentError, match="`undated` must be 'count' or 'exclude'"):
         prog.target_progress(checked, places=places, undated="ignore")
+
+
+def test_a_place_opening_in_the_future_counts_neither_today_nor_stretches_the_years():
+    checked, places = dated_rows()
+    later = pd.concat(
+        [
+            places,
+            pd.DataFrame(
+                {"kind": ["cyber_centre"], "code_insee": ["62119"], "ouverture": pd.to_datetime(["2099-01-01"])}
+            ),
+        ],
+        ignore_index=True,
+    )
+    before = prog.target_progress(checked, places=places).set_index("kind").loc["cyber_centre"]
+    after = prog.target_progress(checked, places=later).set_index("kind").loc["cyber_centre"]
+    assert after["realise"] == before["realise"] == 4  # Béthune opens in 2099: not open today
+    assert after["realise_a_echeance"] == before["realise_a_echeance"]
+    path = prog.target_trajectory(checked, places=later)
+    assert path["annee"].max() == 2006  # the contract's last year, not 2099

@@ -181,4 +181,8 @@ def test_a_siting_year_needs_dated_existing_facilities(tmp_path):
     undated = example_path("points_acces_haut_debit_exemple.csv")
     bare = runner.invoke(app, ["site", "--k", "3", "--year", "2002", "--existing", str(undated), "-o", out])
     assert bare.exit_code == 2 and "add a column date_ouverture" in bare.output
+    cyber = str(example_path(CYBER_FILE))
+    for year in ("0", "99999"):
+        wrong = runner.invoke(app, ["site", "--k", "3", "--year", year, "--existing", cyber, "-o", out])
+        assert wrong.exit_code == 2 and f"--year = {year}" in wrong.output
     assert not (tmp_path / "sites.csv").exists()  # nothing written

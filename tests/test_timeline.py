@@ -148,3 +148,64 @@ def test_a_time_section_with_years_reversed_is_refused(tmp_path):
     )
     with pytest.raises(territorial.InputFileError, match=r"\[time\].*last_year \(2000\) is before first_year"):
         territorial.load_scenario(scenario)
+
+
+@pytest.fixture(scope="module")
+def awkward():
+    # Arras: 31 February (unreadable); Lille: closes before it opens; Lens: undated and closed in 2003
+    # (never counted when undated ones are left out); Douai: « 15 juin 2003 »; Béthune: « 2002/06/15 »
+    facilities = at_town_halls(
+        ["62041", "59350", "62498", "59178", "62119"],
+        "cyber_centre",
+        **{
+            "Date d'ouverture": ["31/02/2003", "2005", "", "15 juin 2003", "2002/06/15"],
+            "date_fermeture": ["", "2002", "2003", "", ""],
+        },
+    )
+    return facilities, territorial.analyse(facilities)
+
+
+def test_unusable_dates_are_said_and_taken_as_undated(awkward, caplog):
+    facilities, analysis = awkward
+    dates = timeline.facility_dates(facilities)
+    assert dates["date_illisible"].tolist() == [True, True, False, False, False]
+    assert dates["probleme_date"].tolist()[:2] == [
+        "Date d'ouverture illisible : 31/02/2003",
+        "fermeture avant l'ouverture",
+    ]
+    assert dates.loc[dates["date_illisible"], ["ouverture", "fermeture"]].isna().all().all()
+    assert dates["ouverture"].tolist()[3:] == [pd.Timestamp("2003-06-15"), pd.Timestamp("2002-06-15")]
+    with caplog.at_level("WARNING"):
+        table = timeline.evolution(facilities, analysis, years=range(2000, 2007), undated="exclude")
+    assert "2 facilities have dates that cannot be used" in caplog.text and "31/02/2003" in caplog.text
+    assert region(table, 2004)["dates_inutilisables"] == 2 and region(table, 2004)["sans_date"] == 3
+    # left out: Lens's closing in 2003 is no closing of a facility counted; Béthune 2002, Douai 2003
+    assert {y: region(table, y)["nombre"] for y in (2001, 2002, 2003)} == {2001: 0, 2002: 1, 2003: 2}
+    assert region(table, 2003)["fermes"] == 0
+    counted = timeline.evolution(facilities, analysis, years=range(2000, 2007))
+    assert region(counted, 2003)["fermes"] == 1 and region(counted, 2003)["nombre"] == 4  # 3 undated - Lens + 2
+
+
+@pytest.mark.parametrize("undated", ["count", "exclude"])
+def test_each_years_count_is_the_last_plus_openings_minus_closings(undated):
+    from territorial.examples import CYBER_FILE, example_path
+    from territorial.scenario import assign_kind
+
+    facilities = assign_kind(territorial.geocode_file(example_path(CYBER_FILE)).accepted, kind="cyber_centre")
+    table = timeline.evolution(facilities, territorial.analyse(facilities), years=range(1995, 2011), undated=undated)
+    for name, rows in table.groupby("territoire"):
+        rows = rows.set_index("annee")
+        for year in range(1996, 2011):
+            expected = rows.at[year - 1, "nombre"] + rows.at[year, "nouveaux"] - rows.at[year, "fermes"]
+            assert rows.at[year, "nombre"] == expected, (name, year)
+
+
+def test_years_need_dates(dated):
+    facilities, analysis = dated
+    bare = facilities.drop(columns=["date_ouverture", "date_fermeture"])
+    with pytest.raises(ArgumentError, match="no date to follow year by year: add a column date_ouverture"):
+        timeline.evolution(bare, analysis)
+    from territorial.maps import coverage_map
+
+    with pytest.raises(ArgumentError, match="`years` draws the facilities open each year, but they have no date"):
+        coverage_map(analysis, bare, years=[2000, 2001])

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from territorial._errors import ArgumentError
+from territorial._format import production_date
 from territorial._text import find_column, normalise_column_name, open_on
 from territorial.columns import RESULT_COLUMNS, ROLE_NAMES
 from territorial.kinds import systems
@@ -199,16 +200,25 @@ def _yearly(
     return pd.DataFrame(columns, columns=list(years)).fillna(0.0)
 
 
-def _last_year(projects: pd.DataFrame, places: pd.DataFrame | None, *, as_of: int | None, start: int) -> int | None:
+def _last_year(
+    projects: pd.DataFrame, places: pd.DataFrame | None, *, as_of: int | None, start: int, end: int
+) -> int | None:
     """How far the data sees: ``as_of`` if given, else the latest year with a dated event (a project, an
-    opening, a closing); never before ``start``, the year before the contract (None: nothing is dated)."""
+    opening, a closing), within ``start`` (the year before the contract) and ``end`` (the later of its last
+    year and the deadline). None: nothing is dated."""
     if as_of is None:
         dates = [_date_column(projects, "date_projet")]
         if places is not None:
             dates += [_date_column(places, "ouverture"), _date_column(places, "fermeture")]
         latest = pd.concat(dates).max()
         as_of = None if pd.isna(latest) else int(latest.year)
-    return None if as_of is None else max(as_of, start)
+    return None if as_of is None else min(max(as_of, start), end)
+
+
+def _years(programme: dict) -> tuple[int, int]:
+    """The first and last years of the contract (2000, 2006)."""
+    first, last = period(programme)
+    return first.year, last.year
 
 
 def _trajectory(counts: pd.Series, as_of: int, until: int) -> pd.Series:
@@ -235,17 +245,16 @@ def _deadline_columns(
     *,
     undated: str,
     as_of: int | None,
-    first_year: int,
+    years: tuple[int, int],
 ) -> dict:
     """For a dated target: the count at the deadline (observed or extended), its gap, and the verdict."""
     empty = {"realise_a_echeance": np.nan, "projection_a_echeance": np.nan, "ecart_a_echeance": np.nan}
     if not target or not target.get("date_echeance"):
         return {**empty, "trajectoire": ""}
-    start = first_year - 1
-    seen = _last_year(projects, places, as_of=as_of, start=start)
+    start, deadline = years[0] - 1, pd.Timestamp(str(target["date_echeance"])).year
+    seen = _last_year(projects, places, as_of=as_of, start=start, end=max(years[1], deadline))
     if seen is None:
         return {**empty, "trajectoire": "indéterminée : aucune date dans les projets ni les lieux"}
-    deadline = pd.Timestamp(str(target["date_echeance"])).year
     goal = float(target["valeur"])
     counts = _yearly(unit, projects, places, range(start, seen + 1), undated=undated).sum()
     if seen >= deadline:
@@ -267,7 +276,7 @@ def _system_row(
     *,
     undated: str,
     as_of: int | None,
-    first_year: int,
+    years: tuple[int, int],
 ) -> dict:
     """One system's count, against its target when the plan gives one."""
     mine = retained[retained["kind"] == kind]
@@ -275,9 +284,10 @@ def _system_row(
     listed = listed if listed is not None and len(listed) else None  # no file of this kind: projects only
     dates = _date_column(mine, "date_projet")
     deadline = pd.Timestamp(str(target["date_echeance"])) if target and target.get("date_echeance") else None
-    current = listed  # a place closed is no longer counted today (it still is on the dates it was open)
-    if listed is not None and "fermeture" in listed:
-        current = listed[listed["fermeture"].isna().to_numpy()]
+    current = listed  # today: the places open now (a closed one still counts on the dates it was open)
+    if listed is not None:
+        today = pd.Timestamp(production_date())
+        current = listed[open_on(_date_column(listed, "ouverture"), _date_column(listed, "fermeture"), today)]
     unit = system.get("compte", "lieux")
     realised, how = _count(unit, mine, current)
     where = f"{how} ({', '.join(system['moyens'])})"
@@ -298,7 +308,7 @@ def _system_row(
         "projets": len(mine),
         "projets_a_echeance": by_deadline if by_deadline is not None else np.nan,
         "projets_sans_date": int(dates.isna().sum()),
-        **_deadline_columns(target, unit, mine, listed, undated=undated, as_of=as_of, first_year=first_year),
+        **_deadline_columns(target, unit, mine, listed, undated=undated, as_of=as_of, years=years),
         "equipements": float(len(listed)) if listed is not None else np.nan,
         "realise": realised,
         "progression": realised / float(target["valeur"]) if target else np.nan,
@@ -346,7 +356,7 @@ def target_progress(
     retained = _retained(checked)
     targets = {t["code"]: t for t in programme.get("cibles", [])}
     _check_undated(undated)
-    first_year = period(programme)[0].year
+    years = _years(programme)
     rows = [
         _system_row(
             kind,
@@ -356,7 +366,7 @@ def target_progress(
             targets.get(system.get("cible") or ""),
             undated=undated,
             as_of=as_of,
-            first_year=first_year,
+            years=years,
         )
         for kind, system in systems().items()
     ]
@@ -421,7 +431,7 @@ def target_trajectory(
     programme = checked_programme(programme)
     _check_undated(undated)
     retained = _retained(checked)
-    first = period(programme)[0].year
+    first, last = _years(programme)
     zones = territories(scheme)[["territoire", "population"]]
     share = zones.set_index("territoire")["population"] / zones["population"].sum()
     of_commune = resolve_scheme(scheme)
@@ -432,14 +442,16 @@ def target_trajectory(
         mine = retained[retained["kind"] == kind]
         listed = places[places["kind"] == kind] if places is not None else None
         listed = listed if listed is not None and len(listed) else None
-        seen = _last_year(mine, listed, as_of=as_of, start=first - 1)
-        if target is None or seen is None:
+        if target is None:
             continue
-        years = range(first - 1, max(seen, first) + 1)
-        counts = _yearly(system.get("compte", "lieux"), mine, listed, years, undated=undated)
+        deadline = pd.Timestamp(str(target["date_echeance"])).year
+        seen = _last_year(mine, listed, as_of=as_of, start=first - 1, end=max(last, deadline))
+        if seen is None:
+            continue
+        counted = range(first - 1, max(seen, first) + 1)
+        counts = _yearly(system.get("compte", "lieux"), mine, listed, counted, undated=undated)
         by_zone = counts.groupby(counts.index.map(of_commune)).sum().reindex(share.index, fill_value=0.0)
         by_zone.loc["Région"] = counts.sum()
-        deadline = pd.Timestamp(str(target["date_echeance"])).year
         for zone, row in by_zone.iterrows():
             path = _trajectory(row, seen, deadline).loc[first:]
             frames.append(
