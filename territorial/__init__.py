@@ -21,6 +21,8 @@ The public API, by capability:
 * another geography: ``with territorial.geography.using(path):``
 """
 
+from importlib.metadata import version as _version
+
 from territorial import geography, kinds, labels, pipeline
 from territorial._errors import InputFileError, SchemeError, TerritorialError
 from territorial.analysis import Analysis, analyse
@@ -50,7 +52,7 @@ from territorial.schemes import (
 )
 from territorial.siting import site, sites_for_share
 
-__version__ = "0.1.0"
+__version__ = _version("territorial")
 
 __all__ = [
     "Analysis",

@@ -20,9 +20,10 @@ import pandas as pd
 
 from territorial import balance, coverage, geography, schemes
 from territorial._errors import ArgumentError
+from territorial._format import fr_number, fr_share, html_table, upper_first
 from territorial._validate import check_columns, check_crs, check_frame
 from territorial.columns import column
-from territorial.kinds import normalise_kind
+from territorial.kinds import normalise_kind, system_label
 from territorial.schemes import CPER2000_TERRITORIES, SchemeLike
 
 logger = logging.getLogger(__name__)
@@ -71,6 +72,26 @@ class Analysis:
     radii_km: dict[str, float]
     detour: float = 1.0
     capacity_column: str | None = None
+
+    def _repr_html_(self) -> str:
+        """In Jupyter: per territory and for the region, each kind's count, coverage and mean distance."""
+        rows = pd.concat([self.territories, self.region.assign(territoire="Région")], ignore_index=True).set_index(
+            "territoire"
+        )
+        table = pd.DataFrame({"Territoire": rows.index, "Population": rows["population"].to_numpy()})
+        formats: dict = {"Population": fr_number}
+        for k in self.kinds:
+            name = upper_first(system_label(k))
+            shown = {
+                f"{name} : nombre": (column("n", k), fr_number),
+                f"{name} : à moins de {fr_number(self.radii_km[k], 1)} km": (column("share_covered", k), fr_share),
+                f"{name} : distance moyenne (km)": (column("dist_mean", k), lambda v: fr_number(v, 1)),
+            }
+            for label, (source, form) in shown.items():
+                table[label] = rows[source].to_numpy()
+                formats[label] = form
+        lines = [f"Theil {system_label(r.kind)} : {fr_number(r.theil, 3)}" for r in self.equity.itertuples()]
+        return html_table("Équilibre territorial", table, formats, lines=lines)
 
 
 @geography.per_geography(maxsize=2)

@@ -13,6 +13,7 @@ import logging
 import signal
 import sys
 from collections.abc import Iterator
+from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -149,6 +150,12 @@ def _say_library_logs(*, verbose: bool) -> None:
     library.propagate = False  # said once, without the logger's name
 
 
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"territorial {version('territorial')}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _main(
     ctx: typer.Context,
@@ -162,6 +169,10 @@ def _main(
             "embedded Nord-Pas de Calais, or $TERRITORIAL_GEOGRAPHY.",
         ),
     ] = None,
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
 ):
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"

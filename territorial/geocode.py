@@ -34,7 +34,7 @@ from rapidfuzz.distance import OSA
 
 from territorial import geography, normalise
 from territorial._errors import ArgumentError, InputFileError, TerritorialError
-from territorial._format import fr_number
+from territorial._format import fr_number, fr_share, html_table
 from territorial.ban import BAN_URL, ban_geocode
 from territorial.columns import RESULT_COLUMNS, STATUS_LABELS
 from territorial.io import (
@@ -121,6 +121,17 @@ class GeocodeResult:
         table = counts.reindex(list(STATUSES), fill_value=0).rename_axis("geocode_status").reset_index(name="rows")
         table["share"] = table["rows"] / max(self.n_input, 1)
         return table
+
+    def _repr_html_(self) -> str:
+        """In Jupyter: rows per geocoding status, and the file's notes."""
+        table = self.summary.rename(columns={"geocode_status": "Statut", "rows": "Lignes", "share": "Part"})
+        table["Statut"] = table["Statut"].map(lambda s: STATUS_LABELS.get(s, s))
+        return html_table(
+            f"Géocodage : {self.n_input} lignes lues, {len(self.accepted)} acceptées, {len(self.rejected)} rejetées",
+            table,
+            {"Lignes": fr_number, "Part": fr_share},
+            lines=self.notes,
+        )
 
     def summary_text(self) -> str:
         """The summary as French lines, for the CLI and logs."""

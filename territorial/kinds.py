@@ -88,6 +88,11 @@ def systems() -> dict[str, dict]:
     return {s["kind"]: dict(s) for s in _systems()}
 
 
+def system_label(kind: str) -> str:
+    """A kind as the plan names it (« cyber-centres »), or the kind itself when it is none of the plan's."""
+    return str(systems().get(kind, {}).get("libelle", kind))
+
+
 def normalise_kind(value) -> str:
     """Canonical kind: ``"Cyber-centre"`` -> ``"cyber_centre"``, ``"Point d'accès"`` -> ``"broadband_access_point"``.
 

@@ -28,6 +28,7 @@ from scipy.spatial import cKDTree
 
 from territorial import geography
 from territorial._errors import ArgumentError, TerritorialError
+from territorial._format import fr_number, fr_share, html_table
 from territorial.schemes import SchemeLike, resolve_scheme
 
 logger = logging.getLogger(__name__)
@@ -349,6 +350,25 @@ class SitingResult:
     radius_km: float
     communes: gpd.GeoDataFrame
     start_year: int | None = None
+
+    def _repr_html_(self) -> str:
+        """In Jupyter: the solver's certificate, then the population covered per territory, before and after."""
+        s = self.solution
+        before = "aujourd'hui" if self.start_year is None else f"au 31 décembre {self.start_year}"
+        table = pd.DataFrame(
+            {
+                "Territoire": self.coverage["territoire"],
+                "Population": self.coverage["population"],
+                f"Couverte {before}": self.coverage["part_avant"],
+                "Avec les nouveaux sites": self.coverage["part_apres"],
+            }
+        )
+        lines = [
+            f"{len(self.sites)} nouveaux sites à moins de {fr_number(self.radius_km, 1)} km",
+            f"Solveur : {s.solver} — {s.status} ; écart à la borne : {fr_number(100 * s.gap, 3)} %",
+        ]
+        formats = {"Population": fr_number, f"Couverte {before}": fr_share, "Avec les nouveaux sites": fr_share}
+        return html_table("Implantation de nouveaux sites", table, formats, lines=lines)
 
 
 def _points_xy(frame: gpd.GeoDataFrame | None, name: str) -> np.ndarray:

@@ -18,6 +18,7 @@ from typing import Protocol
 import geopandas as gpd
 import pandas as pd
 
+from territorial._format import fr_number, fr_share, html_table
 from territorial.programme.plan import (
     FRANCS_PER_EURO,
     PARTNERS,
@@ -72,6 +73,31 @@ class ProgrammeReport:
     trajectory: pd.DataFrame | None = None  # dated targets year by year, per territory
     envelopes: pd.DataFrame | None = None
     located: pd.DataFrame | None = None  # geocoded projects with geometry, for the map
+
+    def _repr_html_(self) -> str:
+        """In Jupyter: the source check, then (with projects) findings and each target's count."""
+        lines = [f"Contrôle du texte du plan : {len(self.source_check)} constat(s)"]
+        if self.projects is None or self.targets is None:
+            shown = self.table[self.table["niveau"] == "objectif"] if "niveau" in self.table else self.table
+            lines.append(f"{shown['objectif'].nunique()} objectifs ; aucun projet contrôlé")
+            return html_table("Programme de la priorité 10", pd.DataFrame(), lines=lines)
+        findings = self.projects.violations["gravite"].value_counts()
+        lines.append(
+            f"{len(self.projects.projects)} projets contrôlés : {findings.get(VIOLATION, 0)} violation(s), "
+            f"{findings.get(WARNING, 0)} avertissement(s)"
+        )
+        counted = self.targets[self.targets["valeur_cible"].notna()]
+        table = pd.DataFrame(
+            {
+                "Cible": counted["cible"],
+                "Échéance": counted["echeance"],
+                "Objectif": counted["valeur_cible"],
+                "Compté": counted["realise"],
+                "Progression": counted["progression"],
+            }
+        )
+        formats = {"Objectif": fr_number, "Compté": fr_number, "Progression": fr_share}
+        return html_table("Programme de la priorité 10", table, formats, lines=lines)
 
 
 class GeocodedRows(Protocol):

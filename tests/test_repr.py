@@ -1,0 +1,54 @@
+"""Results shown in Jupyter: a short French summary, escaped, whose figures are the results' own."""
+
+from __future__ import annotations
+
+import re
+
+import territorial as tl
+from territorial._format import fr_number
+from territorial.examples import CYBER_FILE, PROJECTS_FILE, example_path
+
+HOSTILE = "<script>window.__pwned=1</script>"
+
+
+def cells(page: str) -> list[str]:
+    return [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", page)]
+
+
+def test_an_analysis_shows_each_territorys_count_coverage_and_distance(example):
+    facilities, analysis = example
+    page = analysis._repr_html_()
+    assert page.startswith("<div><strong>Équilibre territorial</strong>")
+    region = analysis.region.iloc[0]
+    shown = cells(page)
+    assert "Région" in shown and fr_number(region["population"]) in shown
+    assert fr_number(region["n_cyber_centre"]) in shown and fr_number(region["n_broadband_access_point"]) in shown
+    assert f"{fr_number(100 * region['part_pop_couverte_cyber_centre'], 1)} %" in shown
+    assert "Cyber-centres : à moins de 5,0 km" in page and "Points d&#x27;accès haut débit : nombre" in page
+    assert len(re.findall(r"<tr>", page)) == len(analysis.territories) + 2  # head, territories, region
+
+
+def test_a_geocoding_result_shows_its_statuses_and_escapes_its_notes():
+    result = tl.geocode_file(example_path(CYBER_FILE))
+    result.notes.append(HOSTILE)
+    page = result._repr_html_()
+    assert HOSTILE not in page and "&lt;script&gt;" in page
+    assert f"{result.n_input} lignes lues, {len(result.accepted)} acceptées, {len(result.rejected)} rejetées" in page
+    assert "trouvées" in cells(page) and "hors région" in cells(page)
+
+
+def test_a_siting_and_a_programme_say_their_certificate_and_targets():
+    existing = tl.geocode_file(example_path(CYBER_FILE)).accepted
+    sited = tl.site(k=5, radius_km=5, existing=existing)
+    page = sited._repr_html_()
+    assert "5 nouveaux sites à moins de 5,0 km" in page and sited.solution.status in page
+    after = sited.coverage.set_index("territoire").at["Région", "part_apres"]
+    assert f"{fr_number(100 * after, 1)} %" in cells(page)
+    ledger = tl.programme_from_file(example_path(PROJECTS_FILE))
+    page = ledger._repr_html_()
+    found = ledger.projects.violations["gravite"].value_counts()
+    assert f"{len(ledger.projects.projects)} projets contrôlés : {found['violation']} violation(s)" in page
+    counted = ledger.targets.set_index("kind").loc["cyber_centre"]
+    assert "Cyber-Centres sur le territoire régional" in cells(page) and fr_number(counted["realise"]) in cells(page)
+    assert "aucun projet contrôlé" in tl.programme_report()._repr_html_()
+    assert page.count("<tr>") == page.count("</tr>") == 1 + ledger.targets["valeur_cible"].notna().sum()
