@@ -5,7 +5,7 @@ The public API, by capability:
 * reference geography: :func:`communes`, :func:`town_halls`, :func:`gazetteer`, :func:`metadata`
 * territory schemes: :func:`territories`, :func:`default_scheme`, :func:`read_scheme`,
   :func:`scheme_from_table`, :func:`scheme_from_polygons`, :func:`validate_scheme`
-* reading and geocoding: :func:`read_input`, :func:`geocode`, :func:`geocode_file`,
+* reading and geocoding: :func:`read_input`, :func:`geocode`, :func:`geocode_file`, :func:`load_facilities`,
   :func:`detect_columns`
 * spatial balance: :func:`analyse` (-> :class:`Analysis`), and the array maths in
   :mod:`territorial.coverage` and :mod:`territorial.balance`
@@ -31,7 +31,7 @@ from territorial.geocode import GeocodeError, GeocodeResult, geocode, geocode_fi
 from territorial.geography import gazetteer, metadata, town_halls
 from territorial.io import detect_columns, read_input, read_scheme
 from territorial.maps import coverage_map, save_map, show_map, territories_map
-from territorial.pipeline import programme_from_file, run_scenario
+from territorial.pipeline import LoadedFacilities, load_facilities, programme_from_file, run_scenario
 from territorial.programme import (
     check_projects,
     load_programme,
@@ -55,6 +55,8 @@ from territorial.siting import site, sites_for_share
 __version__ = _version("territorial")
 
 __all__ = [
+    "LoadedFacilities",
+    "load_facilities",
     "Analysis",
     "analyse",
     "CPER2000_TERRITORIES",

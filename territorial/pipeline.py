@@ -19,7 +19,7 @@ import pandas as pd
 from territorial._assets import AssetsError
 from territorial._atomic import MANIFEST, OutputFolder, placed
 from territorial._errors import ArgumentError, InputFileError
-from territorial._format import fr_number
+from territorial._format import fr_number, html_table
 from territorial.analysis import Analysis, analyse, normalise_kind
 from territorial.export import (
     export_analysis,
@@ -30,6 +30,7 @@ from territorial.export import (
 )
 from territorial.geocode import GeocodeError, GeocodeResult, geocode_file
 from territorial.io import read_scheme
+from territorial.kinds import system_label
 from territorial.maps import coverage_map, save_map, siting_map
 from territorial.programme import ProgrammeReport, programme_report
 from territorial.report import write_report
@@ -634,6 +635,73 @@ def geocode_layers(
         notify(layer, result)
     facilities = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs="EPSG:2154")
     return facilities, results, written
+
+
+@dataclass
+class LoadedFacilities:
+    """Facilities of several files, geocoded and given their kinds (:func:`load_facilities`).
+
+    Attributes
+    ----------
+    facilities : geopandas.GeoDataFrame
+        Every accepted row of every file, EPSG:2154, with ``kind`` and ``fichier`` (the file's name).
+    results : dict
+        File name -> :class:`territorial.GeocodeResult`: each file's accepted and rejected rows.
+    """
+
+    facilities: gpd.GeoDataFrame
+    results: dict[str, GeocodeResult]
+
+    @property
+    def rejected(self) -> pd.DataFrame:
+        """Every rejected row, with ``fichier`` and its reason (``geocode_status``, ``geocode_note``)."""
+        frames = [r.rejected.assign(fichier=name) for name, r in self.results.items()]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    def _repr_html_(self) -> str:
+        """In Jupyter: per file, its kinds and its rows read, accepted and rejected."""
+        kinds = self.facilities.set_index("fichier")["kind"]
+        table = pd.DataFrame(
+            [
+                {
+                    "Fichier": name,
+                    "Types": ", ".join(sorted({system_label(k) for k in kinds[kinds.index == name]})),
+                    "Lignes lues": r.n_input,
+                    "Acceptées": len(r.accepted),
+                    "Rejetées": len(r.rejected),
+                }
+                for name, r in self.results.items()
+            ]
+        )
+        formats = dict.fromkeys(("Lignes lues", "Acceptées", "Rejetées"), fr_number)
+        return html_table(f"{fr_number(len(self.facilities))} équipements chargés", table, formats)
+
+
+def load_facilities(
+    files: Mapping[str | Path, str | None] | Sequence[str | Path], *, scheme: SchemeLike = DEFAULT_SCHEME
+) -> LoadedFacilities:
+    """Geocode several facility files at once, each with its kind: the one call before :func:`territorial.analyse`.
+
+    Parameters
+    ----------
+    files : mapping or sequence
+        ``{path: kind}`` (a kind of None: the file's ``kind``/``type`` column, or its name), or paths
+        alone (kinds from a column or the file names: ``cyber_centres.csv`` -> ``cyber_centre``).
+    scheme : territory scheme (default ``cper2000``).
+
+    Returns
+    -------
+    LoadedFacilities
+        ``.facilities`` (every accepted row, with ``kind`` and ``fichier``), ``.results`` (each file's
+        :class:`territorial.GeocodeResult`) and ``.rejected`` (every rejected row, with its file and reason).
+    """
+    pairs = files.items() if isinstance(files, Mapping) else ((path, None) for path in files)
+    layers = [InputLayer(path=Path(path), kind=kind) for path, kind in pairs]
+    if not layers:
+        raise ArgumentError("`files` is empty: give {path: kind} or a list of paths")
+    facilities, results, _ = geocode_layers(layers, scheme=scheme)
+    names = [name for name, result in results.items() for _ in range(len(result.accepted))]
+    return LoadedFacilities(facilities.assign(fichier=names), results)
 
 
 @dataclass

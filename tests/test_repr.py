@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 import territorial as tl
 from territorial._format import fr_number
 from territorial.examples import CYBER_FILE, PROJECTS_FILE, example_path
@@ -52,3 +54,27 @@ def test_a_siting_and_a_programme_say_their_certificate_and_targets():
     assert "Cyber-Centres sur le territoire régional" in cells(page) and fr_number(counted["realise"]) in cells(page)
     assert "aucun projet contrôlé" in tl.programme_report()._repr_html_()
     assert page.count("<tr>") == page.count("</tr>") == 1 + ledger.targets["valeur_cible"].notna().sum()
+
+
+def test_several_files_load_in_one_call_and_every_row_is_accounted_for(tmp_path):
+    from territorial.examples import ACCESS_FILE
+
+    cyber, access = example_path(CYBER_FILE), example_path(ACCESS_FILE)
+    loaded = tl.load_facilities({cyber: "cyber_centre", access: None})  # None: the kind from the file's name
+    one = {name: tl.geocode_file(path) for name, path in ((cyber.name, cyber), (access.name, access))}
+    counts = loaded.facilities.groupby(["fichier", "kind"]).size().to_dict()
+    assert counts == {
+        (cyber.name, "cyber_centre"): len(one[cyber.name].accepted),
+        (access.name, "broadband_access_point"): len(one[access.name].accepted),
+    }
+    assert len(loaded.rejected) == sum(len(r.rejected) for r in one.values())
+    assert set(loaded.rejected["fichier"]) <= {cyber.name, access.name}
+    assert sum(len(r.accepted) + len(r.rejected) for r in loaded.results.values()) == sum(
+        r.n_input for r in one.values()
+    )
+    page = loaded._repr_html_()
+    assert f"{fr_number(len(loaded.facilities))} équipements chargés" in page and "points d&#x27;accès" in page
+    same = tl.load_facilities([cyber, access])  # kinds from the file names
+    assert same.facilities["kind"].value_counts().to_dict() == loaded.facilities["kind"].value_counts().to_dict()
+    with pytest.raises(tl.TerritorialError, match="`files` is empty"):
+        tl.load_facilities([])
