@@ -20,7 +20,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from territorial import _page, geography, labels
+from territorial import _page, charts, geography, labels
 from territorial._atomic import atomic_write
 from territorial._format import fr_number, production_date, upper_first
 from territorial.analysis import Analysis, normalise_kind
@@ -158,66 +158,13 @@ def static_map(
 
 
 def lorenz_figure(analysis) -> bytes:
-    """PNG of the Lorenz curves (facilities against population) of every kind."""
-    plt = _matplotlib()
-
-    fig, ax = plt.subplots(figsize=(5, 5))
-    ax.plot([0, 1], [0, 1], color="#999999", linestyle="--", linewidth=1, label="égalité parfaite")
-    for kind, curve in analysis.lorenz.groupby("kind"):
-        ax.plot(
-            curve["part_population"],
-            curve["part_equipements"],
-            linewidth=1.8,
-            color=KIND_STYLES.get(kind, {}).get("color", "#636363"),
-            label=kind_label(kind),
-        )
-    ax.set_xlabel("Part cumulée de la population (communes de la moins à la mieux dotée)")
-    ax.set_ylabel("Part cumulée des équipements")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left")
-    ax.set_title("Courbe de Lorenz", fontsize=10)
-    return _png(fig)
+    """PNG of the Lorenz curves (facilities against population) of every kind (:func:`territorial.charts.lorenz`)."""
+    return _png(charts.lorenz(analysis))
 
 
 def trajectory_figure(trajectory: pd.DataFrame, kind: str) -> bytes:
-    """PNG of one dated target, year by year: one panel per territory and one for the region.
-
-    Counts are a solid line, the trend prolonged past the data a dashed one; the target is a
-    horizontal red line (for a territory, its population share of the regional target) and the
-    deadline a vertical one.
-    """
-    plt = _matplotlib()
-    mine = trajectory[trajectory["kind"] == kind]
-    zones = list(dict.fromkeys(mine["territoire"]))
-    columns = 3
-    rows = -(-len(zones) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(9, 2.0 * rows), sharex=True, squeeze=False)
-    color = KIND_STYLES.get(kind, {}).get("color", "#636363")
-    deadline = pd.Timestamp(str(mine["date_echeance"].iloc[0]))
-    for ax, zone in zip(axes.flat, zones):
-        path = mine[mine["territoire"] == zone]
-        seen = path[~path["projete"].astype(bool)]
-        ax.plot(seen["annee"], seen["nombre"], marker="o", markersize=3, color=color, label="compté au 31/12")
-        ahead = path[path["projete"].astype(bool)]
-        if len(ahead):
-            bridge = pd.concat([seen.tail(1), ahead])
-            ax.plot(bridge["annee"], bridge["nombre"], linestyle="--", color=color, label="tendance prolongée")
-        goal = float(path["cible"].iloc[0])
-        ax.axhline(goal, color="#b30000", linewidth=1, label="cible")
-        ax.axvline(deadline.year, color="#b30000", linewidth=0.8, linestyle=":", label="échéance")
-        ax.set_title(f"{zone} — cible {fr_number(goal, 0)}", fontsize=8)
-        ax.set_ylim(0, max(goal, float(path["nombre"].max())) * 1.1)
-        ax.tick_params(labelsize=7)
-        ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(zones) :]:
-        ax.set_visible(False)
-    axes.flat[0].legend(fontsize=6, loc="upper left")
-    said = mine["echeance"].iloc[0]
-    fig.suptitle(f"{upper_first(kind_label(kind))} : nombre au 31 décembre et cible ({said})", fontsize=10)
-    fig.tight_layout()
-    return _png(fig)
+    """PNG of one dated target year by year, per territory (:func:`territorial.charts.trajectory`)."""
+    return _png(charts.trajectory(trajectory, kind))
 
 
 def _table(frame: pd.DataFrame, formats: dict[str, Callable]) -> dict:
