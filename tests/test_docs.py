@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import re
-import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import typer
 from typer.testing import CliRunner
 
+import territorial
 from territorial import config
 from territorial.cli import app
 
@@ -42,12 +45,46 @@ def test_every_scenario_key_is_in_the_readme():
 
 def example_lines() -> list[str]:
     block = README.split("## Examples", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
-    return [line for line in block.splitlines() if line.startswith("territorial ")]
+    return [line for line in block.splitlines() if line.strip()]
 
 
-@pytest.mark.parametrize("line", example_lines(), ids=lambda line: line.split()[1])
-def test_readme_examples_run(line, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    args = [str(REPO / a) if a.startswith("territorial/examples/") else a for a in shlex.split(line)[1:]]
-    result = runner.invoke(app, args)
-    assert result.exit_code == 0, result.output
+def as_after_the_quick_start(tmp_path: Path) -> dict:
+    """A folder like the repository root (the package, its example files, the npm map files) and the
+    environment ``source .venv/bin/activate`` gives: the venv's ``bin`` first on the PATH (here: the
+    interpreter running the tests). Outputs land in the temporary folder, not in the repository."""
+    for name in ("territorial", "node_modules"):
+        (tmp_path / name).symlink_to(REPO / name)
+    venv_bin = str(Path(sys.executable).parent)
+    return {**os.environ, "PATH": venv_bin + os.pathsep + os.environ.get("PATH", ""), "VIRTUAL_ENV": venv_bin}
+
+
+def test_the_examples_start_by_activating_the_venv():
+    lines = example_lines()
+    assert lines[0] == "source .venv/bin/activate" and all(line.startswith("territorial ") for line in lines[1:])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("line", example_lines()[1:], ids=lambda line: line.split()[1])
+def test_readme_examples_run_as_pasted(line, tmp_path):
+    done = subprocess.run(
+        ["bash", "-c", line], cwd=tmp_path, env=as_after_the_quick_start(tmp_path), capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    if line == "territorial --version":
+        assert done.stdout.strip() == f"territorial {territorial.__version__}"
+
+
+@pytest.mark.slow
+def test_the_readme_python_api_runs_as_pasted(tmp_path):
+    block = README.split("## Python API", 1)[1].split("```python", 1)[1].split("```", 1)[0]
+    done = subprocess.run(
+        [sys.executable, "-c", block],
+        cwd=tmp_path,
+        env=as_after_the_quick_start(tmp_path),
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "violation" in done.stdout  # the example projects break rules on purpose
+    for written in ("carte.html", "couverture.gpkg", "lorenz.png", "decoupage.csv", "run/rapport.html"):
+        assert (tmp_path / "sorties" / written).is_file(), written
