@@ -28,6 +28,7 @@ def _source(fig: Figure, extra: str = "") -> None:
     population = geography.metadata().get("population_millesime", "")
     said = f"Source : {population}" + (f" ; {extra}" if extra else "")
     fig.text(0.01, 0.005, said, fontsize=6, color="#555555", ha="left", va="bottom")
+    fig.set_layout_engine("tight", rect=(0, 0.035, 1, 1))  # the axes keep clear of the sources line
 
 
 def lorenz(analysis) -> Figure:
@@ -43,12 +44,13 @@ def lorenz(analysis) -> Figure:
             color=_colour(kind),
             label=kind_label(kind),
         )
-    ax.set_xlabel("Part cumulée de la population (communes de la moins à la mieux dotée)")
+    ax.set_xlabel("Part cumulée de la population\n(communes de la moins à la mieux dotée)")
     ax.set_ylabel("Part cumulée des équipements")
     ax.set(xlim=(0, 1), ylim=(0, 1))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper left")
     ax.set_title("Courbe de Lorenz", fontsize=10)
+    _source(fig)
     return fig
 
 
@@ -72,6 +74,7 @@ def trajectory(path: pd.DataFrame, kind: str) -> Figure:
     axes.flat[0].legend(fontsize=6, loc="upper left")
     said = mine["echeance"].iloc[0]
     fig.suptitle(f"{upper_first(kind_label(kind))} : nombre au 31 décembre et cible ({said})", fontsize=10)
+    _source(fig, "cible : priorité 10 du CPER 2000-2006 ; territoires : part de population de la cible régionale")
     return fig
 
 
