@@ -7,7 +7,6 @@ import re
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import pytest
 import shapely
 from shapely.geometry import Polygon
@@ -81,24 +80,12 @@ def test_save_map_writes_atomically(tmp_path, default_territories):
     assert [p.name for p in path.parent.iterdir()] == ["t.html"]
 
 
-@pytest.fixture(scope="module")
-def example_analysis():
-    from territorial.scenario import assign_kind, default_scenario
-
-    frames = [
-        assign_kind(territorial.geocode_file(layer.path).accepted, kind=layer.kind, path=layer.path)
-        for layer in default_scenario().inputs
-    ]
-    facilities = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=2154)
-    return territorial.analyse(facilities, n_boot=10), facilities
-
-
-def test_every_indicator_the_error_message_advertises_draws(example_analysis):
+def test_every_indicator_the_error_message_advertises_draws(example):
     # the list an unknown --indicator prints is exactly the drawable columns: each of them makes a map
     from territorial._errors import ArgumentError
     from territorial.maps import checked_indicators, coverage_map, render_map
 
-    analysis, facilities = example_analysis
+    facilities, analysis = example
     with pytest.raises(ArgumentError) as caught:
         checked_indicators(analysis, "territoire", None)
     advertised = re.findall(r"'([^']+)'", str(caught.value).split("choose among", 1)[1])
