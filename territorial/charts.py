@@ -10,13 +10,21 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from territorial import geography
 from territorial._format import fr_number, upper_first
 from territorial.columns import column
 from territorial.maps import KIND_STYLES, kind_label
+from territorial.schemes import CPER2000_TERRITORIES
 
 __all__ = ["lorenz", "trajectory", "distances_by_territory", "coverage_by_sites", "funding_per_inhabitant"]
+
+
+def _french(*axes) -> None:
+    """Tick labels the French way (decimal comma, narrow spaces), as the tables write numbers."""
+    for axis in axes:
+        axis.set_major_formatter(FuncFormatter(lambda v, _: fr_number(v, 0 if float(v).is_integer() else 1)))
 
 
 def _colour(kind: str) -> str:
@@ -47,6 +55,7 @@ def lorenz(analysis) -> Figure:
     ax.set_xlabel("Part cumulée de la population\n(communes de la moins à la mieux dotée)")
     ax.set_ylabel("Part cumulée des équipements")
     ax.set(xlim=(0, 1), ylim=(0, 1))
+    _french(ax.xaxis, ax.yaxis)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper left")
     ax.set_title("Courbe de Lorenz", fontsize=10)
@@ -91,6 +100,8 @@ def _trajectory_panel(ax, path: pd.DataFrame, zone: str, *, kind: str, deadline:
     ax.set_title(f"{zone} — cible {fr_number(goal, 0)}", fontsize=8)
     ax.set_ylim(0, max(goal, float(path["nombre"].max())) * 1.1)
     ax.tick_params(labelsize=7)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    _french(ax.yaxis)
     ax.grid(alpha=0.3)
 
 
@@ -112,6 +123,7 @@ def distances_by_territory(analysis, kind: str) -> Figure:
     radius = analysis.radii_km[kind]
     ax.axhline(radius, color="#b30000", linestyle="--", linewidth=1, label=f"rayon : {fr_number(radius, 1)} km")
     ax.set_ylabel(f"Distance au plus proche des {kind_label(kind)} (km)")
+    _french(ax.yaxis)
     ax.set_title(f"Distance aux {kind_label(kind)}, par territoire (mairies, en ligne droite)", fontsize=10)
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=8)
@@ -128,6 +140,8 @@ def coverage_by_sites(result) -> Figure:
     ax = fig.subplots()
     ax.plot(np.arange(len(share)), 100 * share, marker="o", markersize=2, color="#08519c")
     ax.set_xlabel("Nombre de nouveaux sites (par ordre d'apport)")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    _french(ax.xaxis, ax.yaxis)
     ax.set_ylabel(f"Population à moins de {fr_number(result.radius_km, 1)} km (%)")
     ax.set_title("Couverture selon le nombre de nouveaux sites", fontsize=10)
     ax.grid(alpha=0.3)
@@ -140,6 +154,8 @@ def funding_per_inhabitant(report) -> Figure:
     table = report.by_territory.pivot_table(
         index="territoire", columns="objectif", values="montant_eur_par_hab", aggfunc="sum", fill_value=0.0
     )
+    if set(table.index) <= set(CPER2000_TERRITORIES):  # the plan's order, as everywhere else
+        table = table.reindex([t for t in CPER2000_TERRITORIES if t in table.index])
     fig = Figure(figsize=(7, 4), layout="tight")
     ax = fig.subplots()
     bottom = np.zeros(len(table))
@@ -147,6 +163,8 @@ def funding_per_inhabitant(report) -> Figure:
         ax.bar(table.index, table[objective], bottom=bottom, label=f"objectif {objective}")
         bottom += table[objective].to_numpy()
     ax.set_ylabel("€ programmés par habitant (tous partenaires)")
+    ax.margins(y=0.12)
+    _french(ax.yaxis)
     ax.set_title("Montants programmés par habitant et par territoire", fontsize=10)
     ax.legend(fontsize=7, ncols=2)
     ax.grid(axis="y", alpha=0.3)

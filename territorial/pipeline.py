@@ -30,7 +30,7 @@ from territorial.export import (
 )
 from territorial.geocode import GeocodeError, GeocodeResult, geocode_file
 from territorial.io import read_scheme
-from territorial.kinds import system_label
+from territorial.kinds import system_label, systems
 from territorial.maps import coverage_map, save_map, siting_map
 from territorial.programme import ProgrammeReport, programme_report
 from territorial.report import write_report
@@ -677,16 +677,37 @@ class LoadedFacilities:
         return html_table(f"{fr_number(len(self.facilities))} équipements chargés", table, formats)
 
 
+def _facility_layer(path: Path, kind, *, seen: set[Path]) -> InputLayer:
+    """One entry of :func:`load_facilities`, checked: a text kind, a file given once."""
+    if kind is not None and not isinstance(kind, str):
+        raise ArgumentError(f"`files`: the kind of {path.name} must be text such as 'cyber_centre', not {kind!r}")
+    if path.resolve() in seen:
+        raise ArgumentError(f"`files`: {path} is given twice; give each file once (its rows would count twice)")
+    if kind is not None and normalise_kind(kind) not in systems():
+        logger.warning(
+            "%s: the kind %r is none of the plan's systems (%s); it is kept as a kind of its own, with the "
+            "default radius",
+            path.name,
+            kind,
+            ", ".join(systems()),
+        )
+    return InputLayer(path=path, kind=kind)
+
+
 def load_facilities(
-    files: Mapping[str | Path, str | None] | Sequence[str | Path], *, scheme: SchemeLike = DEFAULT_SCHEME
+    files: Mapping[str | Path, str | None] | Sequence[str | Path] | str | Path,
+    *,
+    scheme: SchemeLike = DEFAULT_SCHEME,
 ) -> LoadedFacilities:
     """Geocode several facility files at once, each with its kind: the one call before :func:`territorial.analyse`.
 
     Parameters
     ----------
-    files : mapping or sequence
+    files : mapping, sequence or one path
         ``{path: kind}`` (a kind of None: the file's ``kind``/``type`` column, or its name), or paths
         alone (kinds from a column or the file names: ``cyber_centres.csv`` -> ``cyber_centre``).
+        A kind that is none of the plan's systems is kept as given, with a warning (a typo such as
+        ``"broadband"`` would otherwise be analysed as a kind of its own, with the default radius).
     scheme : territory scheme (default ``cper2000``).
 
     Returns
@@ -695,10 +716,12 @@ def load_facilities(
         ``.facilities`` (every accepted row, with ``kind`` and ``fichier``), ``.results`` (each file's
         :class:`territorial.GeocodeResult`) and ``.rejected`` (every rejected row, with its file and reason).
     """
-    pairs = files.items() if isinstance(files, Mapping) else ((path, None) for path in files)
-    layers = [InputLayer(path=Path(path), kind=kind) for path, kind in pairs]
-    if not layers:
+    if isinstance(files, (str, Path)):
+        files = [files]
+    pairs = [(Path(p), k) for p, k in (files.items() if isinstance(files, Mapping) else ((p, None) for p in files))]
+    if not pairs:
         raise ArgumentError("`files` is empty: give {path: kind} or a list of paths")
+    layers = [_facility_layer(p, k, seen={q.resolve() for q, _ in pairs[:i]}) for i, (p, k) in enumerate(pairs)]
     facilities, results, _ = geocode_layers(layers, scheme=scheme)
     names = [name for name, result in results.items() for _ in range(len(result.accepted))]
     return LoadedFacilities(facilities.assign(fichier=names), results)

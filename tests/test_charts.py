@@ -40,6 +40,11 @@ def test_coverage_by_sites_climbs_from_today_to_the_result():
     assert len(shares) == 11 and np.all(np.diff(shares) >= 0)
     assert shares[0] == pytest.approx(100 * result.covered_before / total)
     assert shares[-1] == pytest.approx(100 * result.covered_after / total)
+    fig = charts.coverage_by_sites(result)
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    assert all(float(t).is_integer() for t in ax.get_xticks())  # whole numbers of sites
+    assert all("." not in t.get_text() for t in ax.get_yticklabels())  # French decimal commas
 
 
 def test_funding_per_inhabitant_stacks_every_objective():

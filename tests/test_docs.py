@@ -48,14 +48,19 @@ def example_lines() -> list[str]:
     return [line for line in block.splitlines() if line.strip()]
 
 
-def as_after_the_quick_start(tmp_path: Path) -> dict:
-    """A folder like the repository root (the package, its example files, the npm map files) and the
-    environment ``source .venv/bin/activate`` gives: the venv's ``bin`` first on the PATH (here: the
-    interpreter running the tests). Outputs land in the temporary folder, not in the repository."""
-    for name in ("territorial", "node_modules"):
-        (tmp_path / name).symlink_to(REPO / name)
+def activated() -> dict:
+    """The environment ``source .venv/bin/activate`` gives: the venv's ``bin`` first on the PATH (here: the
+    interpreter running the tests)."""
     venv_bin = str(Path(sys.executable).parent)
     return {**os.environ, "PATH": venv_bin + os.pathsep + os.environ.get("PATH", ""), "VIRTUAL_ENV": venv_bin}
+
+
+def as_after_the_quick_start(tmp_path: Path) -> dict:
+    """A folder like the repository root (the package, its example files, the npm map files), and
+    :func:`activated`. Outputs land in the temporary folder, not in the repository."""
+    for name in ("territorial", "node_modules"):
+        (tmp_path / name).symlink_to(REPO / name)
+    return activated()
 
 
 def test_the_examples_start_by_activating_the_venv():
@@ -87,4 +92,9 @@ def test_the_readme_python_api_runs_as_pasted(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     assert "violation" in done.stdout  # the example projects break rules on purpose
     for written in ("carte.html", "couverture.gpkg", "lorenz.png", "decoupage.csv", "run/rapport.html"):
-        assert (tmp_path / "sorties" / written).is_file(), written
+        assert (tmp_path / "sorties" / "api" / written).is_file(), written
+    # and the Examples that write files run after it in the same folder, as a user pasting both blocks would
+    for line in example_lines()[1:]:
+        if line.split()[1] in ("map", "export", "geocode"):
+            again = subprocess.run(["bash", "-c", line], cwd=tmp_path, env=activated(), capture_output=True, text=True)
+            assert again.returncode == 0, line + "\n" + again.stderr[-2000:]

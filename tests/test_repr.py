@@ -78,3 +78,15 @@ def test_several_files_load_in_one_call_and_every_row_is_accounted_for(tmp_path)
     assert same.facilities["kind"].value_counts().to_dict() == loaded.facilities["kind"].value_counts().to_dict()
     with pytest.raises(tl.TerritorialError, match="`files` is empty"):
         tl.load_facilities([])
+    assert len(tl.load_facilities(str(cyber)).facilities) == len(one[cyber.name].accepted)  # one path alone
+    with pytest.raises(tl.TerritorialError, match="is given twice; give each file once"):
+        tl.load_facilities({cyber: "cyber_centre", str(cyber): "cyber_centre"})
+    with pytest.raises(tl.TerritorialError, match="must be text such as 'cyber_centre', not 42"):
+        tl.load_facilities({cyber: 42})
+
+
+def test_a_kind_that_is_none_of_the_plans_is_kept_and_said(caplog):
+    with caplog.at_level("WARNING"):
+        loaded = tl.load_facilities({example_path(CYBER_FILE): "broadband"})
+    assert set(loaded.facilities["kind"]) == {"broadband"}
+    assert "the kind 'broadband' is none of the plan's systems" in caplog.text

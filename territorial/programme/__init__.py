@@ -87,17 +87,24 @@ class ProgrammeReport:
             f"{findings.get(WARNING, 0)} avertissement(s)"
         )
         counted = self.targets[self.targets["valeur_cible"].notna()]
+        at_deadline = counted["realise_a_echeance"].fillna(counted["projection_a_echeance"])
         table = pd.DataFrame(
             {
                 "Cible": counted["cible"],
                 "Échéance": counted["echeance"],
                 "Objectif": counted["valeur_cible"],
-                "Compté": counted["realise"],
+                "À l'échéance": at_deadline,
+                "Trajectoire": counted["trajectoire"].fillna(""),
+                "Compté aujourd'hui": counted["realise"],
                 "Progression": counted["progression"],
             }
         )
-        formats = {"Objectif": fr_number, "Compté": fr_number, "Progression": fr_share}
+        formats = {"Objectif": _count, "À l'échéance": _count, "Compté aujourd'hui": _count, "Progression": fr_share}
         return html_table("Programme de la priorité 10", table, formats, lines=lines)
+
+
+def _count(value: float) -> str:
+    return "—" if pd.isna(value) else fr_number(value)
 
 
 class GeocodedRows(Protocol):
