@@ -8,6 +8,8 @@ import unicodedata
 import numpy as np
 import pandas as pd
 
+from territorial._errors import ArgumentError
+
 __all__ = ["find_column", "normalise_column_name", "read_dates", "repair_surrogates", "to_number"]
 
 _ESCAPED_BYTES = re.compile("[\udc80-\udcff]+")
@@ -128,6 +130,12 @@ def _read_distinct_dates(values: pd.Series) -> pd.Series:
     rest = found.isna() & plain.str.match(r"^\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}$")
     found[rest] = pd.to_datetime(plain[rest], errors="coerce", dayfirst=True, format="mixed")
     return found.dt.normalize()
+
+
+def check_undated(undated: str) -> None:
+    """Refuse an ``undated`` option that is neither ``"count"`` nor ``"exclude"``, naming both."""
+    if undated not in ("count", "exclude"):
+        raise ArgumentError(f"`undated` must be 'count' or 'exclude' (--undated on the command line), not {undated!r}")
 
 
 def open_on(opened: pd.Series, closed: pd.Series, day: pd.Timestamp, *, undated: str = "count") -> np.ndarray:

@@ -40,6 +40,7 @@ from territorial._errors import ArgumentError
 from territorial._format import fr_number, upper_first
 from territorial._furniture import Layout, YearControl, dock, french_controls, layer_control
 from territorial._page import Dock, Markup, Panel, script_json, snippet, template, text
+from territorial._text import check_undated
 from territorial._validate import check_columns, check_crs, check_frame
 from territorial.analysis import Analysis, normalise_kind
 from territorial.columns import INDICATORS, RESULT_COLUMNS, ROLE_NAMES, STATUS_LABELS, method_label
@@ -639,8 +640,7 @@ def coverage_map(
 
 
 def _checked_years(years: Iterable[int] | None, undated: str) -> list[int]:
-    if undated not in ("count", "exclude"):
-        raise ArgumentError(f"`undated` must be 'count' or 'exclude', not {undated!r}")
+    check_undated(undated)
     if years is None:
         return []
     checked = [int(y) for y in years]

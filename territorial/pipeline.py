@@ -20,6 +20,7 @@ from territorial._assets import AssetsError
 from territorial._atomic import MANIFEST, OutputFolder, placed
 from territorial._errors import ArgumentError, InputFileError
 from territorial._format import fr_number, html_table
+from territorial._text import check_undated
 from territorial.analysis import Analysis, analyse, normalise_kind
 from territorial.export import (
     export_analysis,
@@ -298,8 +299,7 @@ def analyse_files(
     folder = Path(output_dir)
     parameters: dict[str, object] = {"entrées": [str(layer.path) for layer in layers], "rayons": radii_km}
     parameters |= {"cibles": targets, "priorités": priority, "détour": detour, "capacité": capacity_column}
-    if undated not in ("count", "exclude"):
-        raise ArgumentError(f"`undated` (--undated) must be 'count' or 'exclude', not {undated!r}")
+    check_undated(undated)
     if by_year:
         parameters |= {
             "par année": "2000-2006",

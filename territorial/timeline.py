@@ -17,7 +17,7 @@ import pandas as pd
 
 from territorial import coverage, geography
 from territorial._errors import ArgumentError
-from territorial._text import find_column, open_on, read_dates
+from territorial._text import check_undated, find_column, open_on, read_dates
 from territorial.balance import theil
 from territorial.kinds import normalise_kind
 
@@ -109,18 +109,13 @@ def open_in(facilities: pd.DataFrame, year: int, *, undated: str = "count") -> n
     ArgumentError
         When ``facilities`` has no opening or closing date column: a year cannot be told apart from another.
     """
-    _check_undated(undated)
+    check_undated(undated)
     if not has_dates(facilities):
         raise ArgumentError(
             f"the facilities have no date to tell which were open in {year}: add a column "
             f"{OPENING_COLUMNS[0]} (and {CLOSING_COLUMNS[0]} for closures), or do not ask for a year"
         )
     return _open_at(facility_dates(facilities), year, undated=undated)
-
-
-def _check_undated(undated: str) -> None:
-    if undated not in ("count", "exclude"):
-        raise ArgumentError(f"`undated` must be 'count' or 'exclude', not {undated!r}")
 
 
 def _open_at(dates: pd.DataFrame, year: int, *, undated: str) -> np.ndarray:
@@ -205,7 +200,7 @@ def evolution(
         distance to the nearest open one), ``theil`` (Theil index of open facilities against
         population, over the territory's communes).
     """
-    _check_undated(undated)
+    check_undated(undated)
     dates = _checked_dates(facilities, undated=undated)
     table = analysis.communes[["code_insee", "territoire", "population"]].reset_index(drop=True)
     origins = _town_halls(table)
@@ -247,7 +242,7 @@ def commune_distances(
     pandas.DataFrame
         Index ``code_insee`` (the analysis' communes, in order), one column per year.
     """
-    _check_undated(undated)
+    check_undated(undated)
     table = analysis.communes[["code_insee"]].reset_index(drop=True)
     origins = _town_halls(table)
     dates = facility_dates(facilities)

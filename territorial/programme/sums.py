@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from territorial._errors import ArgumentError
 from territorial._format import production_date
-from territorial._text import find_column, normalise_column_name, open_on
+from territorial._text import check_undated, find_column, normalise_column_name, open_on
 from territorial.columns import RESULT_COLUMNS, ROLE_NAMES
 from territorial.kinds import systems
 from territorial.programme.plan import (
@@ -355,7 +354,7 @@ def target_progress(
     programme = checked_programme(programme)
     retained = _retained(checked)
     targets = {t["code"]: t for t in programme.get("cibles", [])}
-    _check_undated(undated)
+    check_undated(undated)
     years = _years(programme)
     rows = [
         _system_row(
@@ -397,11 +396,6 @@ def target_progress(
     return pd.DataFrame(rows, columns=TARGET_COLUMNS)
 
 
-def _check_undated(undated: str) -> None:
-    if undated not in ("count", "exclude"):
-        raise ArgumentError(f"`undated` must be 'count' or 'exclude', not {undated!r}")
-
-
 TRAJECTORY_COLUMNS = ["kind", "territoire", "annee", "nombre", "projete", "cible", "echeance", "date_echeance"]
 
 
@@ -429,7 +423,7 @@ def target_trajectory(
         ``nombre``, ``projete``, ``cible``, ``echeance`` (as the plan writes it), ``date_echeance`` (ISO).
     """
     programme = checked_programme(programme)
-    _check_undated(undated)
+    check_undated(undated)
     retained = _retained(checked)
     first, last = _years(programme)
     zones = territories(scheme)[["territoire", "population"]]
