@@ -13,7 +13,7 @@ import pandas as pd
 from territorial._format import fr_number
 from territorial.analysis import Analysis
 from territorial.columns import column
-from territorial.maps import kind_label, siting_start
+from territorial.maps import kind_label
 from territorial.programme import FRANCS_PER_EURO, PARTNERS, ProgrammeReport, ProjectCheck
 from territorial.siting import SitingResult
 
@@ -66,7 +66,7 @@ def siting_lines(result: SitingResult, *, timing: bool = True) -> list[str]:
     """Summary of a siting result; ``timing=False`` leaves out the solving time (for reproducible files)."""
     s = result.solution
     total = result.coverage.set_index("territoire").at["Région", "population"]
-    start = [] if result.start_year is None else [f"Sites existants : ceux ouverts {siting_start(result)}"]
+    start = [] if result.start_year is None else [f"Sites existants : ceux ouverts {result.start_label}"]
     return start + [
         f"Solveur : {s.solver} — {s.status}" + (f" en {fr_number(s.seconds, 2)} s" if timing else ""),
         f"Population couverte à moins de {fr_number(result.radius_km, 1)} km : avant "

@@ -1216,11 +1216,6 @@ SITING_CSS = (
 )
 
 
-def siting_start(result) -> str:
-    """The state a siting starts from, in French: « aujourd'hui » or « au 31 décembre 2002 »."""
-    return "aujourd'hui" if result.start_year is None else f"au 31 décembre {result.start_year}"
-
-
 def siting_map(
     result,
     *,
@@ -1254,7 +1249,7 @@ def siting_map(
     west, south, east, north = web.total_bounds
     population = communes["population"].sum()
     for side, column, covered, heading in (
-        (dual.m1, "couverte_avant", result.covered_before, upper_first(siting_start(result))),
+        (dual.m1, "couverte_avant", result.covered_before, upper_first(result.start_label)),
         (dual.m2, "couverte_apres", result.covered_after, f"Scénario : {len(result.sites)} nouveaux sites"),
     ):
         folium.FeatureGroup(name="Fond uni (hors ligne)", overlay=False).add_to(side)

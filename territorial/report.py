@@ -31,7 +31,6 @@ from territorial.maps import (
     default_indicators,
     indicator_label,
     kind_label,
-    siting_start,
 )
 from territorial.programme import ProgrammeReport
 from territorial.siting import SitingResult
@@ -337,7 +336,7 @@ def _siting_section(siting) -> dict | None:
     """The report's siting section as data: the next sites and the coverage they bring, or None."""
     if siting is None:
         return None
-    start = siting_start(siting)
+    start = siting.start_label
     coverage = siting.coverage.rename(
         columns={
             "territoire": "Territoire",

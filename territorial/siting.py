@@ -351,10 +351,15 @@ class SitingResult:
     communes: gpd.GeoDataFrame
     start_year: int | None = None
 
+    @property
+    def start_label(self) -> str:
+        """The state the siting starts from, in French: « aujourd'hui » or « au 31 décembre 2002 »."""
+        return "aujourd'hui" if self.start_year is None else f"au 31 décembre {self.start_year}"
+
     def _repr_html_(self) -> str:
         """In Jupyter: the solver's certificate, then the population covered per territory, before and after."""
         s = self.solution
-        before = "aujourd'hui" if self.start_year is None else f"au 31 décembre {self.start_year}"
+        before = self.start_label
         table = pd.DataFrame(
             {
                 "Territoire": self.coverage["territoire"],
